@@ -1,0 +1,21 @@
+/* TPM entry points when virtune is built without tpm2-tss. */
+#include "tpm2.h"
+
+int vt_tpm2_pcr_read(struct vt_ctx *ctx, json_object *banks, json_object *pcrs, json_object **ret)
+{
+        (void)ctx, (void)banks, (void)pcrs, (void)ret;
+        return -EOPNOTSUPP;
+}
+
+int vt_tpm2_quote(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
+                  const char *selection, json_object **ret)
+{
+        (void)ctx, (void)nonce, (void)nonce_len, (void)selection, (void)ret;
+        return -EOPNOTSUPP;
+}
+
+int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, json_object **ret)
+{
+        (void)ctx, (void)ima, (void)offset, (void)ret;
+        return -EOPNOTSUPP;
+}

@@ -1,0 +1,10 @@
+/* Plans haltpoll changes (placeholder until the plan half is written). */
+#include "module.h"
+
+int vt_haltpoll_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
+{
+        (void)ctx;
+        (void)facts;
+        (void)plan;
+        return 0;
+}

@@ -1,0 +1,10 @@
+/* Plans qga changes (placeholder until the plan half is written). */
+#include "module.h"
+
+int vt_qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
+{
+        (void)ctx;
+        (void)facts;
+        (void)plan;
+        return 0;
+}

@@ -1,0 +1,24 @@
+/* Helpers for virtune's cmocka tests: temp trees, files, fixtures. */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "../../modules/util.h"
+
+/* A fresh directory under $TMPDIR (or /tmp); caller frees the string and calls vt_test_rm_rf. */
+char *vt_test_mkdtemp(void);
+/* Writes root/rel (creating parent directories) with content. */
+void vt_test_write(const char *root, const char *rel, const char *content);
+void vt_test_symlink(const char *root, const char *rel, const char *target);
+/* Reads root/rel whole; caller frees; NULL when absent. */
+char *vt_test_read(const char *root, const char *rel);
+void vt_test_rm_rf(const char *path);
+/* $VT_FIXTURES/name (the fixture's directory); caller frees. */
+char *vt_test_fixture(const char *name);
+/* Copies a tree (cp -a) into a new temp dir and returns it. */
+char *vt_test_copy_tree(const char *src);
+/* Runs argv (no shell), captures stdout into *out (may be NULL); returns the exit status. */
+int vt_test_run(char *const argv[], char **out);
