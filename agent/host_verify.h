@@ -1,0 +1,13 @@
+/* Host-side verification of a guest's quote, PCRs and event log (virtune-host verify). */
+#pragma once
+
+#include "../modules/util.h"
+
+/*
+ * quote: the guest's virtune-quote reply ("return" value); nonce: what we sent; eventlog: the
+ * virtune-eventlog reply or NULL; ak_pin: a file holding the trusted AK public key, or NULL.
+ * *report: {"ok": bool, "checks": [{"name", "ok", "detail"}...]}. Returns 0 when it could run
+ * the checks (whatever their outcome) or -errno.
+ */
+int vt_host_verify(json_object *quote, const uint8_t *nonce, size_t nonce_len,
+                   json_object *eventlog, const char *ak_pin, json_object **report);
