@@ -9,11 +9,11 @@ struct vt_policy;
 struct vt_cpuid;
 
 struct vt_ctx {
-        char *root;    /* "/" or the --root directory, absolute, no trailing slash (but "/") */
-        int root_fd;   /* O_PATH|O_DIRECTORY of root; every path is resolved beneath it */
-        bool live;     /* root is the running system: runtime (sysfs) targets apply */
-        struct vt_policy *policy;     /* owned; NULL until loaded */
-        struct vt_cpuid *cpuid;       /* owned; NULL when CPUID cannot be asked (offline, !x86) */
+        char *root;  /* "/" or the --root directory, absolute, no trailing slash (but "/") */
+        int root_fd; /* O_PATH|O_DIRECTORY of root; every path is resolved beneath it */
+        bool live;   /* root is the running system: runtime (sysfs) targets apply */
+        struct vt_policy *policy; /* owned; NULL until loaded */
+        struct vt_cpuid *cpuid;   /* owned; NULL when CPUID cannot be asked (offline, !x86) */
 };
 
 /* root NULL means "/". live is decided here (root is the running system's "/"). */
@@ -42,6 +42,8 @@ int vt_read_attr(struct vt_ctx *ctx, const char *path, char **ret);
 int vt_read_int64(struct vt_ctx *ctx, const char *path, int64_t *ret);
 /* Write a sysfs/procfs attribute: open O_WRONLY (no create), one write. */
 int vt_write_attr(struct vt_ctx *ctx, const char *path, const char *value);
+/* The directory holding path (O_PATH) and, in *base, path's last component. */
+int vt_open_parent(struct vt_ctx *ctx, const char *path, const char **base);
 /* The target of one symlink, as stored. */
 int vt_readlink(struct vt_ctx *ctx, const char *path, char **ret);
 /* The canonical path inside the root, every link followed ("readlink -f" within the root). */
