@@ -204,10 +204,15 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result)
 
 int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_object **ret)
 {
-        _cleanup_json_ json_object *facts = NULL;
-        int r = vt_detect_all(ctx, &facts);
-        if (r < 0)
-                return r;
+        _cleanup_json_ json_object *detected = NULL;
+        json_object *facts = opts->facts;
+        int r = 0;
+        if (!facts) {
+                r = vt_detect_all(ctx, &detected);
+                if (r < 0)
+                        return r;
+                facts = detected;
+        }
         struct vt_plan plan;
         r = build(ctx, facts, opts->only, &plan);
         if (r < 0) {

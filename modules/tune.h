@@ -13,6 +13,7 @@ struct vt_apply_opts {
         bool no_bootloader;
         const char *const *only; /* NULL-terminated module names, or NULL for all */
         bool runtime_only;       /* the daemon at boot: runtime targets only */
+        json_object *facts; /* facts to plan from (tests, a caller that has them); NULL: detect */
 };
 
 /* {"changes": [...], "skipped": [...], "pending_reboot": [...], "warnings": [...], "notes"} */

@@ -85,6 +85,19 @@ static int plan_params(struct vt_ctx *ctx, json_object *hp, struct vt_plan *plan
         return 0;
 }
 
+/* The force token, keeping the running spelling when it already says yes (=1, =y). */
+static int plan_force(struct vt_plan *plan, json_object *facts, const char *why)
+{
+        _cleanup_free_ char *running = vt_facts_cmdline_token(facts, "cpuidle_haltpoll.force");
+        static const char *const yes[] = {"cpuidle_haltpoll.force=Y", "cpuidle_haltpoll.force=y",
+                                          "cpuidle_haltpoll.force=1"};
+        const char *want = yes[0];
+        for (size_t i = 0; running && i < ARRAY_SIZE(yes); i++)
+                if (streq(running, yes[i]))
+                        want = yes[i];
+        return vt_plan_cmdline(plan, facts, M, "cpuidle_haltpoll.force", want, why);
+}
+
 static int plan_enable(struct vt_ctx *ctx, json_object *facts, json_object *hp,
                        struct vt_plan *plan)
 {
@@ -111,15 +124,13 @@ static int plan_enable(struct vt_ctx *ctx, json_object *facts, json_object *hp,
                 return r;
         }
         if (arm) {
-                r = vt_plan_cmdline(plan, facts, M, "cpuidle_haltpoll.force",
-                                    "cpuidle_haltpoll.force=Y", why_arm);
+                r = plan_force(plan, facts, why_arm);
                 return r < 0 ? r
                              : vt_plan_cmdline(plan, facts, M, "haltpoll.enable",
                                                "haltpoll.enable=Y", why_arm);
         }
         if (streq_ptr(driver, "builtin"))
-                r = vt_plan_cmdline(plan, facts, M, "cpuidle_haltpoll.force",
-                                    "cpuidle_haltpoll.force=Y", why_force);
+                r = plan_force(plan, facts, why_force);
         else if (streq_ptr(driver, "module-available") || streq_ptr(driver, "module-loaded")) {
                 r = vt_plan_add(plan, M, VT_TARGET_KMOD, "cpuidle_haltpoll", NULL, "force=1",
                                 VT_WHEN_NOW, why_force);
