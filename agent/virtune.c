@@ -31,8 +31,9 @@ static void usage(FILE *f)
                    "Commands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f, "\n'virtune COMMAND --help' for a command's options; virtune(8) for more.\n"
-                   "Exit status: 0 ok, 1 failure (or drift, for verify), 2 usage or config error.\n");
+        fprintf(f,
+                "\n'virtune COMMAND --help' for a command's options; virtune(8) for more.\n"
+                "Exit status: 0 ok, 1 failure (or drift, for verify), 2 usage or config error.\n");
 }
 
 int main(int argc, char **argv)
