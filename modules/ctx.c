@@ -153,8 +153,8 @@ int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)
 char *vt_strip(char *s)
 {
         size_t n = strlen(s);
-        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t' ||
-                         s[n - 1] == '\r'))
+        while (n > 0 &&
+               (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
                 s[--n] = '\0';
         return s;
 }
@@ -280,4 +280,17 @@ int vt_pathf(char *buf, size_t size, const char *fmt, ...)
 void vt_json_add_str(json_object *o, const char *key, const char *s)
 {
         json_object_object_add(o, key, s ? json_object_new_string(s) : NULL);
+}
+
+void vt_json_add_error(json_object *o, const char *path, int r)
+{
+        json_object *errs;
+        if (!json_object_object_get_ex(o, "errors", &errs)) {
+                errs = json_object_new_array();
+                json_object_object_add(o, "errors", errs);
+        }
+        json_object *e = json_object_new_object();
+        vt_json_add_str(e, "path", path);
+        vt_json_add_str(e, "error", strerror(r < 0 ? -r : r));
+        json_object_array_add(errs, e);
 }
