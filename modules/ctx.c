@@ -153,8 +153,8 @@ int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)
 char *vt_strip(char *s)
 {
         size_t n = strlen(s);
-        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t' ||
-                         s[n - 1] == '\r'))
+        while (n > 0 &&
+               (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
                 s[--n] = '\0';
         return s;
 }

@@ -9,11 +9,11 @@ struct vt_policy;
 struct vt_cpuid;
 
 struct vt_ctx {
-        char *root;    /* "/" or the --root directory, absolute, no trailing slash (but "/") */
-        int root_fd;   /* O_PATH|O_DIRECTORY of root; every path is resolved beneath it */
-        bool live;     /* root is the running system: runtime (sysfs) targets apply */
-        struct vt_policy *policy;     /* owned; NULL until loaded */
-        struct vt_cpuid *cpuid;       /* owned; NULL when CPUID cannot be asked (offline, !x86) */
+        char *root;  /* "/" or the --root directory, absolute, no trailing slash (but "/") */
+        int root_fd; /* O_PATH|O_DIRECTORY of root; every path is resolved beneath it */
+        bool live;   /* root is the running system: runtime (sysfs) targets apply */
+        struct vt_policy *policy; /* owned; NULL until loaded */
+        struct vt_cpuid *cpuid;   /* owned; NULL when CPUID cannot be asked (offline, !x86) */
 };
 
 /* root NULL means "/". live is decided here (root is the running system's "/"). */
