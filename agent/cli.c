@@ -90,8 +90,8 @@ int vt_cli_parse(struct vt_cli *cli, int argc, char **argv, const struct option 
                         return -1;
                 default:
                         if (!fn || fn(c, optarg, userdata) < 0) {
-                                log_error("%s %s: bad use of option '%s' (see --help)",
-                                          cli->prog, cli->command, argv[optind - 1]);
+                                log_error("%s %s: bad use of option '%s' (see --help)", cli->prog,
+                                          cli->command, argv[optind - 1]);
                                 return -1;
                         }
                 }

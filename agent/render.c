@@ -67,8 +67,7 @@ static void render(FILE *f, json_object *o, int depth, bool list_item)
                 return;
         }
         bool first = true;
-        json_object_object_foreach(o, k, v)
-        {
+        json_object_object_foreach (o, k, v) {
                 if (list_item && first)
                         fprintf(f, " %s:", k);
                 else

@@ -21,6 +21,7 @@ static const struct vt_command commands[] = {
         {"cmdline", vt_cmd_cmdline, "show or edit the kernel command line of the boot config"},
         {"pcrs", vt_cmd_pcrs, "read the TPM's PCRs"},
         {"quote", vt_cmd_quote, "have the TPM sign a quote over a nonce"},
+        {"eventlog", vt_cmd_eventlog, "print the measured-boot (or IMA) event log"},
 };
 
 static void usage(FILE *f)
@@ -30,8 +31,9 @@ static void usage(FILE *f)
                    "Commands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f, "\n'virtune COMMAND --help' for a command's options; virtune(8) for more.\n"
-                   "Exit status: 0 ok, 1 failure (or drift, for verify), 2 usage or config error.\n");
+        fprintf(f,
+                "\n'virtune COMMAND --help' for a command's options; virtune(8) for more.\n"
+                "Exit status: 0 ok, 1 failure (or drift, for verify), 2 usage or config error.\n");
 }
 
 int main(int argc, char **argv)

@@ -1,4 +1,5 @@
-/* Logging: one global level, plain or journald "<N>" prefixes; the caller who knows the context logs. */
+/* Logging: one global level, plain or journald "<N>" prefixes; the caller who knows the context
+ * logs. */
 #pragma once
 
 #include <syslog.h>

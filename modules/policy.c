@@ -5,8 +5,8 @@
 #include "policy.h"
 
 #define QGA_DEFAULT_BLOCK                                                                          \
-        "guest-exec,guest-exec-status,guest-file-open,guest-file-close,guest-file-read,"         \
-        "guest-file-write,guest-file-seek,guest-file-flush,guest-set-user-password,"             \
+        "guest-exec,guest-exec-status,guest-file-open,guest-file-close,guest-file-read,"           \
+        "guest-file-write,guest-file-seek,guest-file-flush,guest-set-user-password,"               \
         "guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
 
 static const char *const ak_choices[] = {"ecc", "rsa", NULL};
@@ -20,8 +20,7 @@ const struct vt_policy_key vt_policy_schema[] = {
         {"haltpoll", "guest_halt_poll_grow", VT_POL_UINT, NULL, NULL, "poll time growth factor"},
         {"haltpoll", "guest_halt_poll_grow_start", VT_POL_UINT, NULL, NULL,
          "first poll time when growing, ns"},
-        {"haltpoll", "guest_halt_poll_shrink", VT_POL_UINT, NULL, NULL,
-         "poll time shrink divisor"},
+        {"haltpoll", "guest_halt_poll_shrink", VT_POL_UINT, NULL, NULL, "poll time shrink divisor"},
         {"haltpoll", "guest_halt_poll_allow_shrink", VT_POL_BOOL, NULL, NULL,
          "allow the poll time to shrink"},
         {"pvspin", "enable", VT_POL_TRISTATE, "auto", NULL,
@@ -30,8 +29,7 @@ const struct vt_policy_key vt_policy_schema[] = {
         {"iosched", "device.*", VT_POL_STRING, NULL, NULL,
          "scheduler for one disk by name, WWN or serial"},
         {"rng", "enable", VT_POL_TRISTATE, "auto", NULL, "use virtio-rng as the hw RNG"},
-        {"qga", "block-rpcs", VT_POL_LIST, QGA_DEFAULT_BLOCK, NULL,
-         "qemu-ga commands to block"},
+        {"qga", "block-rpcs", VT_POL_LIST, QGA_DEFAULT_BLOCK, NULL, "qemu-ga commands to block"},
         {"qga", "enable", VT_POL_TRISTATE, "auto", NULL, "manage qemu-ga's block list"},
         {"bootloader", "enable", VT_POL_BOOL, "yes", NULL,
          "change the kernel command line in the boot configuration"},
@@ -39,8 +37,7 @@ const struct vt_policy_key vt_policy_schema[] = {
          "reboot after first-boot apply when the command line changed"},
         {"channel", "allow-apply", VT_POL_BOOL, "no", NULL,
          "let the host run virtune-apply and virtune-revert"},
-        {"channel", "port", VT_POL_STRING, "org.virtune.agent.0", NULL,
-         "virtio-serial port name"},
+        {"channel", "port", VT_POL_STRING, "org.virtune.agent.0", NULL, "virtio-serial port name"},
         {"tpm", "tcti", VT_POL_STRING, "device:/dev/tpmrm0", NULL, "TPM transport"},
         {"tpm", "ak", VT_POL_CHOICE, "ecc", ak_choices, "attestation key type"},
         {"tpm", "pcrs", VT_POL_STRING, "sha256:0-9", NULL, "default quote selection"},
@@ -215,8 +212,7 @@ int vt_policy_parse(struct vt_policy *p, const char *name, const char *text, cha
                         *end = '\0';
                         s = trim(s + 1);
                         if (!section_known(s))
-                                return fail(err, errlen, name, lineno, "unknown section [%s]",
-                                            s);
+                                return fail(err, errlen, name, lineno, "unknown section [%s]", s);
                         snprintf(section, sizeof(section), "%s", s);
                         continue;
                 }
@@ -226,8 +222,7 @@ int vt_policy_parse(struct vt_policy *p, const char *name, const char *text, cha
                 *eq = '\0';
                 char *key = trim(s), *value = trim(eq + 1);
                 if (!*section)
-                        return fail(err, errlen, name, lineno, "key '%s' outside a section",
-                                    key);
+                        return fail(err, errlen, name, lineno, "key '%s' outside a section", key);
                 const struct vt_policy_key *k = schema_find(section, key);
                 if (!k)
                         return fail(err, errlen, name, lineno, "unknown key '%s' in [%s]", key,
@@ -308,8 +303,7 @@ int vt_policy_load(struct vt_ctx *ctx, struct vt_policy **ret, char *err, size_t
         for (size_t i = 0; i < n; i++) {
                 char path[512];
                 if (r == 0) {
-                        snprintf(path, sizeof(path), "/etc/virtune/virtune.conf.d/%s",
-                                 names[i]);
+                        snprintf(path, sizeof(path), "/etc/virtune/virtune.conf.d/%s", names[i]);
                         r = load_one(ctx, p, path, err, errlen);
                 }
                 free(names[i]);

@@ -12,8 +12,8 @@ enum vt_policy_type {
         VT_POL_BOOL,     /* yes/no/true/false/1/0/on/off */
         VT_POL_TRISTATE, /* auto/yes/no */
         VT_POL_UINT,
-        VT_POL_CHOICE,   /* one of choices[] */
-        VT_POL_LIST,     /* comma and/or space separated words */
+        VT_POL_CHOICE, /* one of choices[] */
+        VT_POL_LIST,   /* comma and/or space separated words */
 };
 
 struct vt_policy_key {

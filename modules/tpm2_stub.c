@@ -7,8 +7,8 @@ int vt_tpm2_pcr_read(struct vt_ctx *ctx, json_object *banks, json_object *pcrs, 
         return -EOPNOTSUPP;
 }
 
-int vt_tpm2_quote(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
-                  const char *selection, json_object **ret)
+int vt_tpm2_quote(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len, const char *selection,
+                  json_object **ret)
 {
         (void)ctx, (void)nonce, (void)nonce_len, (void)selection, (void)ret;
         return -EOPNOTSUPP;
@@ -18,4 +18,9 @@ int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, json_object 
 {
         (void)ctx, (void)ima, (void)offset, (void)ret;
         return -EOPNOTSUPP;
+}
+
+const char *vt_tpm2_strerror(int r)
+{
+        return r == -EOPNOTSUPP ? "virtune was built without TPM support" : strerror(-r);
 }

@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_     __attribute__((unused))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -88,3 +88,6 @@ char *vt_strip(char *s);
 
 /* Add a string, or null when s is NULL. */
 void vt_json_add_str(json_object *o, const char *key, const char *s);
+
+/* Appends {"path": path, "error": strerror(-r)} to o["errors"] (made when missing). */
+void vt_json_add_error(json_object *o, const char *path, int r);

@@ -41,8 +41,9 @@ int vt_cpuid_new_file(const char *path, struct vt_cpuid **ret)
                 if (hash)
                         *hash = '\0';
                 struct vt_cpuid_entry e;
-                int k = sscanf(line, "%" SCNx32 " %" SCNx32 " %" SCNx32 " %" SCNx32 " %" SCNx32
-                                     " %" SCNx32,
+                int k = sscanf(line,
+                               "%" SCNx32 " %" SCNx32 " %" SCNx32 " %" SCNx32 " %" SCNx32
+                               " %" SCNx32,
                                &e.leaf, &e.subleaf, &e.regs[0], &e.regs[1], &e.regs[2], &e.regs[3]);
                 if (k <= 0)
                         continue;

@@ -75,8 +75,8 @@ static void test_wildcard_keys(void **state)
         (void)state;
         struct vt_policy *p = vt_policy_new();
         char err[VT_POLICY_ERR_MAX];
-        assert_int_equal(vt_policy_parse(p, "t.conf", "[iosched]\ndevice.vda = mq-deadline\n",
-                                         err, sizeof(err)),
+        assert_int_equal(vt_policy_parse(p, "t.conf", "[iosched]\ndevice.vda = mq-deadline\n", err,
+                                         sizeof(err)),
                          0);
         assert_string_equal(vt_policy_get(p, "iosched", "device.vda"), "mq-deadline");
         assert_null(vt_policy_get(p, "iosched", "device.vdb"));
