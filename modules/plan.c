@@ -165,65 +165,57 @@ json_object *vt_change_to_json(const struct vt_change *c)
         return o;
 }
 
-static const char *get_str(json_object *o, const char *key)
-{
-        json_object *v;
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
-}
-
 int vt_change_from_json(json_object *o, struct vt_change *c)
 {
         if (!json_object_is_type(o, json_type_object))
                 return -EINVAL;
-        const char *module = get_str(o, "module"), *target = get_str(o, "target");
-        int kind = vt_target_kind_from_string(get_str(o, "kind"));
-        int when = vt_when_from_string(get_str(o, "when"));
+        const char *module = vt_json_str(o, "module"), *target = vt_json_str(o, "target");
+        int kind = vt_target_kind_from_string(vt_json_str(o, "kind"));
+        int when = vt_when_from_string(vt_json_str(o, "when"));
         if (!module || !target || kind < 0 || when < 0)
                 return -EINVAL;
         struct vt_plan tmp = {0};
-        int r = vt_plan_add(&tmp, module, kind, target, get_str(o, "from"), get_str(o, "to"), when,
-                            get_str(o, "why"));
+        int r = vt_plan_add(&tmp, module, kind, target, vt_json_str(o, "from"),
+                            vt_json_str(o, "to"), when, vt_json_str(o, "why"));
         if (r < 0)
                 return r;
         *c = tmp.changes[0];
-        c->owned = vt_facts_bool(o, "owned");
+        c->owned = vt_json_bool(o, "owned");
         free(tmp.changes);
         return 0;
 }
 
-json_object *vt_facts_get(json_object *facts, const char *module, const char *key)
+json_object *vt_json_get(json_object *o, const char *key)
 {
-        json_object *m, *v;
-        if (!facts || !json_object_object_get_ex(facts, module, &m) || !m)
+        json_object *v;
+        if (!o || !json_object_is_type(o, json_type_object) ||
+            !json_object_object_get_ex(o, key, &v))
                 return NULL;
-        if (!key)
-                return m;
-        return json_object_object_get_ex(m, key, &v) ? v : NULL;
+        return v;
 }
 
-const char *vt_facts_str(json_object *o, const char *key)
+const char *vt_json_str(json_object *o, const char *key)
 {
-        return get_str(o, key);
+        json_object *v = vt_json_get(o, key);
+        return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
-bool vt_facts_bool(json_object *o, const char *key)
+bool vt_json_bool(json_object *o, const char *key)
 {
-        json_object *v;
-        return o && json_object_object_get_ex(o, key, &v) && v && json_object_get_boolean(v);
+        json_object *v = vt_json_get(o, key);
+        return v && json_object_get_boolean(v);
 }
 
-int64_t vt_facts_int(json_object *o, const char *key, int64_t def)
+int64_t vt_json_int(json_object *o, const char *key, int64_t def)
 {
-        json_object *v;
-        if (!o || !json_object_object_get_ex(o, key, &v) || !v ||
+        json_object *v = vt_json_get(o, key);
+        if (!v ||
             !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
                 return def;
         return json_object_get_int64(v);
 }
 
-char *vt_facts_cmdline_token(json_object *facts, const char *key)
+char *vt_plan_running_token(json_object *facts, const char *key)
 {
         json_object *cmdline = vt_facts_get(facts, "virt", "cmdline"), *tokens;
         if (!cmdline || !json_object_object_get_ex(cmdline, "tokens", &tokens) ||
@@ -233,7 +225,7 @@ char *vt_facts_cmdline_token(json_object *facts, const char *key)
         /* The last occurrence wins, as the kernel's parameter parsing does. */
         for (size_t i = 0; i < json_object_array_length(tokens); i++) {
                 json_object *t = json_object_array_get_idx(tokens, i);
-                const char *k = get_str(t, "key"), *v = get_str(t, "value");
+                const char *k = vt_json_str(t, "key"), *v = vt_json_str(t, "value");
                 if (!k || !streq(k, key))
                         continue;
                 free(found);
@@ -249,7 +241,7 @@ char *vt_facts_cmdline_token(json_object *facts, const char *key)
 int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module, const char *key,
                     const char *token, const char *why)
 {
-        _cleanup_free_ char *running = vt_facts_cmdline_token(facts, key);
+        _cleanup_free_ char *running = vt_plan_running_token(facts, key);
         return vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, token, VT_WHEN_BOOT, why);
 }
 

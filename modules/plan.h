@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include "ctx.h"
+#include "facts.h"
 
 enum vt_target_kind {
         VT_TARGET_ATTR,    /* a sysfs/procfs attribute */
@@ -67,13 +68,13 @@ json_object *vt_change_to_json(const struct vt_change *c);
 int vt_change_from_json(json_object *o, struct vt_change *c);
 void vt_change_done(struct vt_change *c);
 
-/* Small readers over the facts document; NULL/default when the path is absent. */
-json_object *vt_facts_get(json_object *facts, const char *module, const char *key);
-const char *vt_facts_str(json_object *o, const char *key);
-bool vt_facts_bool(json_object *o, const char *key);
-int64_t vt_facts_int(json_object *o, const char *key, int64_t def);
+/* Small readers over json (facts, journal records); NULL/default when absent or mistyped. */
+json_object *vt_json_get(json_object *o, const char *key);
+const char *vt_json_str(json_object *o, const char *key);
+bool vt_json_bool(json_object *o, const char *key);
+int64_t vt_json_int(json_object *o, const char *key, int64_t def);
 /* The running command line's token for key from facts.virt.cmdline ("key=value"/"key"). */
-char *vt_facts_cmdline_token(json_object *facts, const char *key);
+char *vt_plan_running_token(json_object *facts, const char *key);
 
 /* Wants the command-line token `token` ("key=value", "flag") for key, or none when NULL. */
 int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module, const char *key,

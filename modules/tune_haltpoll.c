@@ -88,7 +88,7 @@ static int plan_params(struct vt_ctx *ctx, json_object *hp, struct vt_plan *plan
 /* The force token, keeping the running spelling when it already says yes (=1, =y). */
 static int plan_force(struct vt_plan *plan, json_object *facts, const char *why)
 {
-        _cleanup_free_ char *running = vt_facts_cmdline_token(facts, "cpuidle_haltpoll.force");
+        _cleanup_free_ char *running = vt_plan_running_token(facts, "cpuidle_haltpoll.force");
         static const char *const yes[] = {"cpuidle_haltpoll.force=Y", "cpuidle_haltpoll.force=y",
                                           "cpuidle_haltpoll.force=1"};
         const char *want = yes[0];
@@ -102,12 +102,12 @@ static int plan_enable(struct vt_ctx *ctx, json_object *facts, json_object *hp,
                        struct vt_plan *plan)
 {
         int en = vt_policy_get_tristate(ctx->policy, M, "enable");
-        bool arm = streq_ptr(vt_facts_str(vt_facts_get(facts, "virt", NULL), "arch"), "aarch64");
+        bool arm = streq_ptr(vt_json_str(vt_json_get(facts, "virt"), "arch"), "aarch64");
         json_object *kvm = vt_facts_get(facts, "virt", "kvm"), *hints = NULL;
         if (kvm)
                 json_object_object_get_ex(kvm, "hints", &hints);
-        bool hint = vt_facts_bool(hints, "realtime");
-        const char *driver = vt_facts_str(hp, "driver");
+        bool hint = vt_json_bool(hints, "realtime");
+        const char *driver = vt_json_str(hp, "driver");
         int r;
 
         if (en < 0 && hint)
@@ -147,7 +147,7 @@ static int plan_enable(struct vt_ctx *ctx, json_object *facts, json_object *hp,
         }
         if (r < 0)
                 return r;
-        if (hp && !vt_facts_bool(hp, "governor_available"))
+        if (hp && !vt_json_bool(hp, "governor_available"))
                 vt_plan_warn(plan, M,
                              "the haltpoll cpuidle governor is missing: the driver "
                              "loads but polling is not effective");

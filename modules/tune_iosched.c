@@ -71,7 +71,7 @@ static const struct override *find_override(const struct overrides *o, json_obje
 {
         static const char *const ids[] = {"name", "wwn", "serial"};
         for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
-                const char *id = vt_facts_str(disk, ids[i]);
+                const char *id = vt_json_str(disk, ids[i]);
                 for (size_t j = 0; id && j < o->n; j++)
                         if (streq(o->v[j].key, id))
                                 return &o->v[j];
@@ -82,8 +82,8 @@ static const struct override *find_override(const struct overrides *o, json_obje
 static int plan_disk(struct vt_ctx *ctx, struct vt_plan *plan, json_object *disk,
                      const struct overrides *o, const char *virtio)
 {
-        const char *name = vt_facts_str(disk, "name");
-        const char *kind = vt_facts_str(disk, "kind");
+        const char *name = vt_json_str(disk, "name");
+        const char *kind = vt_json_str(disk, "kind");
         if (!name || strchr(name, '/') || name[0] == '.')
                 return 0;
         const struct override *ov = find_override(o, disk);
@@ -92,7 +92,7 @@ static int plan_disk(struct vt_ctx *ctx, struct vt_plan *plan, json_object *disk
         if (ov) {
                 want = ov->value, why = why_device;
                 snprintf(key, sizeof(key), "device.%s", ov->key);
-        } else if (vt_facts_bool(disk, "virtual") && kind && startswith(kind, "virtio")) {
+        } else if (vt_json_bool(disk, "virtual") && kind && startswith(kind, "virtio")) {
                 want = virtio;
                 snprintf(key, sizeof(key), "virtio");
         }
@@ -115,7 +115,7 @@ static int plan_disk(struct vt_ctx *ctx, struct vt_plan *plan, json_object *disk
         }
         char path[300];
         snprintf(path, sizeof(path), "/sys/block/%s/queue/scheduler", name);
-        return vt_plan_add(plan, M, VT_TARGET_ATTR, path, vt_facts_str(disk, "scheduler"), want,
+        return vt_plan_add(plan, M, VT_TARGET_ATTR, path, vt_json_str(disk, "scheduler"), want,
                            VT_WHEN_NOW, why);
 }
 
@@ -125,9 +125,9 @@ static void rule_line(FILE *f, json_object *disks, const char *key, const char *
         const char *match = "ENV{ID_SERIAL_SHORT}";
         for (size_t i = 0; disks && i < json_object_array_length(disks); i++) {
                 json_object *d = json_object_array_get_idx(disks, i);
-                if (streq_ptr(vt_facts_str(d, "name"), key))
+                if (streq_ptr(vt_json_str(d, "name"), key))
                         match = "KERNEL";
-                else if (streq_ptr(vt_facts_str(d, "wwn"), key))
+                else if (streq_ptr(vt_json_str(d, "wwn"), key))
                         match = "ENV{ID_WWN}";
         }
         fprintf(f,

@@ -11,10 +11,10 @@ static const char why_x86[] = "policy: pvspin.enable = yes (the kernel's own PV 
 
 int vt_pvspin_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 {
-        json_object *pv = vt_facts_get(facts, "pvspin", NULL);
+        json_object *pv = vt_json_get(facts, "pvspin");
         int en = vt_policy_get_tristate(ctx->policy, M, "enable");
-        bool arm = streq_ptr(vt_facts_str(vt_facts_get(facts, "virt", NULL), "arch"), "aarch64");
-        const char *config = vt_facts_str(pv, "config");
+        bool arm = streq_ptr(vt_json_str(vt_json_get(facts, "virt"), "arch"), "aarch64");
+        const char *config = vt_json_str(pv, "config");
 
         if (arm) {
                 if (en == 0)
@@ -26,9 +26,9 @@ int vt_pvspin_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
                                              "built with CONFIG_PARAVIRT_SPINLOCKS=y");
                         return 0;
                 }
-                _cleanup_free_ char *running = vt_facts_cmdline_token(facts, "arm_pvspin");
+                _cleanup_free_ char *running = vt_plan_running_token(facts, "arm_pvspin");
                 /* The guide's check: dmesg names the PV qspinlock once arm_pvspin is in force. */
-                if (running && !streq_ptr(vt_facts_str(pv, "state"), "enabled"))
+                if (running && !streq_ptr(vt_json_str(pv, "state"), "enabled"))
                         vt_plan_warn(plan, M,
                                      "arm_pvspin is on the running command line but the "
                                      "kernel log does not show PV qspinlock");

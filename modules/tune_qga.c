@@ -129,10 +129,10 @@ static int block_list(struct vt_ctx *ctx, json_object *qga, struct vt_plan *plan
 {
         const char *v = vt_policy_get(ctx->policy, M, "block-rpcs");
         const char *origin = vt_policy_origin(ctx->policy, M, "block-rpcs");
-        const char *binary = vt_facts_str(qga, "binary");
+        const char *binary = vt_json_str(qga, "binary");
         _cleanup_free_ char *help = NULL;
         if (binary && vt_exec_is_real_root(ctx)) {
-                const char *version = vt_facts_str(qga, "version");
+                const char *version = vt_json_str(qga, "version");
                 help = ask_qemu_ga(binary, streq(spelling(version), "blacklist")
                                                    ? "--blacklist=?"
                                                    : "--block-rpcs=help");
@@ -208,7 +208,7 @@ static int plan_file(struct vt_ctx *ctx, struct vt_plan *plan, const char *key, 
 static bool running_stale(json_object *qga, const char *list)
 {
         json_object *have = NULL;
-        if (!vt_facts_bool(qga, "running") || !json_object_object_get_ex(qga, "block_rpcs", &have))
+        if (!vt_json_bool(qga, "running") || !json_object_object_get_ex(qga, "block_rpcs", &have))
                 return false;
         _cleanup_free_ char *copy = strdup(list);
         char *save = NULL;
@@ -227,7 +227,7 @@ static bool running_stale(json_object *qga, const char *list)
 
 int vt_qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 {
-        json_object *qga = vt_facts_get(facts, M, NULL);
+        json_object *qga = vt_json_get(facts, M);
         int en = vt_policy_get_tristate(ctx->policy, M, "enable");
         _cleanup_free_ char *list = NULL;
         if (en == 0)
@@ -236,19 +236,19 @@ int vt_qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
         int r = block_list(ctx, qga, plan, &list);
         if (r < 0)
                 return r;
-        if (!vt_facts_bool(qga, "installed")) {
+        if (!vt_json_bool(qga, "installed")) {
                 if (en > 0)
                         vt_plan_warn(plan, M, "enable = yes, but qemu-ga is not installed");
                 return 0;
         }
         if (!*list)
                 return 0;
-        const char *key = spelling(vt_facts_str(qga, "version"));
+        const char *key = spelling(vt_json_str(qga, "version"));
         r = plan_file(ctx, plan, key, list);
         if (r < 0)
                 return r;
-        const char *unit = vt_facts_str(qga, "unit");
-        if (!unit || !vt_facts_bool(qga, "running"))
+        const char *unit = vt_json_str(qga, "unit");
+        if (!unit || !vt_json_bool(qga, "running"))
                 return 0;
         /* from says why a restart is due even when the files already match. */
         return vt_plan_add(plan, M, VT_TARGET_UNIT, unit,

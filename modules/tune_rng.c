@@ -33,8 +33,8 @@ static const char *virtio_name(json_object *available)
 
 static int plan_rngd(struct vt_ctx *ctx, json_object *rngd, struct vt_plan *plan)
 {
-        const char *flavour = vt_facts_str(rngd, "flavour");
-        if (!vt_facts_bool(rngd, "installed") || !flavour) {
+        const char *flavour = vt_json_str(rngd, "flavour");
+        if (!vt_json_bool(rngd, "installed") || !flavour) {
                 vt_plan_warn(plan, M,
                              "the kernel does not credit the hw RNG's entropy; install "
                              "rng-tools to feed it");
@@ -56,7 +56,7 @@ static int plan_rngd(struct vt_ctx *ctx, json_object *rngd, struct vt_plan *plan
                 if (r < 0)
                         return r;
                 plan->changes[plan->n - 1].owned = false; /* the package's file: edited, kept */
-                const char *unit = vt_facts_str(rngd, "unit");
+                const char *unit = vt_json_str(rngd, "unit");
                 if (!unit)
                         unit = flavours[i].unit;
                 r = vt_plan_add(plan, M, VT_TARGET_UNIT, unit, NULL, "enabled", VT_WHEN_BOOT,
@@ -71,26 +71,26 @@ static int plan_rngd(struct vt_ctx *ctx, json_object *rngd, struct vt_plan *plan
 
 int vt_rng_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 {
-        json_object *rng = vt_facts_get(facts, M, NULL), *available = NULL, *rngd = NULL;
+        json_object *rng = vt_json_get(facts, M), *available = NULL, *rngd = NULL;
         int en = vt_policy_get_tristate(ctx->policy, M, "enable");
         if (en == 0 || !rng)
                 return 0;
         json_object_object_get_ex(rng, "available", &available);
         const char *name = virtio_name(available);
-        if (!vt_facts_bool(rng, "virtio") || !name) {
+        if (!vt_json_bool(rng, "virtio") || !name) {
                 if (en > 0)
                         vt_plan_warn(plan, M,
                                      "enable = yes, but there is no virtio-rng device "
                                      "(host: <rng model='virtio'>)");
                 return 0;
         }
-        int r = vt_plan_add(plan, M, VT_TARGET_ATTR, RNG_CURRENT, vt_facts_str(rng, "current"),
-                            name, VT_WHEN_NOW, why_current);
+        int r = vt_plan_add(plan, M, VT_TARGET_ATTR, RNG_CURRENT, vt_json_str(rng, "current"), name,
+                            VT_WHEN_NOW, why_current);
         if (r < 0)
                 return r;
-        int64_t q = vt_facts_int(rng, "quality", -1);
+        int64_t q = vt_json_int(rng, "quality", -1);
         if (q < 0)
-                q = vt_facts_int(rng, "default_quality", -1);
+                q = vt_json_int(rng, "default_quality", -1);
         if (q > 0) {
                 vt_plan_note(plan, M,
                              "rngd is not needed: the kernel's hwrng thread feeds the "
