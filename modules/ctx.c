@@ -296,3 +296,16 @@ void vt_json_add_str(json_object *o, const char *key, const char *s)
 {
         json_object_object_add(o, key, s ? json_object_new_string(s) : NULL);
 }
+
+void vt_json_add_error(json_object *o, const char *path, int r)
+{
+        json_object *errs;
+        if (!json_object_object_get_ex(o, "errors", &errs)) {
+                errs = json_object_new_array();
+                json_object_object_add(o, "errors", errs);
+        }
+        json_object *e = json_object_new_object();
+        vt_json_add_str(e, "path", path);
+        vt_json_add_str(e, "error", strerror(r < 0 ? -r : r));
+        json_object_array_add(errs, e);
+}
