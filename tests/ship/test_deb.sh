@@ -42,6 +42,6 @@ grep -q "deb-systemd-helper enable 'virtuned.service'\|deb-systemd-helper.*enabl
 grep -q "virtune-firstboot.service" "$work/control/postinst" && ok "postinst enables virtune-firstboot.service" ||
         no "postinst and virtune-firstboot.service"
 if grep -q "start.*virtune-firstboot" "$work/control/postinst"; then no "postinst starts virtune-firstboot"; else ok "postinst never starts virtune-firstboot"; fi
-grep -q "systemd-sysusers virtune.conf" "$work/control/postinst" && ok "postinst creates the tss group" || no "postinst tss group"
+grep -q "systemd-sysusers.*virtune.conf" "$work/control/postinst" && ok "postinst creates the tss group" || no "postinst tss group"
 dpkg-deb -f "$deb" Depends | tee "$work/depends" | grep -q libjson-c && ok "Depends: $(cat "$work/depends")" || no "shlibs Depends"
 exit $fail
