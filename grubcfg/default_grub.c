@@ -108,8 +108,10 @@ static int replace_word(const char *path, const char *text, size_t len, struct v
                                      : 0;
                 _cleanup_free_ char *again = a->plain ? vt_shvars_quote(a->value, style) : NULL;
                 size_t wlen = a->word_end - a->word_start;
-                if (!again || strlen(again) != wlen ||
-                    memcmp(again, text + a->word_start, wlen) != 0) {
+                if (wlen == 0) {
+                        /* VAR= : empty, nothing to keep */
+                } else if (!again || strlen(again) != wlen ||
+                           memcmp(again, text + a->word_start, wlen) != 0) {
                         fclose(f);
                         free(out);
                         return vt_bootcfg_refuse(
@@ -145,10 +147,12 @@ static int default_grub_write(struct vt_ctx *ctx, const struct vt_cmdline_edit *
         for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(vars); i++)
                 if (!(old[i] = strdup(vals[i])))
                         r = -ENOMEM;
-        if (r >= 0)
+        if (r >= 0) {
                 r = vt_cmdline_apply_vars(vals, ARRAY_SIZE(vars), 0, edits, n);
-        if (r == -EBADMSG)
-                r = vt_bootcfg_refuse(set, DEFAULT_GRUB, 0, "unbalanced quote in the command line");
+                if (r == -EBADMSG)
+                        r = vt_bootcfg_refuse(set, DEFAULT_GRUB, 0,
+                                              "unbalanced quote in the command line");
+        }
         _cleanup_free_ char *cur = NULL;
         size_t cur_len = len;
         if (r >= 0 && !(cur = strndup(text, len)))

@@ -79,9 +79,9 @@ static int load(struct vt_ctx *ctx, struct state *s, struct vt_bootcfg_set *set)
         if (r < 0)
                 return r;
         struct vt_shvars *prev = NULL, *before_ours = NULL;
-        bool seen_ours = false;
         for (size_t i = 0; i < s->n; i++) {
                 bool is_ours = streq(s->names[i], GRUBD "/" DROPIN);
+                bool after_ours = i > 0 && strcmp(strrchr(s->names[i], '/') + 1, DROPIN) > 0;
                 _cleanup_free_ char *text = NULL;
                 size_t len, line;
                 const char *why;
@@ -93,7 +93,7 @@ static int load(struct vt_ctx *ctx, struct state *s, struct vt_bootcfg_set *set)
                         return vt_bootcfg_refuse(set, s->names[i], line, why);
                 if (r < 0)
                         return r;
-                if (seen_ours && !is_ours)
+                if (after_ours)
                         for (size_t k = 0; k < 2; k++) {
                                 const struct vt_shassign *a = vt_shvars_last(s->sv[i], vars[k]);
                                 if (a)
@@ -103,11 +103,10 @@ static int load(struct vt_ctx *ctx, struct state *s, struct vt_bootcfg_set *set)
                                                 " (rename it to sort before it)");
                         }
                 if (is_ours) {
-                        seen_ours = true;
                         s->ours = TAKE_PTR(text);
                         s->ours_len = len;
                         before_ours = prev;
-                } else if (!seen_ours)
+                } else if (!after_ours)
                         before_ours = s->sv[i];
                 prev = s->sv[i];
         }
@@ -146,10 +145,12 @@ static int grubd_write(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, 
 {
         struct state s = {0};
         int r = load(ctx, &s, set);
-        if (r >= 0)
+        if (r >= 0) {
                 r = vt_cmdline_apply_vars(s.current, 2, 1, edits, n);
-        if (r == -EBADMSG)
-                r = vt_bootcfg_refuse(set, GRUBD, 0, "unbalanced quote in the command line");
+                if (r == -EBADMSG)
+                        r = vt_bootcfg_refuse(set, GRUBD, 0,
+                                              "unbalanced quote in the command line");
+        }
         char *out = NULL;
         size_t olen = 0, nvars = 0;
         if (r >= 0) {

@@ -331,7 +331,7 @@ int vt_shvars_parse(const char *text, size_t len, const struct vt_shvars *env,
 char *vt_shvars_quote(const char *value, char style)
 {
         struct buf b = {0};
-        if (style == 0 && (!*value || strpbrk(value, " \t\n'\"\\$`|&;<>()*?[]#~=%{}")))
+        if (style == 0 && (!*value || strpbrk(value, " \t\n'\"\\$`|&;<>()*?[]#~{}")))
                 style = '"';
         if (style == '\'' && strchr(value, '\''))
                 style = '"';
