@@ -55,3 +55,4 @@ int vt_cmd_status(struct vt_cli *cli, int argc, char **argv);
 int vt_cmd_cmdline(struct vt_cli *cli, int argc, char **argv);
 int vt_cmd_pcrs(struct vt_cli *cli, int argc, char **argv);
 int vt_cmd_quote(struct vt_cli *cli, int argc, char **argv);
+int vt_cmd_eventlog(struct vt_cli *cli, int argc, char **argv);

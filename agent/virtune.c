@@ -21,6 +21,7 @@ static const struct vt_command commands[] = {
         {"cmdline", vt_cmd_cmdline, "show or edit the kernel command line of the boot config"},
         {"pcrs", vt_cmd_pcrs, "read the TPM's PCRs"},
         {"quote", vt_cmd_quote, "have the TPM sign a quote over a nonce"},
+        {"eventlog", vt_cmd_eventlog, "print the measured-boot (or IMA) event log"},
 };
 
 static void usage(FILE *f)

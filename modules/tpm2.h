@@ -13,3 +13,5 @@ int vt_tpm2_quote(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len, co
                   json_object **ret);
 /* {"log": base64, "size": n, "source": path}; ima: the runtime log from offset. */
 int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, json_object **ret);
+/* A user-facing explanation of an error from the functions above. */
+const char *vt_tpm2_strerror(int r);

@@ -19,3 +19,8 @@ int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, json_object 
         (void)ctx, (void)ima, (void)offset, (void)ret;
         return -EOPNOTSUPP;
 }
+
+const char *vt_tpm2_strerror(int r)
+{
+        return r == -EOPNOTSUPP ? "virtune was built without TPM support" : strerror(-r);
+}

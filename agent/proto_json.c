@@ -1,0 +1,174 @@
+/* The channel's JSON on the wire: strict parsing of one text, reply and request lines. */
+#include <assert.h>
+#include "proto.h"
+
+static const char *const class_names[_VT_PROTO_CLASS_MAX] = {
+        [VT_PROTO_GENERIC_ERROR] = "GenericError",
+        [VT_PROTO_COMMAND_NOT_FOUND] = "CommandNotFound",
+        [VT_PROTO_PERMISSION_DENIED] = "PermissionDenied",
+        [VT_PROTO_UNSUPPORTED] = "Unsupported",
+};
+
+const char *vt_proto_class_name(enum vt_proto_class c)
+{
+        assert(c < _VT_PROTO_CLASS_MAX);
+        return class_names[c];
+}
+
+/*
+ * Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF. json-c's own
+ * check lets overlong forms through, and whatever we accept may be echoed back in a reply.
+ * Returns the offset of the first bad byte, or len.
+ */
+static size_t utf8_check(const unsigned char *s, size_t len)
+{
+        size_t i = 0;
+        while (i < len) {
+                unsigned char c = s[i];
+                size_t n;
+                uint32_t cp, min;
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                } else if ((c & 0xE0) == 0xC0) {
+                        n = 1, cp = c & 0x1F, min = 0x80;
+                } else if ((c & 0xF0) == 0xE0) {
+                        n = 2, cp = c & 0x0F, min = 0x800;
+                } else if ((c & 0xF8) == 0xF0) {
+                        n = 3, cp = c & 0x07, min = 0x10000;
+                } else
+                        return i;
+                if (len - i <= n)
+                        return i;
+                for (size_t k = 1; k <= n; k++) {
+                        if ((s[i + k] & 0xC0) != 0x80)
+                                return i;
+                        cp = cp << 6 | (s[i + k] & 0x3F);
+                }
+                if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+                        return i;
+                i += n + 1;
+        }
+        return len;
+}
+
+static void tokener_freep(json_tokener **t)
+{
+        if (*t)
+                json_tokener_free(*t);
+}
+
+int vt_proto_parse(const char *buf, size_t len, json_object **ret, char *err, size_t errlen)
+{
+        assert(ret);
+        _cleanup_(tokener_freep) json_tokener *tok = NULL;
+        _cleanup_json_ json_object *o = NULL;
+
+        if (len > VT_PROTO_MAX_REQUEST || len > INT32_MAX) {
+                snprintf(err, errlen, "request exceeds %u bytes", VT_PROTO_MAX_REQUEST);
+                return -EINVAL;
+        }
+        size_t bad = utf8_check((const unsigned char *)buf, len);
+        if (bad < len) {
+                snprintf(err, errlen, "JSON parse error at byte %zu: invalid UTF-8", bad);
+                return -EINVAL;
+        }
+        /* One more level than the reader allows, so the reader's bound is the one that bites. */
+        tok = json_tokener_new_ex(VT_PROTO_MAX_DEPTH + 1);
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        o = json_tokener_parse_ex(tok, buf, (int)len);
+        enum json_tokener_error e = json_tokener_get_error(tok);
+        if (e == json_tokener_continue) {
+                snprintf(err, errlen, "JSON parse error: unexpected end of input");
+                return -EINVAL;
+        }
+        if (e != json_tokener_success) {
+                snprintf(err, errlen, "JSON parse error at byte %zu: %s",
+                         json_tokener_get_parse_end(tok), json_tokener_error_desc(e));
+                return -EINVAL;
+        }
+        for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
+                if (!strchr(" \t\r\n", buf[i]) || buf[i] == '\0') {
+                        snprintf(err, errlen, "JSON parse error at byte %zu: trailing garbage", i);
+                        return -EINVAL;
+                }
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* Serialises {key: value, "id": id}; takes value. */
+static char *reply_line(const char *key, json_object *value, json_object *id, bool delimited,
+                        size_t *len)
+{
+        _cleanup_json_ json_object *o = json_object_new_object();
+        if (!o) {
+                json_object_put(value);
+                return NULL;
+        }
+        json_object_object_add(o, key, value ? value : json_object_new_object());
+        if (id)
+                json_object_object_add(o, "id", json_object_get(id));
+
+        size_t n;
+        const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &n);
+        if (!s)
+                return NULL;
+        size_t off = delimited ? 1 : 0;
+        char *line = malloc(off + n + 2);
+        if (!line)
+                return NULL;
+        if (delimited)
+                line[0] = (char)VT_PROTO_DELIM;
+        memcpy(line + off, s, n);
+        line[off + n] = '\n';
+        line[off + n + 1] = '\0';
+        if (len)
+                *len = off + n + 1;
+        return line;
+}
+
+char *vt_proto_reply_return(json_object *value, json_object *id, bool delimited, size_t *len)
+{
+        return reply_line("return", value, id, delimited, len);
+}
+
+char *vt_proto_reply_error(enum vt_proto_class c, const char *desc, json_object *id, size_t *len)
+{
+        json_object *e = json_object_new_object();
+        if (!e)
+                return NULL;
+        json_object_object_add(e, "class", json_object_new_string(vt_proto_class_name(c)));
+        json_object_object_add(e, "desc", json_object_new_string(desc ? desc : ""));
+        return reply_line("error", e, id, false, len);
+}
+
+char *vt_proto_request(const char *name, json_object *args, json_object *id, size_t *len)
+{
+        assert(name);
+        _cleanup_json_ json_object *o = json_object_new_object();
+        if (!o) {
+                json_object_put(args);
+                json_object_put(id);
+                return NULL;
+        }
+        json_object_object_add(o, "execute", json_object_new_string(name));
+        if (args)
+                json_object_object_add(o, "arguments", args);
+        if (id)
+                json_object_object_add(o, "id", id);
+        size_t n;
+        const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &n);
+        if (!s)
+                return NULL;
+        char *line = malloc(n + 2);
+        if (!line)
+                return NULL;
+        memcpy(line, s, n);
+        line[n] = '\n';
+        line[n + 1] = '\0';
+        if (len)
+                *len = n + 1;
+        return line;
+}

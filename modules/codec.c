@@ -1,0 +1,68 @@
+/* Hex and base64 text for binary data that travels in JSON. */
+#include "codec.h"
+
+char *vt_hex_encode(const uint8_t *buf, size_t len)
+{
+        static const char digits[] = "0123456789abcdef";
+        char *s = malloc(2 * len + 1);
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < len; i++) {
+                s[2 * i] = digits[buf[i] >> 4];
+                s[2 * i + 1] = digits[buf[i] & 15];
+        }
+        s[2 * len] = 0;
+        return s;
+}
+
+static int unhex(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int vt_hex_decode(const char *hex, uint8_t **ret, size_t *ret_len)
+{
+        size_t n = strlen(hex);
+        if (n % 2)
+                return -EINVAL;
+        _cleanup_free_ uint8_t *buf = malloc(n / 2 + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (size_t i = 0; i < n / 2; i++) {
+                int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                buf[i] = (uint8_t)(hi << 4 | lo);
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_len = n / 2;
+        return 0;
+}
+
+char *vt_base64_encode(const uint8_t *buf, size_t len)
+{
+        static const char abc[] =
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        char *s = malloc(4 * ((len + 2) / 3) + 1), *o = s;
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < len; i += 3) {
+                uint32_t v = (uint32_t)buf[i] << 16;
+                if (i + 1 < len)
+                        v |= (uint32_t)buf[i + 1] << 8;
+                if (i + 2 < len)
+                        v |= buf[i + 2];
+                *o++ = abc[v >> 18 & 63];
+                *o++ = abc[v >> 12 & 63];
+                *o++ = i + 1 < len ? abc[v >> 6 & 63] : '=';
+                *o++ = i + 2 < len ? abc[v & 63] : '=';
+        }
+        *o = 0;
+        return s;
+}

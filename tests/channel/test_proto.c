@@ -1,0 +1,394 @@
+/* The protocol engine: the reader on split byte streams, the dispatcher's replies and errors. */
+#include "../lib/testlib.h"
+#include "proto.h"
+#include "../../modules/policy.h"
+
+/* What the reader handed out, as text: "M:<json>" per message, "L", "D", "R" for events. */
+struct events {
+        char log[8192];
+};
+
+static void record(enum vt_proto_event ev, const char *buf, size_t len, void *userdata)
+{
+        struct events *e = userdata;
+        size_t n = strlen(e->log);
+        switch (ev) {
+        case VT_PROTO_MESSAGE:
+                snprintf(e->log + n, sizeof(e->log) - n, "M:%.*s|", (int)len, buf);
+                break;
+        case VT_PROTO_TOO_LARGE:
+                snprintf(e->log + n, sizeof(e->log) - n, "L|");
+                break;
+        case VT_PROTO_TOO_DEEP:
+                snprintf(e->log + n, sizeof(e->log) - n, "D|");
+                break;
+        case VT_PROTO_RESET:
+                snprintf(e->log + n, sizeof(e->log) - n, "R|");
+                break;
+        }
+}
+
+static const char stream[] =
+        "{\"execute\":\"guest-ping\"}\n"
+        "  {\"execute\": \"x\", \"arguments\": {\"s\": \"}{\\\"]\", \"a\": [1, [2]]}, \"id\": 7}"
+        "{\n\"execute\"\n:\n\"multi-line\"\n}\n"
+        "garbage here\n"
+        "\xff{\"half\": \xff{\"execute\":\"after-reset\"}";
+
+static const char expected[] =
+        "M:{\"execute\":\"guest-ping\"}|"
+        "M:{\"execute\": \"x\", \"arguments\": {\"s\": \"}{\\\"]\", \"a\": [1, [2]]}, \"id\": 7}|"
+        "M:{\n\"execute\"\n:\n\"multi-line\"\n}|"
+        "M:garbage here\n|"
+        "R|R|"
+        "M:{\"execute\":\"after-reset\"}|";
+
+static void test_reader_splits_stream_at_every_position(void **state)
+{
+        size_t n = sizeof(stream) - 1;
+        for (size_t cut = 0; cut <= n; cut++) {
+                struct vt_proto_reader r;
+                struct events e = {{0}};
+                vt_proto_reader_init(&r);
+                assert_int_equal(vt_proto_reader_feed(&r, stream, cut, record, &e), 0);
+                assert_int_equal(vt_proto_reader_feed(&r, stream + cut, n - cut, record, &e), 0);
+                assert_string_equal(e.log, expected);
+                vt_proto_reader_done(&r);
+        }
+}
+
+static void test_reader_byte_by_byte_matches_whole(void **state)
+{
+        struct vt_proto_reader r;
+        struct events e = {{0}};
+        vt_proto_reader_init(&r);
+        for (size_t i = 0; i < sizeof(stream) - 1; i++)
+                assert_int_equal(vt_proto_reader_feed(&r, stream + i, 1, record, &e), 0);
+        assert_string_equal(e.log, expected);
+        vt_proto_reader_done(&r);
+}
+
+static void test_reader_oversized_request_gives_one_event_and_skips_to_newline(void **state)
+{
+        struct vt_proto_reader r;
+        struct events e = {{0}};
+        size_t big = VT_PROTO_MAX_REQUEST + 1000;
+        char *buf = malloc(big);
+        assert_non_null(buf);
+        memset(buf, 'a', big);
+        buf[0] = '[';
+        buf[1] = '"';
+        vt_proto_reader_init(&r);
+        /* Fed in uneven pieces to cross the bound inside a chunk. */
+        for (size_t off = 0; off < big; off += 777) {
+                size_t n = big - off < 777 ? big - off : 777;
+                assert_int_equal(vt_proto_reader_feed(&r, buf + off, n, record, &e), 0);
+        }
+        const char tail[] = "}]\"still skipped\n{\"execute\":\"guest-ping\"}";
+        assert_int_equal(vt_proto_reader_feed(&r, tail, sizeof(tail) - 1, record, &e), 0);
+        assert_string_equal(e.log, "L|M:{\"execute\":\"guest-ping\"}|");
+        assert_true(r.cap <= VT_PROTO_MAX_REQUEST);
+        vt_proto_reader_done(&r);
+        free(buf);
+}
+
+static void test_reader_oversized_request_skips_to_delimiter(void **state)
+{
+        struct vt_proto_reader r;
+        struct events e = {{0}};
+        char *buf = malloc(VT_PROTO_MAX_REQUEST + 2);
+        assert_non_null(buf);
+        memset(buf, ' ', VT_PROTO_MAX_REQUEST + 2);
+        buf[0] = '{';
+        vt_proto_reader_init(&r);
+        assert_int_equal(vt_proto_reader_feed(&r, buf, VT_PROTO_MAX_REQUEST + 2, record, &e), 0);
+        assert_int_equal(vt_proto_reader_feed(&r, "\xff[1]", 4, record, &e), 0);
+        assert_string_equal(e.log, "L|R|M:[1]|");
+        vt_proto_reader_done(&r);
+        free(buf);
+}
+
+static void test_reader_nesting_deeper_than_32_is_refused(void **state)
+{
+        struct vt_proto_reader r;
+        struct events e = {{0}};
+        char ok[2 * VT_PROTO_MAX_DEPTH + 1] = "", deep[2 * VT_PROTO_MAX_DEPTH + 3] = "";
+        memset(ok, '[', VT_PROTO_MAX_DEPTH);
+        memset(ok + VT_PROTO_MAX_DEPTH, ']', VT_PROTO_MAX_DEPTH);
+        memset(deep, '[', VT_PROTO_MAX_DEPTH + 1);
+        memset(deep + VT_PROTO_MAX_DEPTH + 1, ']', VT_PROTO_MAX_DEPTH + 1);
+        vt_proto_reader_init(&r);
+        assert_int_equal(vt_proto_reader_feed(&r, deep, strlen(deep), record, &e), 0);
+        assert_int_equal(vt_proto_reader_feed(&r, "\n", 1, record, &e), 0);
+        assert_int_equal(vt_proto_reader_feed(&r, ok, strlen(ok), record, &e), 0);
+        char want[256];
+        snprintf(want, sizeof(want), "D|M:%s|", ok);
+        assert_string_equal(e.log, want);
+        vt_proto_reader_done(&r);
+}
+
+static void test_reader_raw_newline_in_string_ends_the_request(void **state)
+{
+        struct vt_proto_reader r;
+        struct events e = {{0}};
+        vt_proto_reader_init(&r);
+        const char s[] = "{\"execute\":\"guest-\nping\"}\n{\"execute\":\"guest-ping\"}";
+        assert_int_equal(vt_proto_reader_feed(&r, s, sizeof(s) - 1, record, &e), 0);
+        assert_string_equal(e.log, "M:{\"execute\":\"guest-\n|M:ping\"}\n|"
+                                   "M:{\"execute\":\"guest-ping\"}|");
+        vt_proto_reader_done(&r);
+}
+
+/* The dispatcher, on a context whose root is an empty directory. */
+struct fixture {
+        char *root;
+        struct vt_ctx *ctx;
+};
+
+static struct vt_ctx *ctx_with_policy(void **state, const char *policy_text)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+        assert_non_null(f);
+        f->root = vt_test_mkdtemp();
+        assert_int_equal(vt_ctx_new(f->root, &f->ctx), 0);
+        f->ctx->policy = vt_policy_new();
+        assert_non_null(f->ctx->policy);
+        char err[VT_POLICY_ERR_MAX];
+        assert_int_equal(
+                vt_policy_parse(f->ctx->policy, "test.conf", policy_text, err, sizeof(err)), 0);
+        *state = f;
+        return f->ctx;
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+        if (!f)
+                return 0;
+        vt_ctx_free(f->ctx);
+        vt_test_rm_rf(f->root);
+        free(f->root);
+        free(f);
+        return 0;
+}
+
+/* The reply to one request text, as a string without its newline (0xFF shown as "<FF>"). */
+static char *ask(struct vt_ctx *ctx, const char *req)
+{
+        size_t n = 0;
+        char *reply = vt_proto_dispatch(ctx, VT_PROTO_MESSAGE, req, strlen(req), &n);
+        assert_non_null(reply);
+        assert_true(n > 0 && reply[n - 1] == '\n');
+        assert_int_equal(strlen(reply), n);
+        reply[n - 1] = '\0';
+        if ((unsigned char)reply[0] == VT_PROTO_DELIM) {
+                char *s;
+                assert_true(asprintf(&s, "<FF>%s", reply + 1) > 0);
+                free(reply);
+                return s;
+        }
+        return reply;
+}
+
+#define assert_reply(ctx, req, want)                                                               \
+        do {                                                                                       \
+                char *_r = ask(ctx, req);                                                          \
+                assert_string_equal(_r, want);                                                     \
+                free(_r);                                                                          \
+        } while (0)
+
+static void test_dispatch_ping_returns_empty_object_and_echoes_id(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "");
+        assert_reply(ctx, "{\"execute\":\"guest-ping\"}", "{\"return\":{}}");
+        assert_reply(ctx, "{\"execute\":\"guest-ping\",\"id\":{\"any\":[1,\"x\"]}}",
+                     "{\"return\":{},\"id\":{\"any\":[1,\"x\"]}}");
+}
+
+static void test_dispatch_sync_echoes_its_argument(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "");
+        assert_reply(ctx, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":123456789012}}",
+                     "{\"return\":123456789012}");
+        assert_reply(ctx, "{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":-5}}",
+                     "<FF>{\"return\":-5}");
+}
+
+static void test_dispatch_unknown_command_is_command_not_found(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "");
+        assert_reply(ctx, "{\"execute\":\"guest-exec\",\"id\":1}",
+                     "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command "
+                     "guest-exec has not been found\"},\"id\":1}");
+}
+
+static void test_dispatch_malformed_requests_are_generic_errors(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "");
+        static const struct {
+                const char *req, *want;
+        } cases[] = {
+                {"garbage here\n", "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse "
+                                   "error at byte 0: unexpected character\"}}"},
+                {"{\"execute\":\"guest-ping\"", "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+                                                "\"JSON parse error: unexpected end of input\"}}"},
+                {"{\"execute\":\"\xc3\x28\"}", "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+                                               "\"JSON parse error at byte 12: invalid "
+                                               "UTF-8\"}}"},
+                {"{\"execute\":\"\xc0\xaf\"}", "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+                                               "\"JSON parse error at byte 12: invalid "
+                                               "UTF-8\"}}"},
+                {"{\"execute\":\"\xed\xa0\x80\"}", "{\"error\":{\"class\":\"GenericError\","
+                                                   "\"desc\":\"JSON parse error at byte 12: "
+                                                   "invalid UTF-8\"}}"},
+                {"[1,2]", "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Expected a JSON "
+                          "object with 'execute'\"}}"},
+                {"{\"execute\":5,\"id\":2}", "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+                                             "\"'execute' must be a string naming a "
+                                             "command\"},\"id\":2}"},
+                {"{\"execute\":\"guest-ping\",\"arguments\":[]}",
+                 "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'arguments' must be an "
+                 "object\"}}"},
+                {"{\"execute\":\"guest-ping\",\"exec-oob\":1}",
+                 "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Unexpected member "
+                 "'exec-oob' in request\"}}"},
+                {"{\"execute\":\"guest-ping\"} x", "{\"error\":{\"class\":\"GenericError\","
+                                                   "\"desc\":\"JSON parse error at byte 25: "
+                                                   "unexpected character\"}}"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+                assert_reply(ctx, cases[i].req, cases[i].want);
+}
+
+static void test_dispatch_checks_argument_schema_strictly(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "");
+        assert_reply(ctx, "{\"execute\":\"guest-sync\"}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Parameter 'id' "
+                     "missing\"}}");
+        assert_reply(ctx, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":\"1\"}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Invalid parameter type "
+                     "for 'id', expected: integer\"}}");
+        assert_reply(ctx, "{\"execute\":\"guest-ping\",\"arguments\":{\"x\":1}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Parameter 'x' is "
+                     "unexpected\"}}");
+        assert_reply(ctx, "{\"execute\":\"virtune-pcr-read\",\"arguments\":{\"pcrs\":[0,\"1\"]}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Invalid parameter type "
+                     "for 'pcrs[1]', expected: integer\"}}");
+        assert_reply(ctx, "{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":\"abcd\"}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"nonce must be 16-64 "
+                     "bytes in hex\"}}");
+        assert_reply(ctx,
+                     "{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":"
+                     "\"00112233445566778899aabbccddeeXX\"}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"nonce is not hex at "
+                     "character 30\"}}");
+}
+
+static void test_dispatch_mutating_commands_refused_without_allow_apply(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = no\n");
+        assert_reply(ctx, "{\"execute\":\"virtune-apply\",\"id\":\"a\"}",
+                     "{\"error\":{\"class\":\"PermissionDenied\",\"desc\":\"virtune-apply is "
+                     "refused: the guest's policy does not set [channel] allow-apply = "
+                     "yes\"},\"id\":\"a\"}");
+        assert_reply(ctx, "{\"execute\":\"virtune-revert\"}",
+                     "{\"error\":{\"class\":\"PermissionDenied\",\"desc\":\"virtune-revert is "
+                     "refused: the guest's policy does not set [channel] allow-apply = "
+                     "yes\"}}");
+}
+
+static void test_dispatch_mutating_commands_run_with_allow_apply(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = yes\n");
+        char *r = ask(ctx, "{\"execute\":\"virtune-revert\",\"arguments\":{\"dry-run\":true}}");
+        /* Whatever the tuner answers, the channel did not refuse it. */
+        assert_null(strstr(r, "PermissionDenied"));
+        free(r);
+        assert_reply(ctx, "{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"nope\"]}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"only: no module named "
+                     "'nope'\"}}");
+}
+
+static void test_dispatch_info_lists_every_command(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "");
+        char *r = ask(ctx, "{\"execute\":\"guest-info\"}");
+        json_object *o = json_tokener_parse(r), *ret, *cmds;
+        assert_non_null(o);
+        assert_true(json_object_object_get_ex(o, "return", &ret));
+        assert_true(json_object_object_get_ex(ret, "supported_commands", &cmds));
+        assert_int_equal(json_object_array_length(cmds), vt_proto_commands_len);
+        assert_non_null(strstr(r, "{\"name\":\"virtune-apply\",\"enabled\":false,"));
+        assert_non_null(strstr(r, "{\"name\":\"guest-ping\",\"enabled\":true,"));
+        json_object_put(o);
+        free(r);
+}
+
+static void test_dispatch_facts_returns_the_facts_document(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "");
+        char *r = ask(ctx, "{\"execute\":\"virtune-facts\",\"id\":3}");
+        json_object *o = json_tokener_parse(r), *ret, *v;
+        assert_non_null(o);
+        assert_true(json_object_object_get_ex(o, "return", &ret));
+        assert_true(json_object_object_get_ex(ret, "virtune", &v));
+        json_object_put(o);
+        free(r);
+}
+
+static void test_dispatch_reader_errors_become_generic_errors(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "");
+        size_t n;
+        char *r = vt_proto_dispatch(ctx, VT_PROTO_TOO_LARGE, NULL, 0, &n);
+        assert_string_equal(r, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Request "
+                               "exceeds 65536 bytes; skipped to the next newline or 0xFF\"}}\n");
+        free(r);
+        r = vt_proto_dispatch(ctx, VT_PROTO_TOO_DEEP, NULL, 0, &n);
+        assert_string_equal(r, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Request nests "
+                               "deeper than 32; skipped to the next newline or 0xFF\"}}\n");
+        free(r);
+        assert_null(vt_proto_dispatch(ctx, VT_PROTO_RESET, NULL, 0, &n));
+}
+
+static void test_dispatch_tpm_commands_without_tpm_are_unsupported_or_fail(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "");
+        char *r = ask(ctx, "{\"execute\":\"virtune-pcr-read\"}");
+        /* No TPM under an empty root: never a success. */
+        assert_true(startswith(r, "{\"error\":{\"class\":\""));
+        free(r);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_reader_splits_stream_at_every_position),
+                cmocka_unit_test(test_reader_byte_by_byte_matches_whole),
+                cmocka_unit_test(
+                        test_reader_oversized_request_gives_one_event_and_skips_to_newline),
+                cmocka_unit_test(test_reader_oversized_request_skips_to_delimiter),
+                cmocka_unit_test(test_reader_nesting_deeper_than_32_is_refused),
+                cmocka_unit_test(test_reader_raw_newline_in_string_ends_the_request),
+                cmocka_unit_test_teardown(test_dispatch_ping_returns_empty_object_and_echoes_id,
+                                          teardown),
+                cmocka_unit_test_teardown(test_dispatch_sync_echoes_its_argument, teardown),
+                cmocka_unit_test_teardown(test_dispatch_unknown_command_is_command_not_found,
+                                          teardown),
+                cmocka_unit_test_teardown(test_dispatch_malformed_requests_are_generic_errors,
+                                          teardown),
+                cmocka_unit_test_teardown(test_dispatch_checks_argument_schema_strictly, teardown),
+                cmocka_unit_test_teardown(
+                        test_dispatch_mutating_commands_refused_without_allow_apply, teardown),
+                cmocka_unit_test_teardown(test_dispatch_mutating_commands_run_with_allow_apply,
+                                          teardown),
+                cmocka_unit_test_teardown(test_dispatch_info_lists_every_command, teardown),
+                cmocka_unit_test_teardown(test_dispatch_facts_returns_the_facts_document, teardown),
+                cmocka_unit_test_teardown(test_dispatch_reader_errors_become_generic_errors,
+                                          teardown),
+                cmocka_unit_test_teardown(
+                        test_dispatch_tpm_commands_without_tpm_are_unsupported_or_fail, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

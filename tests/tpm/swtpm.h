@@ -1,0 +1,26 @@
+/* A private swtpm for one test: free TCP ports, state in a temp dir, stopped by its PID. */
+#pragma once
+
+#include <sys/types.h>
+#include "../lib/testlib.h"
+
+struct vt_swtpm {
+        pid_t pid;
+        int port;    /* the TPM; port + 1 is its control channel */
+        char *state; /* temp dir */
+        char *root;  /* a --root tree whose virtune.conf points [tpm] tcti at this swtpm */
+        char tcti[64];
+};
+
+/* true when swtpm and tpm2-tools are installed (tests exit 77 otherwise). */
+bool vt_swtpm_available(void);
+/* Starts swtpm and waits until it accepts connections; sets TPM2TOOLS_TCTI for tpm2-tools. */
+void vt_swtpm_start(struct vt_swtpm *t);
+void vt_swtpm_stop(struct vt_swtpm *t);
+/* Runs a tpm2-tools command line (argv) against it; returns the exit status. */
+int vt_swtpm_tool(struct vt_swtpm *t, char *const argv[], char **out);
+
+/* The test's own swtpm, and cmocka setup/teardown that start and stop it around each test. */
+extern struct vt_swtpm vt_tpm;
+int vt_swtpm_setup(void **state);
+int vt_swtpm_teardown(void **state);

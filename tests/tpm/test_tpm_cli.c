@@ -1,0 +1,221 @@
+/* virtune pcrs/quote against a real swtpm, checked with tpm2-tools. */
+#include <ctype.h>
+#include <stdarg.h>
+#include "swtpm.h"
+
+static json_object *virtune_json(int want_exit, const char *cmd, ...)
+{
+        char *argv[16] = {getenv("VIRTUNE"), (char *)cmd, "--root", vt_tpm.root, "--json"};
+        int n = 5;
+        va_list ap;
+        va_start(ap, cmd);
+        for (char *a; (a = va_arg(ap, char *)) && n < 15;)
+                argv[n++] = a;
+        va_end(ap);
+        argv[n] = NULL;
+        char *out = NULL;
+        assert_int_equal(vt_test_run(argv, &out), want_exit);
+        json_object *doc = want_exit == 0 ? json_tokener_parse(out) : NULL;
+        free(out);
+        if (want_exit == 0)
+                assert_non_null(doc);
+        return doc;
+}
+
+/* tpm2_pcrread's YAML ("  sha1:" then "    0 : 0xHEX") into {"sha1": {"0": "hex"}}. */
+static json_object *pcrread_json(void)
+{
+        char *argv[] = {"tpm2_pcrread", NULL};
+        char *out = NULL;
+        assert_int_equal(vt_swtpm_tool(&vt_tpm, argv, &out), 0);
+        json_object *doc = json_object_new_object(), *bank = NULL;
+        char *save = NULL;
+        for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                char name[32], hex[160];
+                unsigned pcr;
+                if (sscanf(l, " %u : 0x%159s", &pcr, hex) == 2 && bank) {
+                        for (char *c = hex; *c; c++)
+                                *c = (char)tolower((unsigned char)*c);
+                        char key[8];
+                        snprintf(key, sizeof(key), "%u", pcr);
+                        json_object_object_add(bank, key, json_object_new_string(hex));
+                } else if (sscanf(l, " %31[a-z0-9_]:", name) == 1) {
+                        bank = json_object_new_object();
+                        json_object_object_add(doc, name, bank);
+                }
+        }
+        free(out);
+        return doc;
+}
+
+static void extend(const char *spec)
+{
+        char *argv[] = {"tpm2_pcrextend", (char *)spec, NULL};
+        assert_int_equal(vt_swtpm_tool(&vt_tpm, argv, NULL), 0);
+}
+
+static const char ones20[] = "1111111111111111111111111111111111111111";
+static const char twos32[] = "2222222222222222222222222222222222222222222222222222222222222222";
+
+static void test_pcrs_match_tpm2_pcrread_for_every_bank(void **state)
+{
+        char spec[512];
+        snprintf(spec, sizeof(spec), "16:sha1=%s,sha256=%s", ones20, twos32);
+        extend(spec);
+        snprintf(spec, sizeof(spec), "23:sha256=%s", twos32);
+        extend(spec);
+        extend(spec);
+        json_object *ours = virtune_json(0, "pcrs", NULL);
+        json_object *theirs = pcrread_json();
+        json_object *banks = json_object_object_get(ours, "banks");
+        assert_true(json_object_object_length(theirs) >= 2);
+        assert_int_equal(json_object_object_length(banks), json_object_object_length(theirs));
+        int compared = 0;
+        json_object_object_foreach (theirs, bank, pcrs) {
+                json_object *mine = json_object_object_get(banks, bank);
+                assert_non_null(mine);
+                assert_int_equal(json_object_object_length(pcrs), 24);
+                assert_int_equal(json_object_object_length(mine), 24);
+                json_object_object_foreach (pcrs, pcr, value) {
+                        assert_string_equal(
+                                json_object_get_string(json_object_object_get(mine, pcr)),
+                                json_object_get_string(value));
+                        compared++;
+                }
+        }
+        assert_int_equal(compared, 24 * json_object_object_length(theirs));
+        /* the extends really landed: sha256 PCR 16 and 23 moved, and differ from each other */
+        json_object *sha256 = json_object_object_get(banks, "sha256");
+        const char *p16 = json_object_get_string(json_object_object_get(sha256, "16"));
+        const char *p23 = json_object_get_string(json_object_object_get(sha256, "23"));
+        assert_string_not_equal(p16, p23);
+        assert_string_not_equal(p16,
+                                "0000000000000000000000000000000000000000000000000000000000000000");
+        json_object_put(ours);
+        json_object_put(theirs);
+}
+
+static void test_pcrs_bank_option_reads_only_that_bank(void **state)
+{
+        json_object *doc = virtune_json(0, "pcrs", "--bank", "sha256", NULL);
+        json_object *banks = json_object_object_get(doc, "banks");
+        assert_int_equal(json_object_object_length(banks), 1);
+        assert_int_equal(json_object_object_length(json_object_object_get(banks, "sha256")), 24);
+        json_object_put(doc);
+}
+
+static void test_pcrs_unknown_bank_is_a_usage_error(void **state)
+{
+        virtune_json(2, "pcrs", "--bank", "md5", NULL);
+}
+
+static void write_hex_file(const char *dir, const char *name, const char *hex)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        for (size_t i = 0; hex[i] && hex[i + 1]; i += 2) {
+                unsigned b;
+                assert_int_equal(sscanf(hex + i, "%2x", &b), 1);
+                fputc((int)b, f);
+        }
+        fclose(f);
+}
+
+static int checkquote(const char *dir, const char *nonce)
+{
+        char ak[512], msg[512], sig[512];
+        snprintf(ak, sizeof(ak), "%s/ak.pem", dir);
+        snprintf(msg, sizeof(msg), "%s/attest", dir);
+        snprintf(sig, sizeof(sig), "%s/sig", dir);
+        char *argv[] = {"tpm2_checkquote", "-u", ak, "-m", msg, "-s", sig, "-g", "sha256", "-q",
+                        (char *)nonce,     NULL};
+        return vt_test_run(argv, NULL);
+}
+
+static void quote_checked_by_tpm2_checkquote(const char *ak_type)
+{
+        static const char nonce[] = "00112233445566778899aabbccddeeff0123456789abcdef";
+        if (ak_type) {
+                char conf[160];
+                snprintf(conf, sizeof(conf), "[tpm]\nak = %s\n", ak_type);
+                vt_test_write(vt_tpm.root, "etc/virtune/virtune.conf.d/ak.conf", conf);
+        }
+        json_object *q =
+                virtune_json(0, "quote", "--nonce", nonce, "--pcrs", "sha256:0-9,16", NULL);
+        assert_string_equal(json_object_get_string(json_object_object_get(q, "selection")),
+                            "sha256:0-9,16");
+        json_object *ak = json_object_object_get(q, "ak");
+        assert_string_equal(json_object_get_string(json_object_object_get(ak, "type")),
+                            ak_type ? ak_type : "ecc");
+        char *dir = vt_test_mkdtemp();
+        vt_test_write(dir, "ak.pem", json_object_get_string(json_object_object_get(ak, "pem")));
+        write_hex_file(dir, "attest", json_object_get_string(json_object_object_get(q, "attest")));
+        write_hex_file(dir, "sig",
+                       json_object_get_string(json_object_object_get(
+                               json_object_object_get(q, "signature"), "tpmt")));
+        assert_int_equal(checkquote(dir, nonce), 0);
+        assert_int_not_equal(checkquote(dir, "00112233445566778899aabbccddeeff0123456789abcdee"),
+                             0);
+        vt_test_rm_rf(dir);
+        free(dir);
+        json_object_put(q);
+}
+
+static void test_quote_ecc_is_accepted_by_tpm2_checkquote(void **state)
+{
+        quote_checked_by_tpm2_checkquote(NULL);
+}
+
+static void test_quote_rsa_is_accepted_by_tpm2_checkquote(void **state)
+{
+        quote_checked_by_tpm2_checkquote("rsa");
+}
+
+static void test_ak_is_the_same_key_every_time(void **state)
+{
+        json_object *a = virtune_json(0, "quote", "--random", NULL);
+        json_object *b = virtune_json(0, "quote", "--random", NULL);
+        assert_string_equal(json_object_get_string(json_object_object_get(
+                                    json_object_object_get(a, "ak"), "public")),
+                            json_object_get_string(json_object_object_get(
+                                    json_object_object_get(b, "ak"), "public")));
+        json_object_put(a);
+        json_object_put(b);
+}
+
+static void test_quote_short_nonce_is_a_usage_error(void **state)
+{
+        virtune_json(2, "quote", "--nonce", "0011", NULL);
+}
+
+static void test_no_tpm_device_is_a_clear_failure(void **state)
+{
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "etc/virtune/virtune.conf",
+                      "[tpm]\ntcti = device:/nonexistent/tpmrm0\n");
+        char *argv[] = {getenv("VIRTUNE"), "pcrs", "--root", root, NULL};
+        assert_int_equal(vt_test_run(argv, NULL), 1);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+int main(void)
+{
+        if (!vt_swtpm_available())
+                return 77;
+        const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, vt_swtpm_setup, vt_swtpm_teardown)
+                T(test_pcrs_match_tpm2_pcrread_for_every_bank),
+                T(test_pcrs_bank_option_reads_only_that_bank),
+                T(test_pcrs_unknown_bank_is_a_usage_error),
+                T(test_quote_ecc_is_accepted_by_tpm2_checkquote),
+                T(test_quote_rsa_is_accepted_by_tpm2_checkquote),
+                T(test_ak_is_the_same_key_every_time),
+                T(test_quote_short_nonce_is_a_usage_error),
+                cmocka_unit_test(test_no_tpm_device_is_a_clear_failure),
+#undef T
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
