@@ -100,6 +100,21 @@ int vt_opendir(struct vt_ctx *ctx, const char *path, DIR **ret)
         return 0;
 }
 
+int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret)
+{
+        int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
+        if (fd < 0)
+                return fd;
+        FILE *f = fdopen(fd, "r");
+        if (!f) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = f;
+        return 0;
+}
+
 int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len)
 {
         _cleanup_close_ int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
@@ -186,7 +201,8 @@ int vt_read_int64(struct vt_ctx *ctx, const char *path, int64_t *ret)
 
 int vt_write_attr(struct vt_ctx *ctx, const char *path, const char *value)
 {
-        _cleanup_close_ int fd = vt_open(ctx, path, O_WRONLY | O_NOCTTY, 0);
+        /* O_TRUNC: sysfs ignores it, and a plain file (an image, a fixture) stays exact. */
+        _cleanup_close_ int fd = vt_open(ctx, path, O_WRONLY | O_TRUNC | O_NOCTTY, 0);
         if (fd < 0)
                 return fd;
         size_t n = strlen(value);
@@ -196,7 +212,7 @@ int vt_write_attr(struct vt_ctx *ctx, const char *path, const char *value)
         return (size_t)k == n ? 0 : -EIO;
 }
 
-static int open_parent(struct vt_ctx *ctx, const char *path, const char **base)
+int vt_open_parent(struct vt_ctx *ctx, const char *path, const char **base)
 {
         char dir[PATH_MAX];
         const char *slash = strrchr(path, '/');
@@ -216,7 +232,7 @@ static int open_parent(struct vt_ctx *ctx, const char *path, const char **base)
 int vt_readlink(struct vt_ctx *ctx, const char *path, char **ret)
 {
         const char *base;
-        _cleanup_close_ int dfd = open_parent(ctx, path, &base);
+        _cleanup_close_ int dfd = vt_open_parent(ctx, path, &base);
         if (dfd < 0)
                 return dfd;
         char buf[PATH_MAX];
@@ -280,4 +296,17 @@ int vt_pathf(char *buf, size_t size, const char *fmt, ...)
 void vt_json_add_str(json_object *o, const char *key, const char *s)
 {
         json_object_object_add(o, key, s ? json_object_new_string(s) : NULL);
+}
+
+void vt_json_add_error(json_object *o, const char *path, int r)
+{
+        json_object *errs;
+        if (!json_object_object_get_ex(o, "errors", &errs)) {
+                errs = json_object_new_array();
+                json_object_object_add(o, "errors", errs);
+        }
+        json_object *e = json_object_new_object();
+        vt_json_add_str(e, "path", path);
+        vt_json_add_str(e, "error", strerror(r < 0 ? -r : r));
+        json_object_array_add(errs, e);
 }

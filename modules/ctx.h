@@ -33,6 +33,8 @@ static inline void vt_ctx_freep(struct vt_ctx **c)
  */
 int vt_open(struct vt_ctx *ctx, const char *path, int flags, mode_t mode);
 int vt_opendir(struct vt_ctx *ctx, const char *path, DIR **ret);
+/* A stdio stream for reading line by line (logs, configs too large to read whole). */
+int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret);
 /* Whole file, NUL-terminated; files larger than max give -EFBIG. len may be NULL. */
 int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len);
 #define VT_READ_MAX_DEFAULT (4u << 20)
@@ -42,6 +44,8 @@ int vt_read_attr(struct vt_ctx *ctx, const char *path, char **ret);
 int vt_read_int64(struct vt_ctx *ctx, const char *path, int64_t *ret);
 /* Write a sysfs/procfs attribute: open O_WRONLY (no create), one write. */
 int vt_write_attr(struct vt_ctx *ctx, const char *path, const char *value);
+/* The directory holding path (O_PATH) and, in *base, path's last component. */
+int vt_open_parent(struct vt_ctx *ctx, const char *path, const char **base);
 /* The target of one symlink, as stored. */
 int vt_readlink(struct vt_ctx *ctx, const char *path, char **ret);
 /* The canonical path inside the root, every link followed ("readlink -f" within the root). */

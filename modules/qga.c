@@ -1,9 +1,310 @@
-/* Detects qga facts (placeholder until the detect half is written). */
+/* Detects the QEMU guest agent: installed, its unit, config and the RPCs it blocks or allows. */
+#include <fcntl.h>
+#include <sys/wait.h>
+#include "dpkg.h"
+#include "envfile.h"
 #include "module.h"
+#include "qga.h"
+#include "strv.h"
+#include "unitfile.h"
+
+#define QGA_UNIT      "qemu-guest-agent.service"
+#define QGA_CONF      "/etc/qemu/qemu-ga.conf"
+#define QGA_SYSCONFIG "/etc/sysconfig/qemu-ga"
+
+static const char *const qga_binaries[] = {"/usr/bin/qemu-ga", "/usr/sbin/qemu-ga"};
+
+/* The options that carry RPC lists, as qemu-ga's getopt knows them. */
+static const struct {
+        const char *long_name;
+        char short_name; /* 0: long only */
+        bool allow;
+} qga_list_opts[] = {
+        {"block-rpcs", 'b', false},
+        {"blacklist", 0, false},
+        {"allow-rpcs", 'a', true},
+};
+
+void vt_qga_lists_free(struct vt_qga_lists *l)
+{
+        vt_strv_free(l->block);
+        vt_strv_free(l->allow);
+        free(l->config);
+        *l = (struct vt_qga_lists){};
+}
+
+static int add_list(char ***l, const char *value, const char *seps)
+{
+        _cleanup_strv_ char **words = NULL;
+        int r = vt_strv_split(value, seps, &words);
+        for (size_t i = 0; r >= 0 && words && words[i]; i++)
+                r = vt_strv_add_unique(l, words[i]);
+        return r;
+}
+
+int vt_qga_parse_argv(char *const *argv, struct vt_qga_lists *out)
+{
+        int r;
+        for (size_t i = 1; argv && argv[i]; i++) {
+                const char *a = argv[i], *val = NULL;
+                bool allow = false, matched = false;
+                if (streq(a, "--"))
+                        break;
+                for (size_t k = 0; k < ARRAY_SIZE(qga_list_opts) && !matched; k++) {
+                        size_t n = strlen(qga_list_opts[k].long_name);
+                        char sh = qga_list_opts[k].short_name;
+                        if (startswith(a, "--") &&
+                            strncmp(a + 2, qga_list_opts[k].long_name, n) == 0 &&
+                            (a[2 + n] == '=' || a[2 + n] == '\0')) {
+                                val = a[2 + n] == '=' ? a + 3 + n : argv[i + 1];
+                                if (a[2 + n] == '\0' && val)
+                                        i++;
+                                matched = true;
+                        } else if (sh && a[0] == '-' && a[1] == sh) {
+                                val = a[2] ? a + 2 : argv[i + 1];
+                                if (!a[2] && val)
+                                        i++;
+                                matched = true;
+                        }
+                        allow = qga_list_opts[k].allow;
+                }
+                if (matched && val) {
+                        if ((r = add_list(allow ? &out->allow : &out->block, val, ",")) < 0)
+                                return r;
+                        out->from_argv = true;
+                        continue;
+                }
+                /* -c FILE / --config=FILE points qemu-ga at another config file. */
+                const char *cfg = NULL;
+                if (startswith(a, "--config="))
+                        cfg = a + 9;
+                else if ((streq(a, "--config") || streq(a, "-c")) && argv[i + 1])
+                        cfg = argv[++i];
+                else if (startswith(a, "-c") && a[2])
+                        cfg = a + 2;
+                if (cfg) {
+                        free(out->config);
+                        if (!(out->config = strdup(cfg)))
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+int vt_qga_parse_config(const char *text, struct vt_qga_lists *out)
+{
+        /* A GLib key file: lists are ';'-separated; commas are accepted too. */
+        _cleanup_free_ char *copy = strdup(text);
+        if (!copy)
+                return -ENOMEM;
+        bool general = false;
+        for (char *line = copy, *next; line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                line += strspn(line, " \t");
+                vt_strip(line);
+                if (*line == '[') {
+                        general = streq(line, "[general]");
+                        continue;
+                }
+                char *eq = strchr(line, '=');
+                if (!general || !eq || *line == '#')
+                        continue;
+                *eq = '\0';
+                vt_strip(line);
+                for (size_t k = 0; k < ARRAY_SIZE(qga_list_opts); k++) {
+                        if (!streq(line, qga_list_opts[k].long_name))
+                                continue;
+                        int r = add_list(qga_list_opts[k].allow ? &out->allow : &out->block, eq + 1,
+                                         ";,");
+                        if (r < 0)
+                                return r;
+                        out->from_config = true;
+                }
+        }
+        return 0;
+}
+
+/* The pid of a running qemu-ga (comm "qemu-ga"), 0 when none. */
+static int find_running(struct vt_ctx *ctx, int *pid)
+{
+        _cleanup_closedir_ DIR *d = NULL;
+        int r = vt_opendir(ctx, "/proc", &d);
+        if (r < 0)
+                return r;
+        struct dirent *de;
+        *pid = 0;
+        while ((de = readdir(d))) {
+                char *end;
+                long p = strtol(de->d_name, &end, 10);
+                if (*end || p <= 0)
+                        continue;
+                char path[64];
+                _cleanup_free_ char *comm = NULL;
+                snprintf(path, sizeof(path), "/proc/%ld/comm", p);
+                if (vt_read_attr(ctx, path, &comm) == 0 && streq(comm, "qemu-ga")) {
+                        *pid = (int)p;
+                        return 0;
+                }
+        }
+        return 0;
+}
+
+static int read_cmdline(struct vt_ctx *ctx, int pid, char ***argv)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = vt_read_file_max(ctx, path, 64u << 10, &buf, &len);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+                if ((r = vt_strv_add(argv, buf + i)) < 0)
+                        return r;
+        return 0;
+}
+
+/* "QEMU Guest Agent 7.2.22" from `qemu-ga --version`, run without a shell, output bounded. */
+static int run_version(const char *binary, char **ret)
+{
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return -errno;
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(pfd[0]);
+                close(pfd[1]);
+                return -errno;
+        }
+        if (pid == 0) {
+                dup2(pfd[1], STDOUT_FILENO);
+                char *const argv[] = {(char *)binary, (char *)"--version", NULL};
+                execv(binary, argv);
+                _exit(127);
+        }
+        close(pfd[1]);
+        char buf[512];
+        size_t n = 0;
+        ssize_t k;
+        while (n < sizeof(buf) - 1 && (k = read(pfd[0], buf + n, sizeof(buf) - 1 - n)) != 0) {
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        break;
+                n += (size_t)k;
+        }
+        close(pfd[0]);
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        buf[n] = '\0';
+        const char *v = strstr(buf, "Agent ");
+        if (!v)
+                return -EBADMSG;
+        v += 6;
+        *ret = strndup(v, strcspn(v, " \n"));
+        return *ret ? 0 : -ENOMEM;
+}
 
 int vt_qga_detect(struct vt_ctx *ctx, json_object *facts)
 {
-        (void)ctx;
-        json_object_object_add(facts, "qga", json_object_new_object());
+        json_object *o = json_object_new_object();
+        json_object_object_add(facts, "qga", o);
+        json_object_object_add(o, "errors", json_object_new_array());
+
+        const char *binary = NULL;
+        for (size_t i = 0; i < ARRAY_SIZE(qga_binaries) && !binary; i++)
+                if (vt_exists(ctx, qga_binaries[i]))
+                        binary = qga_binaries[i];
+        _cleanup_free_ char *version = NULL;
+        int r = vt_dpkg_installed(ctx, "qemu-guest-agent", &version);
+        if (r < 0)
+                vt_json_add_error(o, "/var/lib/dpkg/status", r);
+        bool installed = binary || r > 0;
+        if (!version && binary && ctx->live && run_version(binary, &version) < 0)
+                version = NULL;
+        json_object_object_add(o, "installed", json_object_new_boolean(installed));
+        vt_json_add_str(o, "binary", binary);
+        vt_json_add_str(o, "version", version);
+
+        _cleanup_free_ char *unit = NULL;
+        _cleanup_strv_ char **files = NULL, **dropins = NULL;
+        if ((r = vt_unit_find(ctx, QGA_UNIT, &unit)) < 0)
+                vt_json_add_error(o, "/etc/systemd/system/" QGA_UNIT, r);
+        if (unit && (r = vt_strv_add(&files, unit)) < 0)
+                return r;
+        if ((r = vt_unit_dropins(ctx, QGA_UNIT, &dropins)) < 0)
+                return r;
+        for (size_t i = 0; dropins && dropins[i]; i++)
+                if ((r = vt_strv_add(&files, dropins[i])) < 0)
+                        return r;
+        vt_json_add_str(o, "unit", unit);
+        json_object_object_add(o, "unit_files", vt_strv_to_json(files));
+
+        /* The command qemu-ga runs with: the live process's, else what the unit would start. */
+        int pid = 0;
+        _cleanup_strv_ char **argv = NULL;
+        _cleanup_free_ char *argv_source = NULL;
+        if (ctx->live && (r = find_running(ctx, &pid)) < 0)
+                vt_json_add_error(o, "/proc", r);
+        if (pid > 0) {
+                if ((r = read_cmdline(ctx, pid, &argv)) < 0)
+                        vt_json_add_error(o, "/proc/<pid>/cmdline", r);
+                if (asprintf(&argv_source, "/proc/%d/cmdline", pid) < 0)
+                        return -ENOMEM;
+        } else if (files) {
+                const char *src = NULL;
+                if ((r = vt_unit_exec_start(ctx, files, &argv, &src)) < 0)
+                        vt_json_add_error(o, unit, r);
+                if (src && !(argv_source = strdup(src)))
+                        return -ENOMEM;
+        }
+
+        _cleanup_(vt_qga_lists_free) struct vt_qga_lists args = {}, conf = {};
+        if ((r = vt_qga_parse_argv(argv, &args)) < 0)
+                return r;
+        const char *conf_path = args.config ? args.config : QGA_CONF;
+        _cleanup_free_ char *conf_text = NULL;
+        _cleanup_strv_ char **config_files = NULL;
+        r = vt_read_file_max(ctx, conf_path, 1u << 20, &conf_text, NULL);
+        if (r == 0) {
+                if ((r = vt_qga_parse_config(conf_text, &conf)) < 0 ||
+                    (r = vt_strv_add(&config_files, conf_path)) < 0)
+                        return r;
+        } else if (r != -ENOENT && r != -ENOTDIR) {
+                vt_json_add_error(o, conf_path, r);
+        }
+        if (vt_exists(ctx, QGA_SYSCONFIG) && (r = vt_strv_add(&config_files, QGA_SYSCONFIG)) < 0)
+                return r;
+        json_object_object_add(o, "config_files", vt_strv_to_json(config_files));
+
+        /* The lists accumulate: the config file's first, then the command line's. */
+        _cleanup_strv_ char **block = NULL, **allow = NULL;
+        for (size_t i = 0; conf.block && conf.block[i]; i++)
+                vt_strv_add_unique(&block, conf.block[i]);
+        for (size_t i = 0; args.block && args.block[i]; i++)
+                vt_strv_add_unique(&block, args.block[i]);
+        for (size_t i = 0; conf.allow && conf.allow[i]; i++)
+                vt_strv_add_unique(&allow, conf.allow[i]);
+        for (size_t i = 0; args.allow && args.allow[i]; i++)
+                vt_strv_add_unique(&allow, args.allow[i]);
+        json_object_object_add(o, "block_rpcs", vt_strv_to_json(block));
+        json_object_object_add(o, "allow_rpcs", vt_strv_to_json(allow));
+        const char *block_source = args.from_argv     ? argv_source
+                                   : conf.from_config ? conf_path
+                                                      : NULL;
+        vt_json_add_str(o, "block_source", block_source);
+
+        if (ctx->live) {
+                json_object_object_add(o, "running", json_object_new_boolean(pid > 0));
+                json_object_object_add(o, "pid", pid > 0 ? json_object_new_int(pid) : NULL);
+                json_object_object_add(o, "argv", pid > 0 ? vt_strv_to_json(argv) : NULL);
+        } else {
+                json_object_object_add(o, "running", NULL);
+                json_object_object_add(o, "pid", NULL);
+                json_object_object_add(o, "argv", NULL);
+        }
         return 0;
 }

@@ -1,0 +1,12 @@
+/* What dpkg says is installed (/var/lib/dpkg/status), read through the root. */
+#pragma once
+
+#include "ctx.h"
+
+/*
+ * 1 when pkg is installed (version in *version when not NULL, caller frees), 0 when it is not or
+ * there is no dpkg database, <0 when the database cannot be read.
+ */
+int vt_dpkg_installed(struct vt_ctx *ctx, const char *pkg, char **version);
+/* The same on the text of a status file. */
+int vt_dpkg_find(const char *status, const char *pkg, char **version);

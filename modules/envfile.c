@@ -1,0 +1,120 @@
+/* KEY=VALUE files (systemd EnvironmentFile=, /etc/sysconfig, /etc/default, udev db "E:" lines). */
+#include <ctype.h>
+#include "envfile.h"
+#include "strv.h"
+
+int vt_env_set(char ***env, const char *key, const char *value)
+{
+        char *kv;
+        if (asprintf(&kv, "%s=%s", key, value) < 0)
+                return -ENOMEM;
+        size_t kl = strlen(key);
+        for (size_t i = 0; *env && (*env)[i]; i++)
+                if (strncmp((*env)[i], key, kl) == 0 && (*env)[i][kl] == '=') {
+                        free((*env)[i]);
+                        (*env)[i] = kv;
+                        return 0;
+                }
+        return vt_strv_push(env, kv);
+}
+
+const char *vt_env_get(char *const *env, const char *key)
+{
+        size_t kl = strlen(key);
+        for (size_t i = 0; env && env[i]; i++)
+                if (strncmp(env[i], key, kl) == 0 && env[i][kl] == '=')
+                        return env[i] + kl + 1;
+        return NULL;
+}
+
+static bool key_char(char c, bool first)
+{
+        return c == '_' || isalpha((unsigned char)c) || (!first && isdigit((unsigned char)c));
+}
+
+/* Parses one value starting at *p, up to the end of its logical line; advances *p. */
+static char *parse_value(const char **p)
+{
+        const char *s = *p;
+        size_t cap = strlen(s) + 1, n = 0;
+        char *out = malloc(cap);
+        if (!out)
+                return NULL;
+        char quote = 0;
+        size_t last_nonblank = 0; /* trailing blanks of an unquoted value are dropped */
+        for (; *s; s++) {
+                char c = *s;
+                if (!quote && c == '\n')
+                        break;
+                if (c == '\\' && quote != '\'') {
+                        if (s[1] == '\n') { /* continuation */
+                                s++;
+                                continue;
+                        }
+                        if (s[1]) {
+                                out[n++] = *++s;
+                                last_nonblank = n;
+                        }
+                        continue;
+                }
+                if (!quote && (c == '"' || c == '\'')) {
+                        quote = c;
+                        continue;
+                }
+                if (quote && c == quote) {
+                        quote = 0;
+                        last_nonblank = n;
+                        continue;
+                }
+                out[n++] = c;
+                if (quote || (c != ' ' && c != '\t'))
+                        last_nonblank = n;
+        }
+        out[last_nonblank] = '\0';
+        *p = s;
+        return out;
+}
+
+int vt_env_parse(const char *text, char ***env)
+{
+        const char *p = text;
+        while (*p) {
+                p += strspn(p, " \t\r\n");
+                if (!*p)
+                        break;
+                if (*p == '#' || *p == ';' || !key_char(*p, true)) {
+                        p += strcspn(p, "\n");
+                        continue;
+                }
+                if (startswith(p, "export ") || startswith(p, "export\t"))
+                        p += 7 + strspn(p + 7, " \t");
+                const char *k = p;
+                while (key_char(*p, p == k))
+                        p++;
+                size_t kl = (size_t)(p - k);
+                p += strspn(p, " \t");
+                if (kl == 0 || *p != '=') {
+                        p += strcspn(p, "\n");
+                        continue;
+                }
+                p++;
+                p += strspn(p, " \t");
+                _cleanup_free_ char *key = strndup(k, kl);
+                _cleanup_free_ char *val = parse_value(&p);
+                if (!key || !val)
+                        return -ENOMEM;
+                int r = vt_env_set(env, key, val);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int vt_env_load(struct vt_ctx *ctx, const char *path, char ***env)
+{
+        _cleanup_free_ char *text = NULL;
+        int r = vt_read_file_max(ctx, path, 1u << 20, &text, NULL);
+        if (r < 0)
+                return r;
+        return vt_env_parse(text, env);
+}

@@ -1,0 +1,18 @@
+/* The parts of qga detection worth testing alone: qemu-ga's argv and its config file. */
+#pragma once
+
+#include "util.h"
+
+struct vt_qga_lists {
+        char **block;     /* RPCs blocked (-b/--block-rpcs/--blacklist, block-rpcs=/blacklist=) */
+        char **allow;     /* RPCs allowed (-a/--allow-rpcs, allow-rpcs=) */
+        char *config;     /* -c/--config FILE, when given */
+        bool from_argv;   /* a list came from the command line */
+        bool from_config; /* a list came from the config file */
+};
+void vt_qga_lists_free(struct vt_qga_lists *l);
+
+/* Adds the lists an argv (argv[0] the program) gives: comma-separated, accumulating. */
+int vt_qga_parse_argv(char *const *argv, struct vt_qga_lists *out);
+/* Adds the lists of a qemu-ga.conf text ([general] block-rpcs=a;b, allow-rpcs=...). */
+int vt_qga_parse_config(const char *text, struct vt_qga_lists *out);
