@@ -15,6 +15,43 @@ const char *vt_proto_class_name(enum vt_proto_class c)
         return class_names[c];
 }
 
+/*
+ * Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF. json-c's own
+ * check lets overlong forms through, and whatever we accept may be echoed back in a reply.
+ * Returns the offset of the first bad byte, or len.
+ */
+static size_t utf8_check(const unsigned char *s, size_t len)
+{
+        size_t i = 0;
+        while (i < len) {
+                unsigned char c = s[i];
+                size_t n;
+                uint32_t cp, min;
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                } else if ((c & 0xE0) == 0xC0) {
+                        n = 1, cp = c & 0x1F, min = 0x80;
+                } else if ((c & 0xF0) == 0xE0) {
+                        n = 2, cp = c & 0x0F, min = 0x800;
+                } else if ((c & 0xF8) == 0xF0) {
+                        n = 3, cp = c & 0x07, min = 0x10000;
+                } else
+                        return i;
+                if (len - i <= n)
+                        return i;
+                for (size_t k = 1; k <= n; k++) {
+                        if ((s[i + k] & 0xC0) != 0x80)
+                                return i;
+                        cp = cp << 6 | (s[i + k] & 0x3F);
+                }
+                if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+                        return i;
+                i += n + 1;
+        }
+        return len;
+}
+
 static void tokener_freep(json_tokener **t)
 {
         if (*t)
@@ -29,6 +66,11 @@ int vt_proto_parse(const char *buf, size_t len, json_object **ret, char *err, si
 
         if (len > VT_PROTO_MAX_REQUEST || len > INT32_MAX) {
                 snprintf(err, errlen, "request exceeds %u bytes", VT_PROTO_MAX_REQUEST);
+                return -EINVAL;
+        }
+        size_t bad = utf8_check((const unsigned char *)buf, len);
+        if (bad < len) {
+                snprintf(err, errlen, "JSON parse error at byte %zu: invalid UTF-8", bad);
                 return -EINVAL;
         }
         /* One more level than the reader allows, so the reader's bound is the one that bites. */

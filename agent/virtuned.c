@@ -1,11 +1,379 @@
-/* virtuned: the guest daemon (placeholder until the channel is written). */
+/* virtuned: the guest daemon; one thread, one epoll loop, answering the host on the port. */
+#include <assert.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include "daemon.h"
+#include "proto.h"
 #include "../modules/log.h"
+#include "../modules/module.h"
+#include "../modules/policy.h"
+#include "../modules/tune.h"
+#include "../modules/vt_cpuid.h"
 #include "version.h"
+
+struct daemon {
+        struct vt_ctx *ctx;
+        const char *port_name; /* NULL: the policy's [channel] port */
+        const char *port_path; /* --port-path: a socket or pty instead of the virtio node */
+        struct vt_port port;
+        struct vt_proto_reader reader;
+        struct vt_obuf out;
+        struct vt_udev_mon *udev;
+        int epfd, sigfd;
+        bool quit;
+        uint64_t requests;
+};
+
+static const char *port_name(const struct daemon *d)
+{
+        if (d->port_name)
+                return d->port_name;
+        const char *n = d->ctx->policy ? vt_policy_get(d->ctx->policy, "channel", "port") : NULL;
+        return n ? n : "org.virtune.agent.0";
+}
+
+static void on_event(enum vt_proto_event ev, const char *buf, size_t len, void *userdata)
+{
+        struct daemon *d = userdata;
+        size_t n = 0;
+        _cleanup_free_ char *reply = vt_proto_dispatch(d->ctx, ev, buf, len, &n);
+
+        if (!reply)
+                return;
+        d->requests++;
+        int r = vt_obuf_append(&d->out, reply, n);
+        if (r == -ENOBUFS)
+                log_warning("The host is not reading: dropped the reply backlog over %u bytes "
+                            "(%" PRIu64 " bytes dropped so far)",
+                            VT_OBUF_MAX, d->out.dropped);
+        else if (r < 0)
+                log_warning_errno(r, "Dropped a reply of %zu bytes", n);
+}
+
+static int port_open(struct daemon *d)
+{
+        if (d->port.fd >= 0)
+                return 0;
+        int r = vt_port_open(d->ctx, port_name(d), d->port_path, &d->port);
+        if (r < 0)
+                return r;
+        /* Edge-triggered: a port with no host reports EPOLLHUP once, not forever. */
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                 .data.fd = d->port.fd};
+        if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->port.fd, &ev) < 0) {
+                r = -errno;
+                vt_port_close(&d->port);
+                return r;
+        }
+        vt_proto_reader_reset(&d->reader);
+        log_info("Listening on %s", d->port.path);
+        return 0;
+}
+
+static void port_close(struct daemon *d)
+{
+        if (d->port.fd < 0)
+                return;
+        epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->port.fd, NULL);
+        vt_port_close(&d->port);
+        vt_obuf_clear(&d->out);
+        vt_proto_reader_reset(&d->reader);
+}
+
+/* Reads until the port would block, has no host, or is gone; then writes what is due. */
+static void port_service(struct daemon *d)
+{
+        static char buf[64 * 1024];
+
+        for (;;) {
+                ssize_t n = read(d->port.fd, buf, sizeof(buf));
+                if (n > 0) {
+                        if (vt_proto_reader_feed(&d->reader, buf, (size_t)n, on_event, d) < 0)
+                                log_error("Out of memory reading a request; dropped it");
+                        continue;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        break;
+                /* 0 or EIO: no host now. A virtio port or pty stays open and sleeps until the
+                 * next edge; a socket's end is final. */
+                vt_proto_reader_reset(&d->reader);
+                if (d->port.kind == VT_PORT_SOCKET) {
+                        log_info("The host closed %s", d->port.path);
+                        port_close(d);
+                        return;
+                }
+                log_debug("No host on %s", d->port.path);
+                break;
+        }
+        int r = vt_obuf_flush(&d->out, d->port.fd);
+        if (r < 0) {
+                log_debug_errno(r, "Dropped %zu bytes of replies to %s", vt_obuf_pending(&d->out),
+                                d->port.path);
+                vt_obuf_clear(&d->out);
+        }
+}
+
+static void reload(struct daemon *d)
+{
+        char err[VT_POLICY_ERR_MAX] = "";
+        struct vt_policy *p = NULL;
+        int r = vt_policy_load(d->ctx, &p, err, sizeof(err));
+        if (r < 0) {
+                log_error("Keeping the old policy: %s", err[0] ? err : strerror(-r));
+                return;
+        }
+        vt_policy_free(d->ctx->policy);
+        d->ctx->policy = p;
+        log_notice("Policy reloaded");
+        if (d->port.fd < 0) {
+                r = port_open(d);
+                if (r < 0)
+                        log_warning_errno(r, "Port %s still not available", port_name(d));
+        }
+}
+
+static void runtime_apply(struct daemon *d, const char *const *only)
+{
+        _cleanup_json_ json_object *res = NULL;
+        struct vt_apply_opts opts = {.runtime_only = true, .only = only};
+        int r = vt_tune_apply(d->ctx, &opts, &res);
+        if (r == -EOPNOTSUPP)
+                log_debug("Runtime tuning is not available in this build");
+        else if (r < 0)
+                log_warning_errno(r, "Runtime tuning failed");
+}
+
+static void on_signal(struct daemon *d)
+{
+        struct signalfd_siginfo si;
+        while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGHUP)
+                        reload(d);
+                else
+                        d->quit = true;
+        }
+}
+
+static void on_udev(struct daemon *d)
+{
+        char subsystem[32], action[16], sysname[64];
+        static const char *const iosched[] = {"iosched", NULL};
+
+        while (vt_udev_mon_next(d->udev, subsystem, sizeof(subsystem), action, sizeof(action),
+                                sysname, sizeof(sysname)) == 0) {
+                if (!streq(action, "add"))
+                        continue;
+                log_debug("udev: %s %s %s", action, subsystem, sysname);
+                if (streq(subsystem, "block"))
+                        runtime_apply(d, iosched);
+                else if (streq(subsystem, "virtio-ports") && d->port.fd < 0 && port_open(d) == 0)
+                        port_service(d);
+        }
+}
+
+static int loop(struct daemon *d)
+{
+        struct epoll_event evs[8];
+        while (!d->quit) {
+                int n = epoll_wait(d->epfd, evs, ARRAY_SIZE(evs), -1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_error_errno(-errno, "epoll_wait");
+                }
+                for (int i = 0; i < n; i++) {
+                        int fd = evs[i].data.fd;
+                        if (fd == d->sigfd)
+                                on_signal(d);
+                        else if (d->udev && fd == vt_udev_mon_fd(d->udev))
+                                on_udev(d);
+                        else if (fd == d->port.fd)
+                                port_service(d);
+                }
+        }
+        return 0;
+}
+
+static int watch(struct daemon *d, int fd)
+{
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+        return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int setup(struct daemon *d, bool apply)
+{
+        char err[VT_POLICY_ERR_MAX] = "";
+        int r;
+
+        r = vt_policy_load(d->ctx, &d->ctx->policy, err, sizeof(err));
+        if (r < 0) {
+                /* Still answer the host (read-only: allow-apply defaults to no). */
+                log_error("Bad policy, running with defaults: %s", err[0] ? err : strerror(-r));
+                d->ctx->policy = vt_policy_new();
+                if (!d->ctx->policy)
+                        return log_error_errno(-ENOMEM, "Policy");
+        }
+
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(-errno, "sigprocmask");
+        signal(SIGPIPE, SIG_IGN);
+        d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        d->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (d->sigfd < 0 || d->epfd < 0)
+                return log_error_errno(-errno, "signalfd/epoll");
+        r = watch(d, d->sigfd);
+        if (r < 0)
+                return log_error_errno(r, "epoll_ctl");
+
+        if (d->ctx->live) {
+                r = vt_udev_mon_new(&d->udev);
+                if (r < 0)
+                        log_warning_errno(r, "No udev monitor: new disks and ports go unnoticed");
+                else if ((r = watch(d, vt_udev_mon_fd(d->udev))) < 0)
+                        return log_error_errno(r, "epoll_ctl");
+        }
+
+        _cleanup_json_ json_object *facts = NULL;
+        r = vt_detect_all(d->ctx, &facts);
+        if (r < 0)
+                log_warning_errno(r, "Detection failed");
+        if (apply)
+                runtime_apply(d, NULL);
+
+        r = port_open(d);
+        if (r == -ENOENT && !d->port_path)
+                log_notice("Port %s not present yet; waiting for it", port_name(d));
+        else if (r < 0)
+                return log_error_errno(r, "Cannot open the port %s",
+                                       d->port_path ? d->port_path : port_name(d));
+        return 0;
+}
+
+static const char usage[] =
+        "Usage: virtuned [OPTIONS]\n"
+        "The virtune guest daemon: answers the host over the virtio-serial port.\n\n"
+        "  --root DIR         the system lives under DIR (tests, images)\n"
+        "  --cpuid FILE       CPUID answers from FILE (fixtures)\n"
+        "  --port NAME        the virtio-serial port's name (default: policy [channel] port)\n"
+        "  --port-path PATH   use this unix socket or pty as the port (tests)\n"
+        "  --no-apply         do not apply the runtime policy at start\n"
+        "  -v, --verbose      more log output (repeat for debug)\n"
+        "  -q, --quiet        errors only\n"
+        "  -h, --help         this text\n"
+        "      --version      the version\n";
 
 int main(int argc, char **argv)
 {
-        (void)argc, (void)argv;
+        enum { OPT_ROOT = 256, OPT_CPUID, OPT_PORT, OPT_PORT_PATH, OPT_NO_APPLY, OPT_VERSION };
+        static const struct option opts[] = {
+                {"root", required_argument, NULL, OPT_ROOT},
+                {"cpuid", required_argument, NULL, OPT_CPUID},
+                {"port", required_argument, NULL, OPT_PORT},
+                {"port-path", required_argument, NULL, OPT_PORT_PATH},
+                {"no-apply", no_argument, NULL, OPT_NO_APPLY},
+                {"verbose", no_argument, NULL, 'v'},
+                {"quiet", no_argument, NULL, 'q'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, OPT_VERSION},
+                {},
+        };
+        struct daemon d = {.port = {.fd = -1}, .epfd = -1, .sigfd = -1};
+        const char *root = NULL, *cpuid = NULL;
+        bool apply = true;
+        int c, r;
+
         vt_log_init_from_env();
-        log_error("virtuned %s: not implemented yet", VT_VERSION);
-        return 1;
+        while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_ROOT:
+                        root = optarg;
+                        break;
+                case OPT_CPUID:
+                        cpuid = optarg;
+                        break;
+                case OPT_PORT:
+                        d.port_name = optarg;
+                        break;
+                case OPT_PORT_PATH:
+                        d.port_path = optarg;
+                        break;
+                case OPT_NO_APPLY:
+                        apply = false;
+                        break;
+                case 'v':
+                        vt_log_set_level(vt_log_get_level() < LOG_INFO ? LOG_INFO : LOG_DEBUG);
+                        break;
+                case 'q':
+                        vt_log_set_level(LOG_ERR);
+                        break;
+                case 'h':
+                        fputs(usage, stdout);
+                        return 0;
+                case OPT_VERSION:
+                        printf("virtuned %s\n", VT_VERSION);
+                        return 0;
+                default:
+                        fputs(usage, stderr);
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "virtuned: unexpected argument '%s'\n%s", argv[optind], usage);
+                return 2;
+        }
+        if (d.port_name && (!d.port_name[0] || strchr(d.port_name, '/'))) {
+                fprintf(stderr, "virtuned: --port takes a port name, not a path\n");
+                return 2;
+        }
+
+        /* We never gain privileges later (no setuid helpers, no shell). */
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+
+        r = vt_ctx_new(root, &d.ctx);
+        if (r < 0)
+                return log_error_errno(r, "Cannot use root %s", root ? root : "/"), 1;
+        if (cpuid) {
+                vt_cpuid_free(d.ctx->cpuid);
+                d.ctx->cpuid = NULL;
+                r = vt_cpuid_new_file(cpuid, &d.ctx->cpuid);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot read %s", cpuid);
+                        goto out;
+                }
+        }
+        vt_proto_reader_init(&d.reader);
+
+        r = setup(&d, apply);
+        if (r < 0)
+                goto out;
+        r = vt_notify("READY=1\nSTATUS=Serving the host");
+        if (r < 0)
+                log_warning_errno(r, "Cannot notify $NOTIFY_SOCKET");
+        log_info("virtuned %s ready", VT_VERSION);
+
+        r = loop(&d);
+        vt_notify("STOPPING=1");
+        log_info("Stopping after %" PRIu64 " replies", d.requests);
+out:
+        port_close(&d);
+        vt_obuf_done(&d.out);
+        vt_proto_reader_done(&d.reader);
+        vt_udev_mon_free(d.udev);
+        if (d.sigfd >= 0)
+                close(d.sigfd);
+        if (d.epfd >= 0)
+                close(d.epfd);
+        vt_ctx_free(d.ctx);
+        return r < 0 ? 1 : 0;
 }

@@ -100,6 +100,21 @@ int vt_opendir(struct vt_ctx *ctx, const char *path, DIR **ret)
         return 0;
 }
 
+int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret)
+{
+        int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
+        if (fd < 0)
+                return fd;
+        FILE *f = fdopen(fd, "r");
+        if (!f) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = f;
+        return 0;
+}
+
 int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len)
 {
         _cleanup_close_ int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY, 0);

@@ -33,6 +33,8 @@ static inline void vt_ctx_freep(struct vt_ctx **c)
  */
 int vt_open(struct vt_ctx *ctx, const char *path, int flags, mode_t mode);
 int vt_opendir(struct vt_ctx *ctx, const char *path, DIR **ret);
+/* A stdio stream for reading line by line (logs, configs too large to read whole). */
+int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret);
 /* Whole file, NUL-terminated; files larger than max give -EFBIG. len may be NULL. */
 int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len);
 #define VT_READ_MAX_DEFAULT (4u << 20)

@@ -1,9 +1,185 @@
-/* Detects pvspin facts (placeholder until the detect half is written). */
+/* Detects whether PV spinlocks are in use (kernel log), the command-line switches and the kernel
+ * config. */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/klog.h>
+#include <zlib.h>
+#include "cmdline_tokens.h"
+#include "facts.h"
 #include "module.h"
+
+#define SYSLOG_ACTION_READ_ALL    3
+#define SYSLOG_ACTION_SIZE_BUFFER 10
+#define CONFIG_KEY                "CONFIG_PARAVIRT_SPINLOCKS"
+
+/* What the kernel prints (arch/x86/kernel/kvm.c, arch/x86/xen/spinlock.c, openEuler arm-pv). */
+static const struct {
+        const char *phrase, *state;
+} log_phrases[] = {
+        {"PV spinlocks enabled", "enabled"},
+        {"PV spinlocks disabled", "disabled"},
+        {"PV qspinlocks enabled", "enabled"},
+        {"PV qspinlocks disabled", "disabled"},
+};
+
+/* Offline trees (and live systems whose ring buffer has wrapped): saved kernel logs. */
+static const char *const log_files[] = {"/var/log/dmesg", "/var/log/kern.log"};
+
+struct log_verdict {
+        const char *state;
+        char evidence[512];
+};
+
+/* The last matching line wins: a later message reflects a later decision. */
+static void scan_line(struct log_verdict *v, const char *line)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(log_phrases); i++)
+                if (strstr(line, log_phrases[i].phrase)) {
+                        v->state = log_phrases[i].state;
+                        snprintf(v->evidence, sizeof(v->evidence), "%s", line);
+                        vt_strip(v->evidence);
+                }
+}
+
+static int scan_klog(struct log_verdict *v)
+{
+        int size = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0);
+        if (size < 0)
+                return -errno;
+        _cleanup_free_ char *buf = malloc((size_t)size + 1);
+        if (!buf)
+                return -ENOMEM;
+        int n = klogctl(SYSLOG_ACTION_READ_ALL, buf, size);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+                scan_line(v, l[0] == '<' && strchr(l, '>') ? strchr(l, '>') + 1 : l);
+        return 0;
+}
+
+static int scan_file(struct vt_ctx *ctx, const char *path, struct log_verdict *v)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        int r = vt_fopen_read(ctx, path, &f);
+        if (r < 0)
+                return r;
+        char line[1024]; /* longer lines are scanned in pieces: the phrases are short */
+        while (fgets(line, sizeof(line), f))
+                scan_line(v, line);
+        return 0;
+}
+
+static void add_log(struct vt_ctx *ctx, json_object *p)
+{
+        struct log_verdict v = {0};
+        const char *source = NULL;
+        if (ctx->live) {
+                int r = scan_klog(&v);
+                if (r < 0)
+                        vt_facts_error(p, "klogctl(SYSLOG_ACTION_READ_ALL)", r);
+                else if (v.state)
+                        source = "klogctl";
+        }
+        for (size_t i = 0; !source && i < ARRAY_SIZE(log_files); i++) {
+                int r = scan_file(ctx, log_files[i], &v);
+                if (r < 0 && r != -ENOENT)
+                        vt_facts_error(p, log_files[i], r);
+                if (v.state)
+                        source = log_files[i];
+        }
+        json_object_object_add(p, "state", json_object_new_string(v.state ? v.state : "unknown"));
+        vt_json_add_str(p, "evidence", v.state ? v.evidence : NULL);
+        vt_json_add_str(p, "source", source);
+}
+
+/* "y"/"m" as set, "n" when unset or missing from a config that was read. */
+static const char *config_value(const char *line, const char *current)
+{
+        if (startswith(line, CONFIG_KEY "="))
+                return line[strlen(CONFIG_KEY "=")] == 'y' ? "y" : "n";
+        if (startswith(line, "# " CONFIG_KEY " is not set"))
+                return "n";
+        return current;
+}
+
+static int config_from_gz(struct vt_ctx *ctx, const char *path, const char **ret)
+{
+        int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
+        if (fd < 0)
+                return fd;
+        gzFile gz = gzdopen(fd, "rb");
+        if (!gz) {
+                close(fd);
+                return -ENOMEM;
+        }
+        const char *val = "n";
+        char line[512];
+        while (gzgets(gz, line, sizeof(line)))
+                val = config_value(line, val);
+        int err;
+        gzerror(gz, &err);
+        gzclose(gz);
+        if (err != Z_OK && err != Z_STREAM_END)
+                return -EBADMSG;
+        *ret = val;
+        return 0;
+}
+
+static int config_from_file(struct vt_ctx *ctx, const char *path, const char **ret)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        int r = vt_fopen_read(ctx, path, &f);
+        if (r < 0)
+                return r;
+        const char *val = "n";
+        char line[512];
+        while (fgets(line, sizeof(line), f))
+                val = config_value(line, val);
+        *ret = val;
+        return 0;
+}
+
+static void add_config(struct vt_ctx *ctx, json_object *facts, json_object *p)
+{
+        const char *release = json_object_get_string(vt_facts_get(facts, "virt", "kernel_release"));
+        char boot[PATH_MAX] = "";
+        if (release)
+                vt_pathf(boot, sizeof(boot), "/boot/config-%s", release);
+        const struct {
+                const char *path;
+                int (*read)(struct vt_ctx *, const char *, const char **);
+        } sources[] = {
+                {boot, config_from_file},
+                {"/proc/config.gz", config_from_gz},
+        };
+        const char *val = NULL, *source = NULL;
+        for (size_t i = 0; !val && i < ARRAY_SIZE(sources); i++) {
+                if (!sources[i].path[0])
+                        continue;
+                int r = sources[i].read(ctx, sources[i].path, &val);
+                if (r < 0 && r != -ENOENT)
+                        vt_facts_error(p, sources[i].path, r);
+                if (r >= 0)
+                        source = sources[i].path;
+        }
+        vt_json_add_str(p, "config", val);
+        vt_json_add_str(p, "config_source", source);
+}
 
 int vt_pvspin_detect(struct vt_ctx *ctx, json_object *facts)
 {
-        (void)ctx;
-        json_object_object_add(facts, "pvspin", json_object_new_object());
+        json_object *p = vt_facts_module_new(facts, "pvspin");
+        add_log(ctx, p);
+        json_object *tokens = vt_facts_get(facts, "virt", "cmdline"), *c = json_object_new_object();
+        json_object_object_get_ex(tokens, "tokens", &tokens);
+        json_object_object_add(
+                c, "nopvspin",
+                json_object_new_boolean(vt_cmdline_tokens_get(tokens, "nopvspin", NULL)));
+        json_object_object_add(
+                c, "arm_pvspin",
+                json_object_new_boolean(vt_cmdline_tokens_get(tokens, "arm_pvspin", NULL)));
+        json_object_object_add(p, "cmdline", c);
+        add_config(ctx, facts, p);
         return 0;
 }

@@ -279,6 +279,8 @@ int vt_virt_detect(struct vt_ctx *ctx, json_object *facts)
             uname(&u) == 0)
                 release = strdup(u.release);
         vt_json_add_str(v, "kernel_release", release);
+        /* containers and offline images: every sysfs fact below is then unknown, not absent */
+        json_object_object_add(v, "sysfs", json_object_new_boolean(vt_exists(ctx, "/sys/devices")));
         add_hypervisor(ctx, v);
         add_cmdline(ctx, v);
         add_vcpus(ctx, v);

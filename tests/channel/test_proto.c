@@ -233,8 +233,14 @@ static void test_dispatch_malformed_requests_are_generic_errors(void **state)
                 {"{\"execute\":\"guest-ping\"", "{\"error\":{\"class\":\"GenericError\",\"desc\":"
                                                 "\"JSON parse error: unexpected end of input\"}}"},
                 {"{\"execute\":\"\xc3\x28\"}", "{\"error\":{\"class\":\"GenericError\",\"desc\":"
-                                               "\"JSON parse error at byte 13: invalid utf-8 "
-                                               "string\"}}"},
+                                               "\"JSON parse error at byte 12: invalid "
+                                               "UTF-8\"}}"},
+                {"{\"execute\":\"\xc0\xaf\"}", "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+                                               "\"JSON parse error at byte 12: invalid "
+                                               "UTF-8\"}}"},
+                {"{\"execute\":\"\xed\xa0\x80\"}", "{\"error\":{\"class\":\"GenericError\","
+                                                   "\"desc\":\"JSON parse error at byte 12: "
+                                                   "invalid UTF-8\"}}"},
                 {"[1,2]", "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Expected a JSON "
                           "object with 'execute'\"}}"},
                 {"{\"execute\":5,\"id\":2}", "{\"error\":{\"class\":\"GenericError\",\"desc\":"

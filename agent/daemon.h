@@ -1,0 +1,57 @@
+/* virtuned's parts: the port, the bounded output buffer, readiness notification, udev. */
+#pragma once
+
+#include "../modules/ctx.h"
+
+/* The port: a virtio-serial character device in production; a unix socket or pty in tests. */
+enum vt_port_kind {
+        VT_PORT_CHAR,   /* virtio-serial: read 0 / EPOLLHUP while no host is connected */
+        VT_PORT_TTY,    /* a pty slave (tests): EIO / EPOLLHUP once the master is gone */
+        VT_PORT_SOCKET, /* a unix stream socket (tests): EOF is the end of this port */
+};
+
+struct vt_port {
+        int fd;
+        enum vt_port_kind kind;
+        char *path; /* as opened, for messages */
+};
+
+/*
+ * The device node of the virtio-serial port called name, inside ctx's root:
+ * /dev/virtio-ports/NAME, else /dev/vportNpM whose /sys/class/virtio-ports/vportNpM/name is NAME.
+ * Returns 0 with *ret (root-relative, caller frees), -ENOENT when there is none yet.
+ */
+int vt_port_find(struct vt_ctx *ctx, const char *name, char **ret);
+/* Opens by name (through the root) or, when path is given, that socket or pty as it is. */
+int vt_port_open(struct vt_ctx *ctx, const char *name, const char *path, struct vt_port *ret);
+void vt_port_close(struct vt_port *port);
+
+#define VT_OBUF_MAX  (4u << 20)  /* backlog past this is dropped */
+#define VT_WRITE_MAX (32u << 10) /* the port takes at most this per write */
+
+/* What the daemon still has to write: grows on demand, bounded by VT_OBUF_MAX. */
+struct vt_obuf {
+        char *data;
+        size_t off, len, cap; /* data[off..len) is pending */
+        uint64_t dropped;     /* bytes dropped over the daemon's life */
+};
+
+/* Queues bytes; past VT_OBUF_MAX the backlog is dropped first (-ENOBUFS, bytes still queued). */
+int vt_obuf_append(struct vt_obuf *b, const char *data, size_t len);
+/* Writes until done or the fd would block. 0 done/blocked, or -errno from write. */
+int vt_obuf_flush(struct vt_obuf *b, int fd);
+size_t vt_obuf_pending(const struct vt_obuf *b);
+void vt_obuf_clear(struct vt_obuf *b);
+void vt_obuf_done(struct vt_obuf *b);
+
+/* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET. 0 when unset; <0 on failure. */
+int vt_notify(const char *state);
+
+/* The udev monitor: block and virtio-ports "add" events (kernel source when no udevd runs). */
+struct vt_udev_mon;
+int vt_udev_mon_new(struct vt_udev_mon **ret);
+int vt_udev_mon_fd(struct vt_udev_mon *m);
+/* The next event: *subsystem "block"/"virtio-ports", *action; 0, or -EAGAIN when none is left. */
+int vt_udev_mon_next(struct vt_udev_mon *m, char *subsystem, size_t sslen, char *action,
+                     size_t alen, char *sysname, size_t snlen);
+void vt_udev_mon_free(struct vt_udev_mon *m);

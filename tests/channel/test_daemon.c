@@ -1,0 +1,334 @@
+/* The real virtuned on a fake port (a unix socket or a pty) under a temp root. */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "../lib/testlib.h"
+
+struct harness {
+        char *root;
+        char sock[100];
+        int listen_fd, fd; /* fd: our end of the port (the "host") */
+        pid_t pid;
+};
+
+static double now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static pid_t spawn_daemon(const char *root, const char *port_path)
+{
+        const char *exe = getenv("VIRTUNED");
+        assert_non_null(exe);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                char *argv[] = {(char *)exe,       "--root",     (char *)root, "--port-path",
+                                (char *)port_path, "--no-apply", "-q",         NULL};
+                execv(exe, argv);
+                _exit(127);
+        }
+        return pid;
+}
+
+static void write_policy(const char *root, const char *text)
+{
+        vt_test_write(root, "etc/virtune/virtune.conf", text);
+}
+
+static int setup_socket(void **state)
+{
+        struct harness *h = calloc(1, sizeof(*h));
+        assert_non_null(h);
+        h->root = vt_test_mkdtemp();
+        write_policy(h->root, "[channel]\nallow-apply = no\n");
+        snprintf(h->sock, sizeof(h->sock), "%s/port.sock", h->root);
+
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        memcpy(sa.sun_path, h->sock, sizeof(h->sock));
+        h->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(h->listen_fd >= 0);
+        assert_int_equal(bind(h->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(listen(h->listen_fd, 1), 0);
+        h->pid = spawn_daemon(h->root, h->sock);
+        h->fd = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        assert_true(h->fd >= 0);
+        *state = h;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct harness *h = *state;
+        if (h->pid > 0) {
+                kill(h->pid, SIGKILL);
+                waitpid(h->pid, NULL, 0);
+        }
+        if (h->fd >= 0)
+                close(h->fd);
+        if (h->listen_fd > 0)
+                close(h->listen_fd);
+        vt_test_rm_rf(h->root);
+        free(h->root);
+        free(h);
+        return 0;
+}
+
+static void send_all(int fd, const void *data, size_t len)
+{
+        const char *p = data;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                assert_true(n > 0);
+                p += n;
+                len -= (size_t)n;
+        }
+}
+
+static void send_str(int fd, const char *s)
+{
+        send_all(fd, s, strlen(s));
+}
+
+/* One reply line without its newline; a leading 0xFF is shown as "<FF>". Fails after 5 s. */
+static char *recv_line(int fd)
+{
+        char buf[1 << 16];
+        size_t n = 0;
+        double deadline = now_ms() + 5000;
+        for (;;) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int left = (int)(deadline - now_ms());
+                assert_true(left > 0);
+                assert_int_equal(poll(&p, 1, left), 1);
+                char c;
+                ssize_t r = read(fd, &c, 1);
+                assert_int_equal(r, 1);
+                if (c == '\n')
+                        break;
+                if ((unsigned char)c == 0xFF) {
+                        memcpy(buf + n, "<FF>", 4);
+                        n += 4;
+                        continue;
+                }
+                assert_true(n < sizeof(buf) - 5);
+                buf[n++] = c;
+        }
+        buf[n] = '\0';
+        return strdup(buf);
+}
+
+#define assert_reply(fd, want)                                                                     \
+        do {                                                                                       \
+                char *_l = recv_line(fd);                                                          \
+                assert_string_equal(_l, want);                                                     \
+                free(_l);                                                                          \
+        } while (0)
+
+#define assert_reply_prefix(fd, want)                                                              \
+        do {                                                                                       \
+                char *_l = recv_line(fd);                                                          \
+                if (!startswith(_l, want))                                                         \
+                        fail_msg("reply '%.200s' does not start with '%s'", _l, want);             \
+                free(_l);                                                                          \
+        } while (0)
+
+static void test_daemon_answers_sync_ping_and_facts(void **state)
+{
+        struct harness *h = *state;
+        send_str(h->fd, "\xff{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":77}}\n");
+        assert_reply(h->fd, "<FF>{\"return\":77}");
+        send_str(h->fd, "{\"execute\":\"guest-ping\",\"id\":\"p1\"}");
+        assert_reply(h->fd, "{\"return\":{},\"id\":\"p1\"}");
+        send_str(h->fd, "{\"execute\":\"virtune-facts\"}");
+        assert_reply_prefix(h->fd, "{\"return\":{");
+}
+
+static void test_daemon_requests_split_across_writes_are_answered(void **state)
+{
+        struct harness *h = *state;
+        const char req[] = "{\"execute\":\"guest-ping\",\"id\":5}\n";
+        for (size_t i = 0; i < sizeof(req) - 1; i++) {
+                send_all(h->fd, req + i, 1);
+                usleep(1000);
+        }
+        assert_reply(h->fd, "{\"return\":{},\"id\":5}");
+}
+
+static void test_daemon_answers_bad_input_with_errors_and_goes_on(void **state)
+{
+        struct harness *h = *state;
+        const char ping[] = "{\"execute\":\"guest-ping\",\"id\":1}\n";
+
+        send_str(h->fd, "this is not json\n");
+        assert_reply_prefix(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse");
+        send_str(h->fd, ping);
+        assert_reply(h->fd, "{\"return\":{},\"id\":1}");
+
+        size_t big = 1 << 20;
+        char *huge = malloc(big + 2);
+        assert_non_null(huge);
+        memset(huge, 'x', big);
+        memcpy(huge, "{\"execute\":\"guest-ping\",\"arguments\":{\"pad\":\"", 45);
+        huge[big] = '\n';
+        huge[big + 1] = '\0';
+        send_all(h->fd, huge, big + 1);
+        free(huge);
+        assert_reply(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Request exceeds "
+                            "65536 bytes; skipped to the next newline or 0xFF\"}}");
+        send_str(h->fd, ping);
+        assert_reply(h->fd, "{\"return\":{},\"id\":1}");
+
+        send_str(h->fd, "{\"execute\":\"guest-\xc0\xafping\"}\n");
+        assert_reply(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse "
+                            "error at byte 18: invalid UTF-8\"}}");
+        send_str(h->fd, ping);
+        assert_reply(h->fd, "{\"return\":{},\"id\":1}");
+
+        char deep[256] = "{\"execute\":\"guest-ping\",\"arguments\":{\"a\":";
+        size_t n = strlen(deep);
+        for (int i = 0; i < 40; i++)
+                deep[n++] = '[';
+        strcpy(deep + n, "\n");
+        send_str(h->fd, deep);
+        assert_reply(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Request nests "
+                            "deeper than 32; skipped to the next newline or 0xFF\"}}");
+        send_str(h->fd, ping);
+        assert_reply(h->fd, "{\"return\":{},\"id\":1}");
+
+        /* A half request, then 0xFF: dropped without a reply. */
+        send_str(h->fd, "{\"execute\":\"guest-pi\xff");
+        send_str(h->fd, ping);
+        assert_reply(h->fd, "{\"return\":{},\"id\":1}");
+}
+
+static void test_daemon_exits_within_100ms_of_sigterm(void **state)
+{
+        struct harness *h = *state;
+        send_str(h->fd, "{\"execute\":\"guest-ping\"}");
+        assert_reply(h->fd, "{\"return\":{}}");
+        double t0 = now_ms();
+        kill(h->pid, SIGTERM);
+        int status;
+        assert_int_equal(waitpid(h->pid, &status, 0), h->pid);
+        double took = now_ms() - t0;
+        h->pid = 0;
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        if (took > 100)
+                fail_msg("SIGTERM took %.1f ms", took);
+}
+
+static void test_daemon_sighup_reloads_policy_and_keeps_old_on_error(void **state)
+{
+        struct harness *h = *state;
+        const char apply[] = "{\"execute\":\"virtune-revert\",\"arguments\":{\"dry-run\":true}}";
+
+        send_str(h->fd, apply);
+        assert_reply_prefix(h->fd, "{\"error\":{\"class\":\"PermissionDenied\"");
+
+        write_policy(h->root, "[channel]\nallow-apply = yes\n");
+        kill(h->pid, SIGHUP);
+        usleep(100 * 1000);
+        send_str(h->fd, apply);
+        char *l = recv_line(h->fd);
+        assert_null(strstr(l, "PermissionDenied"));
+        free(l);
+
+        write_policy(h->root, "[channel]\nallow-apply = maybe\n");
+        kill(h->pid, SIGHUP);
+        usleep(100 * 1000);
+        send_str(h->fd, apply);
+        l = recv_line(h->fd);
+        assert_null(strstr(l, "PermissionDenied"));
+        free(l);
+}
+
+/* voluntary + nonvoluntary context switches of pid. */
+static long ctxt_switches(pid_t pid)
+{
+        char path[64], line[256];
+        long total = 0, v;
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        FILE *f = fopen(path, "re");
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1 ||
+                    sscanf(line, "nonvoluntary_ctxt_switches: %ld", &v) == 1)
+                        total += v;
+        fclose(f);
+        return total;
+}
+
+static unsigned idle_seconds(void)
+{
+        const char *s = getenv("VT_IDLE_SECONDS");
+        return s ? (unsigned)atoi(s) : 10;
+}
+
+/* The pty stands in for a virtio port: with the master closed the slave reports EPOLLHUP. */
+static void test_daemon_sleeps_with_no_host_connected(void **state)
+{
+        struct harness *h = calloc(1, sizeof(*h));
+        assert_non_null(h);
+        *state = h;
+        h->listen_fd = -1;
+        h->root = vt_test_mkdtemp();
+        h->fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        assert_true(h->fd >= 0);
+        assert_int_equal(grantpt(h->fd), 0);
+        assert_int_equal(unlockpt(h->fd), 0);
+        char *slave = ptsname(h->fd);
+        assert_non_null(slave);
+        h->pid = spawn_daemon(h->root, slave);
+        usleep(300 * 1000); /* until it has made the pty raw: no echo, no line editing */
+
+        /* Connected first: the daemon answers on the pty. */
+        send_str(h->fd, "{\"execute\":\"guest-ping\"}\n");
+        assert_reply(h->fd, "{\"return\":{}}");
+
+        /* Host gone: the master closes, the port hangs up for good. */
+        close(h->fd);
+        h->fd = -1;
+        usleep(200 * 1000);
+        long before = ctxt_switches(h->pid);
+        sleep(idle_seconds());
+        long after = ctxt_switches(h->pid);
+        assert_int_equal(after, before);
+
+        /* Still alive and quick to stop. */
+        double t0 = now_ms();
+        kill(h->pid, SIGTERM);
+        assert_int_equal(waitpid(h->pid, NULL, 0), h->pid);
+        h->pid = 0;
+        assert_true(now_ms() - t0 < 100);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_daemon_answers_sync_ping_and_facts,
+                                                setup_socket, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_daemon_requests_split_across_writes_are_answered, setup_socket,
+                        teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_daemon_answers_bad_input_with_errors_and_goes_on, setup_socket,
+                        teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_exits_within_100ms_of_sigterm,
+                                                setup_socket, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_daemon_sighup_reloads_policy_and_keeps_old_on_error, setup_socket,
+                        teardown),
+                cmocka_unit_test_teardown(test_daemon_sleeps_with_no_host_connected, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
