@@ -11,3 +11,10 @@
  */
 int vt_host_verify(json_object *quote, const uint8_t *nonce, size_t nonce_len,
                    json_object *eventlog, const char *ak_pin, json_object **report);
+/*
+ * The same, with the selection the host asked for ("sha256:0-9"); NULL checks the quoted
+ * selection against the one the reply names. -EBADMSG when the reply is malformed.
+ */
+int vt_host_verify_sel(json_object *quote, const uint8_t *nonce, size_t nonce_len,
+                       const char *selection, json_object *eventlog, const char *ak_pin,
+                       json_object **report);

@@ -201,7 +201,8 @@ int vt_read_int64(struct vt_ctx *ctx, const char *path, int64_t *ret)
 
 int vt_write_attr(struct vt_ctx *ctx, const char *path, const char *value)
 {
-        _cleanup_close_ int fd = vt_open(ctx, path, O_WRONLY | O_NOCTTY, 0);
+        /* O_TRUNC: sysfs ignores it, and a plain file (an image, a fixture) stays exact. */
+        _cleanup_close_ int fd = vt_open(ctx, path, O_WRONLY | O_TRUNC | O_NOCTTY, 0);
         if (fd < 0)
                 return fd;
         size_t n = strlen(value);
@@ -211,7 +212,7 @@ int vt_write_attr(struct vt_ctx *ctx, const char *path, const char *value)
         return (size_t)k == n ? 0 : -EIO;
 }
 
-static int open_parent(struct vt_ctx *ctx, const char *path, const char **base)
+int vt_open_parent(struct vt_ctx *ctx, const char *path, const char **base)
 {
         char dir[PATH_MAX];
         const char *slash = strrchr(path, '/');
@@ -231,7 +232,7 @@ static int open_parent(struct vt_ctx *ctx, const char *path, const char **base)
 int vt_readlink(struct vt_ctx *ctx, const char *path, char **ret)
 {
         const char *base;
-        _cleanup_close_ int dfd = open_parent(ctx, path, &base);
+        _cleanup_close_ int dfd = vt_open_parent(ctx, path, &base);
         if (dfd < 0)
                 return dfd;
         char buf[PATH_MAX];

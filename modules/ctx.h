@@ -44,6 +44,8 @@ int vt_read_attr(struct vt_ctx *ctx, const char *path, char **ret);
 int vt_read_int64(struct vt_ctx *ctx, const char *path, int64_t *ret);
 /* Write a sysfs/procfs attribute: open O_WRONLY (no create), one write. */
 int vt_write_attr(struct vt_ctx *ctx, const char *path, const char *value);
+/* The directory holding path (O_PATH) and, in *base, path's last component. */
+int vt_open_parent(struct vt_ctx *ctx, const char *path, const char **base);
 /* The target of one symlink, as stored. */
 int vt_readlink(struct vt_ctx *ctx, const char *path, char **ret);
 /* The canonical path inside the root, every link followed ("readlink -f" within the root). */

@@ -1,7 +1,9 @@
 /* A plan is data: the changes that would bring the system to the policy. Owned by tuning. */
 #pragma once
 
+#include <assert.h>
 #include "ctx.h"
+#include "facts.h"
 
 enum vt_target_kind {
         VT_TARGET_ATTR,    /* a sysfs/procfs attribute */
@@ -17,6 +19,11 @@ enum vt_when {
         VT_WHEN_REBOOT, /* written already, waiting for a reboot */
 };
 
+/*
+ * What `to` means per kind: ATTR the value; CMDLINE the whole token ("key=value" or "flag"),
+ * NULL removes the key; FILE the whole content, NULL removes the file; KMOD the options
+ * ("" for none), meaning "loaded"; UNIT "enabled" or "restarted".
+ */
 struct vt_change {
         char *module;
         enum vt_target_kind kind;
@@ -25,10 +32,54 @@ struct vt_change {
         char *to;     /* wanted value; NULL: remove */
         char *why;    /* one line citing the guide */
         enum vt_when when;
+        bool owned; /* FILE: virtune owns it (header; revert removes it) */
 };
 
 struct vt_plan {
         struct vt_change *changes;
         size_t n;
-        json_object *warnings; /* array of strings */
+        json_object *warnings; /* array of strings: what the user should look at */
+        json_object *notes;    /* array of strings: decisions explained, nothing to do */
+        char *error;           /* "file:line: message" when a plan half refused the policy */
 };
+
+void vt_plan_init(struct vt_plan *plan);
+void vt_plan_done(struct vt_plan *plan);
+/* Appends a change (strings copied). Returns 0 or -ENOMEM. */
+int vt_plan_add(struct vt_plan *plan, const char *module, enum vt_target_kind kind,
+                const char *target, const char *from, const char *to, enum vt_when when,
+                const char *why);
+/* Appends a warning "module: text". */
+void vt_plan_warn(struct vt_plan *plan, const char *module, const char *fmt, ...) _printf_(3, 4);
+/* Appends a note "module: text". */
+void vt_plan_note(struct vt_plan *plan, const char *module, const char *fmt, ...) _printf_(3, 4);
+/* Records a policy error naming where the value came from; returns -EINVAL. */
+int vt_plan_fail(struct vt_plan *plan, const char *origin, const char *fmt, ...) _printf_(3, 4);
+/* Drops change i (keeps order). */
+void vt_plan_remove(struct vt_plan *plan, size_t i);
+
+const char *vt_target_kind_to_string(enum vt_target_kind k);
+int vt_target_kind_from_string(const char *s);
+const char *vt_when_to_string(enum vt_when w);
+int vt_when_from_string(const char *s);
+
+json_object *vt_change_to_json(const struct vt_change *c);
+/* Fills c from json (strings copied); -EINVAL on a malformed entry. */
+int vt_change_from_json(json_object *o, struct vt_change *c);
+void vt_change_done(struct vt_change *c);
+
+/* Small readers over json (facts, journal records); NULL/default when absent or mistyped. */
+json_object *vt_json_get(json_object *o, const char *key);
+const char *vt_json_str(json_object *o, const char *key);
+bool vt_json_bool(json_object *o, const char *key);
+int64_t vt_json_int(json_object *o, const char *key, int64_t def);
+/* The running command line's token for key from facts.virt.cmdline ("key=value"/"key"). */
+char *vt_plan_running_token(json_object *facts, const char *key);
+
+/* Wants the command-line token `token` ("key=value", "flag") for key, or none when NULL. */
+int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module, const char *key,
+                    const char *token, const char *why);
+/* text with the shell-style assignment KEY=value set (replaced in place, else appended). */
+char *vt_text_set_var(const char *text, const char *key, const char *value);
+/* The header of every file virtune owns; `comment` is the file's comment leader ("#"). */
+#define VT_OWNED_HEADER "# Written by virtune; `virtune revert` removes it. Do not edit.\n"

@@ -3,10 +3,14 @@
 #include "tpm2_sel.h"
 
 static const struct vt_pcr_bank banks[] = {
-        {TPM2_ALG_SHA1, "sha1", 20},         {TPM2_ALG_SHA256, "sha256", 32},
-        {TPM2_ALG_SHA384, "sha384", 48},     {TPM2_ALG_SHA512, "sha512", 64},
-        {TPM2_ALG_SM3_256, "sm3_256", 32},   {TPM2_ALG_SHA3_256, "sha3_256", 32},
-        {TPM2_ALG_SHA3_384, "sha3_384", 48}, {TPM2_ALG_SHA3_512, "sha3_512", 64},
+        {TPM2_ALG_SHA1, "sha1", 20, "SHA1"},
+        {TPM2_ALG_SHA256, "sha256", 32, "SHA256"},
+        {TPM2_ALG_SHA384, "sha384", 48, "SHA384"},
+        {TPM2_ALG_SHA512, "sha512", 64, "SHA512"},
+        {TPM2_ALG_SM3_256, "sm3_256", 32, "SM3"},
+        {TPM2_ALG_SHA3_256, "sha3_256", 32, "SHA3-256"},
+        {TPM2_ALG_SHA3_384, "sha3_384", 48, "SHA3-384"},
+        {TPM2_ALG_SHA3_512, "sha3_512", 64, "SHA3-512"},
 };
 
 const struct vt_pcr_bank *vt_pcr_bank_by_alg(TPM2_ALG_ID alg)

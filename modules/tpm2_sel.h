@@ -9,7 +9,8 @@
 struct vt_pcr_bank {
         TPM2_ALG_ID alg;
         const char *name;
-        uint16_t size; /* digest size in bytes */
+        uint16_t size;   /* digest size in bytes */
+        const char *evp; /* OpenSSL's name for the hash */
 };
 
 /* NULL when the algorithm or name is not a PCR bank we know. */

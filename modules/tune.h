@@ -1,7 +1,8 @@
 /*
  * The tuner's entry points, shared by `virtune` and `virtuned`'s channel. Results are json-c
  * documents so the CLI prints them and the channel sends them unchanged.
- * All return 0 or -errno; -EOPNOTSUPP means "not built yet" (the channel says Unsupported).
+ * All return 0 (or positive, as said) or -errno. -EINVAL with *ret set means the policy was
+ * refused: *ret is {"error": "file:line: message"} and nothing was changed.
  */
 #pragma once
 
@@ -12,14 +13,22 @@ struct vt_apply_opts {
         bool no_bootloader;
         const char *const *only; /* NULL-terminated module names, or NULL for all */
         bool runtime_only;       /* the daemon at boot: runtime targets only */
+        json_object *facts; /* facts to plan from (tests, a caller that has them); NULL: detect */
 };
 
-/* {"changes": [...], "warnings": [...]} */
+/* {"changes": [...], "skipped": [...], "pending_reboot": [...], "warnings": [...], "notes"} */
 int vt_tune_plan(struct vt_ctx *ctx, json_object *facts, json_object **ret);
-/* The journal entry of this apply; *exit_code: 0 ok, 1 partial failure rolled back. */
+/*
+ * Detects, plans and applies; *ret is the journal entry of this apply ({"status": "applied" |
+ * "no-op" | "dry-run" | "rolled-back", "changes": [...]}). Returns 1 when a change failed and
+ * the ones made before it were rolled back.
+ */
 int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_object **ret);
-/* {"drift": [...], "pending_reboot": [...], "ok": bool} */
+/* {"ok": bool, "drift": [...], "pending_reboot": [...], "skipped": [...]} */
 int vt_tune_verify(struct vt_ctx *ctx, json_object *facts, json_object **ret);
+/* Undoes the newest apply still in force, newest change first; *ret is the revert's entry. */
 int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret);
 /* {"policy": {...}, "last_apply": {...}|null, "pending_reboot": [...], "drift": n} */
 int vt_tune_status(struct vt_ctx *ctx, json_object *facts, json_object **ret);
+/* True when the module (a vt_modules name or a plan module name) is in only (NULL: all). */
+bool vt_tune_selected(const char *const *only, const char *module);

@@ -109,3 +109,17 @@ int vt_swtpm_tool(struct vt_swtpm *t, char *const argv[], char **out)
         setenv("TPM2TOOLS_TCTI", t->tcti, 1);
         return vt_test_run(argv, out);
 }
+
+struct vt_swtpm vt_tpm;
+
+int vt_swtpm_setup(void **state)
+{
+        vt_swtpm_start(&vt_tpm);
+        return 0;
+}
+
+int vt_swtpm_teardown(void **state)
+{
+        vt_swtpm_stop(&vt_tpm);
+        return 0;
+}

@@ -19,3 +19,8 @@ void vt_swtpm_start(struct vt_swtpm *t);
 void vt_swtpm_stop(struct vt_swtpm *t);
 /* Runs a tpm2-tools command line (argv) against it; returns the exit status. */
 int vt_swtpm_tool(struct vt_swtpm *t, char *const argv[], char **out);
+
+/* The test's own swtpm, and cmocka setup/teardown that start and stop it around each test. */
+extern struct vt_swtpm vt_tpm;
+int vt_swtpm_setup(void **state);
+int vt_swtpm_teardown(void **state);

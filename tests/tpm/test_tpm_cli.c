@@ -3,23 +3,9 @@
 #include <stdarg.h>
 #include "swtpm.h"
 
-static struct vt_swtpm tpm;
-
-static int setup(void **state)
-{
-        vt_swtpm_start(&tpm);
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        vt_swtpm_stop(&tpm);
-        return 0;
-}
-
 static json_object *virtune_json(int want_exit, const char *cmd, ...)
 {
-        char *argv[16] = {getenv("VIRTUNE"), (char *)cmd, "--root", tpm.root, "--json"};
+        char *argv[16] = {getenv("VIRTUNE"), (char *)cmd, "--root", vt_tpm.root, "--json"};
         int n = 5;
         va_list ap;
         va_start(ap, cmd);
@@ -41,7 +27,7 @@ static json_object *pcrread_json(void)
 {
         char *argv[] = {"tpm2_pcrread", NULL};
         char *out = NULL;
-        assert_int_equal(vt_swtpm_tool(&tpm, argv, &out), 0);
+        assert_int_equal(vt_swtpm_tool(&vt_tpm, argv, &out), 0);
         json_object *doc = json_object_new_object(), *bank = NULL;
         char *save = NULL;
         for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -65,7 +51,7 @@ static json_object *pcrread_json(void)
 static void extend(const char *spec)
 {
         char *argv[] = {"tpm2_pcrextend", (char *)spec, NULL};
-        assert_int_equal(vt_swtpm_tool(&tpm, argv, NULL), 0);
+        assert_int_equal(vt_swtpm_tool(&vt_tpm, argv, NULL), 0);
 }
 
 static const char ones20[] = "1111111111111111111111111111111111111111";
@@ -154,7 +140,7 @@ static void quote_checked_by_tpm2_checkquote(const char *ak_type)
         if (ak_type) {
                 char conf[160];
                 snprintf(conf, sizeof(conf), "[tpm]\nak = %s\n", ak_type);
-                vt_test_write(tpm.root, "etc/virtune/virtune.conf.d/ak.conf", conf);
+                vt_test_write(vt_tpm.root, "etc/virtune/virtune.conf.d/ak.conf", conf);
         }
         json_object *q =
                 virtune_json(0, "quote", "--nonce", nonce, "--pcrs", "sha256:0-9,16", NULL);
@@ -220,21 +206,16 @@ int main(void)
         if (!vt_swtpm_available())
                 return 77;
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_pcrs_match_tpm2_pcrread_for_every_bank, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_pcrs_bank_option_reads_only_that_bank, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_pcrs_unknown_bank_is_a_usage_error, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_quote_ecc_is_accepted_by_tpm2_checkquote,
-                                                setup, teardown),
-                cmocka_unit_test_setup_teardown(test_quote_rsa_is_accepted_by_tpm2_checkquote,
-                                                setup, teardown),
-                cmocka_unit_test_setup_teardown(test_ak_is_the_same_key_every_time, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_quote_short_nonce_is_a_usage_error, setup,
-                                                teardown),
+#define T(f) cmocka_unit_test_setup_teardown(f, vt_swtpm_setup, vt_swtpm_teardown)
+                T(test_pcrs_match_tpm2_pcrread_for_every_bank),
+                T(test_pcrs_bank_option_reads_only_that_bank),
+                T(test_pcrs_unknown_bank_is_a_usage_error),
+                T(test_quote_ecc_is_accepted_by_tpm2_checkquote),
+                T(test_quote_rsa_is_accepted_by_tpm2_checkquote),
+                T(test_ak_is_the_same_key_every_time),
+                T(test_quote_short_nonce_is_a_usage_error),
                 cmocka_unit_test(test_no_tpm_device_is_a_clear_failure),
+#undef T
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

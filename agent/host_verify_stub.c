@@ -1,0 +1,17 @@
+/* Quote verification when virtune is built without tpm2-tss (it needs tss2-mu to unmarshal). */
+#include "host_verify.h"
+
+int vt_host_verify(json_object *quote, const uint8_t *nonce, size_t nonce_len,
+                   json_object *eventlog, const char *ak_pin, json_object **report)
+{
+        (void)quote, (void)nonce, (void)nonce_len, (void)eventlog, (void)ak_pin, (void)report;
+        return -EOPNOTSUPP;
+}
+
+int vt_host_verify_sel(json_object *quote, const uint8_t *nonce, size_t nonce_len,
+                       const char *selection, json_object *eventlog, const char *ak_pin,
+                       json_object **report)
+{
+        (void)selection;
+        return vt_host_verify(quote, nonce, nonce_len, eventlog, ak_pin, report);
+}

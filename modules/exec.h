@@ -1,0 +1,19 @@
+/*
+ * The executor: the few kinds of target a change can have, each with how to read its current
+ * value, how to apply a change and how to undo it from the journal record apply left.
+ */
+#pragma once
+
+#include "plan.h"
+
+/* The current value as plans compare it (*ret NULL: absent); -EOPNOTSUPP: cannot be read. */
+int vt_exec_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret);
+/*
+ * Applies c and stores in rec what undo needs ("old", "raw", "created", "bootcfg", ...).
+ * Returns 0 applied, 1 skipped (rec "note" says why), or -errno.
+ */
+int vt_exec_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec);
+/* Undoes one applied change from its record. */
+int vt_exec_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec);
+/* True when ctx is this machine's real "/" (not a --live fixture copy): kmod, systemctl. */
+bool vt_exec_is_real_root(const struct vt_ctx *ctx);

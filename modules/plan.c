@@ -1,0 +1,275 @@
+/* Plan data: building, naming and (de)serializing changes, and reading the facts they come from. */
+#include <stdarg.h>
+#include "plan.h"
+
+static const char *const kind_names[] = {
+        [VT_TARGET_ATTR] = "attr", [VT_TARGET_CMDLINE] = "cmdline", [VT_TARGET_FILE] = "file",
+        [VT_TARGET_KMOD] = "kmod", [VT_TARGET_UNIT] = "unit",
+};
+
+static const char *const when_names[] = {
+        [VT_WHEN_NOW] = "now",
+        [VT_WHEN_BOOT] = "next-boot",
+        [VT_WHEN_REBOOT] = "reboot-needed",
+};
+
+static int lookup(const char *const *names, size_t n, const char *s)
+{
+        for (size_t i = 0; s && i < n; i++)
+                if (streq(names[i], s))
+                        return (int)i;
+        return -EINVAL;
+}
+
+const char *vt_target_kind_to_string(enum vt_target_kind k)
+{
+        return (size_t)k < ARRAY_SIZE(kind_names) ? kind_names[k] : "unknown";
+}
+
+int vt_target_kind_from_string(const char *s)
+{
+        return lookup(kind_names, ARRAY_SIZE(kind_names), s);
+}
+
+const char *vt_when_to_string(enum vt_when w)
+{
+        return (size_t)w < ARRAY_SIZE(when_names) ? when_names[w] : "unknown";
+}
+
+int vt_when_from_string(const char *s)
+{
+        return lookup(when_names, ARRAY_SIZE(when_names), s);
+}
+
+void vt_plan_init(struct vt_plan *plan)
+{
+        *plan = (struct vt_plan){.warnings = json_object_new_array(),
+                                 .notes = json_object_new_array()};
+}
+
+void vt_change_done(struct vt_change *c)
+{
+        free(c->module);
+        free(c->target);
+        free(c->from);
+        free(c->to);
+        free(c->why);
+        *c = (struct vt_change){0};
+}
+
+void vt_plan_done(struct vt_plan *plan)
+{
+        for (size_t i = 0; i < plan->n; i++)
+                vt_change_done(&plan->changes[i]);
+        free(plan->changes);
+        json_object_put(plan->warnings);
+        json_object_put(plan->notes);
+        free(plan->error);
+        *plan = (struct vt_plan){0};
+}
+
+static char *dup_or_null(const char *s)
+{
+        return s ? strdup(s) : NULL;
+}
+
+int vt_plan_add(struct vt_plan *plan, const char *module, enum vt_target_kind kind,
+                const char *target, const char *from, const char *to, enum vt_when when,
+                const char *why)
+{
+        assert(plan && module && target);
+        struct vt_change *n = realloc(plan->changes, (plan->n + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        plan->changes = n;
+        struct vt_change *c = &n[plan->n];
+        *c = (struct vt_change){
+                .module = strdup(module),
+                .kind = kind,
+                .target = strdup(target),
+                .from = dup_or_null(from),
+                .to = dup_or_null(to),
+                .why = dup_or_null(why),
+                .when = when,
+                .owned = kind == VT_TARGET_FILE,
+        };
+        if (!c->module || !c->target || (from && !c->from) || (to && !c->to) || (why && !c->why)) {
+                vt_change_done(c);
+                return -ENOMEM;
+        }
+        plan->n++;
+        return 0;
+}
+
+void vt_plan_remove(struct vt_plan *plan, size_t i)
+{
+        assert(i < plan->n);
+        vt_change_done(&plan->changes[i]);
+        memmove(&plan->changes[i], &plan->changes[i + 1],
+                (plan->n - i - 1) * sizeof(plan->changes[0]));
+        plan->n--;
+}
+
+static void add_line(json_object *a, const char *module, const char *fmt, va_list ap)
+        _printf_(3, 0);
+static void add_line(json_object *a, const char *module, const char *fmt, va_list ap)
+{
+        char msg[512], line[600];
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        snprintf(line, sizeof(line), "%s: %s", module, msg);
+        json_object_array_add(a, json_object_new_string(line));
+}
+
+void vt_plan_warn(struct vt_plan *plan, const char *module, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        add_line(plan->warnings, module, fmt, ap);
+        va_end(ap);
+}
+
+void vt_plan_note(struct vt_plan *plan, const char *module, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        add_line(plan->notes, module, fmt, ap);
+        va_end(ap);
+}
+
+int vt_plan_fail(struct vt_plan *plan, const char *origin, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        free(plan->error);
+        if (asprintf(&plan->error, "%s: %s", origin, msg) < 0)
+                plan->error = NULL;
+        return -EINVAL;
+}
+
+json_object *vt_change_to_json(const struct vt_change *c)
+{
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "module", json_object_new_string(c->module));
+        json_object_object_add(o, "kind",
+                               json_object_new_string(vt_target_kind_to_string(c->kind)));
+        json_object_object_add(o, "target", json_object_new_string(c->target));
+        vt_json_add_str(o, "from", c->from);
+        vt_json_add_str(o, "to", c->to);
+        json_object_object_add(o, "when", json_object_new_string(vt_when_to_string(c->when)));
+        vt_json_add_str(o, "why", c->why);
+        if (c->kind == VT_TARGET_FILE)
+                json_object_object_add(o, "owned", json_object_new_boolean(c->owned));
+        return o;
+}
+
+int vt_change_from_json(json_object *o, struct vt_change *c)
+{
+        if (!json_object_is_type(o, json_type_object))
+                return -EINVAL;
+        const char *module = vt_json_str(o, "module"), *target = vt_json_str(o, "target");
+        int kind = vt_target_kind_from_string(vt_json_str(o, "kind"));
+        int when = vt_when_from_string(vt_json_str(o, "when"));
+        if (!module || !target || kind < 0 || when < 0)
+                return -EINVAL;
+        struct vt_plan tmp = {0};
+        int r = vt_plan_add(&tmp, module, kind, target, vt_json_str(o, "from"),
+                            vt_json_str(o, "to"), when, vt_json_str(o, "why"));
+        if (r < 0)
+                return r;
+        *c = tmp.changes[0];
+        c->owned = vt_json_bool(o, "owned");
+        free(tmp.changes);
+        return 0;
+}
+
+json_object *vt_json_get(json_object *o, const char *key)
+{
+        json_object *v;
+        if (!o || !json_object_is_type(o, json_type_object) ||
+            !json_object_object_get_ex(o, key, &v))
+                return NULL;
+        return v;
+}
+
+const char *vt_json_str(json_object *o, const char *key)
+{
+        json_object *v = vt_json_get(o, key);
+        return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+bool vt_json_bool(json_object *o, const char *key)
+{
+        json_object *v = vt_json_get(o, key);
+        return v && json_object_get_boolean(v);
+}
+
+int64_t vt_json_int(json_object *o, const char *key, int64_t def)
+{
+        json_object *v = vt_json_get(o, key);
+        if (!v ||
+            !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+                return def;
+        return json_object_get_int64(v);
+}
+
+char *vt_plan_running_token(json_object *facts, const char *key)
+{
+        json_object *cmdline = vt_facts_get(facts, "virt", "cmdline"), *tokens;
+        if (!cmdline || !json_object_object_get_ex(cmdline, "tokens", &tokens) ||
+            !json_object_is_type(tokens, json_type_array))
+                return NULL;
+        char *found = NULL;
+        /* The last occurrence wins, as the kernel's parameter parsing does. */
+        for (size_t i = 0; i < json_object_array_length(tokens); i++) {
+                json_object *t = json_object_array_get_idx(tokens, i);
+                const char *k = vt_json_str(t, "key"), *v = vt_json_str(t, "value");
+                if (!k || !streq(k, key))
+                        continue;
+                free(found);
+                if (v) {
+                        if (asprintf(&found, "%s=%s", k, v) < 0)
+                                found = NULL;
+                } else
+                        found = strdup(k);
+        }
+        return found;
+}
+
+int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module, const char *key,
+                    const char *token, const char *why)
+{
+        _cleanup_free_ char *running = vt_plan_running_token(facts, key);
+        return vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, token, VT_WHEN_BOOT, why);
+}
+
+char *vt_text_set_var(const char *text, const char *key, const char *value)
+{
+        size_t kl = strlen(key);
+        const char *line = text ? text : "";
+        const char *hit = NULL, *end = NULL;
+        for (const char *l = line; *l;) {
+                const char *nl = strchr(l, '\n');
+                const char *next = nl ? nl + 1 : l + strlen(l);
+                const char *s = l;
+                while (*s == ' ' || *s == '\t')
+                        s++;
+                if (strncmp(s, key, kl) == 0 && s[kl] == '=') {
+                        hit = l;
+                        end = next;
+                }
+                l = next;
+        }
+        char *out;
+        int r;
+        if (hit)
+                r = asprintf(&out, "%.*s%s=%s\n%s", (int)(hit - line), line, key, value, end);
+        else {
+                size_t n = strlen(line);
+                r = asprintf(&out, "%s%s%s=%s\n", line, n && line[n - 1] != '\n' ? "\n" : "", key,
+                             value);
+        }
+        return r < 0 ? NULL : out;
+}

@@ -1,0 +1,362 @@
+/* The host verifier on real swtpm quotes: what passes, and each tampering it must reject. */
+#include <ctype.h>
+#include <openssl/evp.h>
+#include "../../agent/host_verify.h"
+#include "../../agent/tpm_eventlog.h"
+#include "../../modules/codec.h"
+#include "swtpm.h"
+
+static const char nonce_hex[] = "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf";
+static const uint8_t nonce[16] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+                                  0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf};
+
+static json_object *quote_from(struct vt_swtpm *t, const char *sel)
+{
+        char *argv[] = {getenv("VIRTUNE"), "quote",           "--root", t->root,     "--json",
+                        "--nonce",         (char *)nonce_hex, "--pcrs", (char *)sel, NULL};
+        char *out = NULL;
+        assert_int_equal(vt_test_run(argv, &out), 0);
+        json_object *q = json_tokener_parse(out);
+        free(out);
+        assert_non_null(q);
+        return q;
+}
+
+/* Runs the verifier; returns the report and asserts it could run. */
+static json_object *verify(json_object *q, const char *sel, json_object *log, const char *pin)
+{
+        json_object *report = NULL;
+        assert_int_equal(vt_host_verify_sel(q, nonce, sizeof(nonce), sel, log, pin, &report), 0);
+        return report;
+}
+
+static bool check_ok(json_object *report, const char *name)
+{
+        json_object *checks = json_object_object_get(report, "checks");
+        for (size_t i = 0; i < json_object_array_length(checks); i++) {
+                json_object *c = json_object_array_get_idx(checks, i);
+                if (streq(json_object_get_string(json_object_object_get(c, "name")), name))
+                        return json_object_get_boolean(json_object_object_get(c, "ok"));
+        }
+        fail_msg("no check named %s in %s", name, json_object_to_json_string(report));
+        return false;
+}
+
+static bool report_ok(json_object *report)
+{
+        return json_object_get_boolean(json_object_object_get(report, "ok"));
+}
+
+/* Only `failed` failed: every other check of the report passed. */
+static void assert_only_failed(json_object *report, const char *failed)
+{
+        json_object *checks = json_object_object_get(report, "checks");
+        assert_false(report_ok(report));
+        for (size_t i = 0; i < json_object_array_length(checks); i++) {
+                json_object *c = json_object_array_get_idx(checks, i);
+                const char *name = json_object_get_string(json_object_object_get(c, "name"));
+                assert_int_equal(json_object_get_boolean(json_object_object_get(c, "ok")),
+                                 !streq(name, failed));
+        }
+}
+
+/* Flips the lowest bit of the hex digit at index i of a string field. */
+static void flip_hex(json_object *parent, const char *key, size_t i)
+{
+        char *s = strdup(json_object_get_string(json_object_object_get(parent, key)));
+        assert_true(i < strlen(s));
+        const char *digits = "0123456789abcdef";
+        int v = (int)(strchr(digits, tolower((unsigned char)s[i])) - digits);
+        s[i] = digits[v ^ 1];
+        json_object_object_add(parent, key, json_object_new_string(s));
+        free(s);
+}
+
+static void test_verify_accepts_an_ecc_quote(void **state)
+{
+        json_object *q = quote_from(&vt_tpm, "sha256:0-9");
+        json_object *r = verify(q, "sha256:0-9", NULL, NULL);
+        assert_true(report_ok(r));
+        assert_int_equal(json_object_array_length(json_object_object_get(r, "checks")), 6);
+        json_object_put(r);
+        json_object_put(q);
+}
+
+static void test_verify_accepts_an_rsa_quote_over_two_banks(void **state)
+{
+        vt_test_write(vt_tpm.root, "etc/virtune/virtune.conf.d/ak.conf", "[tpm]\nak = rsa\n");
+        json_object *q = quote_from(&vt_tpm, "sha1:0-7+sha256:0-23");
+        json_object *r = verify(q, "sha1:0-7+sha256:0-23", NULL, NULL);
+        assert_true(report_ok(r));
+        json_object_put(r);
+        json_object_put(q);
+}
+
+static void test_verify_rejects_a_wrong_nonce(void **state)
+{
+        json_object *q = quote_from(&vt_tpm, "sha256:0-9");
+        json_object *report = NULL;
+        uint8_t other[16];
+        memcpy(other, nonce, sizeof(other));
+        other[15] ^= 1;
+        assert_int_equal(
+                vt_host_verify_sel(q, other, sizeof(other), "sha256:0-9", NULL, NULL, &report), 0);
+        assert_only_failed(report, "nonce");
+        json_object_put(report);
+        json_object_put(q);
+}
+
+static void test_verify_rejects_a_flipped_pcr_value(void **state)
+{
+        json_object *q = quote_from(&vt_tpm, "sha256:0-9");
+        flip_hex(json_object_object_get(json_object_object_get(q, "pcrs"), "sha256"), "7", 10);
+        json_object *r = verify(q, "sha256:0-9", NULL, NULL);
+        assert_only_failed(r, "pcr-digest");
+        json_object_put(r);
+        json_object_put(q);
+}
+
+static void test_verify_rejects_a_tampered_attest_byte(void **state)
+{
+        json_object *q = quote_from(&vt_tpm, "sha256:0-9");
+        /* a byte of the clock info: still parses, but is no longer what the TPM signed */
+        flip_hex(q, "attest", 2 * (4 + 2 + 2 + 32 + 2 + 16 + 3) + 1);
+        json_object *r = verify(q, "sha256:0-9", NULL, NULL);
+        assert_only_failed(r, "signature");
+        json_object_put(r);
+        json_object_put(q);
+}
+
+static void test_verify_rejects_a_wrong_ak(void **state)
+{
+        struct vt_swtpm other = {0};
+        vt_swtpm_start(&other);
+        json_object *theirs = quote_from(&other, "sha256:0-9");
+        json_object *q = quote_from(&vt_tpm, "sha256:0-9");
+        json_object_object_add(q, "ak", json_object_get(json_object_object_get(theirs, "ak")));
+        json_object *r = verify(q, "sha256:0-9", NULL, NULL);
+        assert_only_failed(r, "signature");
+        json_object_put(r);
+        json_object_put(q);
+        json_object_put(theirs);
+        vt_swtpm_stop(&other);
+}
+
+static void test_verify_rejects_another_selection_than_asked(void **state)
+{
+        json_object *q = quote_from(&vt_tpm, "sha256:0-9");
+        json_object *r = verify(q, "sha256:0-7", NULL, NULL);
+        assert_only_failed(r, "pcr-selection");
+        json_object_put(r);
+        json_object_put(q);
+}
+
+static void test_ak_pin_is_written_on_first_use_then_enforced(void **state)
+{
+        char *dir = vt_test_mkdtemp();
+        char pin[512];
+        snprintf(pin, sizeof(pin), "%s/ak.pem", dir);
+        json_object *q = quote_from(&vt_tpm, "sha256:0-9");
+        json_object *r = verify(q, NULL, NULL, pin);
+        assert_true(report_ok(r) && check_ok(r, "ak-pin"));
+        json_object_put(r);
+        r = verify(q, NULL, NULL, pin);
+        assert_true(report_ok(r) && check_ok(r, "ak-pin"));
+        json_object_put(r);
+        json_object_put(q);
+
+        struct vt_swtpm other = {0};
+        vt_swtpm_start(&other);
+        q = quote_from(&other, "sha256:0-9");
+        r = verify(q, NULL, NULL, pin);
+        assert_only_failed(r, "ak-pin");
+        json_object_put(r);
+        json_object_put(q);
+        vt_swtpm_stop(&other);
+        vt_test_rm_rf(dir);
+        free(dir);
+}
+
+/* A crypto-agile log (sha1 + sha256), written the way firmware writes it. */
+struct logbuf {
+        uint8_t b[8192];
+        size_t n;
+};
+
+static void put(struct logbuf *l, const void *p, size_t len)
+{
+        assert_true(l->n + len <= sizeof(l->b));
+        memcpy(l->b + l->n, p, len);
+        l->n += len;
+}
+
+static void put32(struct logbuf *l, uint32_t v)
+{
+        uint8_t b[4] = {v & 0xff, v >> 8 & 0xff, v >> 16 & 0xff, v >> 24};
+        put(l, b, 4);
+}
+
+static void put16(struct logbuf *l, uint16_t v)
+{
+        uint8_t b[2] = {v & 0xff, v >> 8};
+        put(l, b, 2);
+}
+
+static void log_header(struct logbuf *l)
+{
+        static const uint8_t zero[20];
+        put32(l, 0), put32(l, 3), put(l, zero, 20);
+        put32(l, 16 + 4 + 4 + 4 + 2 * 4 + 1);
+        put(l, "Spec ID Event03", 16);
+        put32(l, 0); /* platform class */
+        uint8_t ver[4] = {0, 2, 0, 2};
+        put(l, ver, 4);
+        put32(l, 2);
+        put16(l, 0x0004), put16(l, 20);
+        put16(l, 0x000b), put16(l, 32);
+        uint8_t vendor = 0;
+        put(l, &vendor, 1);
+}
+
+static void log_event(struct logbuf *l, uint32_t pcr, uint32_t type, const uint8_t *d1,
+                      const uint8_t *d256, const char *data)
+{
+        put32(l, pcr), put32(l, type), put32(l, 2);
+        put16(l, 0x0004), put(l, d1, 20);
+        put16(l, 0x000b), put(l, d256, 32);
+        put32(l, (uint32_t)strlen(data)), put(l, data, strlen(data));
+}
+
+static json_object *log_json(const struct logbuf *l)
+{
+        char *b64 = vt_base64_encode(l->b, l->n);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "log", json_object_new_string(b64));
+        free(b64);
+        return o;
+}
+
+/* Events on PCRs 0, 2, 4 and 7, extended into swtpm with tpm2_pcrextend as firmware would. */
+static void build_and_extend(struct logbuf *l, bool extend)
+{
+        static const unsigned pcrs[] = {0, 2, 4, 7, 4};
+        log_header(l);
+        for (size_t i = 0; i < ARRAY_SIZE(pcrs); i++) {
+                uint8_t d1[20], d256[32];
+                memset(d1, 0x10 + (int)i, sizeof(d1));
+                memset(d256, 0x20 + (int)i, sizeof(d256));
+                log_event(l, pcrs[i], 0x80000008 /* EV_EFI_PLATFORM_FIRMWARE_BLOB */, d1, d256,
+                          "blob");
+                if (!extend)
+                        continue;
+                _cleanup_free_ char *h1 = vt_hex_encode(d1, 20), *h256 = vt_hex_encode(d256, 32);
+                char spec[256];
+                snprintf(spec, sizeof(spec), "%u:sha1=%s,sha256=%s", pcrs[i], h1, h256);
+                char *argv[] = {"tpm2_pcrextend", spec, NULL};
+                assert_int_equal(vt_swtpm_tool(&vt_tpm, argv, NULL), 0);
+        }
+        /* EV_NO_ACTION in PCR 4 with garbage digests: skipped, not extended */
+        uint8_t junk[32];
+        memset(junk, 0xee, sizeof(junk));
+        log_event(l, 4, 3, junk, junk, "not measured");
+}
+
+static void test_eventlog_replay_matches_the_quoted_pcrs(void **state)
+{
+        struct logbuf l = {0};
+        build_and_extend(&l, true);
+        json_object *q = quote_from(&vt_tpm, "sha1:0-9+sha256:0-9");
+        json_object *log = log_json(&l);
+        json_object *r = verify(q, "sha1:0-9+sha256:0-9", log, NULL);
+        assert_true(report_ok(r));
+        assert_true(check_ok(r, "eventlog-replay"));
+        json_object_put(r);
+
+        /* a changed digest in the EV_NO_ACTION event (its last 40 bytes: 24 of the sha256
+         * digest, size, data) changes nothing: such events are never extended */
+        struct logbuf other = {0};
+        build_and_extend(&other, false);
+        other.b[other.n - 40] ^= 1;
+        json_object_put(log);
+        log = log_json(&other);
+        r = verify(q, "sha1:0-9+sha256:0-9", log, NULL);
+        assert_true(report_ok(r));
+        json_object_put(r);
+        json_object_put(log);
+        json_object_put(q);
+}
+
+static void test_eventlog_replay_rejects_a_changed_event_digest(void **state)
+{
+        struct logbuf l = {0};
+        build_and_extend(&l, true);
+        json_object *q = quote_from(&vt_tpm, "sha256:0-9");
+        size_t header = 32 + 45; /* the Spec ID event */
+        /* first measured event (PCR 0): pcr, type, count, sha1 alg+digest, sha256 alg, digest */
+        l.b[header + 12 + 2 + 20 + 2 + 5] ^= 0x40;
+        json_object *log = log_json(&l);
+        json_object *r = verify(q, "sha256:0-9", log, NULL);
+        assert_only_failed(r, "eventlog-replay");
+        json_object_put(r);
+        json_object_put(log);
+        json_object_put(q);
+}
+
+static void test_eventlog_startup_locality_sets_pcr0_initial_value(void **state)
+{
+        struct logbuf l = {0};
+        uint8_t zero[32] = {0}, d[32];
+        memset(d, 0x5a, sizeof(d));
+        log_header(&l);
+        char data[17] = "StartupLocality";
+        data[16] = 3;
+        put32(&l, 0), put32(&l, 3), put32(&l, 2);
+        put16(&l, 0x0004), put(&l, zero, 20), put16(&l, 0x000b), put(&l, zero, 32);
+        put32(&l, 17), put(&l, data, 17);
+        log_event(&l, 0, 0x80000008, d, d, "x");
+        struct vt_evlog log;
+        assert_int_equal(vt_evlog_replay(l.b, l.n, &log), 0);
+        assert_int_equal(log.locality, 3);
+        assert_int_equal(log.events, 2);
+        uint8_t start[64] = {0}, want[32];
+        start[31] = 3;
+        memcpy(start + 32, d, 32);
+        unsigned n;
+        assert_true(EVP_Digest(start, 64, want, &n, EVP_sha256(), NULL));
+        const struct vt_evlog_bank *b = vt_evlog_bank(&log, 0x000b);
+        assert_non_null(b);
+        assert_memory_equal(b->pcr[0], want, 32);
+}
+
+static void test_eventlog_truncated_is_malformed(void **state)
+{
+        struct logbuf l = {0};
+        build_and_extend(&l, false);
+        struct vt_evlog log;
+        for (size_t cut = 1; cut < l.n; cut += 7)
+                if (vt_evlog_replay(l.b, l.n - cut, &log) != -EBADMSG)
+                        fail_msg("a log cut by %zu bytes was accepted", cut);
+}
+
+int main(void)
+{
+        if (!vt_swtpm_available())
+                return 77;
+        const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, vt_swtpm_setup, vt_swtpm_teardown)
+                T(test_verify_accepts_an_ecc_quote),
+                T(test_verify_accepts_an_rsa_quote_over_two_banks),
+                T(test_verify_rejects_a_wrong_nonce),
+                T(test_verify_rejects_a_flipped_pcr_value),
+                T(test_verify_rejects_a_tampered_attest_byte),
+                T(test_verify_rejects_a_wrong_ak),
+                T(test_verify_rejects_another_selection_than_asked),
+                T(test_ak_pin_is_written_on_first_use_then_enforced),
+                T(test_eventlog_replay_matches_the_quoted_pcrs),
+                T(test_eventlog_replay_rejects_a_changed_event_digest),
+                cmocka_unit_test(test_eventlog_startup_locality_sets_pcr0_initial_value),
+                cmocka_unit_test(test_eventlog_truncated_is_malformed),
+#undef T
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

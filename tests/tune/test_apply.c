@@ -1,0 +1,362 @@
+/* apply, verify, revert on temp roots: what changes, what stays byte-identical, rollback. */
+#include <ftw.h>
+#include <sys/stat.h>
+#include "../../modules/ctx.h"
+#include "../../modules/journal.h"
+#include "../../modules/plan.h"
+#include "../../modules/policy.h"
+#include "../../modules/tune.h"
+#include "../lib/testlib.h"
+
+/* A root like a KVM guest with a virtio disk, a SCSI disk, virtio-rng and rng-tools. */
+static char *make_root(void)
+{
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "sys/block/vda/queue/scheduler", "none [mq-deadline] kyber bfq\n");
+        vt_test_write(root, "sys/block/vdb/queue/scheduler", "none [mq-deadline] kyber bfq\n");
+        vt_test_write(root, "sys/block/sda/queue/scheduler", "none [mq-deadline]\n");
+        vt_test_write(root, "sys/devices/virtual/misc/hw_random/rng_current", "none\n");
+        vt_test_symlink(root, "sys/class/misc/hw_random", "../../devices/virtual/misc/hw_random");
+        vt_test_write(root, "etc/default/rng-tools-debian",
+                      "# Configuration for rng-tools-debian\n#HRNGDEVICE=/dev/hwrng\n");
+        vt_test_write(root, "lib/systemd/system/rng-tools-debian.service",
+                      "[Service]\nExecStart=/usr/sbin/rngd -f\n\n[Install]\n"
+                      "WantedBy=multi-user.target\n");
+        return root;
+}
+
+static json_object *load_facts(const char *name)
+{
+        _cleanup_free_ char *dir = NULL;
+        assert_true(asprintf(&dir, "%s/tests/tune/cases/%s", getenv("VT_SOURCE"), name) > 0);
+        _cleanup_free_ char *text = vt_test_read(dir, "facts.json");
+        assert_non_null(text);
+        json_object *facts = json_tokener_parse(text);
+        assert_non_null(facts);
+        return facts;
+}
+
+/* rngd wanted (quality 0), a second virtio disk: every kind of persistent and runtime target. */
+static json_object *facts_for_root(void)
+{
+        json_object *facts = load_facts("haltpoll-yes-module-rngd-debian"), *disks, *rng, *q;
+        json_object_object_get_ex(json_object_object_get(facts, "iosched"), "disks", &disks);
+        json_object *vdb = NULL;
+        json_object_deep_copy(json_object_array_get_idx(disks, 0), &vdb, NULL);
+        json_object_object_add(vdb, "name", json_object_new_string("vdb"));
+        json_object_object_add(vdb, "serial", json_object_new_string("disk-data"));
+        json_object_array_add(disks, vdb);
+        rng = json_object_object_get(facts, "rng");
+        assert_true(json_object_object_get_ex(rng, "quality", &q));
+        /* qemu-ga installed but stopped: nothing to restart, its config file is still written. */
+        json_object_object_add(json_object_object_get(facts, "qga"), "running",
+                               json_object_new_boolean(false));
+        return facts;
+}
+
+/* Haltpoll forced on, so the module load and its modprobe.d file are planned too. */
+#define CONF "[haltpoll]\nenable = yes\n"
+
+static struct vt_ctx *ctx_for(const char *root, bool live, const char *conf)
+{
+        if (conf)
+                vt_test_write(root, "etc/virtune/virtune.conf", conf);
+        struct vt_ctx *ctx = NULL;
+        assert_int_equal(vt_ctx_new(root, &ctx), 0);
+        ctx->live = live;
+        char err[VT_POLICY_ERR_MAX];
+        assert_int_equal(vt_policy_load(ctx, &ctx->policy, err, sizeof(err)), 0);
+        return ctx;
+}
+
+/* The whole tree as text: "path mode bytes" per entry (symlinks as their target). */
+static FILE *snap_out;
+static const char *snap_root;
+
+static int snap_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)ftw;
+        const char *rel = p + strlen(snap_root);
+        /* The journal (and the directories holding it) is meant to change. */
+        if (startswith(rel, "/var/lib/virtune") || streq(rel, "/var") || streq(rel, "/var/lib"))
+                return 0;
+        fprintf(snap_out, "%s %o ", rel, (unsigned)st->st_mode);
+        if (flag == FTW_SL) {
+                char buf[4096];
+                ssize_t k = readlink(p, buf, sizeof(buf) - 1);
+                fprintf(snap_out, "-> %.*s", (int)(k < 0 ? 0 : k), buf);
+        } else if (S_ISREG(st->st_mode)) {
+                _cleanup_free_ char *c = vt_test_read("", p);
+                fputs(c ? c : "", snap_out);
+        }
+        fputc('\n', snap_out);
+        return 0;
+}
+
+static char *snapshot(const char *root)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        snap_out = open_memstream(&buf, &len);
+        snap_root = root;
+        assert_int_equal(nftw(root, snap_one, 16, FTW_PHYS), 0);
+        fclose(snap_out);
+        return buf;
+}
+
+/* Equal trees, or the first line that differs on stderr. */
+static void assert_same_tree(const char *a, const char *b)
+{
+        if (streq(a, b))
+                return;
+        size_t i = 0, line = 0;
+        while (a[i] && a[i] == b[i])
+                i++;
+        while (i > 0 && a[i - 1] != '\n')
+                i--;
+        for (size_t k = 0; k < i; k++)
+                line += a[k] == '\n';
+        fprintf(stderr, "trees differ at entry line %zu:\n- %.200s\n+ %.200s\n", line + 1, a + i,
+                b + i);
+        fail();
+}
+
+static const char *status_of(json_object *entry)
+{
+        return json_object_get_string(json_object_object_get(entry, "status"));
+}
+
+static int apply(struct vt_ctx *ctx, json_object *facts, json_object **entry)
+{
+        struct vt_apply_opts o = {.facts = facts};
+        return vt_tune_apply(ctx, &o, entry);
+}
+
+static void test_apply_sets_runtime_and_persistent_targets(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *entry = NULL;
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        assert_int_equal(apply(ctx, facts, &entry), 0);
+        assert_string_equal(status_of(entry), "applied");
+        _cleanup_free_ char *vda = vt_test_read(root, "sys/block/vda/queue/scheduler");
+        _cleanup_free_ char *sda = vt_test_read(root, "sys/block/sda/queue/scheduler");
+        _cleanup_free_ char *rng = vt_test_read(root, "sys/class/misc/hw_random/rng_current");
+        _cleanup_free_ char *rule = vt_test_read(root, "etc/udev/rules.d/60-virtune-iosched.rules");
+        _cleanup_free_ char *deb = vt_test_read(root, "etc/default/rng-tools-debian");
+        _cleanup_free_ char *qga = vt_test_read(root, "etc/qemu/qemu-ga.conf");
+        _cleanup_free_ char *modprobe = vt_test_read(root, "etc/modprobe.d/virtune-haltpoll.conf");
+        assert_string_equal(vda, "none");
+        assert_string_equal(sda, "none [mq-deadline]\n"); /* not virtual, not configured */
+        assert_string_equal(rng, "virtio_rng.0");
+        assert_true(startswith(rule, VT_OWNED_HEADER));
+        assert_string_equal(deb, "# Configuration for rng-tools-debian\n#HRNGDEVICE=/dev/hwrng\n"
+                                 "HRNGDEVICE=/dev/hwrng\n");
+        assert_true(startswith(qga, VT_OWNED_HEADER "[general]\nblock-rpcs=guest-exec,"));
+        assert_string_equal(modprobe, VT_OWNED_HEADER "options cpuidle_haltpoll force=1\n");
+        char link[4096];
+        _cleanup_free_ char *lp = NULL;
+        assert_true(asprintf(&lp,
+                             "%s/etc/systemd/system/multi-user.target.wants/"
+                             "rng-tools-debian.service",
+                             root) > 0);
+        ssize_t k = readlink(lp, link, sizeof(link) - 1);
+        assert_true(k > 0);
+        link[k] = '\0';
+        assert_string_equal(link, "/lib/systemd/system/rng-tools-debian.service");
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+static void test_apply_then_verify_finds_no_drift(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *entry = NULL, *v = NULL;
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        assert_int_equal(apply(ctx, facts, &entry), 0);
+        assert_int_equal(vt_tune_verify(ctx, facts, &v), 0);
+        json_object *drift = json_object_object_get(v, "drift");
+        /* The command line waits for grubcfg and the module for the real root: no other drift. */
+        for (size_t i = 0; i < json_object_array_length(drift); i++) {
+                const char *kind = json_object_get_string(
+                        json_object_object_get(json_object_array_get_idx(drift, i), "kind"));
+                assert_true(streq(kind, "cmdline") || streq(kind, "kmod"));
+        }
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+static void test_apply_twice_second_is_noop(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *e1 = NULL, *e2 = NULL;
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        assert_int_equal(apply(ctx, facts, &e1), 0);
+        _cleanup_free_ char *after1 = snapshot(root);
+        assert_int_equal(apply(ctx, facts, &e2), 0);
+        _cleanup_free_ char *after2 = snapshot(root);
+        assert_same_tree(after1, after2);
+        assert_string_equal(status_of(e2), "no-op");
+        /* Only targets that cannot be written here remain, each said to be skipped. */
+        json_object *changes = json_object_object_get(e2, "changes");
+        for (size_t i = 0; i < json_object_array_length(changes); i++)
+                assert_string_equal(json_object_get_string(json_object_object_get(
+                                            json_object_array_get_idx(changes, i), "result")),
+                                    "skipped");
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+static void test_revert_restores_tree_byte_identical(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *e = NULL, *r = NULL;
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        _cleanup_free_ char *before = snapshot(root);
+        assert_int_equal(apply(ctx, facts, &e), 0);
+        _cleanup_free_ char *during = snapshot(root);
+        assert_string_not_equal(before, during);
+        assert_int_equal(vt_tune_revert(ctx, false, &r), 0);
+        assert_string_equal(status_of(r), "reverted");
+        _cleanup_free_ char *after = snapshot(root);
+        assert_same_tree(before, after);
+        /* Nothing left to revert: the journal says the apply was undone. */
+        json_object_put(r);
+        r = NULL;
+        assert_int_equal(vt_tune_revert(ctx, false, &r), 0);
+        assert_string_equal(status_of(r), "nothing-to-revert");
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+static void test_offline_root_writes_only_persistent_targets(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *e = NULL;
+        struct vt_ctx *ctx = ctx_for(root, false, CONF);
+        assert_int_equal(apply(ctx, facts, &e), 0);
+        _cleanup_free_ char *vda = vt_test_read(root, "sys/block/vda/queue/scheduler");
+        _cleanup_free_ char *rng = vt_test_read(root, "sys/class/misc/hw_random/rng_current");
+        _cleanup_free_ char *rule = vt_test_read(root, "etc/udev/rules.d/60-virtune-iosched.rules");
+        assert_string_equal(vda, "none [mq-deadline] kyber bfq\n");
+        assert_string_equal(rng, "none\n");
+        assert_non_null(rule);
+        json_object *changes = json_object_object_get(e, "changes");
+        size_t skipped = 0;
+        for (size_t i = 0; i < json_object_array_length(changes); i++) {
+                json_object *c = json_object_array_get_idx(changes, i);
+                if (streq(json_object_get_string(json_object_object_get(c, "when")), "now")) {
+                        assert_string_equal(
+                                json_object_get_string(json_object_object_get(c, "note")),
+                                "skipped: runtime target on an offline root");
+                        skipped++;
+                }
+        }
+        assert_true(skipped >= 4); /* vda, vdb, rng_current, kmod, restarts */
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+static void test_partial_failure_rolls_back_and_journals(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *e = NULL, *j = NULL;
+        /* vdb vanished between detect and apply: its write fails after vda's succeeded. */
+        _cleanup_free_ char *vdb = NULL;
+        assert_true(asprintf(&vdb, "%s/sys/block/vdb/queue/scheduler", root) > 0);
+        assert_int_equal(unlink(vdb), 0);
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        _cleanup_free_ char *before = snapshot(root);
+        assert_int_equal(apply(ctx, facts, &e), 1);
+        assert_string_equal(status_of(e), "rolled-back");
+        _cleanup_free_ char *after = snapshot(root);
+        assert_same_tree(before, after);
+        assert_int_equal(vt_journal_load(ctx, &j), 0);
+        json_object *entries = vt_journal_entries(j);
+        assert_int_equal(json_object_array_length(entries), 1);
+        json_object *last = json_object_array_get_idx(entries, 0);
+        assert_string_equal(status_of(last), "rolled-back");
+        bool saw_rolled = false, saw_failed = false;
+        json_object *changes = json_object_object_get(last, "changes");
+        for (size_t i = 0; i < json_object_array_length(changes); i++) {
+                const char *res = json_object_get_string(
+                        json_object_object_get(json_object_array_get_idx(changes, i), "result"));
+                saw_rolled |= streq(res, "rolled-back");
+                saw_failed |= streq(res, "failed");
+        }
+        assert_true(saw_rolled && saw_failed);
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+static void test_dry_run_writes_nothing(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *e = NULL;
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        _cleanup_free_ char *before = snapshot(root);
+        struct vt_apply_opts o = {.facts = facts, .dry_run = true};
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        assert_string_equal(status_of(e), "dry-run");
+        _cleanup_free_ char *after = snapshot(root);
+        assert_same_tree(before, after);
+        assert_false(vt_exists(ctx, VT_JOURNAL_PATH));
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+static void test_only_limits_apply_to_one_module(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *e = NULL;
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        const char *only[] = {"rng", NULL};
+        struct vt_apply_opts o = {.facts = facts, .only = only};
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        _cleanup_free_ char *vda = vt_test_read(root, "sys/block/vda/queue/scheduler");
+        _cleanup_free_ char *rng = vt_test_read(root, "sys/class/misc/hw_random/rng_current");
+        assert_string_equal(vda, "none [mq-deadline] kyber bfq\n");
+        assert_string_equal(rng, "virtio_rng.0");
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+static void test_runtime_only_leaves_files_alone(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *e = NULL;
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        struct vt_apply_opts o = {.facts = facts, .runtime_only = true};
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        _cleanup_free_ char *vda = vt_test_read(root, "sys/block/vda/queue/scheduler");
+        _cleanup_free_ char *rule = vt_test_read(root, "etc/udev/rules.d/60-virtune-iosched.rules");
+        assert_string_equal(vda, "none");
+        assert_null(rule);
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_apply_sets_runtime_and_persistent_targets),
+                cmocka_unit_test(test_apply_then_verify_finds_no_drift),
+                cmocka_unit_test(test_apply_twice_second_is_noop),
+                cmocka_unit_test(test_revert_restores_tree_byte_identical),
+                cmocka_unit_test(test_offline_root_writes_only_persistent_targets),
+                cmocka_unit_test(test_partial_failure_rolls_back_and_journals),
+                cmocka_unit_test(test_dry_run_writes_nothing),
+                cmocka_unit_test(test_only_limits_apply_to_one_module),
+                cmocka_unit_test(test_runtime_only_leaves_files_alone),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
