@@ -48,9 +48,9 @@ static void test_unit_split_drops_prefixes_and_honours_quotes(void **state)
                                        "'--statedir=/run/a b' x\\ y",
                                        NULL, &argv),
                          0);
-        assert_strv(argv, (const char *const[]){"/usr/sbin/qemu-ga", "-b",
-                                                "guest-exec,guest-file-open",
-                                                "--statedir=/run/a b", "x y", NULL});
+        assert_strv(argv,
+                    (const char *const[]){"/usr/sbin/qemu-ga", "-b", "guest-exec,guest-file-open",
+                                          "--statedir=/run/a b", "x y", NULL});
 }
 
 static void test_unit_split_expands_word_and_inline_variables(void **state)
@@ -63,9 +63,8 @@ static void test_unit_split_expands_word_and_inline_variables(void **state)
                                        "-F${UNSET}x $$HOME",
                                        env, &argv),
                          0);
-        assert_strv(argv, (const char *const[]){"/usr/bin/qemu-ga", "--allow-rpcs=guest-ping",
-                                                "-v", "--blacklist=guest-exec", "-Fx", "$HOME",
-                                                NULL});
+        assert_strv(argv, (const char *const[]){"/usr/bin/qemu-ga", "--allow-rpcs=guest-ping", "-v",
+                                                "--blacklist=guest-exec", "-Fx", "$HOME", NULL});
 }
 
 static void test_unit_split_at_prefix_makes_second_word_argv0(void **state)
@@ -119,9 +118,18 @@ static void test_qga_argv_lists_accumulate_in_every_spelling(void **state)
 {
         (void)state;
         _cleanup_(vt_qga_lists_free) struct vt_qga_lists l = {};
-        char *argv[] = {"qemu-ga", "-b", "guest-exec", "-bguest-file-open,guest-exec",
-                        "--block-rpcs=guest-shutdown", "--blacklist", "guest-set-time",
-                        "-a", "guest-ping", "--allow-rpcs=guest-info", "-c", "/etc/qga.conf",
+        char *argv[] = {"qemu-ga",
+                        "-b",
+                        "guest-exec",
+                        "-bguest-file-open,guest-exec",
+                        "--block-rpcs=guest-shutdown",
+                        "--blacklist",
+                        "guest-set-time",
+                        "-a",
+                        "guest-ping",
+                        "--allow-rpcs=guest-info",
+                        "-c",
+                        "/etc/qga.conf",
                         NULL};
         assert_int_equal(vt_qga_parse_argv(argv, &l), 0);
         assert_strv(l.block, (const char *const[]){"guest-exec", "guest-file-open",
