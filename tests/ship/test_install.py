@@ -5,7 +5,7 @@ overwritten, the units pass `systemd-analyze verify` in the installed tree, and 
 import glob, json, os, shutil, subprocess, sys, tempfile
 
 build, source = os.environ['VT_BUILD'], os.environ['VT_SOURCE']
-unitdir, udevdir, tmpfilesdir = sys.argv[1:4]
+unitdir, udevdir, tmpfilesdir, sysusersdir = sys.argv[1:5]
 failed = False
 
 
@@ -28,6 +28,7 @@ expected = {
     d['bindir'] + '/virtune-host': 0o755,
     unitdir + '/virtuned.service': 0o644, unitdir + '/virtune-firstboot.service': 0o644,
     udevdir + '/rules.d/60-virtune.rules': 0o644, tmpfilesdir + '/virtune.conf': 0o644,
+    sysusersdir + '/virtune.conf': 0o644,
     d['sysconfdir'] + '/virtune/virtune.conf': 0o644,
     d['datadir'] + '/virtune/cloud-init/virtune.cfg': 0o644,
     d['datadir'] + '/virtune/cloud-init/per-instance-virtune': 0o755,
@@ -35,7 +36,7 @@ expected = {
 for page in glob.glob(os.path.join(source, 'man', '*.[1-8]')):
     name = os.path.basename(page)
     expected[f"{d['mandir']}/man{name[-1]}/{name}"] = 0o644
-allowed = [d['bindir'], d['sbindir'], unitdir, udevdir + '/rules.d', tmpfilesdir,
+allowed = [d['bindir'], d['sbindir'], unitdir, udevdir + '/rules.d', tmpfilesdir, sysusersdir,
            d['sysconfdir'] + '/virtune', d['datadir'] + '/virtune', d['mandir']]
 
 
