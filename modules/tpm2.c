@@ -360,7 +360,7 @@ static int quote_stable(struct tpm *t, ESYS_TR ak, const TPM2B_DATA *nonce,
                         const TPML_PCR_SELECTION *sel, TPM2B_ATTEST **attest, TPMT_SIGNATURE **sig,
                         json_object **pcrs, int *attempts)
 {
-        TPMT_SIG_SCHEME scheme = {.scheme = TPM2_ALG_NULL};
+        TPMT_SIG_SCHEME key_scheme = {.scheme = TPM2_ALG_NULL}; /* the AK's own */
         for (int i = 1; i <= QUOTE_ATTEMPTS; i++) {
                 _cleanup_json_ json_object *before = json_object_new_object();
                 _cleanup_json_ json_object *after = json_object_new_object();
@@ -368,7 +368,7 @@ static int quote_stable(struct tpm *t, ESYS_TR ak, const TPM2B_DATA *nonce,
                 if (r < 0)
                         return r;
                 TSS2_RC rc = Esys_Quote(t->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                                        nonce, &scheme, sel, attest, sig);
+                                        nonce, &key_scheme, sel, attest, sig);
                 if (rc != TSS2_RC_SUCCESS) {
                         log_debug("Esys_Quote: 0x%x", rc);
                         return -EIO;

@@ -201,6 +201,37 @@ static void test_no_tpm_device_is_a_clear_failure(void **state)
         free(root);
 }
 
+static void test_eventlog_returns_the_whole_bios_log_base64(void **state)
+{
+        char *root = vt_test_fixture("tpm-seabios-vm");
+        char *argv[] = {getenv("VIRTUNE"), "eventlog", "--root", root, "--json", NULL};
+        char *out = NULL;
+        assert_int_equal(vt_test_run(argv, &out), 0);
+        json_object *doc = json_tokener_parse(out);
+        assert_non_null(doc);
+        assert_int_equal(json_object_get_int(json_object_object_get(doc, "size")), 2681);
+        assert_true(json_object_get_boolean(json_object_object_get(doc, "complete")));
+        assert_string_equal(json_object_get_string(json_object_object_get(doc, "source")),
+                            "/sys/kernel/security/tpm0/binary_bios_measurements");
+        /* 2681 bytes: 894 groups of 4 base64 characters, the last one padded once */
+        const char *b64 = json_object_get_string(json_object_object_get(doc, "log"));
+        assert_int_equal(strlen(b64), 3576);
+        assert_true(startswith(b64, "AAAAAAMAAAA"));
+        json_object_put(doc);
+        free(out);
+        free(root);
+}
+
+static void test_eventlog_without_securityfs_says_so(void **state)
+{
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "sys/kernel/.keep", "");
+        char *argv[] = {getenv("VIRTUNE"), "eventlog", "--root", root, NULL};
+        assert_int_equal(vt_test_run(argv, NULL), 1);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
 int main(void)
 {
         if (!vt_swtpm_available())
@@ -215,6 +246,8 @@ int main(void)
                 T(test_ak_is_the_same_key_every_time),
                 T(test_quote_short_nonce_is_a_usage_error),
                 cmocka_unit_test(test_no_tpm_device_is_a_clear_failure),
+                cmocka_unit_test(test_eventlog_returns_the_whole_bios_log_base64),
+                cmocka_unit_test(test_eventlog_without_securityfs_says_so),
 #undef T
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -291,7 +291,7 @@ static void test_eventlog_replay_rejects_a_changed_event_digest(void **state)
         struct logbuf l = {0};
         build_and_extend(&l, true);
         json_object *q = quote_from(&vt_tpm, "sha256:0-9");
-        size_t header = 32 + 45; /* the Spec ID event */
+        size_t header = 32 + 37; /* SHA-1 header + the Spec ID event (2 banks) */
         /* first measured event (PCR 0): pcr, type, count, sha1 alg+digest, sha256 alg, digest */
         l.b[header + 12 + 2 + 20 + 2 + 5] ^= 0x40;
         json_object *log = log_json(&l);
@@ -338,6 +338,64 @@ static void test_eventlog_truncated_is_malformed(void **state)
                         fail_msg("a log cut by %zu bytes was accepted", cut);
 }
 
+static void *read_fixture(const char *name, size_t *len)
+{
+        char *dir = vt_test_fixture("tpm-seabios-vm");
+        char *buf = vt_test_read(dir, name);
+        assert_non_null(buf);
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        fseek(f, 0, SEEK_END);
+        *len = (size_t)ftell(f);
+        fclose(f);
+        free(dir);
+        return buf;
+}
+
+/* The real SeaBIOS log and quote of the VM guest: the log explains PCRs 0-7 of both banks. */
+static void test_seabios_log_replays_to_the_quoted_pcrs(void **state)
+{
+        size_t len;
+        char *log = read_fixture("sys/kernel/security/tpm0/binary_bios_measurements", &len);
+        char *qtext = read_fixture("quote.json", &(size_t){0});
+        json_object *q = json_tokener_parse(qtext);
+        assert_non_null(q);
+        const uint8_t n[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+        char *b64 = vt_base64_encode((uint8_t *)log, len);
+        json_object *ev = json_object_new_object();
+        json_object_object_add(ev, "log", json_object_new_string(b64));
+        json_object *r = NULL;
+        assert_int_equal(vt_host_verify_sel(q, n, sizeof(n), "sha1:0-9+sha256:0-9", ev, NULL, &r),
+                         0);
+        if (!report_ok(r))
+                fail_msg("%s", json_object_to_json_string(r));
+        assert_true(check_ok(r, "eventlog-replay"));
+
+        struct vt_evlog replay;
+        assert_int_equal(vt_evlog_replay((uint8_t *)log, len, &replay), 0);
+        assert_true(replay.crypto_agile);
+        assert_int_equal(replay.nbanks, 4);
+        assert_int_equal(replay.locality, -1);
+
+        /* one byte of the first measured event's sha256 digest: PCR 0 no longer matches */
+        size_t spec = 32 + 45; /* SHA-1 header + a Spec ID event naming 4 banks */
+        ((uint8_t *)log)[spec + 12 + 2 + 20 + 2] ^= 1;
+        free(b64);
+        b64 = vt_base64_encode((uint8_t *)log, len);
+        json_object_object_add(ev, "log", json_object_new_string(b64));
+        json_object_put(r);
+        assert_int_equal(vt_host_verify_sel(q, n, sizeof(n), NULL, ev, NULL, &r), 0);
+        assert_only_failed(r, "eventlog-replay");
+        json_object_put(r);
+        json_object_put(ev);
+        json_object_put(q);
+        free(b64);
+        free(qtext);
+        free(log);
+}
+
 int main(void)
 {
         if (!vt_swtpm_available())
@@ -356,6 +414,7 @@ int main(void)
                 T(test_eventlog_replay_rejects_a_changed_event_digest),
                 cmocka_unit_test(test_eventlog_startup_locality_sets_pcr0_initial_value),
                 cmocka_unit_test(test_eventlog_truncated_is_malformed),
+                cmocka_unit_test(test_seabios_log_replays_to_the_quoted_pcrs),
 #undef T
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
