@@ -32,8 +32,11 @@ for f in /usr/sbin/virtune /usr/sbin/virtuned /usr/bin/virtune-host \
         /usr/share/virtune/cloud-init/per-instance-virtune; do
         grep -qx "$f" "$work/files" && ok "package has $f" || no "package lacks $f"
 done
-grep -q 'ExecStart=/usr/sbin/virtuned$' "$work/virtune/debian/virtune/lib/systemd/system/virtuned.service" &&
-        ok "unit runs /usr/sbin/virtuned" || no "ExecStart path"
+# Each unit's ExecStart is a file of the package.
+for u in virtuned.service virtune-firstboot.service; do
+        exe=$(sed -n 's/^ExecStart=//p' "$work/virtune/debian/virtune/lib/systemd/system/$u")
+        grep -qx "$exe" "$work/files" && ok "$u runs $exe, in the package" || no "$u: ExecStart=$exe not packaged"
+done
 dpkg-deb -e "$deb" "$work/control"
 grep -qx /etc/virtune/virtune.conf "$work/control/conffiles" && ok "conffile /etc/virtune/virtune.conf" ||
         no "conffiles: $(cat "$work/control/conffiles" 2>/dev/null)"
