@@ -92,7 +92,8 @@ static int plan_disk(struct vt_ctx *ctx, struct vt_plan *plan, json_object *disk
         if (ov) {
                 want = ov->value, why = why_device;
                 snprintf(key, sizeof(key), "device.%s", ov->key);
-        } else if (vt_json_bool(disk, "virtual") && kind && startswith(kind, "virtio")) {
+        } else if (kind && startswith(kind, "virtio")) {
+                /* By kind: detect's "virtual" means a /sys/devices/virtual disk (loop, zram). */
                 want = virtio;
                 snprintf(key, sizeof(key), "virtio");
         }
@@ -139,6 +140,8 @@ static void rule_line(FILE *f, json_object *disks, const char *key, const char *
 static int plan_rule(struct vt_plan *plan, json_object *disks, const struct overrides *o,
                      const char *virtio)
 {
+        if ((!virtio || !*virtio) && o->n == 0)
+                return 0; /* nothing to say to udev */
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&text, &len);
