@@ -18,8 +18,9 @@ enum vt_proto_event {
 
 typedef void (*vt_proto_fn)(enum vt_proto_event ev, const char *buf, size_t len, void *userdata);
 
-/* Bytes in, complete JSON texts out. Holds at most VT_PROTO_MAX_REQUEST bytes. */
+/* Bytes in, complete JSON texts out. Holds at most max bytes (0: VT_PROTO_MAX_REQUEST). */
 struct vt_proto_reader {
+        size_t max; /* the host client reads replies larger than any request */
         char *buf;
         size_t len, cap;
         unsigned depth;
@@ -27,6 +28,7 @@ struct vt_proto_reader {
 };
 
 void vt_proto_reader_init(struct vt_proto_reader *r);
+void vt_proto_reader_init_max(struct vt_proto_reader *r, size_t max);
 void vt_proto_reader_done(struct vt_proto_reader *r);
 void vt_proto_reader_reset(struct vt_proto_reader *r);
 /* Calls fn for every event the bytes complete. Returns 0 or -ENOMEM. */

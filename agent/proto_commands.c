@@ -1,6 +1,7 @@
 /* The channel's command table: each command's name, handler, argument schema and kind. */
 #include <inttypes.h>
 #include "proto.h"
+#include "../modules/codec.h"
 #include "../modules/module.h"
 #include "../modules/tpm2.h"
 #include "../modules/tune.h"
@@ -100,41 +101,22 @@ static int cmd_pcr_read(struct vt_ctx *ctx, json_object *args, json_object **ret
         return vt_tpm2_pcr_read(ctx, banks, pcrs, ret);
 }
 
-static int unhex(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static int cmd_quote(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
                      size_t desclen)
 {
         json_object *nonce_o, *pcrs = NULL;
+        _cleanup_free_ uint8_t *nonce = NULL;
+        size_t len;
+
         json_object_object_get_ex(args, "nonce", &nonce_o);
         json_object_object_get_ex(args, "pcrs", &pcrs);
-        const char *hex = json_object_get_string(nonce_o);
-        size_t hl = strlen(hex);
-        uint8_t nonce[VT_NONCE_MAX];
-
-        if (hl % 2 || hl / 2 < VT_NONCE_MIN || hl / 2 > VT_NONCE_MAX) {
+        if (vt_hex_decode(json_object_get_string(nonce_o), &nonce, &len) < 0 ||
+            len < VT_NONCE_MIN || len > VT_NONCE_MAX) {
                 snprintf(desc, desclen, "nonce must be %d-%d bytes in hex", VT_NONCE_MIN,
                          VT_NONCE_MAX);
                 return -EINVAL;
         }
-        for (size_t i = 0; i < hl / 2; i++) {
-                int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
-                if (hi < 0 || lo < 0) {
-                        snprintf(desc, desclen, "nonce is not hex at character %zu", 2 * i);
-                        return -EINVAL;
-                }
-                nonce[i] = (uint8_t)(hi << 4 | lo);
-        }
-        return vt_tpm2_quote(ctx, nonce, hl / 2, pcrs ? json_object_get_string(pcrs) : NULL, ret);
+        return vt_tpm2_quote(ctx, nonce, len, pcrs ? json_object_get_string(pcrs) : NULL, ret);
 }
 
 static int cmd_eventlog(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,

@@ -64,8 +64,8 @@ int vt_proto_parse(const char *buf, size_t len, json_object **ret, char *err, si
         _cleanup_(tokener_freep) json_tokener *tok = NULL;
         _cleanup_json_ json_object *o = NULL;
 
-        if (len > VT_PROTO_MAX_REQUEST || len > INT32_MAX) {
-                snprintf(err, errlen, "request exceeds %u bytes", VT_PROTO_MAX_REQUEST);
+        if (len > INT32_MAX) {
+                snprintf(err, errlen, "JSON text of %zu bytes is too large", len);
                 return -EINVAL;
         }
         size_t bad = utf8_check((const unsigned char *)buf, len);

@@ -2,16 +2,21 @@
 #include <assert.h>
 #include "proto.h"
 
-void vt_proto_reader_init(struct vt_proto_reader *r)
+void vt_proto_reader_init_max(struct vt_proto_reader *r, size_t max)
 {
         assert(r);
-        *r = (struct vt_proto_reader){0};
+        *r = (struct vt_proto_reader){.max = max ? max : VT_PROTO_MAX_REQUEST};
+}
+
+void vt_proto_reader_init(struct vt_proto_reader *r)
+{
+        vt_proto_reader_init_max(r, 0);
 }
 
 void vt_proto_reader_done(struct vt_proto_reader *r)
 {
         free(r->buf);
-        *r = (struct vt_proto_reader){0};
+        *r = (struct vt_proto_reader){.max = r->max};
 }
 
 /* Forget the request in progress; keeps the buffer for the next one. */
@@ -33,8 +38,8 @@ static int reader_append(struct vt_proto_reader *r, char c)
         if (r->len == r->cap) {
                 /* Grow geometrically up to the bound; most requests are well under 1 KiB. */
                 size_t cap = r->cap ? r->cap * 2 : 256;
-                if (cap > VT_PROTO_MAX_REQUEST)
-                        cap = VT_PROTO_MAX_REQUEST;
+                if (cap > r->max)
+                        cap = r->max;
                 char *b = realloc(r->buf, cap);
                 if (!b)
                         return -ENOMEM;
@@ -76,7 +81,7 @@ int vt_proto_reader_feed(struct vt_proto_reader *r, const void *data, size_t len
                                 continue;
                         r->started = true;
                 }
-                if (r->len >= VT_PROTO_MAX_REQUEST) {
+                if (r->len >= r->max) {
                         reader_emit(r, VT_PROTO_TOO_LARGE, c != '\n', fn, userdata);
                         continue;
                 }

@@ -348,3 +348,10 @@ size_t vt_cmdline_count(const struct vt_cmdline *cl)
 {
         return cl->n;
 }
+
+void vt_cmdline_token(const struct vt_cmdline *cl, size_t i, const char **key, const char **value)
+{
+        assert(i < cl->n);
+        *key = cl->tok[i].key;
+        *value = cl->tok[i].value;
+}

@@ -46,3 +46,5 @@ int vt_cmdline_get(const struct vt_cmdline *cl, const char *key, const char **va
 bool vt_cmdline_has(const struct vt_cmdline *cl, const char *key, const char *value);
 /* Number of tokens before "--". */
 size_t vt_cmdline_count(const struct vt_cmdline *cl);
+/* Token i (< count): its key and value (NULL for a flag), owned by cl. */
+void vt_cmdline_token(const struct vt_cmdline *cl, size_t i, const char **key, const char **value);

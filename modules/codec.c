@@ -66,3 +66,53 @@ char *vt_base64_encode(const uint8_t *buf, size_t len)
         *o = 0;
         return s;
 }
+
+static int unbase64(char c)
+{
+        if (c >= 'A' && c <= 'Z')
+                return c - 'A';
+        if (c >= 'a' && c <= 'z')
+                return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+                return c - '0' + 52;
+        if (c == '+')
+                return 62;
+        if (c == '/')
+                return 63;
+        return -1;
+}
+
+int vt_base64_decode(const char *s, uint8_t **ret, size_t *ret_len)
+{
+        size_t n = strlen(s);
+        while (n > 0 && s[n - 1] == '=' && strlen(s) - n < 2)
+                n--;
+        if (n % 4 == 1)
+                return -EINVAL;
+        _cleanup_free_ uint8_t *buf = malloc(n / 4 * 3 + 3);
+        if (!buf)
+                return -ENOMEM;
+        size_t o = 0;
+        uint32_t acc = 0;
+        for (size_t i = 0; i < n; i++) {
+                int v = unbase64(s[i]);
+                if (v < 0)
+                        return -EINVAL;
+                acc = acc << 6 | (uint32_t)v;
+                if (i % 4 == 3) {
+                        buf[o++] = (uint8_t)(acc >> 16);
+                        buf[o++] = (uint8_t)(acc >> 8);
+                        buf[o++] = (uint8_t)acc;
+                        acc = 0;
+                }
+        }
+        if (n % 4 == 2)
+                buf[o++] = (uint8_t)(acc >> 4);
+        else if (n % 4 == 3) {
+                buf[o++] = (uint8_t)(acc >> 10);
+                buf[o++] = (uint8_t)(acc >> 2);
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_len = o;
+        return 0;
+}

@@ -10,3 +10,5 @@ char *vt_hex_encode(const uint8_t *buf, size_t len);
 int vt_hex_decode(const char *hex, uint8_t **ret, size_t *ret_len);
 /* Standard base64 with padding, no line breaks; caller frees. */
 char *vt_base64_encode(const uint8_t *buf, size_t len);
+/* Decodes standard base64 (padding optional, no whitespace); -EINVAL on anything else. */
+int vt_base64_decode(const char *s, uint8_t **ret, size_t *ret_len);

@@ -42,7 +42,9 @@ static int detect_rngd(struct vt_ctx *ctx, json_object *o)
                 if (r > 0)
                         flavour = rngd_flavours[i].flavour;
         }
-        for (size_t i = 0; i < ARRAY_SIZE(rngd_flavours) && !unit; i++) {
+        /* Backwards: without dpkg, rngd.service is upstream rng-tools (an rpm system). */
+        for (size_t j = ARRAY_SIZE(rngd_flavours); j > 0 && !unit; j--) {
+                size_t i = j - 1;
                 if (flavour && !streq(flavour, rngd_flavours[i].flavour))
                         continue;
                 _cleanup_free_ char *path = NULL;

@@ -281,8 +281,8 @@ static void test_dispatch_checks_argument_schema_strictly(void **state)
         assert_reply(ctx,
                      "{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":"
                      "\"00112233445566778899aabbccddeeXX\"}}",
-                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"nonce is not hex at "
-                     "character 30\"}}");
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"nonce must be 16-64 "
+                     "bytes in hex\"}}");
 }
 
 static void test_dispatch_mutating_commands_refused_without_allow_apply(void **state)

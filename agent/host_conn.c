@@ -1,0 +1,218 @@
+/* One host-side connection to a guest agent: connect, sync past stale replies, call, time out. */
+#include <assert.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include "host.h"
+
+int64_t vt_host_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int vt_host_random(uint8_t *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = getrandom(buf, len, 0);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                buf += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int64_t vt_host_random_id(void)
+{
+        uint64_t v = 0;
+        if (vt_host_random((uint8_t *)&v, sizeof(v)) < 0)
+                v = (uint64_t)vt_host_now_ms() ^ (uint64_t)getpid() << 32;
+        /* Below 2^53: the id survives clients that keep JSON numbers as doubles. */
+        return (int64_t)(v & ((1ull << 53) - 1)) | 1;
+}
+
+int vt_host_socket_connect(const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+int vt_host_reply_value(json_object *reply, json_object **value, const char **class,
+                        const char **desc)
+{
+        json_object *e, *v;
+        if (json_object_object_get_ex(reply, "return", value))
+                return 0;
+        *class = "GenericError";
+        *desc = "malformed reply";
+        if (json_object_object_get_ex(reply, "error", &e)) {
+                if (json_object_object_get_ex(e, "class", &v))
+                        *class = json_object_get_string(v);
+                if (json_object_object_get_ex(e, "desc", &v))
+                        *desc = json_object_get_string(v);
+        }
+        return -EREMOTEIO;
+}
+
+static bool reply_has_id(json_object *o, int64_t id)
+{
+        json_object *v;
+        return json_object_object_get_ex(o, "id", &v) && json_object_is_type(v, json_type_int) &&
+               json_object_get_int64(v) == id;
+}
+
+static void on_reply(enum vt_proto_event ev, const char *buf, size_t len, void *userdata)
+{
+        struct vt_host_conn *c = userdata;
+        json_object *o = NULL, *ret;
+        char err[128];
+
+        if (ev != VT_PROTO_MESSAGE || c->reply ||
+            vt_proto_parse(buf, len, &o, err, sizeof(err)) < 0)
+                return;
+        if (!c->synced) {
+                /* Anything before our sync answer belongs to someone else. */
+                if (json_object_object_get_ex(o, "return", &ret) &&
+                    json_object_is_type(ret, json_type_int) &&
+                    json_object_get_int64(ret) == c->want_id)
+                        c->synced = true;
+                json_object_put(o);
+                return;
+        }
+        if (reply_has_id(o, c->want_id))
+                c->reply = o;
+        else
+                json_object_put(o);
+}
+
+static int send_all(struct vt_host_conn *c, const char *data, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno != EAGAIN)
+                                return -errno;
+                        struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+                        int64_t left = c->deadline_ms - vt_host_now_ms();
+                        if (left <= 0 || poll(&p, 1, (int)left) == 0)
+                                return -ETIMEDOUT;
+                        continue;
+                }
+                data += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+/* Reads until done() holds, the deadline passes, or the guest side closes. */
+static int wait_for(struct vt_host_conn *c, bool (*done)(const struct vt_host_conn *))
+{
+        char buf[64 * 1024];
+        while (!done(c)) {
+                int64_t left = c->deadline_ms - vt_host_now_ms();
+                if (left <= 0)
+                        return -ETIMEDOUT;
+                struct pollfd p = {.fd = c->fd, .events = POLLIN};
+                int r = poll(&p, 1, (int)left);
+                if (r < 0 && errno != EINTR)
+                        return -errno;
+                if (r <= 0)
+                        continue;
+                ssize_t n = read(c->fd, buf, sizeof(buf));
+                if (n == 0)
+                        return -ECONNRESET;
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (vt_proto_reader_feed(&c->reader, buf, (size_t)n, on_reply, c) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static bool is_synced(const struct vt_host_conn *c)
+{
+        return c->synced;
+}
+
+static bool has_reply(const struct vt_host_conn *c)
+{
+        return c->reply != NULL;
+}
+
+int vt_host_conn_open(struct vt_host_conn *c, const char *path, int timeout_ms)
+{
+        assert(c && path);
+        *c = (struct vt_host_conn){.fd = -1};
+        vt_proto_reader_init_max(&c->reader, VT_HOST_REPLY_MAX);
+        c->deadline_ms = vt_host_now_ms() + timeout_ms;
+
+        c->fd = vt_host_socket_connect(path);
+        if (c->fd < 0)
+                return c->fd;
+        c->want_id = vt_host_random_id();
+        json_object *args = json_object_new_object();
+        if (!args)
+                return -ENOMEM;
+        json_object_object_add(args, "id", json_object_new_int64(c->want_id));
+        size_t n;
+        _cleanup_free_ char *req = vt_proto_request("guest-sync-delimited", args, NULL, &n);
+        if (!req)
+                return -ENOMEM;
+        /* 0xFF first: the agent drops whatever half request an earlier client left. */
+        int r = send_all(c, "\xff", 1);
+        if (r >= 0)
+                r = send_all(c, req, n);
+        if (r >= 0)
+                r = wait_for(c, is_synced);
+        return r;
+}
+
+int vt_host_conn_call(struct vt_host_conn *c, const char *name, json_object *args,
+                      json_object **reply)
+{
+        assert(c && name && reply);
+        size_t n;
+        c->want_id = vt_host_random_id();
+        _cleanup_free_ char *req =
+                vt_proto_request(name, args, json_object_new_int64(c->want_id), &n);
+        if (!req)
+                return -ENOMEM;
+        int r = send_all(c, req, n);
+        if (r >= 0)
+                r = wait_for(c, has_reply);
+        if (r < 0)
+                return r;
+        *reply = TAKE_PTR(c->reply);
+        return 0;
+}
+
+void vt_host_conn_close(struct vt_host_conn *c)
+{
+        if (c->fd >= 0)
+                close(c->fd);
+        json_object_put(c->reply);
+        vt_proto_reader_done(&c->reader);
+        c->fd = -1;
+        c->reply = NULL;
+}

@@ -1,0 +1,73 @@
+/*
+ * What every boot configuration backend shares: the interface (detect, read, write), the list
+ * of files a change would rewrite, and helpers to read a file and apply edits to a line.
+ */
+#pragma once
+
+#include "grubcfg.h"
+#include "cmdline.h"
+
+/* One file a change rewrites: old and new content (old NULL: the file is new). */
+struct vt_bootcfg_file {
+        char *path;
+        char *old, *new;
+        size_t old_len, new_len;
+        const struct vt_bootcfg_backend *backend;
+};
+
+struct vt_bootcfg_set {
+        struct vt_bootcfg_file *f;
+        size_t n, cap;
+        const struct vt_bootcfg_backend *backend; /* the one adding files now */
+        char err[512];                            /* "file:line: why" when a backend refuses */
+};
+
+struct vt_bootcfg_backend {
+        const char *name;
+        bool (*detect)(struct vt_ctx *ctx);
+        /* Adds "files" and "cmdline" (what the next boot gets from this backend) to entry. */
+        int (*read)(struct vt_ctx *ctx, json_object *entry, struct vt_bootcfg_set *set);
+        /* Adds every file the edits change, with its new content, to set. Writes nothing. */
+        int (*write)(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, size_t n,
+                     struct vt_bootcfg_set *set);
+        /* The command that rebuilds the boot menu from these files (inside the root), or NULL. */
+        int (*generator)(struct vt_ctx *ctx, char ***argv);
+};
+
+extern const struct vt_bootcfg_backend vt_backend_grubd, vt_backend_default_grub, vt_backend_bls,
+        vt_backend_grub_cfg, vt_backend_kernel_cmdline;
+
+/* Boot files are small; anything larger is not one. */
+#define VT_BOOTCFG_FILE_MAX (1u << 20)
+
+/* Reads path; -ENOENT when absent. Logs nothing. */
+int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len);
+/* Sets set->err to "path:line: why" and returns -EBADMSG. */
+int vt_bootcfg_refuse(struct vt_bootcfg_set *set, const char *path, size_t line, const char *why);
+/* Adds (path, old, new) when old != new; takes ownership of new. */
+int vt_bootcfg_set_add(struct vt_bootcfg_set *set, const char *path, const char *old,
+                       size_t old_len, char *new, size_t new_len);
+void vt_bootcfg_set_clear(struct vt_bootcfg_set *set);
+
+/*
+ * Applies edits to one command line (s, len bytes). *ret gets the new text (malloc'd).
+ * Returns 1 when it changed, 0 when not, -EBADMSG when the line cannot be parsed with
+ * certainty (*errpos set), -EINVAL for a bad edit.
+ */
+int vt_cmdline_apply(const char *s, size_t len, const struct vt_cmdline_edit *edits, size_t n,
+                     char **ret, size_t *errpos);
+/*
+ * The same over several variables that together make the line (GRUB_CMDLINE_LINUX and
+ * _DEFAULT): a key set goes where it already is (first var first), else into vars[home],
+ * and leaves the others. vals[i] (malloc'd or NULL) are replaced.
+ */
+int vt_cmdline_apply_vars(char **vals, size_t nvars, size_t home,
+                          const struct vt_cmdline_edit *edits, size_t n);
+
+struct vt_shvars;
+/* default_grub.c, shared with grubd.c: the two variables' values (vals[2], malloc'd). */
+int vt_default_grub_values(struct vt_shvars *sv, const char *path, char **vals,
+                           struct vt_bootcfg_set *set);
+char *vt_default_grub_join(char **vals);
+/* grub(2)-mkconfig -o <the active grub.cfg>; 0 and *argv NULL when there is none. */
+int vt_grub_mkconfig_argv(struct vt_ctx *ctx, char ***argv);

@@ -1,0 +1,73 @@
+#!/bin/bash
+# virtune-host against the real virtuned (through a QEMU-like chardev relay) and against many
+# fake guests served by one process: exit codes, stale replies, reconnects, the concurrent scan.
+set -u
+H=$VIRTUNE_HOST
+FG=$VT_BUILD/tests/channel/fake_guests
+t=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$t"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+# start NAME CMD...: runs CMD in the background, waits for its "ready" line
+start() {
+        local out=$t/$1.out; shift
+        "$@" >"$out" 2>&1 & pids+=($!)
+        for _ in $(seq 100); do grep -q ready "$out" 2>/dev/null && return 0; sleep 0.05; done
+        cat "$out"; fail "$1 did not get ready"
+}
+expect_rc() { # expect_rc RC CMD...: runs CMD, output in $t/last
+        local want=$1; shift
+        "$@" >"$t/last" 2>&1; local rc=$?
+        [ "$rc" = "$want" ] || { cat "$t/last"; fail "'$*' exited $rc, expected $want"; }
+}
+
+mkdir -p "$t/root/etc/virtune"
+printf '[channel]\nallow-apply = no\n' >"$t/root/etc/virtune/virtune.conf"
+start relay "$FG" relay "$t/port.sock" "$t/host.sock"
+"$VIRTUNED" --root "$t/root" --port-path "$t/port.sock" --no-apply -q & pids+=($!)
+
+expect_rc 0 "$H" -s "$t/host.sock" ping
+grep -q "answered" "$t/last" || fail "ping output: $(cat "$t/last")"
+expect_rc 0 "$H" -s "$t/host.sock" info --json
+grep -q '"name":"virtune-apply"' <(tr -d ' \n' <"$t/last") || fail "info lacks virtune-apply"
+expect_rc 0 "$H" -s "$t/host.sock" --json facts
+grep -q '"virtune":' "$t/last" || fail "facts lack the virtune key"
+expect_rc 1 "$H" -s "$t/host.sock" apply --dry-run
+grep -q "PermissionDenied" "$t/last" || fail "apply not refused: $(cat "$t/last")"
+expect_rc 2 "$H" -s "$t/host.sock" quote --nonce abcd
+expect_rc 2 "$H" -s "$t/host.sock" quote
+expect_rc 2 "$H" -s "$t/host.sock" ping --dry-run
+expect_rc 2 "$H" -s "$t/host.sock" frobnicate
+expect_rc 2 "$H" ping
+expect_rc 3 "$H" -s "$t/nothing.sock" ping
+
+# Host disconnects and reconnects 100 times; every time the agent answers.
+for i in $(seq 100); do
+        "$H" -s "$t/host.sock" ping >/dev/null 2>&1 || fail "ping $i after reconnects"
+done
+
+# Stale replies from an earlier client are skipped; a guest that never answers in time is 3.
+mkdir "$t/stale" "$t/slow"
+start stale "$FG" serve "$t/stale" 1 0 0 1
+expect_rc 0 "$H" -s "$t/stale/guest0000/org.virtune.agent.0" ping
+start slow "$FG" serve "$t/slow" 1 1 3000
+expect_rc 3 "$H" -t 0.5 -s "$t/slow/guest0000/org.virtune.agent.0" ping
+
+# 1000 guests, 20 of them 1 s slow: the scan takes about the slowest, not the sum.
+mkdir "$t/fleet"
+start fleet "$FG" serve "$t/fleet" 1000 20 1000
+s0=$(date +%s%N)
+expect_rc 0 "$H" scan "$t/fleet"
+ms=$((($(date +%s%N) - s0) / 1000000))
+n=$(grep -c '"up":true' "$t/last")
+[ "$n" = 1000 ] || fail "scan: $n of 1000 guests up"
+[ "$ms" -lt 3000 ] || fail "scan of 1000 took $ms ms"
+echo "scan of 1000 guests (20 answer after 1 s): $ms ms"
+expect_rc 0 "$H" scan --prometheus "$t/fleet"
+n=$(grep -c '^virtune_up{socket=".*"} 1$' "$t/last")
+[ "$n" = 1000 ] || fail "prometheus: $n of 1000 up"
+grep -q '^# TYPE virtune_up gauge$' "$t/last" || fail "prometheus: no TYPE line"
+expect_rc 0 "$H" scan "$t/does-not-exist"
+[ ! -s "$t/last" ] || fail "scan of nothing printed $(cat "$t/last")"
+echo "ok"

@@ -1,0 +1,297 @@
+/* The device/service detect modules (qga, rng, iosched, tpm) on small temp trees, and libblkid
+ * probing on a real disk image. */
+#include <sys/wait.h>
+#include <fcntl.h>
+#include "../lib/testlib.h"
+#include "blockdev.h"
+#include "ctx.h"
+#include "module.h"
+
+/* Runs one module's detect on root; returns its object (owned by *facts). */
+static json_object *detect(const char *root, int (*fn)(struct vt_ctx *, json_object *),
+                           const char *key, json_object **facts)
+{
+        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
+        assert_int_equal(vt_ctx_new(root, &ctx), 0);
+        *facts = json_object_new_object();
+        assert_int_equal(fn(ctx, *facts), 0);
+        json_object *o = NULL;
+        assert_true(json_object_object_get_ex(*facts, key, &o));
+        return o;
+}
+
+static void assert_json(json_object *o, const char *key, const char *want)
+{
+        json_object *v = NULL;
+        json_object_object_get_ex(o, key, &v);
+        _cleanup_json_ json_object *w = json_tokener_parse(want);
+        if (!json_object_equal(v, w))
+                fail_msg("%s: got %s, want %s", key, json_object_to_json_string(v), want);
+}
+
+static const char debian_unit[] = "[Unit]\n"
+                                  "Description=QEMU Guest Agent\n"
+                                  "BindsTo=dev-virtio\\x2dports-org.qemu.guest_agent.0.device\n"
+                                  "After=dev-virtio\\x2dports-org.qemu.guest_agent.0.device\n"
+                                  "\n"
+                                  "[Service]\n"
+                                  "ExecStart=-/usr/sbin/qemu-ga\n"
+                                  "Restart=always\n"
+                                  "RestartSec=0\n"
+                                  "\n"
+                                  "[Install]\n";
+
+static void test_qga_debian_unit_with_dropin_blocking_rpcs(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "usr/sbin/qemu-ga", "");
+        vt_test_symlink(root, "lib", "usr/lib");
+        vt_test_write(root, "usr/lib/systemd/system/qemu-guest-agent.service", debian_unit);
+        vt_test_write(root, "etc/systemd/system/qemu-guest-agent.service.d/50-block.conf",
+                      "[Service]\n"
+                      "ExecStart=\n"
+                      "ExecStart=-/usr/sbin/qemu-ga -b guest-exec,guest-exec-status \\\n"
+                      "    --block-rpcs=guest-file-open\n");
+        vt_test_write(root, "etc/qemu/qemu-ga.conf",
+                      "[general]\nblock-rpcs=guest-set-user-password;guest-exec\n");
+        json_object *facts;
+        json_object *o = detect(root, vt_qga_detect, "qga", &facts);
+        assert_json(o, "installed", "true");
+        assert_json(o, "binary", "\"/usr/sbin/qemu-ga\"");
+        assert_json(o, "version", "null");
+        assert_json(o, "unit", "\"/usr/lib/systemd/system/qemu-guest-agent.service\"");
+        assert_json(o, "unit_files",
+                    "[\"/usr/lib/systemd/system/qemu-guest-agent.service\","
+                    " \"/etc/systemd/system/qemu-guest-agent.service.d/50-block.conf\"]");
+        assert_json(o, "config_files", "[\"/etc/qemu/qemu-ga.conf\"]");
+        /* The config file's list first, then the command line's, without repeats. */
+        assert_json(o, "block_rpcs",
+                    "[\"guest-set-user-password\", \"guest-exec\", \"guest-exec-status\","
+                    " \"guest-file-open\"]");
+        assert_json(o, "allow_rpcs", "[]");
+        assert_json(o, "block_source",
+                    "\"/etc/systemd/system/qemu-guest-agent.service.d/50-block.conf\"");
+        assert_json(o, "running", "null");
+        assert_json(o, "argv", "null");
+        assert_json(o, "errors", "[]");
+        json_object_put(facts);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+static void test_qga_rhel_sysconfig_blacklist_through_environment_file(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "usr/bin/qemu-ga", "");
+        vt_test_write(root, "usr/lib/systemd/system/qemu-guest-agent.service",
+                      "[Unit]\n"
+                      "Description=QEMU Guest Agent\n"
+                      "[Service]\n"
+                      "UMask=0077\n"
+                      "EnvironmentFile=/etc/sysconfig/qemu-ga\n"
+                      "ExecStart=/usr/bin/qemu-ga \\\n"
+                      "  --method=virtio-serial \\\n"
+                      "  --path=/dev/virtio-ports/org.qemu.guest_agent.0 \\\n"
+                      "  --blacklist=${BLACKLIST_RPC} \\\n"
+                      "  -F${FSFREEZE_HOOK_PATHNAME}\n"
+                      "Restart=always\n");
+        vt_test_write(root, "etc/sysconfig/qemu-ga",
+                      "# This is a systemd environment file, not a shell script.\n"
+                      "BLACKLIST_RPC=guest-file-open,guest-file-close,guest-exec\n"
+                      "FSFREEZE_HOOK_PATHNAME=/etc/qemu-ga/fsfreeze-hook\n");
+        json_object *facts;
+        json_object *o = detect(root, vt_qga_detect, "qga", &facts);
+        assert_json(o, "installed", "true");
+        assert_json(o, "binary", "\"/usr/bin/qemu-ga\"");
+        assert_json(o, "config_files", "[\"/etc/sysconfig/qemu-ga\"]");
+        assert_json(o, "block_rpcs", "[\"guest-file-open\", \"guest-file-close\", \"guest-exec\"]");
+        assert_json(o, "allow_rpcs", "[]");
+        assert_json(o, "block_source", "\"/usr/lib/systemd/system/qemu-guest-agent.service\"");
+        json_object_put(facts);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+static void test_qga_absent_is_a_fact(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        json_object *facts;
+        json_object *o = detect(root, vt_qga_detect, "qga", &facts);
+        assert_json(o, "installed", "false");
+        assert_json(o, "unit", "null");
+        assert_json(o, "unit_files", "[]");
+        assert_json(o, "block_source", "null");
+        assert_json(o, "errors", "[]");
+        json_object_put(facts);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+static void test_rngd_debian_flavour_enabled_with_config(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "var/lib/dpkg/status",
+                      "Package: rng-tools-debian\nStatus: install ok installed\nVersion: 2.4\n\n");
+        vt_test_write(root, "usr/lib/systemd/system/rng-tools-debian.service", "[Service]\n");
+        vt_test_symlink(root, "etc/systemd/system/multi-user.target.wants/rng-tools-debian.service",
+                        "/usr/lib/systemd/system/rng-tools-debian.service");
+        vt_test_write(root, "etc/default/rng-tools-debian", "#HRNGDEVICE=/dev/hwrng\n");
+        vt_test_write(root, "sys/class/misc/hw_random/rng_available", "virtio_rng.0 \n");
+        vt_test_write(root, "sys/class/misc/hw_random/rng_current", "virtio_rng.0\n");
+        json_object *facts;
+        json_object *o = detect(root, vt_rng_detect, "rng", &facts);
+        assert_json(o, "available", "[\"virtio_rng.0\"]");
+        assert_json(o, "current", "\"virtio_rng.0\"");
+        assert_json(o, "quality", "null");
+        assert_json(o, "virtio", "true");
+        assert_json(o, "rngd",
+                    "{\"installed\": true, \"flavour\": \"rng-tools-debian\", \"enabled\": true,"
+                    " \"unit\": \"rng-tools-debian.service\","
+                    " \"config\": \"/etc/default/rng-tools-debian\"}");
+        json_object_put(facts);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+static void test_rngd_upstream_unit_without_dpkg_is_not_enabled(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "usr/lib/systemd/system/rngd.service", "[Service]\n");
+        vt_test_write(root, "etc/systemd/system/.keep", "");
+        json_object *facts;
+        json_object *o = detect(root, vt_rng_detect, "rng", &facts);
+        assert_json(o, "available", "[]");
+        assert_json(o, "current", "null");
+        assert_json(o, "rngd",
+                    "{\"installed\": true, \"flavour\": \"rng-tools\", \"enabled\": false,"
+                    " \"unit\": \"rngd.service\", \"config\": null}");
+        json_object_put(facts);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+static void test_iosched_serial_from_udev_db_and_unreadable_scheduler(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        const char *dev = "sys/devices/pci0000:00/0000:00:05.0/virtio4";
+        char p[512];
+        vt_test_symlink(root, "sys/block/vdb",
+                        "../devices/pci0000:00/0000:00:05.0/virtio4/block/vdb");
+        snprintf(p, sizeof(p), "%s/driver", dev);
+        vt_test_symlink(root, p, "../../../../bus/virtio/drivers/virtio_blk");
+        snprintf(p, sizeof(p), "%s/block/vdb/dev", dev);
+        vt_test_write(root, p, "252:16\n");
+        snprintf(p, sizeof(p), "%s/block/vdb/size", dev);
+        vt_test_write(root, p, "2048\n");
+        snprintf(p, sizeof(p), "%s/block/vdb/queue/rotational", dev);
+        vt_test_write(root, p, "0\n");
+        /* A directory where a file should be: read fails with EISDIR, an error, not a stop. */
+        snprintf(p, sizeof(p), "%s/block/vdb/queue/scheduler/x", dev);
+        vt_test_write(root, p, "");
+        vt_test_write(
+                root, "run/udev/data/b252:16",
+                "S:disk/by-id/virtio-data1\nE:ID_SERIAL=data1\nE:ID_WWN=0x5000c500a1b2c3d4\n");
+        json_object *facts;
+        json_object *o = detect(root, vt_iosched_detect, "iosched", &facts);
+        assert_json(o, "disks",
+                    "[{\"name\": \"vdb\", \"kind\": \"virtio-blk\", \"virtual\": false,"
+                    " \"rotational\": false, \"scheduler\": null, \"schedulers\": [],"
+                    " \"size_bytes\": 1048576, \"serial\": \"data1\","
+                    " \"wwn\": \"0x5000c500a1b2c3d4\", \"model\": null, \"partitions\": []}]");
+        assert_json(o, "errors",
+                    "[{\"path\": \"/sys/devices/pci0000:00/0000:00:05.0/virtio4/block/vdb/queue/"
+                    "scheduler\", \"error\": \"Is a directory\"}]");
+        json_object_put(facts);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+static void test_tpm12_without_version_or_banks(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        vt_test_symlink(root, "sys/class/tpm/tpm0", "../../devices/pnp0/00:05/tpm/tpm0");
+        vt_test_symlink(root, "sys/devices/pnp0/00:05/tpm/tpm0/device", "../../../00:05");
+        vt_test_symlink(root, "sys/devices/pnp0/00:05/driver", "../../../bus/pnp/drivers/tpm_tis");
+        vt_test_write(root, "dev/tpm0", "");
+        json_object *facts;
+        json_object *o = detect(root, vt_tpm_detect, "tpm", &facts);
+        assert_json(o, "present", "true");
+        assert_json(o, "devices",
+                    "[{\"name\": \"tpm0\", \"version_major\": null, \"driver\": \"tpm_tis\","
+                    " \"dev\": \"/dev/tpm0\", \"rm_dev\": null, \"eventlog\": false,"
+                    " \"banks\": []}]");
+        assert_json(o, "securityfs", "false");
+        json_object_put(facts);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+static bool have(const char *tool)
+{
+        char *argv[] = {"sh", "-c", NULL, NULL};
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null || test -x /sbin/%s", tool, tool);
+        argv[2] = cmd;
+        return vt_test_run(argv, NULL) == 0;
+}
+
+static void test_blk_probe_reads_gpt_esp_and_filesystems(void **state)
+{
+        (void)state;
+        if (!have("sfdisk") || !have("mkfs.ext4") || !have("mkfs.vfat"))
+                skip(); /* packaging/deps/detect.txt installs them */
+        char *dir = vt_test_mkdtemp();
+        char img[400], cmd[4096];
+        snprintf(img, sizeof(img), "%s/disk.img", dir);
+        snprintf(cmd, sizeof(cmd),
+                 "PATH=$PATH:/sbin:/usr/sbin; set -e; truncate -s 96M %s;"
+                 "printf 'label: gpt\\nstart=2048, size=65536, "
+                 "type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\\nstart=67584, "
+                 "type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\\n' | sfdisk -q %s;"
+                 "mkfs.vfat -i 0x7a3c19e2 --offset 2048 %s 32768 >/dev/null 2>&1;"
+                 "mkfs.ext4 -q -F -U 1031dde5-b9b3-4336-b592-f8f2676a6fef -E offset=%d %s 63000k",
+                 img, img, img, 67584 * 512, img);
+        char *argv[] = {"sh", "-c", cmd, NULL};
+        assert_int_equal(vt_test_run(argv, NULL), 0);
+        int fd = open(img, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        _cleanup_(vt_blk_table_free) struct vt_blk_table t = {};
+        assert_int_equal(vt_blk_probe_fd(fd, &t), 0);
+        close(fd);
+        assert_int_equal(t.n, 2);
+        const struct vt_blk_part *esp = vt_blk_table_find(&t, 1), *rootp = vt_blk_table_find(&t, 2);
+        assert_non_null(esp);
+        assert_non_null(rootp);
+        assert_string_equal(esp->fstype, "vfat");
+        assert_string_equal(esp->uuid, "7A3C-19E2");
+        assert_string_equal(esp->parttype, "c12a7328-f81f-11d2-ba4b-00a0c93ec93b");
+        assert_true(vt_blk_is_esp(esp->parttype));
+        assert_string_equal(rootp->fstype, "ext4");
+        assert_string_equal(rootp->uuid, "1031dde5-b9b3-4336-b592-f8f2676a6fef");
+        assert_false(vt_blk_is_esp(rootp->parttype));
+        assert_true(vt_blk_is_esp("0xef"));
+        vt_test_rm_rf(dir);
+        free(dir);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_qga_debian_unit_with_dropin_blocking_rpcs),
+                cmocka_unit_test(test_qga_rhel_sysconfig_blacklist_through_environment_file),
+                cmocka_unit_test(test_qga_absent_is_a_fact),
+                cmocka_unit_test(test_rngd_debian_flavour_enabled_with_config),
+                cmocka_unit_test(test_rngd_upstream_unit_without_dpkg_is_not_enabled),
+                cmocka_unit_test(test_iosched_serial_from_udev_db_and_unreadable_scheduler),
+                cmocka_unit_test(test_tpm12_without_version_or_banks),
+                cmocka_unit_test(test_blk_probe_reads_gpt_esp_and_filesystems),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
