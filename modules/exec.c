@@ -96,14 +96,24 @@ static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_obj
         const char *eq = c->to ? strchr(c->to, '=') : NULL;
         if (eq)
                 e.value = eq + 1;
+        char err[512] = "", msg[600];
+        struct vt_bootcfg_opts o = {.err = err, .errlen = sizeof(err)};
         json_object *record = NULL;
-        int r = vt_bootcfg_edit(ctx, &e, 1, 0, NULL, &record);
-        if (r == -EOPNOTSUPP) {
-                note(rec, "not applied: bootloader support not available");
+        int r = vt_bootcfg_edit_opts(ctx, &e, 1, &o, NULL, &record);
+        if (r == -EOPNOTSUPP || r == -ENOENT) {
+                /* No bootloader support, or no boot configuration in this root: not an error. */
+                snprintf(msg, sizeof(msg), "not applied: %s",
+                         r == -EOPNOTSUPP || !*err ? "bootloader support not available" : err);
+                note(rec, msg);
+                json_object_put(record);
                 return 1;
         }
-        if (r < 0)
+        if (r < 0) {
+                if (*err)
+                        json_object_object_add(rec, "error", json_object_new_string(err));
+                json_object_put(record);
                 return r;
+        }
         json_object_object_add(rec, "bootcfg", record);
         return 0;
 }

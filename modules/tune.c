@@ -254,8 +254,12 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 json_object_object_add(rec, "record", undo);
                 r = vt_exec_apply(ctx, c, undo);
                 if (r < 0) {
+                        json_object *why;
                         set_str(rec, "result", "failed");
-                        set_str(rec, "error", strerror(-r));
+                        if (json_object_object_get_ex(undo, "error", &why))
+                                json_object_object_add(rec, "error", json_object_get(why));
+                        else
+                                set_str(rec, "error", strerror(-r));
                         failed = r;
                 } else if (r > 0) {
                         json_object *note;

@@ -92,7 +92,8 @@ static int plan_disk(struct vt_ctx *ctx, struct vt_plan *plan, json_object *disk
         if (ov) {
                 want = ov->value, why = why_device;
                 snprintf(key, sizeof(key), "device.%s", ov->key);
-        } else if (vt_json_bool(disk, "virtual") && kind && startswith(kind, "virtio")) {
+        } else if (kind && startswith(kind, "virtio")) {
+                /* By kind: detect's "virtual" means a /sys/devices/virtual disk (loop, zram). */
                 want = virtio;
                 snprintf(key, sizeof(key), "virtio");
         }

@@ -65,6 +65,11 @@ static const char *const qga_commands[] = {
 static const char *spelling(const char *version)
 {
         unsigned major = 0, minor = 0;
+        /* Package versions carry an epoch: "1:7.2+dfsg-7". */
+        const char *colon = version ? strchr(version, ':') : NULL;
+        const char *dot = version ? strchr(version, '.') : NULL;
+        if (colon && (!dot || colon < dot))
+                version = colon + 1;
         if (!version || sscanf(version, "%u.%u", &major, &minor) < 1)
                 return "block-rpcs";
         return major < 7 || (major == 7 && minor < 2) ? "blacklist" : "block-rpcs";
@@ -250,6 +255,8 @@ int vt_qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
         const char *unit = vt_json_str(qga, "unit");
         if (!unit || !vt_json_bool(qga, "running"))
                 return 0;
+        if (strrchr(unit, '/'))
+                unit = strrchr(unit, '/') + 1; /* detect may give the unit file's path */
         /* from says why a restart is due even when the files already match. */
         return vt_plan_add(plan, M, VT_TARGET_UNIT, unit,
                            running_stale(qga, list) ? "running with an older block list" : NULL,

@@ -59,6 +59,8 @@ static int plan_rngd(struct vt_ctx *ctx, json_object *rngd, struct vt_plan *plan
                 const char *unit = vt_json_str(rngd, "unit");
                 if (!unit)
                         unit = flavours[i].unit;
+                else if (strrchr(unit, '/'))
+                        unit = strrchr(unit, '/') + 1; /* detect may give the unit file's path */
                 r = vt_plan_add(plan, M, VT_TARGET_UNIT, unit, NULL, "enabled", VT_WHEN_BOOT,
                                 why_rngd);
                 return r < 0 ? r

@@ -1,10 +1,16 @@
 /*
  * Plan output, exact, per case: tests/tune/cases/NAME/ holds facts.json (hand-written or
  * captured), an optional virtune.conf and root/ tree, and expected.json (the plan, or
- * {"error": "file:line: ..."}). VT_UPDATE_EXPECTED=1 rewrites expected.json for review.
+ * {"error": "file:line: ..."}). And per fixture tree (tests/fixtures/NAME/root, detected as
+ * `virtune plan --root` would): tests/tune/fixtures/NAME.{live,offline}.json with the default
+ * policy. VT_UPDATE_EXPECTED=1 rewrites the expected files for review.
  */
 #include <dirent.h>
+#include <sys/utsname.h>
 #include "../../modules/ctx.h"
+#include "../../modules/module.h"
+#include "../../modules/plan.h"
+#include "../../modules/vt_cpuid.h"
 #include "../../modules/policy.h"
 #include "../../modules/tune.h"
 #include "../lib/testlib.h"
@@ -14,6 +20,28 @@ static char *case_file(const char *dir, const char *name)
         char *p;
         assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
         return p;
+}
+
+/* The plan equals the expected file (rewritten first when VT_UPDATE_EXPECTED is set). */
+static void compare(json_object *doc, const char *expected_path)
+{
+        const char *got = json_object_to_json_string_ext(
+                doc,
+                JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (getenv("VT_UPDATE_EXPECTED")) {
+                FILE *f = fopen(expected_path, "we");
+                assert_non_null(f);
+                fprintf(f, "%s\n", got);
+                fclose(f);
+        }
+        _cleanup_free_ char *want_text = vt_test_read("", expected_path);
+        assert_non_null(want_text);
+        _cleanup_json_ json_object *want = json_tokener_parse(want_text);
+        assert_non_null(want);
+        if (!json_object_equal(doc, want)) {
+                fprintf(stderr, "plan differs from %s; got:\n%s\n", expected_path, got);
+                fail();
+        }
 }
 
 static void run_case(void **state)
@@ -48,25 +76,81 @@ static void run_case(void **state)
         }
         vt_ctx_free(ctx);
 
-        const char *got = json_object_to_json_string_ext(
-                doc,
-                JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
         _cleanup_free_ char *expected_path = case_file(dir, "expected.json");
-        if (getenv("VT_UPDATE_EXPECTED")) {
-                FILE *f = fopen(expected_path, "we");
-                assert_non_null(f);
-                fprintf(f, "%s\n", got);
-                fclose(f);
-        }
-        _cleanup_free_ char *want_text = vt_test_read(dir, "expected.json");
-        assert_non_null(want_text);
-        _cleanup_json_ json_object *want = json_tokener_parse(want_text);
-        assert_non_null(want);
-        if (!json_object_equal(doc, want)) {
-                fprintf(stderr, "plan of %s differs from expected.json; got:\n%s\n", dir, got);
-                fail();
-        }
+        compare(doc, expected_path);
         vt_test_rm_rf(root);
+}
+
+struct fixture_case {
+        char *name;
+        bool live;
+};
+
+static void run_fixture(void **state)
+{
+        const struct fixture_case *fc = *state;
+        const char *fixtures = getenv("VT_FIXTURES");
+        _cleanup_free_ char *src = NULL, *cpuid = NULL, *expected = NULL;
+        assert_true(asprintf(&src, "%s/%s/root", fixtures, fc->name) > 0);
+        assert_true(asprintf(&cpuid, "%s/%s/cpuid", fixtures, fc->name) > 0);
+        assert_true(asprintf(&expected, "%s/tests/tune/fixtures/%s.%s.json", getenv("VT_SOURCE"),
+                             fc->name, fc->live ? "live" : "offline") > 0);
+        _cleanup_free_ char *root = vt_test_copy_tree(src);
+        struct vt_ctx *ctx = NULL;
+        assert_int_equal(vt_ctx_new(root, &ctx), 0);
+        ctx->live = fc->live;
+        if (access(cpuid, F_OK) == 0)
+                assert_int_equal(vt_cpuid_new_file(cpuid, &ctx->cpuid), 0);
+        char err[VT_POLICY_ERR_MAX];
+        assert_int_equal(vt_policy_load(ctx, &ctx->policy, err, sizeof(err)), 0);
+        _cleanup_json_ json_object *facts = NULL, *doc = NULL;
+        assert_int_equal(vt_detect_all(ctx, &facts), 0);
+        /* A live root's arch is uname's: a foreign fixture cannot pretend to be running here. */
+        _cleanup_free_ char *virt_path = NULL, *virt_text = NULL;
+        assert_true(asprintf(&virt_path, "%s/%s/expected/virt.json", fixtures, fc->name) > 0);
+        virt_text = vt_test_read("", virt_path);
+        _cleanup_json_ json_object *virt = virt_text ? json_tokener_parse(virt_text) : NULL;
+        struct utsname u;
+        assert_int_equal(uname(&u), 0);
+        if (fc->live && virt && !streq_ptr(vt_json_str(virt, "arch"), u.machine)) {
+                vt_ctx_free(ctx);
+                vt_test_rm_rf(root);
+                skip();
+        }
+        assert_int_equal(vt_tune_plan(ctx, facts, &doc), 0);
+        vt_ctx_free(ctx);
+        compare(doc, expected);
+        vt_test_rm_rf(root);
+}
+
+static size_t add_fixtures(struct CMUnitTest *tests, size_t n, size_t max)
+{
+        const char *fixtures = getenv("VT_FIXTURES");
+        assert_non_null(fixtures);
+        DIR *d = opendir(fixtures);
+        assert_non_null(d);
+        struct dirent *de;
+        while ((de = readdir(d)) && n + 2 <= max) {
+                char *root;
+                assert_true(asprintf(&root, "%s/%s/root", fixtures, de->d_name) > 0);
+                bool has_root = de->d_name[0] != '.' && access(root, F_OK) == 0;
+                free(root);
+                if (!has_root)
+                        continue;
+                for (int live = 0; live < 2; live++) {
+                        struct fixture_case *fc = calloc(1, sizeof(*fc));
+                        assert_non_null(fc);
+                        fc->name = strdup(de->d_name);
+                        fc->live = live;
+                        char *name;
+                        assert_true(asprintf(&name, "test_plan_fixture_%s_%s", de->d_name,
+                                             live ? "live" : "offline") > 0);
+                        tests[n++] = (struct CMUnitTest){
+                                .name = name, .test_func = run_fixture, .initial_state = fc};
+                }
+        }
+        closedir(d);
+        return n;
 }
 
 static int cmp(const void *a, const void *b)
@@ -95,6 +179,7 @@ int main(void)
                         .name = name, .test_func = run_case, .initial_state = dir};
         }
         closedir(d);
+        n = add_fixtures(tests, n, ARRAY_SIZE(tests));
         qsort(tests, n, sizeof(tests[0]), cmp);
         return _cmocka_run_group_tests("plan", tests, n, NULL, NULL);
 }
