@@ -76,9 +76,8 @@ static int edit(struct vt_cli *cli, struct vt_ctx *ctx, enum vt_cmdline_op op, c
         _cleanup_json_ json_object *record = NULL;
         int r = vt_bootcfg_edit_opts(ctx, edits, n, &o, &diff, &record);
         free(edits);
-        if (r == -EINVAL && !err[0]) {
-                log_error("%s %s: not a kernel parameter the kernel can take: '%s'", cli->prog,
-                          cli->command, args[0]);
+        if (r == -EINVAL) {
+                log_error("%s %s: %s", cli->prog, cli->command, err);
                 return VT_EXIT_USAGE;
         }
         if (r < 0) {

@@ -361,6 +361,14 @@ int vt_bootcfg_edit_opts(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits
         _cleanup_json_ json_object *names = json_object_new_array();
         _cleanup_json_ json_object *gens = json_object_new_array();
         _cleanup_free_ char *d = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!vt_cmdline_key_valid(edits[i].key) ||
+                    !vt_cmdline_value_valid(edits[i].value)) {
+                        set_err(o, "'%s%s%s' is not a parameter the kernel can take",
+                                edits[i].key ? edits[i].key : "", edits[i].value ? "=" : "",
+                                edits[i].value ? edits[i].value : "");
+                        return -EINVAL;
+                }
         int r = plan(ctx, edits, n, &set, names, o);
         for (size_t i = 0; r >= 0 && i < set.n; i++)
                 r = vt_diff_unified(set.f[i].path, set.f[i].old, set.f[i].old_len, set.f[i].new,
