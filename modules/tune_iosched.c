@@ -140,6 +140,8 @@ static void rule_line(FILE *f, json_object *disks, const char *key, const char *
 static int plan_rule(struct vt_plan *plan, json_object *disks, const struct overrides *o,
                      const char *virtio)
 {
+        if ((!virtio || !*virtio) && o->n == 0)
+                return 0; /* nothing to say to udev */
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&text, &len);

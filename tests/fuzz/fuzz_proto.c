@@ -1,0 +1,51 @@
+/* Fuzz target: the channel's reader and dispatcher on hostile bytes; every reply is valid JSON. */
+#include <stdint.h>
+#include "proto.h"
+#include "../../modules/policy.h"
+
+static struct vt_ctx *ctx;
+static char root[] = "/tmp/vt-fuzz-proto-XXXXXX";
+
+static void cleanup(void)
+{
+        vt_ctx_free(ctx);
+        rmdir(root);
+}
+
+static void check_reply(enum vt_proto_event ev, const char *buf, size_t len, void *userdata)
+{
+        size_t n = 0;
+        char err[256];
+        json_object *o = NULL;
+        char *reply = vt_proto_dispatch(ctx, ev, buf, len, &n);
+        if (!reply)
+                return;
+        /* The oracle: one line, optionally after 0xFF, that our own strict parser accepts. */
+        size_t off = (unsigned char)reply[0] == VT_PROTO_DELIM ? 1 : 0;
+        if (n <= off || reply[n - 1] != '\n' || memchr(reply + off, '\n', n - off - 1) ||
+            vt_proto_parse(reply + off, n - off - 1, &o, err, sizeof(err)) < 0)
+                abort();
+        json_object_put(o);
+        free(reply);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        struct vt_proto_reader r;
+
+        if (!ctx) {
+                /* An empty root with the default policy: nothing to read, nothing allowed to
+                 * change. */
+                if (!mkdtemp(root) || vt_ctx_new(root, &ctx) < 0)
+                        abort();
+                ctx->policy = vt_policy_new();
+                atexit(cleanup);
+        }
+        /* The first byte picks where the stream is cut in two: splits must not matter. */
+        size_t cut = size ? data[0] % (size + 1) : 0;
+        vt_proto_reader_init(&r);
+        vt_proto_reader_feed(&r, data, cut, check_reply, NULL);
+        vt_proto_reader_feed(&r, data + cut, size - cut, check_reply, NULL);
+        vt_proto_reader_done(&r);
+        return 0;
+}
