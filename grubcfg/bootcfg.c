@@ -256,7 +256,7 @@ static int plan(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, size_t 
                         "no boot configuration found under %s (no /etc/default/grub, BLS "
                         "entries, grub.cfg or /etc/kernel/cmdline)",
                         ctx->root);
-                return -ENOENT;
+                return -EOPNOTSUPP;
         }
         return 0;
 }

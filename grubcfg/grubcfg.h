@@ -34,7 +34,8 @@ int vt_bootcfg_read(struct vt_ctx *ctx, json_object **ret);
 /*
  * Apply edits through every backend that applies to this root. *diff (may be NULL) gets a
  * unified diff of every file touched; *record (may be NULL) what revert needs, or on failure
- * {"error": "file:line: why"}.
+ * {"error": "file:line: why"}. -EOPNOTSUPP when no backend applies to this root (no boot
+ * configuration virtune knows), -EBADMSG when a file cannot be parsed with certainty.
  */
 int vt_bootcfg_edit(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, size_t n,
                     unsigned flags, char **diff, json_object **record);

@@ -21,7 +21,7 @@ files = [f for f in doc['write_files'] if f['path'] == '/etc/virtune/virtune.con
 assert len(files) == 1, 'the snippet writes the drop-in'
 open(sys.argv[2], 'w').write(files[0]['content'])
 PY
-if "$VT_BUILD/tests/ship/vt-policy-check" --root "$root" >/dev/null; then echo "ok: drop-in parses"; else echo "FAIL: drop-in"; fail=1; fi
+if "$VIRTUNE" status --root "$root" >/dev/null; then echo "ok: drop-in parses"; else echo "FAIL: drop-in"; fail=1; fi
 sh -n "$script" || { echo "FAIL: sh -n per-instance script"; fail=1; }
 # Without virtune on PATH the script does nothing and succeeds (never runs a real apply here).
 out=$(PATH=/nonexistent "$script" 2>&1); rc=$?

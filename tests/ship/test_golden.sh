@@ -55,13 +55,21 @@ rc=$?
 if [ "$rc" -ne 0 ] && grep -q 'not available' "$work/apply.out"; then
         echo "SKIP (part): virtune apply is not available in this build yet: $(cat "$work/apply.out")"
 else
-        cat "$work/apply.out"
-        [ "$rc" -eq 0 ] && ok "virtune apply --root image" || no "virtune apply --root image: exit $rc"
+        [ "$rc" -eq 0 ] && ok "virtune apply --root image" || { cat "$work/apply.out"; no "virtune apply --root image: exit $rc"; }
         [ -s "$img/var/lib/virtune/journal.json" ] && ok "journal written inside the image" ||
                 no "no journal in the image"
+        # The image has no sysfs and no boot loader: the one persistent change is the
+        # iosched udev rule for virtio disks (policy default virtio = none).
+        rule=$img/etc/udev/rules.d/60-virtune-iosched.rules
+        grep -q 'ATTR{queue/scheduler}="none"' "$rule" 2>/dev/null && ok "iosched udev rule baked into the image" ||
+                no "no iosched rule in the image"
         "$VIRTUNE" verify --root "$img" >"$work/verify.out" 2>&1
         rc=$?
-        [ "$rc" -le 1 ] && ok "virtune verify --root image: exit $rc" || no "verify: exit $rc"
+        [ "$rc" -eq 0 ] && ok "virtune verify --root image: no drift" || { cat "$work/verify.out"; no "verify: exit $rc"; }
+        "$VIRTUNE" revert --root "$img" >"$work/revert.out" 2>&1
+        rc=$?
+        [ "$rc" -eq 0 ] && [ ! -e "$img/etc/udev" ] && ok "virtune revert --root image removes the rule and its directories" ||
+                { cat "$work/revert.out"; no "revert: exit $rc"; }
 fi
 # The image is a copy: the cache must not have changed, and neither must this machine.
 [ ! -e "$cache/var/lib/virtune" ] && ok "the cached tree is untouched" || no "the cache was written"

@@ -22,7 +22,7 @@ def option(opts, name):
 opts = json.loads(subprocess.check_output(['meson', 'introspect', '--buildoptions', build]))
 prefix = option(opts, 'prefix')
 d = {k: os.path.join(prefix, option(opts, k))
-     for k in ('bindir', 'sbindir', 'sysconfdir', 'datadir', 'mandir')}
+     for k in ('bindir', 'sbindir', 'libexecdir', 'sysconfdir', 'datadir', 'mandir')}
 expected = {
     d['sbindir'] + '/virtune': 0o755, d['sbindir'] + '/virtuned': 0o755,
     d['bindir'] + '/virtune-host': 0o755,
@@ -32,12 +32,14 @@ expected = {
     d['sysconfdir'] + '/virtune/virtune.conf': 0o644,
     d['datadir'] + '/virtune/cloud-init/virtune.cfg': 0o644,
     d['datadir'] + '/virtune/cloud-init/per-instance-virtune': 0o755,
+    d['libexecdir'] + '/virtune/virtune-firstboot': 0o755,
 }
 for page in glob.glob(os.path.join(source, 'man', '*.[1-8]')):
     name = os.path.basename(page)
     expected[f"{d['mandir']}/man{name[-1]}/{name}"] = 0o644
 allowed = [d['bindir'], d['sbindir'], unitdir, udevdir + '/rules.d', tmpfilesdir, sysusersdir,
-           d['sysconfdir'] + '/virtune', d['datadir'] + '/virtune', d['mandir']]
+           d['sysconfdir'] + '/virtune', d['datadir'] + '/virtune', d['libexecdir'] + '/virtune',
+           d['mandir']]
 
 
 def install(dest):
@@ -71,11 +73,9 @@ with tempfile.TemporaryDirectory() as dest:
         check(f.read() == '[haltpoll]\nenable = yes\n', 'an edited virtune.conf is kept')
 
     # verify --root resolves every dependency (sysinit.target, ...) and ExecStart inside the
-    # root: give the tree the distribution's units and the one bare command our units use.
+    # root: give the tree the distribution's units.
     shutil.copytree('/lib/systemd/system', dest + '/usr/lib/systemd/system', symlinks=True,
                     dirs_exist_ok=True)
-    os.makedirs(dest + '/usr/bin', exist_ok=True)
-    shutil.copy('/usr/bin/touch', dest + '/usr/bin/touch')
     units = [dest + unitdir + '/' + u for u in ('virtuned.service', 'virtune-firstboot.service')]
     r = subprocess.run(['systemd-analyze', 'verify', '--man=no', '--root=' + dest] + units,
                        capture_output=True, text=True)

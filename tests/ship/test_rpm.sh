@@ -15,7 +15,8 @@ mkdir -p "$work/rpm/SOURCES" "$work/tmp"
 tar -C "$work" -cJf "$work/rpm/SOURCES/virtune-$version.tar.xz" "virtune-$version"
 rpmspec -P --load "$(dirname "$0")/rpm-macros" "$VT_SOURCE/packaging/virtune.spec" >/dev/null &&
         ok "rpmspec -P" || no "rpmspec -P"
-if rpmbuild -bb --nodeps --load "$(dirname "$0")/rpm-macros" --define "_topdir $work/rpm" --define "_tmppath $work/tmp" \
+# --nocheck: the suites run on their own in CI; here the recipe is under test.
+if rpmbuild -bb --nocheck --nodeps --load "$(dirname "$0")/rpm-macros" --define "_topdir $work/rpm" --define "_tmppath $work/tmp" \
         "$VT_SOURCE/packaging/virtune.spec" >"$work/build.log" 2>&1; then
         ok "rpmbuild -bb"
 else
