@@ -251,10 +251,10 @@ int vt_qga_detect(struct vt_ctx *ctx, json_object *facts)
         if (ctx->live && installed && (r = find_running(ctx, &pid)) < 0)
                 vt_json_add_error(o, "/proc", r);
         if (pid > 0) {
-                if ((r = read_cmdline(ctx, pid, &argv)) < 0)
-                        vt_json_add_error(o, "/proc/<pid>/cmdline", r);
                 if (asprintf(&argv_source, "/proc/%d/cmdline", pid) < 0)
                         return -ENOMEM;
+                if ((r = read_cmdline(ctx, pid, &argv)) < 0)
+                        vt_json_add_error(o, argv_source, r);
         } else if (files) {
                 const char *src = NULL;
                 if ((r = vt_unit_exec_start(ctx, files, &argv, &src)) < 0)
