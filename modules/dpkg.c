@@ -22,6 +22,8 @@ static const char *stanza_field(const char *s, const char *e, const char *field,
 
 int vt_dpkg_find(const char *status, const char *pkg, char **version)
 {
+        if (!status)
+                return 0;
         char needle[256];
         int r = vt_pathf(needle, sizeof(needle), "Package: %s\n", pkg);
         if (r < 0)
@@ -48,12 +50,17 @@ int vt_dpkg_find(const char *status, const char *pkg, char **version)
         return 0;
 }
 
+int vt_dpkg_load(struct vt_ctx *ctx, char **status)
+{
+        *status = NULL;
+        int r = vt_read_file_max(ctx, "/var/lib/dpkg/status", 64u << 20, status, NULL);
+        return r == -ENOENT || r == -ENOTDIR ? 0 : r;
+}
+
 int vt_dpkg_installed(struct vt_ctx *ctx, const char *pkg, char **version)
 {
         _cleanup_free_ char *status = NULL;
-        int r = vt_read_file_max(ctx, "/var/lib/dpkg/status", 64u << 20, &status, NULL);
-        if (r == -ENOENT || r == -ENOTDIR)
-                return 0;
+        int r = vt_dpkg_load(ctx, &status);
         if (r < 0)
                 return r;
         return vt_dpkg_find(status, pkg, version);

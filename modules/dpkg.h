@@ -8,5 +8,7 @@
  * there is no dpkg database, <0 when the database cannot be read.
  */
 int vt_dpkg_installed(struct vt_ctx *ctx, const char *pkg, char **version);
-/* The same on the text of a status file. */
+/* The status file's text (NULL when there is no dpkg database), to ask several packages. */
+int vt_dpkg_load(struct vt_ctx *ctx, char **status);
+/* The same on the text of a status file (NULL: nothing is installed). */
 int vt_dpkg_find(const char *status, const char *pkg, char **version);

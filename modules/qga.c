@@ -247,13 +247,14 @@ int vt_qga_detect(struct vt_ctx *ctx, json_object *facts)
         int pid = 0;
         _cleanup_strv_ char **argv = NULL;
         _cleanup_free_ char *argv_source = NULL;
-        if (ctx->live && (r = find_running(ctx, &pid)) < 0)
+        /* Scanning /proc costs ~10 us a process: only when there is an agent to find. */
+        if (ctx->live && installed && (r = find_running(ctx, &pid)) < 0)
                 vt_json_add_error(o, "/proc", r);
         if (pid > 0) {
-                if ((r = read_cmdline(ctx, pid, &argv)) < 0)
-                        vt_json_add_error(o, "/proc/<pid>/cmdline", r);
                 if (asprintf(&argv_source, "/proc/%d/cmdline", pid) < 0)
                         return -ENOMEM;
+                if ((r = read_cmdline(ctx, pid, &argv)) < 0)
+                        vt_json_add_error(o, argv_source, r);
         } else if (files) {
                 const char *src = NULL;
                 if ((r = vt_unit_exec_start(ctx, files, &argv, &src)) < 0)

@@ -33,22 +33,20 @@ static int detect_rngd(struct vt_ctx *ctx, json_object *o)
         json_object_object_add(o, "rngd", d);
         const char *flavour = NULL, *unit = NULL, *config = NULL;
         /* dpkg knows the flavour for sure; else the unit file tells (rngd.service: upstream). */
-        for (size_t i = 0; i < ARRAY_SIZE(rngd_flavours) && !flavour; i++) {
-                int r = vt_dpkg_installed(ctx, rngd_flavours[i].flavour, NULL);
-                if (r < 0) {
-                        vt_json_add_error(o, "/var/lib/dpkg/status", r);
-                        break;
-                }
-                if (r > 0)
+        _cleanup_free_ char *status = NULL;
+        int r = vt_dpkg_load(ctx, &status);
+        if (r < 0)
+                vt_json_add_error(o, "/var/lib/dpkg/status", r);
+        for (size_t i = 0; i < ARRAY_SIZE(rngd_flavours) && !flavour; i++)
+                if (vt_dpkg_find(status, rngd_flavours[i].flavour, NULL) > 0)
                         flavour = rngd_flavours[i].flavour;
-        }
         /* Backwards: without dpkg, rngd.service is upstream rng-tools (an rpm system). */
         for (size_t j = ARRAY_SIZE(rngd_flavours); j > 0 && !unit; j--) {
                 size_t i = j - 1;
                 if (flavour && !streq(flavour, rngd_flavours[i].flavour))
                         continue;
                 _cleanup_free_ char *path = NULL;
-                int r = vt_unit_find(ctx, rngd_flavours[i].unit, &path);
+                r = vt_unit_find(ctx, rngd_flavours[i].unit, &path);
                 if (r < 0)
                         return r;
                 if (r > 0) {

@@ -212,6 +212,54 @@ static void test_iosched_serial_from_udev_db_and_unreadable_scheduler(void **sta
         free(root);
 }
 
+/* One disk whose sysfs path is devpath, the driver link of one ancestor, and its size. */
+static void make_disk(const char *root, const char *name, const char *devpath,
+                      const char *driver_dir, const char *driver)
+{
+        char p[512], t[512];
+        snprintf(p, sizeof(p), "sys/block/%s", name);
+        snprintf(t, sizeof(t), "../%s", devpath + 4); /* devpath starts with "sys/" */
+        vt_test_symlink(root, p, t);
+        snprintf(p, sizeof(p), "%s/driver", driver_dir);
+        snprintf(t, sizeof(t), "/sys/bus/x/drivers/%s", driver);
+        vt_test_symlink(root, p, t);
+        snprintf(p, sizeof(p), "%s/size", devpath);
+        vt_test_write(root, p, "8\n");
+}
+
+static void test_iosched_kind_follows_the_nearest_known_driver(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        /* NVMe: the PCI function is bound to nvme, two levels above the namespace. */
+        make_disk(root, "nvme0n1", "sys/devices/pci0000:00/0000:00:04.0/nvme/nvme0/nvme0n1",
+                  "sys/devices/pci0000:00/0000:00:04.0", "nvme");
+        /* SATA through ahci: no known driver, but a SCSI host on the way. */
+        make_disk(root, "sda",
+                  "sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda",
+                  "sys/devices/pci0000:00/0000:00:1f.2", "ahci");
+        /* Xen's blkfront: nothing known, no SCSI host. */
+        make_disk(root, "xvda", "sys/devices/vbd-51712/block/xvda", "sys/devices/vbd-51712", "vbd");
+        json_object *facts;
+        json_object *o = detect(root, vt_iosched_detect, "iosched", &facts);
+        json_object *disks = json_object_object_get(o, "disks");
+        assert_int_equal(json_object_array_length(disks), 3);
+        const char *want[][2] = {{"nvme0n1", "nvme"}, {"sda", "scsi"}, {"xvda", "other"}};
+        for (size_t i = 0; i < 3; i++) {
+                json_object *d = json_object_array_get_idx(disks, i);
+                assert_string_equal(json_object_get_string(json_object_object_get(d, "name")),
+                                    want[i][0]);
+                assert_string_equal(json_object_get_string(json_object_object_get(d, "kind")),
+                                    want[i][1]);
+                assert_int_equal(json_object_get_int64(json_object_object_get(d, "size_bytes")),
+                                 4096);
+        }
+        assert_json(o, "errors", "[]");
+        json_object_put(facts);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
 static void test_tpm12_without_version_or_banks(void **state)
 {
         (void)state;
@@ -290,6 +338,7 @@ int main(void)
                 cmocka_unit_test(test_rngd_debian_flavour_enabled_with_config),
                 cmocka_unit_test(test_rngd_upstream_unit_without_dpkg_is_not_enabled),
                 cmocka_unit_test(test_iosched_serial_from_udev_db_and_unreadable_scheduler),
+                cmocka_unit_test(test_iosched_kind_follows_the_nearest_known_driver),
                 cmocka_unit_test(test_tpm12_without_version_or_banks),
                 cmocka_unit_test(test_blk_probe_reads_gpt_esp_and_filesystems),
         };

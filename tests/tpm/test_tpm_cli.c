@@ -232,6 +232,64 @@ static void test_eventlog_without_securityfs_says_so(void **state)
         free(root);
 }
 
+/* Runs virtune on a root whose policy points the device TCTI at a node that does not exist. */
+static void run_without_device(const char *root, const char *cmd, int want, const char *msg)
+{
+        vt_test_write(root, "etc/virtune/virtune.conf",
+                      "[tpm]\ntcti = device:/nonexistent/tpmrm0\n");
+        char *sh;
+        assert_true(asprintf(&sh, "\"%s\" %s --root \"%s\" 2>&1", getenv("VIRTUNE"), cmd, root) >
+                    0);
+        char *argv[] = {"sh", "-c", sh, NULL};
+        char *out = NULL;
+        assert_int_equal(vt_test_run(argv, &out), want);
+        if (!strstr(out, msg))
+                fail_msg("'%s' not in: %s", msg, out);
+        free(out);
+        free(sh);
+}
+
+static void test_tpm12_is_named_as_such(void **state)
+{
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "sys/class/tpm/tpm0/tpm_version_major", "1\n");
+        run_without_device(root, "pcrs", 1, "TPM 1.2; virtune needs TPM 2.0");
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+static void test_no_tpm_is_named_as_such(void **state)
+{
+        char *root = vt_test_mkdtemp();
+        run_without_device(root, "quote --random", 1, "no TPM");
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+static void test_ima_log_is_served_from_an_offset(void **state)
+{
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "sys/kernel/security/lsm", "capability,ima\n");
+        vt_test_write(root, "sys/kernel/security/ima/binary_runtime_measurements", "0123456789");
+        char *argv[] = {getenv("VIRTUNE"), "eventlog", "--ima",  "--offset", "4",
+                        "--root",          root,       "--json", NULL};
+        char *out = NULL;
+        assert_int_equal(vt_test_run(argv, &out), 0);
+        json_object *doc = json_tokener_parse(out);
+        assert_non_null(doc);
+        assert_string_equal(json_object_get_string(json_object_object_get(doc, "log")),
+                            "NDU2Nzg5"); /* "456789" */
+        assert_int_equal(json_object_get_int(json_object_object_get(doc, "size")), 10);
+        assert_int_equal(json_object_get_int(json_object_object_get(doc, "next_offset")), 10);
+        json_object_put(doc);
+        free(out);
+        char *past[] = {getenv("VIRTUNE"), "eventlog", "--ima", "--offset", "11",
+                        "--root",          root,       NULL};
+        assert_int_equal(vt_test_run(past, NULL), 1);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
 int main(void)
 {
         if (!vt_swtpm_available())
@@ -248,6 +306,9 @@ int main(void)
                 cmocka_unit_test(test_no_tpm_device_is_a_clear_failure),
                 cmocka_unit_test(test_eventlog_returns_the_whole_bios_log_base64),
                 cmocka_unit_test(test_eventlog_without_securityfs_says_so),
+                cmocka_unit_test(test_tpm12_is_named_as_such),
+                cmocka_unit_test(test_no_tpm_is_named_as_such),
+                cmocka_unit_test(test_ima_log_is_served_from_an_offset),
 #undef T
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,9 +16,11 @@ static void test_man_page_lists_every_schema_key(void **state)
                 assert_true(asprintf(&sh, "\n.SH [%s]\n", k->section) > 0);
                 assert_true(asprintf(&tp, "\n.BR %.*s", (int)kl, k->key) > 0);
                 const char *sec = strstr(man, sh);
-                if (!sec)
+                if (!sec) {
                         fail_msg("virtune.conf.5 has no section [%s]", k->section);
-                const char *next = strstr(sec + 1, "\n.SH ");
+                        return;
+                }
+                const char *next = strstr(sec + strlen(sh), "\n.SH ");
                 const char *hit = strstr(sec, tp);
                 if (!hit || (next && hit > next))
                         fail_msg("virtune.conf.5 does not document %s.%s in [%s]", k->section,

@@ -86,9 +86,9 @@ struct fixture_case {
         bool live;
 };
 
-static void run_fixture(void **state)
+/* Returns false when the fixture cannot run this way here (skip() longjmps: nothing held). */
+static bool fixture_plan(const struct fixture_case *fc)
 {
-        const struct fixture_case *fc = *state;
         const char *fixtures = getenv("VT_FIXTURES");
         _cleanup_free_ char *src = NULL, *cpuid = NULL, *expected = NULL;
         assert_true(asprintf(&src, "%s/%s/root", fixtures, fc->name) > 0);
@@ -115,12 +115,19 @@ static void run_fixture(void **state)
         if (fc->live && virt && !streq_ptr(vt_json_str(virt, "arch"), u.machine)) {
                 vt_ctx_free(ctx);
                 vt_test_rm_rf(root);
-                skip();
+                return false;
         }
         assert_int_equal(vt_tune_plan(ctx, facts, &doc), 0);
         vt_ctx_free(ctx);
         compare(doc, expected);
         vt_test_rm_rf(root);
+        return true;
+}
+
+static void run_fixture(void **state)
+{
+        if (!fixture_plan(*state))
+                skip();
 }
 
 static size_t add_fixtures(struct CMUnitTest *tests, size_t n, size_t max)
@@ -181,5 +188,13 @@ int main(void)
         closedir(d);
         n = add_fixtures(tests, n, ARRAY_SIZE(tests));
         qsort(tests, n, sizeof(tests[0]), cmp);
-        return _cmocka_run_group_tests("plan", tests, n, NULL, NULL);
+        int r = _cmocka_run_group_tests("plan", tests, n, NULL, NULL);
+        for (size_t i = 0; i < n; i++) {
+                if (tests[i].test_func == run_fixture)
+                        free(((struct fixture_case *)tests[i].initial_state)->name);
+                free(tests[i].initial_state);
+                free((char *)tests[i].name);
+        }
+        free(cases);
+        return r;
 }
