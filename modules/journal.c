@@ -50,33 +50,40 @@ int vt_journal_save(struct vt_ctx *ctx, json_object *journal)
         return vt_fs_write_atomic(ctx, VT_JOURNAL_PATH, text, strlen(text), 0600);
 }
 
+/* The apply a revert would undo must outlive any number of later entries (one per boot). */
+static bool in_force(json_object *entry)
+{
+        json_object *v;
+        return json_object_object_get_ex(entry, "action", &v) &&
+               streq_ptr(json_object_get_string(v), "apply") &&
+               json_object_object_get_ex(entry, "status", &v) &&
+               streq_ptr(json_object_get_string(v), "applied") &&
+               !(json_object_object_get_ex(entry, "reverted", &v) && json_object_get_boolean(v));
+}
+
 int vt_journal_append(struct vt_ctx *ctx, json_object *journal, json_object *entry)
 {
         json_object *e = vt_journal_entries(journal);
         if (!e)
                 return -EINVAL;
         json_object_array_add(e, json_object_get(entry));
-        size_t n = json_object_array_length(e);
-        if (n > VT_JOURNAL_KEEP)
-                json_object_array_del_idx(e, 0, n - VT_JOURNAL_KEEP);
+        /* Drop the oldest entries first, but never one whose changes are still in force. */
+        for (size_t i = 0;
+             json_object_array_length(e) > VT_JOURNAL_KEEP && i < json_object_array_length(e);) {
+                if (in_force(json_object_array_get_idx(e, i)))
+                        i++;
+                else
+                        json_object_array_del_idx(e, i, 1);
+        }
         return vt_journal_save(ctx, journal);
 }
 
 json_object *vt_journal_last_apply(json_object *journal)
 {
         json_object *e = vt_journal_entries(journal);
-        for (size_t i = e ? json_object_array_length(e) : 0; i > 0; i--) {
-                json_object *x = json_object_array_get_idx(e, i - 1), *v;
-                if (!json_object_object_get_ex(x, "action", &v) ||
-                    !streq_ptr(json_object_get_string(v), "apply"))
-                        continue;
-                if (!json_object_object_get_ex(x, "status", &v) ||
-                    !streq_ptr(json_object_get_string(v), "applied"))
-                        continue;
-                if (json_object_object_get_ex(x, "reverted", &v) && json_object_get_boolean(v))
-                        continue;
-                return x;
-        }
+        for (size_t i = e ? json_object_array_length(e) : 0; i > 0; i--)
+                if (in_force(json_object_array_get_idx(e, i - 1)))
+                        return json_object_array_get_idx(e, i - 1);
         return NULL;
 }
 

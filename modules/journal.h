@@ -4,7 +4,7 @@
 #include "ctx.h"
 
 #define VT_JOURNAL_PATH "/var/lib/virtune/journal.json"
-/* Entries kept; older ones are dropped (a revert only ever needs the newest applies). */
+/* Entries kept; older ones are dropped, except applies still in force (revert needs them). */
 #define VT_JOURNAL_KEEP 32
 
 /* {"version": 1, "entries": [...]}; an empty journal when the file is absent. */
@@ -13,7 +13,10 @@ int vt_journal_load(struct vt_ctx *ctx, json_object **ret);
 int vt_journal_append(struct vt_ctx *ctx, json_object *journal, json_object *entry);
 int vt_journal_save(struct vt_ctx *ctx, json_object *journal);
 json_object *vt_journal_entries(json_object *journal);
-/* The newest apply entry whose changes are still in force (not reverted, not rolled back). */
+/*
+ * The newest apply entry whose changes are still in force (action "apply", status "applied",
+ * not reverted). The daemon's boot-time re-applies are action "reapply": revert skips them.
+ */
 json_object *vt_journal_last_apply(json_object *journal);
 /* Now as "2026-01-31T12:00:00Z". */
 void vt_journal_time(char *buf, size_t size);

@@ -304,7 +304,8 @@ int vt_policy_load(struct vt_ctx *ctx, struct vt_policy **ret, char *err, size_t
                 n++;
         }
         closedir(d);
-        if (r == 0)
+        /* an empty virtune.conf.d (packages install one) leaves names NULL: no qsort */
+        if (r == 0 && n > 0)
                 qsort(names, n, sizeof(*names), cmp_str);
         for (size_t i = 0; i < n; i++) {
                 char path[512];

@@ -229,7 +229,8 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                         return r;
                 }
         }
-        _cleanup_json_ json_object *entry = new_entry("apply");
+        /* The daemon's boot-time pass re-asserts runtime values; revert undoes the real apply. */
+        _cleanup_json_ json_object *entry = new_entry(opts->runtime_only ? "reapply" : "apply");
         json_object *recs = json_object_new_array();
         json_object_object_add(entry, "changes", recs);
         json_object_object_add(entry, "warnings", json_object_get(plan.warnings));
@@ -266,6 +267,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                         set_str(rec, "result", "skipped");
                         if (json_object_object_get_ex(undo, "note", &note))
                                 json_object_object_add(rec, "note", json_object_get(note));
+                        json_object_object_del(rec, "record"); /* nothing to undo */
                 } else {
                         set_str(rec, "result", "applied");
                         applied++;
@@ -280,7 +282,8 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 set_str(entry, "error", strerror(-failed));
         }
         set_str(entry, "status", status);
-        if (!opts->dry_run) {
+        /* A boot with nothing to re-assert leaves no trace: the journal would fill with no-ops. */
+        if (!opts->dry_run && !(opts->runtime_only && applied == 0 && !failed)) {
                 r = vt_journal_append(ctx, journal, entry);
                 if (r < 0)
                         return r;

@@ -14,6 +14,19 @@ expect() { # description want got
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# The guest's disk: a GPT with an EFI system partition (FAT) and an ext4 one, so the live
+# libblkid probe of /dev/vda has partitions to read (there is no udev in the guest).
+export PATH=$PATH:/sbin:/usr/sbin
+for t in sfdisk mkfs.vfat mkfs.ext4; do
+        command -v $t >/dev/null || { echo "FAIL: $t is missing (packaging/deps/detect-dev.txt)"; exit 1; }
+done
+truncate -s 96M "$tmp/disk.img"
+printf 'label: gpt\nstart=2048, size=65536, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\nstart=67584, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' |
+        sfdisk -q "$tmp/disk.img" || exit 1
+mkfs.vfat -i 0x7a3c19e2 --offset 2048 "$tmp/disk.img" 32768 >/dev/null 2>&1 || exit 1
+mkfs.ext4 -q -F -U 1031dde5-b9b3-4336-b592-f8f2676a6fef -E offset=$((67584 * 512)) \
+        "$tmp/disk.img" 63000k || exit 1
+
 cat >"$tmp/guest.sh" <<'EOF'
 qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 \
         -b guest-exec,guest-file-open --block-rpcs=guest-shutdown &
@@ -33,7 +46,7 @@ echo "rng $(cat /sys/class/misc/hw_random/rng_current)"
 echo "gaversion $(qemu-ga --version | sed -n 's/.*Agent \([^ ]*\).*/\1/p')"
 kill $ga
 EOF
-out=$("$vtvm" run --bin "$VIRTUNE" --script "$tmp/guest.sh" --timeout 180 2>"$tmp/err")
+out=$("$vtvm" run --disk "$tmp/disk.img" --bin "$VIRTUNE" --script "$tmp/guest.sh" --timeout 180 2>"$tmp/err")
 rc=$?
 [ "$rc" = 77 ] && exit 77
 expect "guest script ran" 0 "$rc"
@@ -57,6 +70,9 @@ expect "qga version from qemu-ga --version (no dpkg in the guest)" "\"$(get gave
 expect "vda is virtio-blk" '"virtio-blk"' "$(q '.iosched.disks[] | select(.name == "vda") | .kind')"
 expect "vda scheduler as sysfs says" "\"$(get sched)\"" \
         "$(q '.iosched.disks[] | select(.name == "vda") | .scheduler')"
+expect "vda's partitions from libblkid on /dev/vda" \
+        '[["vda1",1,33554432,"vfat","7A3C-19E2","c12a7328-f81f-11d2-ba4b-00a0c93ec93b",true],["vda2",2,65011712,"ext4","1031dde5-b9b3-4336-b592-f8f2676a6fef","0fc63daf-8483-4772-8e79-3d69d8477de4",false]]' \
+        "$(q '[.iosched.disks[] | select(.name == "vda") | .partitions[] | [.name, .number, .size_bytes, .fstype, .uuid, .parttype, .esp]]')"
 expect "tpm0 on tpm_crb with its event log" '["tpm_crb",true,"/dev/tpmrm0"]' \
         "$(q '.tpm.devices[0] | [.driver, .eventlog, .rm_dev]')"
 expect "tpm banks as sysfs lists them" "$(get banks)" "$(q '.tpm.devices[0].banks | join(" ")' | tr -d '"') "

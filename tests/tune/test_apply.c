@@ -347,6 +347,38 @@ static void test_runtime_only_leaves_files_alone(void **state)
         vt_test_rm_rf(root);
 }
 
+/* Each boot the daemon re-asserts runtime values; revert still undoes the real apply, however
+ * many boots (journal entries) later. */
+static void test_boot_reapplies_do_not_hide_the_apply_from_revert(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *e = NULL, *r = NULL, *j = NULL;
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        _cleanup_free_ char *before = snapshot(root);
+        assert_int_equal(apply(ctx, facts, &e), 0);
+        for (int boot = 0; boot < VT_JOURNAL_KEEP + 8; boot++) {
+                /* A reboot: the kernel's default scheduler again. */
+                vt_test_write(root, "sys/block/vda/queue/scheduler",
+                              "none [mq-deadline] kyber bfq\n");
+                _cleanup_json_ json_object *re = NULL;
+                struct vt_apply_opts o = {.facts = facts, .runtime_only = true};
+                assert_int_equal(vt_tune_apply(ctx, &o, &re), 0);
+                assert_string_equal(json_object_get_string(json_object_object_get(re, "action")),
+                                    "reapply");
+                _cleanup_free_ char *vda = vt_test_read(root, "sys/block/vda/queue/scheduler");
+                assert_string_equal(vda, "none");
+        }
+        assert_int_equal(vt_journal_load(ctx, &j), 0);
+        assert_int_equal(json_object_array_length(vt_journal_entries(j)), VT_JOURNAL_KEEP);
+        assert_int_equal(vt_tune_revert(ctx, false, &r), 0);
+        assert_string_equal(status_of(r), "reverted");
+        _cleanup_free_ char *after = snapshot(root);
+        assert_same_tree(before, after);
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
 /* Only what this root cannot take may remain: the command line (no bootloader here yet). */
 static void assert_drift_only_cmdline(json_object *verify)
 {
@@ -456,6 +488,7 @@ int main(void)
                 cmocka_unit_test(test_dry_run_writes_nothing),
                 cmocka_unit_test(test_only_limits_apply_to_one_module),
                 cmocka_unit_test(test_runtime_only_leaves_files_alone),
+                cmocka_unit_test(test_boot_reapplies_do_not_hide_the_apply_from_revert),
                 cmocka_unit_test(test_fixture_kvm_buildhost_live_round_trip),
                 cmocka_unit_test(test_fixture_kvm_buildhost_offline_round_trip),
                 cmocka_unit_test(test_fixture_openeuler_aarch64_offline_round_trip),
