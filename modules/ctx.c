@@ -73,7 +73,14 @@ int vt_open(struct vt_ctx *ctx, const char *path, int flags, mode_t mode)
                         .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
                 };
-                long fd = syscall(SYS_openat2, ctx->root_fd, rel(path), &how, sizeof(how));
+                long fd;
+                /* With RESOLVE_IN_ROOT, a rename or mount anywhere on the system while ".."
+                 * is resolved (sysfs links are full of them) fails with EAGAIN: retry. */
+                for (int i = 0; i < 64; i++) {
+                        fd = syscall(SYS_openat2, ctx->root_fd, rel(path), &how, sizeof(how));
+                        if (fd >= 0 || errno != EAGAIN)
+                                break;
+                }
                 if (fd >= 0)
                         return (int)fd;
                 if (errno != ENOSYS && errno != EPERM)

@@ -103,7 +103,7 @@ static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_obj
         if (r == -EOPNOTSUPP || r == -ENOENT) {
                 /* No bootloader support, or no boot configuration in this root: not an error. */
                 snprintf(msg, sizeof(msg), "not applied: %s",
-                         r == -EOPNOTSUPP || !*err ? "bootloader support not available" : err);
+                         *err ? err : "bootloader support not available");
                 note(rec, msg);
                 json_object_put(record);
                 return 1;

@@ -267,6 +267,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                         set_str(rec, "result", "skipped");
                         if (json_object_object_get_ex(undo, "note", &note))
                                 json_object_object_add(rec, "note", json_object_get(note));
+                        json_object_object_del(rec, "record"); /* nothing to undo */
                 } else {
                         set_str(rec, "result", "applied");
                         applied++;
