@@ -253,7 +253,7 @@ static int line(struct scan *s, struct vt_shvars *v)
                 skip_blanks(s);
         }
         size_t ns = s->i;
-        if (!name_start(s->t[s->i]))
+        if (s->i >= s->len || !name_start(s->t[s->i]))
                 return fail(s, "not an assignment (a command or shell construct)");
         while (s->i < s->len && name_char(s->t[s->i]))
                 s->i++;
@@ -331,7 +331,7 @@ int vt_shvars_parse(const char *text, size_t len, const struct vt_shvars *env,
 char *vt_shvars_quote(const char *value, char style)
 {
         struct buf b = {0};
-        if (style == 0 && (!*value || strpbrk(value, " \t\n'\"\\$`|&;<>()*?[]#~{}")))
+        if (style == 0 && (!*value || strpbrk(value, " \t\r\n'\"\\$`|&;<>()*?[]#~{}")))
                 style = '"';
         if (style == '\'' && strchr(value, '\''))
                 style = '"';
