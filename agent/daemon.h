@@ -2,6 +2,7 @@
 #pragma once
 
 #include "../modules/ctx.h"
+#include "proto.h"
 
 /* The port: a virtio-serial character device in production; a unix socket or pty in tests. */
 enum vt_port_kind {
@@ -55,3 +56,22 @@ int vt_udev_mon_fd(struct vt_udev_mon *m);
 int vt_udev_mon_next(struct vt_udev_mon *m, char *subsystem, size_t sslen, char *action,
                      size_t alen, char *sysname, size_t snlen);
 void vt_udev_mon_free(struct vt_udev_mon *m);
+
+/* A command running in a child process; its reply comes back on a pipe. */
+#define VT_WORKER_REPLY_MAX (16u << 20)
+struct vt_worker {
+        pid_t pid; /* 0: none running */
+        int fd;    /* the pipe's read end, non-blocking */
+        char *buf;
+        size_t len, cap;
+};
+
+/* Forks a child that dispatches the request and writes the reply line to the pipe. */
+int vt_worker_start(struct vt_worker *w, struct vt_ctx *ctx, enum vt_proto_event ev,
+                    const char *buf, size_t len);
+/* Reads what the child wrote: 1 at its end, 0 when more may come, -errno (-EMSGSIZE: too big). */
+int vt_worker_read(struct vt_worker *w);
+/* Kills a child still running (the caller reaps children) and frees the reply. */
+void vt_worker_done(struct vt_worker *w);
+/* Runs fn in a child: start-up detection and tuning leave nothing resident in the daemon. */
+int vt_run_in_child(void (*fn)(void *userdata), void *userdata, bool wait);

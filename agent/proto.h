@@ -75,6 +75,7 @@ struct vt_proto_command {
         const struct vt_proto_arg *args; /* terminated by {NULL} */
         bool mutating;                   /* refused unless [channel] allow-apply = yes */
         bool delimited;                  /* the reply starts with 0xFF */
+        bool worker; /* reads or changes the system: virtuned runs it in a child process */
 };
 
 extern const struct vt_proto_command vt_proto_commands[];
@@ -88,3 +89,9 @@ bool vt_proto_allow_apply(const struct vt_ctx *ctx);
  */
 char *vt_proto_dispatch(struct vt_ctx *ctx, enum vt_proto_event ev, const char *buf, size_t len,
                         size_t *reply_len);
+/*
+ * The same, but a valid request for a worker command is not run: NULL with *deferred set, for
+ * the caller to run vt_proto_dispatch() on it elsewhere (virtuned: in a child process).
+ */
+char *vt_proto_dispatch_light(struct vt_ctx *ctx, enum vt_proto_event ev, const char *buf,
+                              size_t len, size_t *reply_len, bool *deferred);

@@ -216,17 +216,18 @@ static const struct vt_proto_arg args_revert[] = {ARG("dry-run", json_type_boole
                                                   ARG_END};
 
 const struct vt_proto_command vt_proto_commands[] = {
-        {"guest-sync", cmd_sync, args_sync, false, false},
-        {"guest-sync-delimited", cmd_sync, args_sync, false, true},
-        {"guest-ping", cmd_ping, args_none, false, false},
-        {"guest-info", cmd_info, args_none, false, false},
-        {"virtune-facts", cmd_facts, args_none, false, false},
-        {"virtune-status", cmd_status, args_none, false, false},
-        {"virtune-plan", cmd_plan, args_none, false, false},
-        {"virtune-pcr-read", cmd_pcr_read, args_pcr_read, false, false},
-        {"virtune-quote", cmd_quote, args_quote, false, false},
-        {"virtune-eventlog", cmd_eventlog, args_eventlog, false, false},
-        {"virtune-apply", cmd_apply, args_apply, true, false},
-        {"virtune-revert", cmd_revert, args_revert, true, false},
+        /* name, handler, arguments, mutating, delimited, worker */
+        {"guest-sync", cmd_sync, args_sync, false, false, false},
+        {"guest-sync-delimited", cmd_sync, args_sync, false, true, false},
+        {"guest-ping", cmd_ping, args_none, false, false, false},
+        {"guest-info", cmd_info, args_none, false, false, false},
+        {"virtune-facts", cmd_facts, args_none, false, false, true},
+        {"virtune-status", cmd_status, args_none, false, false, true},
+        {"virtune-plan", cmd_plan, args_none, false, false, true},
+        {"virtune-pcr-read", cmd_pcr_read, args_pcr_read, false, false, true},
+        {"virtune-quote", cmd_quote, args_quote, false, false, true},
+        {"virtune-eventlog", cmd_eventlog, args_eventlog, false, false, true},
+        {"virtune-apply", cmd_apply, args_apply, true, false, true},
+        {"virtune-revert", cmd_revert, args_revert, true, false, true},
 };
 const size_t vt_proto_commands_len = ARRAY_SIZE(vt_proto_commands);

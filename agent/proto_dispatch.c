@@ -82,7 +82,8 @@ static enum vt_proto_class errno_class(int r)
         }
 }
 
-static char *dispatch_request(struct vt_ctx *ctx, json_object *req, size_t *reply_len)
+static char *dispatch_request(struct vt_ctx *ctx, json_object *req, size_t *reply_len,
+                              bool *deferred)
 {
         char desc[512] = "";
         json_object *id = NULL, *execute = NULL, *args = NULL;
@@ -132,6 +133,10 @@ static char *dispatch_request(struct vt_ctx *ctx, json_object *req, size_t *repl
                 return vt_proto_reply_error(VT_PROTO_PERMISSION_DENIED, desc, id, reply_len);
         }
 
+        if (deferred && cmd->worker) {
+                *deferred = true;
+                return NULL;
+        }
         json_object *ret = NULL;
         int r = cmd->fn(ctx, args, &ret, desc, sizeof(desc));
         if (r < 0) {
@@ -143,8 +148,8 @@ static char *dispatch_request(struct vt_ctx *ctx, json_object *req, size_t *repl
         return vt_proto_reply_return(ret, id, cmd->delimited, reply_len);
 }
 
-char *vt_proto_dispatch(struct vt_ctx *ctx, enum vt_proto_event ev, const char *buf, size_t len,
-                        size_t *reply_len)
+static char *dispatch(struct vt_ctx *ctx, enum vt_proto_event ev, const char *buf, size_t len,
+                      size_t *reply_len, bool *deferred)
 {
         assert(ctx);
         char err[256];
@@ -169,5 +174,19 @@ char *vt_proto_dispatch(struct vt_ctx *ctx, enum vt_proto_event ev, const char *
         _cleanup_json_ json_object *req = NULL;
         if (vt_proto_parse(buf, len, &req, err, sizeof(err)) < 0)
                 return vt_proto_reply_error(VT_PROTO_GENERIC_ERROR, err, NULL, reply_len);
-        return dispatch_request(ctx, req, reply_len);
+        return dispatch_request(ctx, req, reply_len, deferred);
+}
+
+char *vt_proto_dispatch(struct vt_ctx *ctx, enum vt_proto_event ev, const char *buf, size_t len,
+                        size_t *reply_len)
+{
+        return dispatch(ctx, ev, buf, len, reply_len, NULL);
+}
+
+char *vt_proto_dispatch_light(struct vt_ctx *ctx, enum vt_proto_event ev, const char *buf,
+                              size_t len, size_t *reply_len, bool *deferred)
+{
+        assert(deferred);
+        *deferred = false;
+        return dispatch(ctx, ev, buf, len, reply_len, deferred);
 }

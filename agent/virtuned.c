@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include "daemon.h"
 #include "proto.h"
 #include "../modules/log.h"
@@ -15,6 +16,14 @@
 #include "../modules/vt_cpuid.h"
 #include "version.h"
 
+/* A request read but not answered yet (one read's worth at most: reading waits for these). */
+struct pending {
+        struct pending *next;
+        enum vt_proto_event ev;
+        size_t len;
+        char buf[];
+};
+
 struct daemon {
         struct vt_ctx *ctx;
         const char *port_name; /* NULL: the policy's [channel] port */
@@ -23,8 +32,11 @@ struct daemon {
         struct vt_proto_reader reader;
         struct vt_obuf out;
         struct vt_udev_mon *udev;
+        struct pending *queue, **queue_tail;
+        struct vt_worker worker;
         int epfd, sigfd;
         bool quit;
+        bool apply; /* the runtime policy at start */
         uint64_t requests;
 };
 
@@ -36,14 +48,10 @@ static const char *port_name(const struct daemon *d)
         return n ? n : "org.virtune.agent.0";
 }
 
-static void on_event(enum vt_proto_event ev, const char *buf, size_t len, void *userdata)
+static void queue_reply(struct daemon *d, const char *reply, size_t n)
 {
-        struct daemon *d = userdata;
-        size_t n = 0;
-        _cleanup_free_ char *reply = vt_proto_dispatch(d->ctx, ev, buf, len, &n);
-
-        if (!reply)
-                return;
+        if (d->port.fd < 0)
+                return; /* the host is gone: nobody to answer */
         d->requests++;
         int r = vt_obuf_append(&d->out, reply, n);
         if (r == -ENOBUFS)
@@ -52,6 +60,65 @@ static void on_event(enum vt_proto_event ev, const char *buf, size_t len, void *
                             VT_OBUF_MAX, d->out.dropped);
         else if (r < 0)
                 log_warning_errno(r, "Dropped a reply of %zu bytes", n);
+}
+
+static void on_event(enum vt_proto_event ev, const char *buf, size_t len, void *userdata)
+{
+        struct daemon *d = userdata;
+        struct pending *p = malloc(sizeof(*p) + len + 1);
+        if (!p) {
+                log_error("Out of memory: dropped a request");
+                return;
+        }
+        *p = (struct pending){.ev = ev, .len = len};
+        if (len)
+                memcpy(p->buf, buf, len);
+        p->buf[len] = '\0';
+        *d->queue_tail = p;
+        d->queue_tail = &p->next;
+}
+
+static void queue_pop(struct daemon *d)
+{
+        struct pending *p = d->queue;
+        d->queue = p->next;
+        if (!d->queue)
+                d->queue_tail = &d->queue;
+        free(p);
+}
+
+static bool busy(const struct daemon *d)
+{
+        return d->queue || d->worker.pid > 0;
+}
+
+/* Answers queued requests in order until one needs a worker. */
+static void process_queue(struct daemon *d)
+{
+        while (d->queue && d->worker.pid <= 0) {
+                struct pending *p = d->queue;
+                bool deferred;
+                size_t n = 0;
+                _cleanup_free_ char *reply =
+                        vt_proto_dispatch_light(d->ctx, p->ev, p->buf, p->len, &n, &deferred);
+                if (deferred) {
+                        int r = vt_worker_start(&d->worker, d->ctx, p->ev, p->buf, p->len);
+                        struct epoll_event ev = {.events = EPOLLIN, .data.fd = d->worker.fd};
+                        if (r >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->worker.fd, &ev) < 0)
+                                r = -errno;
+                        if (r >= 0) {
+                                queue_pop(d);
+                                return;
+                        }
+                        vt_worker_done(&d->worker);
+                        log_error_errno(r, "Cannot start a worker");
+                        reply = vt_proto_reply_error(VT_PROTO_GENERIC_ERROR,
+                                                     "virtuned could not start a worker", NULL, &n);
+                }
+                queue_pop(d);
+                if (reply)
+                        queue_reply(d, reply, n);
+        }
 }
 
 static int port_open(struct daemon *d)
@@ -81,6 +148,8 @@ static void port_close(struct daemon *d)
         epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->port.fd, NULL);
         vt_port_close(&d->port);
         vt_obuf_clear(&d->out);
+        while (d->queue)
+                queue_pop(d);
         vt_proto_reader_reset(&d->reader);
 }
 
@@ -89,11 +158,13 @@ static void port_service(struct daemon *d)
 {
         static char buf[64 * 1024];
 
-        for (;;) {
+        /* While a worker runs, requests wait in the kernel's buffer, not in ours. */
+        while (!busy(d)) {
                 ssize_t n = read(d->port.fd, buf, sizeof(buf));
                 if (n > 0) {
                         if (vt_proto_reader_feed(&d->reader, buf, (size_t)n, on_event, d) < 0)
                                 log_error("Out of memory reading a request; dropped it");
+                        process_queue(d);
                         continue;
                 }
                 if (n < 0 && errno == EINTR)
@@ -138,15 +209,63 @@ static void reload(struct daemon *d)
         }
 }
 
-static void runtime_apply(struct daemon *d, const char *const *only)
+static void runtime_apply(struct vt_ctx *ctx, const char *const *only)
 {
         _cleanup_json_ json_object *res = NULL;
         struct vt_apply_opts opts = {.runtime_only = true, .only = only};
-        int r = vt_tune_apply(d->ctx, &opts, &res);
+        int r = vt_tune_apply(ctx, &opts, &res);
         if (r == -EOPNOTSUPP)
                 log_debug("Runtime tuning is not available in this build");
         else if (r < 0)
                 log_warning_errno(r, "Runtime tuning failed");
+}
+
+/* In a child: a disk appeared, give it the policy's scheduler. */
+static void child_apply_iosched(void *userdata)
+{
+        static const char *const iosched[] = {"iosched", NULL};
+        runtime_apply(userdata, iosched);
+}
+
+/* In a child, waited for: what the daemon does before it is ready. */
+static void child_start(void *userdata)
+{
+        struct daemon *d = userdata;
+        _cleanup_json_ json_object *facts = NULL;
+        int r = vt_detect_all(d->ctx, &facts);
+        if (r < 0)
+                log_warning_errno(r, "Detection failed");
+        if (d->apply)
+                runtime_apply(d->ctx, NULL);
+}
+
+static void on_worker(struct daemon *d)
+{
+        struct vt_worker *w = &d->worker;
+        int r = vt_worker_read(w);
+        if (r == 0)
+                return;
+        epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+        if (r > 0) {
+                w->pid = 0; /* it has exited (or is about to): never signal a reaped pid */
+                if (w->len > 0 && w->buf[w->len - 1] == '\n')
+                        queue_reply(d, w->buf, w->len);
+                else
+                        r = -EPIPE;
+        }
+        if (r < 0) {
+                _cleanup_free_ char *reply = NULL;
+                size_t n;
+                log_error_errno(r, "A worker failed");
+                reply = vt_proto_reply_error(VT_PROTO_GENERIC_ERROR,
+                                             "virtuned's worker for this request failed", NULL, &n);
+                if (reply)
+                        queue_reply(d, reply, n);
+        }
+        vt_worker_done(w);
+        process_queue(d);
+        if (d->port.fd >= 0)
+                port_service(d); /* answers what waited, reads what the host sent meanwhile */
 }
 
 static void on_signal(struct daemon *d)
@@ -155,6 +274,9 @@ static void on_signal(struct daemon *d)
         while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGHUP)
                         reload(d);
+                else if (si.ssi_signo == SIGCHLD)
+                        while (waitpid(-1, NULL, WNOHANG) > 0)
+                                ;
                 else
                         d->quit = true;
         }
@@ -163,15 +285,15 @@ static void on_signal(struct daemon *d)
 static void on_udev(struct daemon *d)
 {
         char subsystem[32], action[16], sysname[64];
-        static const char *const iosched[] = {"iosched", NULL};
 
         while (vt_udev_mon_next(d->udev, subsystem, sizeof(subsystem), action, sizeof(action),
                                 sysname, sizeof(sysname)) == 0) {
                 if (!streq(action, "add"))
                         continue;
                 log_debug("udev: %s %s %s", action, subsystem, sysname);
-                if (streq(subsystem, "block"))
-                        runtime_apply(d, iosched);
+                if (streq(subsystem, "block") &&
+                    vt_run_in_child(child_apply_iosched, d->ctx, false) < 0)
+                        log_warning("Cannot start the scheduler update for %s", sysname);
                 else if (streq(subsystem, "virtio-ports") && d->port.fd < 0 && port_open(d) == 0)
                         port_service(d);
         }
@@ -195,6 +317,8 @@ static int loop(struct daemon *d)
                                 on_udev(d);
                         else if (fd == d->port.fd)
                                 port_service(d);
+                        else if (d->worker.pid > 0 && fd == d->worker.fd)
+                                on_worker(d);
                 }
         }
         return 0;
@@ -206,7 +330,7 @@ static int watch(struct daemon *d, int fd)
         return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static int setup(struct daemon *d, bool apply)
+static int setup(struct daemon *d)
 {
         char err[VT_POLICY_ERR_MAX] = "";
         int r;
@@ -225,6 +349,7 @@ static int setup(struct daemon *d, bool apply)
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGCHLD);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(-errno, "sigprocmask");
         signal(SIGPIPE, SIG_IGN);
@@ -244,12 +369,9 @@ static int setup(struct daemon *d, bool apply)
                         return log_error_errno(r, "epoll_ctl");
         }
 
-        _cleanup_json_ json_object *facts = NULL;
-        r = vt_detect_all(d->ctx, &facts);
+        r = vt_run_in_child(child_start, d, true);
         if (r < 0)
-                log_warning_errno(r, "Detection failed");
-        if (apply)
-                runtime_apply(d, NULL);
+                log_warning_errno(r, "Cannot run start-up detection and tuning");
 
         r = port_open(d);
         if (r == -ENOENT && !d->port_path)
@@ -288,9 +410,9 @@ int main(int argc, char **argv)
                 {"version", no_argument, NULL, OPT_VERSION},
                 {},
         };
-        struct daemon d = {.port = {.fd = -1}, .epfd = -1, .sigfd = -1};
+        struct daemon d = {
+                .port = {.fd = -1}, .epfd = -1, .sigfd = -1, .apply = true, .worker = {.fd = -1}};
         const char *root = NULL, *cpuid = NULL;
-        bool apply = true;
         int c, r;
 
         vt_log_init_from_env();
@@ -309,7 +431,7 @@ int main(int argc, char **argv)
                         d.port_path = optarg;
                         break;
                 case OPT_NO_APPLY:
-                        apply = false;
+                        d.apply = false;
                         break;
                 case 'v':
                         vt_log_set_level(vt_log_get_level() < LOG_INFO ? LOG_INFO : LOG_DEBUG);
@@ -353,8 +475,9 @@ int main(int argc, char **argv)
                 }
         }
         vt_proto_reader_init(&d.reader);
+        d.queue_tail = &d.queue;
 
-        r = setup(&d, apply);
+        r = setup(&d);
         if (r < 0)
                 goto out;
         r = vt_notify("READY=1\nSTATUS=Serving the host");
@@ -367,6 +490,7 @@ int main(int argc, char **argv)
         log_info("Stopping after %" PRIu64 " replies", d.requests);
 out:
         port_close(&d);
+        vt_worker_done(&d.worker);
         vt_obuf_done(&d.out);
         vt_proto_reader_done(&d.reader);
         vt_udev_mon_free(d.udev);

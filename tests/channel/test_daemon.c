@@ -150,6 +150,15 @@ static void test_daemon_answers_sync_ping_and_facts(void **state)
         assert_reply(h->fd, "{\"return\":{},\"id\":\"p1\"}");
         send_str(h->fd, "{\"execute\":\"virtune-facts\"}");
         assert_reply_prefix(h->fd, "{\"return\":{");
+        /* A worker command (a child process) between quick ones: replies keep request order. */
+        send_str(h->fd, "{\"execute\":\"guest-ping\",\"id\":1}{\"execute\":\"virtune-facts\","
+                        "\"id\":2}{\"execute\":\"guest-ping\",\"id\":3}");
+        assert_reply(h->fd, "{\"return\":{},\"id\":1}");
+        char *l = recv_line(h->fd);
+        assert_true(startswith(l, "{\"return\":{\"virtune\":"));
+        assert_non_null(strstr(l, "},\"id\":2}"));
+        free(l);
+        assert_reply(h->fd, "{\"return\":{},\"id\":3}");
 }
 
 static void test_daemon_requests_split_across_writes_are_answered(void **state)

@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 start() {
         local out=$t/$1.out; shift
         "$@" >"$out" 2>&1 & pids+=($!)
-        for _ in $(seq 100); do grep -q ready "$out" 2>/dev/null && return 0; sleep 0.05; done
+        for _ in $(seq 600); do grep -q ready "$out" 2>/dev/null && return 0; sleep 0.05; done
         cat "$out"; fail "$1 did not get ready"
 }
 expect_rc() { # expect_rc RC CMD...: runs CMD, output in $t/last
@@ -54,7 +54,8 @@ expect_rc 0 "$H" -s "$t/stale/guest0000/org.virtune.agent.0" ping
 start slow "$FG" serve "$t/slow" 1 1 3000
 expect_rc 3 "$H" -t 0.5 -s "$t/slow/guest0000/org.virtune.agent.0" ping
 
-# 1000 guests, 20 of them 1 s slow: the scan takes about the slowest, not the sum.
+# 1000 guests, 20 of them 1 s slow: the scan takes about the slowest (1 s), not the sum (20 s);
+# the bound leaves room for a loaded machine.
 mkdir "$t/fleet"
 start fleet "$FG" serve "$t/fleet" 1000 20 1000
 s0=$(date +%s%N)
@@ -62,7 +63,7 @@ expect_rc 0 "$H" scan "$t/fleet"
 ms=$((($(date +%s%N) - s0) / 1000000))
 n=$(grep -c '"up":true' "$t/last")
 [ "$n" = 1000 ] || fail "scan: $n of 1000 guests up"
-[ "$ms" -lt 3000 ] || fail "scan of 1000 took $ms ms"
+[ "$ms" -lt 5000 ] || fail "scan of 1000 took $ms ms"
 echo "scan of 1000 guests (20 answer after 1 s): $ms ms"
 expect_rc 0 "$H" scan --prometheus "$t/fleet"
 n=$(grep -c '^virtune_up{socket=".*"} 1$' "$t/last")
