@@ -66,12 +66,11 @@ struct vt_worker {
         size_t len, cap;
 };
 
-/* Forks a child that dispatches the request and writes the reply line to the pipe. */
-int vt_worker_start(struct vt_worker *w, struct vt_ctx *ctx, enum vt_proto_event ev,
-                    const char *buf, size_t len);
+/* Starts argv (virtuned-worker) with input as its stdin and its stdout on the worker's pipe. */
+int vt_worker_start(struct vt_worker *w, char *const *argv, const char *input, size_t len);
 /* Reads what the child wrote: 1 at its end, 0 when more may come, -errno (-EMSGSIZE: too big). */
 int vt_worker_read(struct vt_worker *w);
 /* Kills a child still running (the caller reaps children) and frees the reply. */
 void vt_worker_done(struct vt_worker *w);
-/* Runs fn in a child: start-up detection and tuning leave nothing resident in the daemon. */
-int vt_run_in_child(void (*fn)(void *userdata), void *userdata, bool wait);
+/* Runs argv without input or output; with wait, -EIO unless it exits 0. */
+int vt_worker_run(char *const *argv, bool wait);

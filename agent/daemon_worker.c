@@ -1,36 +1,46 @@
-/* virtuned's workers: commands that read or change the system run in a child process. */
+/* virtuned's workers: commands that read or change the system run in virtuned-worker. */
 #include <assert.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include "daemon.h"
 #include "proto.h"
 
 /*
- * Why a child: detection, tuning and the TPM touch most of libkmod, libblkid, libcrypto and the
- * tss2 stack. Done in the daemon they would stay resident for its whole life; done in a child
- * they are gone with it, and the daemon that holds the port stays small.
+ * Why another program: detection, tuning and the TPM need libkmod, libblkid, libcrypto and the
+ * tss2 stack. Linked into the daemon they would stay mapped and partly resident for its whole
+ * life; in a worker they come and go with the job, and the process that parses the host's
+ * bytes holds none of them.
  */
-static void child_reply(int fd, struct vt_ctx *ctx, enum vt_proto_event ev, const char *buf,
-                        size_t len)
+int vt_proto_worker_call(const struct vt_proto_command *cmd, struct vt_ctx *ctx, json_object *args,
+                         json_object **ret, char *desc, size_t desclen)
 {
-        size_t n = 0;
-        char *reply = vt_proto_dispatch(ctx, ev, buf, len, &n);
-        for (size_t off = 0; reply && off < n;) {
-                ssize_t w = write(fd, reply + off, n - off);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        _exit(1);
-                off += (size_t)w;
-        }
-        _exit(reply ? 0 : 1);
+        /* Never reached: virtuned dispatches with vt_proto_dispatch_light() only. */
+        return -EOPNOTSUPP;
 }
 
-int vt_worker_start(struct vt_worker *w, struct vt_ctx *ctx, enum vt_proto_event ev,
-                    const char *buf, size_t len)
+/* In the child: stdin is the request (a memfd), stdout the pipe; then the worker program. */
+static void child_exec(char *const *argv, const char *input, size_t len, int out_fd)
 {
-        assert(w && w->pid <= 0);
+        if (input) {
+                int fd = memfd_create("request", 0);
+                if (fd < 0 || write(fd, input, len) != (ssize_t)len ||
+                    lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, STDIN_FILENO) < 0)
+                        _exit(127);
+        }
+        if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
+                _exit(127);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(argv[0], argv);
+        _exit(127);
+}
+
+int vt_worker_start(struct vt_worker *w, char *const *argv, const char *input, size_t len)
+{
+        assert(w && w->pid <= 0 && argv && argv[0]);
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -errno;
@@ -41,10 +51,8 @@ int vt_worker_start(struct vt_worker *w, struct vt_ctx *ctx, enum vt_proto_event
                 close(p[1]);
                 return r;
         }
-        if (pid == 0) {
-                close(p[0]);
-                child_reply(p[1], ctx, ev, buf, len);
-        }
+        if (pid == 0)
+                child_exec(argv, input, len, p[1]);
         close(p[1]);
         if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) {
                 int r = -errno;
@@ -73,7 +81,7 @@ int vt_worker_read(struct vt_worker *w)
                 if (n == 0)
                         return 1;
                 if (n < 0)
-                        return errno == EAGAIN ? 0 : errno == EINTR ? 0 : -errno;
+                        return errno == EAGAIN || errno == EINTR ? 0 : -errno;
                 w->len += (size_t)n;
                 if (w->len > VT_WORKER_REPLY_MAX)
                         return -EMSGSIZE;
@@ -90,16 +98,15 @@ void vt_worker_done(struct vt_worker *w)
         *w = (struct vt_worker){.fd = -1};
 }
 
-int vt_run_in_child(void (*fn)(void *userdata), void *userdata, bool wait)
+int vt_worker_run(char *const *argv, bool wait)
 {
         pid_t pid = fork();
         if (pid < 0)
                 return -errno;
-        if (pid == 0) {
-                fn(userdata);
-                _exit(0);
-        }
-        if (wait && waitpid(pid, NULL, 0) < 0)
+        if (pid == 0)
+                child_exec(argv, NULL, 0, -1);
+        int status;
+        if (wait && waitpid(pid, &status, 0) < 0)
                 return -errno;
-        return 0;
+        return wait && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) ? -EIO : 0;
 }

@@ -78,6 +78,13 @@ struct vt_proto_command {
         bool worker; /* reads or changes the system: virtuned runs it in a child process */
 };
 
+/*
+ * Runs a command whose table entry has no handler (proto_workers.c). virtuned does not link
+ * it: there, those commands go to virtuned-worker and this answers -EOPNOTSUPP.
+ */
+int vt_proto_worker_call(const struct vt_proto_command *cmd, struct vt_ctx *ctx, json_object *args,
+                         json_object **ret, char *desc, size_t desclen);
+
 extern const struct vt_proto_command vt_proto_commands[];
 extern const size_t vt_proto_commands_len;
 const struct vt_proto_command *vt_proto_command_find(const char *name);

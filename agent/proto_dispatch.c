@@ -138,7 +138,8 @@ static char *dispatch_request(struct vt_ctx *ctx, json_object *req, size_t *repl
                 return NULL;
         }
         json_object *ret = NULL;
-        int r = cmd->fn(ctx, args, &ret, desc, sizeof(desc));
+        int r = cmd->fn ? cmd->fn(ctx, args, &ret, desc, sizeof(desc))
+                        : vt_proto_worker_call(cmd, ctx, args, &ret, desc, sizeof(desc));
         if (r < 0) {
                 json_object_put(ret);
                 if (!desc[0])

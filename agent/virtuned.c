@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
@@ -10,10 +11,7 @@
 #include "daemon.h"
 #include "proto.h"
 #include "../modules/log.h"
-#include "../modules/module.h"
 #include "../modules/policy.h"
-#include "../modules/tune.h"
-#include "../modules/vt_cpuid.h"
 #include "version.h"
 
 /* A request read but not answered yet (one read's worth at most: reading waits for these). */
@@ -37,6 +35,8 @@ struct daemon {
         int epfd, sigfd;
         bool quit;
         bool apply; /* the runtime policy at start */
+        const char *worker_path, *cpuid_path;
+        char *argv[10];
         uint64_t requests;
 };
 
@@ -46,6 +46,28 @@ static const char *port_name(const struct daemon *d)
                 return d->port_name;
         const char *n = d->ctx->policy ? vt_policy_get(d->ctx->policy, "channel", "port") : NULL;
         return n ? n : "org.virtune.agent.0";
+}
+
+/* argv for virtuned-worker JOB, with the daemon's root, CPUID file and start-up options. */
+static char *const *worker_argv(struct daemon *d, const char *job)
+{
+        size_t n = 0;
+        d->argv[n++] = (char *)d->worker_path;
+        d->argv[n++] = "--root";
+        d->argv[n++] = d->ctx->root;
+        if (d->cpuid_path) {
+                d->argv[n++] = "--cpuid";
+                d->argv[n++] = (char *)d->cpuid_path;
+        }
+        if (!d->apply)
+                d->argv[n++] = "--no-apply";
+        /* The policy in force is the daemon's (a bad file on disk after SIGHUP is not). */
+        if (vt_proto_allow_apply(d->ctx))
+                d->argv[n++] = "--allow-apply";
+        d->argv[n++] = (char *)job;
+        d->argv[n] = NULL;
+        assert(n < ARRAY_SIZE(d->argv));
+        return d->argv;
 }
 
 static void queue_reply(struct daemon *d, const char *reply, size_t n)
@@ -102,7 +124,8 @@ static void process_queue(struct daemon *d)
                 _cleanup_free_ char *reply =
                         vt_proto_dispatch_light(d->ctx, p->ev, p->buf, p->len, &n, &deferred);
                 if (deferred) {
-                        int r = vt_worker_start(&d->worker, d->ctx, p->ev, p->buf, p->len);
+                        int r = vt_worker_start(&d->worker, worker_argv(d, "request"), p->buf,
+                                                p->len);
                         struct epoll_event ev = {.events = EPOLLIN, .data.fd = d->worker.fd};
                         if (r >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->worker.fd, &ev) < 0)
                                 r = -errno;
@@ -209,36 +232,6 @@ static void reload(struct daemon *d)
         }
 }
 
-static void runtime_apply(struct vt_ctx *ctx, const char *const *only)
-{
-        _cleanup_json_ json_object *res = NULL;
-        struct vt_apply_opts opts = {.runtime_only = true, .only = only};
-        int r = vt_tune_apply(ctx, &opts, &res);
-        if (r == -EOPNOTSUPP)
-                log_debug("Runtime tuning is not available in this build");
-        else if (r < 0)
-                log_warning_errno(r, "Runtime tuning failed");
-}
-
-/* In a child: a disk appeared, give it the policy's scheduler. */
-static void child_apply_iosched(void *userdata)
-{
-        static const char *const iosched[] = {"iosched", NULL};
-        runtime_apply(userdata, iosched);
-}
-
-/* In a child, waited for: what the daemon does before it is ready. */
-static void child_start(void *userdata)
-{
-        struct daemon *d = userdata;
-        _cleanup_json_ json_object *facts = NULL;
-        int r = vt_detect_all(d->ctx, &facts);
-        if (r < 0)
-                log_warning_errno(r, "Detection failed");
-        if (d->apply)
-                runtime_apply(d->ctx, NULL);
-}
-
 static void on_worker(struct daemon *d)
 {
         struct vt_worker *w = &d->worker;
@@ -292,7 +285,7 @@ static void on_udev(struct daemon *d)
                         continue;
                 log_debug("udev: %s %s %s", action, subsystem, sysname);
                 if (streq(subsystem, "block") &&
-                    vt_run_in_child(child_apply_iosched, d->ctx, false) < 0)
+                    vt_worker_run(worker_argv(d, "iosched"), false) < 0)
                         log_warning("Cannot start the scheduler update for %s", sysname);
                 else if (streq(subsystem, "virtio-ports") && d->port.fd < 0 && port_open(d) == 0)
                         port_service(d);
@@ -369,9 +362,9 @@ static int setup(struct daemon *d)
                         return log_error_errno(r, "epoll_ctl");
         }
 
-        r = vt_run_in_child(child_start, d, true);
+        r = vt_worker_run(worker_argv(d, "start"), true);
         if (r < 0)
-                log_warning_errno(r, "Cannot run start-up detection and tuning");
+                log_warning_errno(r, "Start-up detection and tuning (%s) failed", d->worker_path);
 
         r = port_open(d);
         if (r == -ENOENT && !d->port_path)
@@ -382,6 +375,22 @@ static int setup(struct daemon *d)
         return 0;
 }
 
+/* virtuned-worker beside our own executable (build tree, initramfs), else the installed one. */
+static const char *worker_default(char *buf, size_t size)
+{
+        ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+        if (n > 0) {
+                buf[n] = '\0';
+                char *slash = strrchr(buf, '/');
+                if (slash && (size_t)(slash - buf) + sizeof("/virtuned-worker") <= size) {
+                        strcpy(slash, "/virtuned-worker");
+                        if (access(buf, X_OK) == 0)
+                                return buf;
+                }
+        }
+        return VT_LIBEXECDIR "/virtuned-worker";
+}
+
 static const char usage[] =
         "Usage: virtuned [OPTIONS]\n"
         "The virtune guest daemon: answers the host over the virtio-serial port.\n\n"
@@ -390,6 +399,8 @@ static const char usage[] =
         "  --port NAME        the virtio-serial port's name (default: policy [channel] port)\n"
         "  --port-path PATH   use this unix socket or pty as the port (tests)\n"
         "  --no-apply         do not apply the runtime policy at start\n"
+        "  --worker PATH      the virtuned-worker program (default: beside virtuned, else\n"
+        "                     " VT_LIBEXECDIR "/virtuned-worker)\n"
         "  -v, --verbose      more log output (repeat for debug)\n"
         "  -q, --quiet        errors only\n"
         "  -h, --help         this text\n"
@@ -397,13 +408,22 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-        enum { OPT_ROOT = 256, OPT_CPUID, OPT_PORT, OPT_PORT_PATH, OPT_NO_APPLY, OPT_VERSION };
+        enum {
+                OPT_ROOT = 256,
+                OPT_CPUID,
+                OPT_PORT,
+                OPT_PORT_PATH,
+                OPT_NO_APPLY,
+                OPT_WORKER,
+                OPT_VERSION
+        };
         static const struct option opts[] = {
                 {"root", required_argument, NULL, OPT_ROOT},
                 {"cpuid", required_argument, NULL, OPT_CPUID},
                 {"port", required_argument, NULL, OPT_PORT},
                 {"port-path", required_argument, NULL, OPT_PORT_PATH},
                 {"no-apply", no_argument, NULL, OPT_NO_APPLY},
+                {"worker", required_argument, NULL, OPT_WORKER},
                 {"verbose", no_argument, NULL, 'v'},
                 {"quiet", no_argument, NULL, 'q'},
                 {"help", no_argument, NULL, 'h'},
@@ -413,6 +433,7 @@ int main(int argc, char **argv)
         struct daemon d = {
                 .port = {.fd = -1}, .epfd = -1, .sigfd = -1, .apply = true, .worker = {.fd = -1}};
         const char *root = NULL, *cpuid = NULL;
+        char self_dir[PATH_MAX];
         int c, r;
 
         vt_log_init_from_env();
@@ -429,6 +450,9 @@ int main(int argc, char **argv)
                         break;
                 case OPT_PORT_PATH:
                         d.port_path = optarg;
+                        break;
+                case OPT_WORKER:
+                        d.worker_path = optarg;
                         break;
                 case OPT_NO_APPLY:
                         d.apply = false;
@@ -465,15 +489,10 @@ int main(int argc, char **argv)
         r = vt_ctx_new(root, &d.ctx);
         if (r < 0)
                 return log_error_errno(r, "Cannot use root %s", root ? root : "/"), 1;
-        if (cpuid) {
-                vt_cpuid_free(d.ctx->cpuid);
-                d.ctx->cpuid = NULL;
-                r = vt_cpuid_new_file(cpuid, &d.ctx->cpuid);
-                if (r < 0) {
-                        log_error_errno(r, "Cannot read %s", cpuid);
-                        goto out;
-                }
-        }
+        /* Only the worker asks CPUID: the file's path is all the daemon keeps. */
+        d.cpuid_path = cpuid;
+        if (!d.worker_path)
+                d.worker_path = worker_default(self_dir, sizeof(self_dir));
         vt_proto_reader_init(&d.reader);
         d.queue_tail = &d.queue;
 

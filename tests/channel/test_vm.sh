@@ -20,7 +20,7 @@ virtuned -v >/run/virtuned.log 2>&1 &
 echo $! >/run/virtuned.pid
 sleep 1
 G
-"$vtvm" start --bin "$VIRTUNED" --script "$t/guest.sh" --timeout 180 >"$t/env" || fail "vtvm start"
+"$vtvm" start --bin "$VIRTUNED" --bin "$(dirname "$VIRTUNED")/virtuned-worker" --script "$t/guest.sh" --timeout 180 >"$t/env" || fail "vtvm start"
 # shellcheck disable=SC1090
 . "$t/env"
 dir=$VTVM_DIR
