@@ -51,7 +51,8 @@ int vt_cmd_detect(struct vt_cli *cli, int argc, char **argv)
         int i = vt_cli_parse(cli, argc, argv, NULL, NULL, NULL, NULL,
                              "detect [--root DIR] [--json]\n\n"
                              "Prints the facts: hypervisor, virtio devices, cpuidle and haltpoll,\n"
-                             "PV spinlocks, disks and I/O schedulers, hw RNG, qemu-ga, TPM.\n");
+                             "PV spinlocks, disks and I/O schedulers, hw RNG, qemu-ga, TPM.\n"
+                             "Text output starts with a summary; --json keys: virtune-facts(7).\n");
         if (i < 0)
                 return i == -2 ? VT_EXIT_OK : VT_EXIT_USAGE;
         if (i < argc) {

@@ -1,6 +1,8 @@
 /* Root-relative file access: every path is resolved beneath ctx->root, never on the host. */
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
+#include <time.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -64,23 +66,36 @@ void vt_ctx_free(struct vt_ctx *ctx)
         free(ctx);
 }
 
+/*
+ * openat2 with RESOLVE_IN_ROOT fails with EAGAIN when a rename or mount anywhere on the system
+ * races with the resolution of ".." (sysfs links are full of them). Under load (parallel tests
+ * doing atomic replaces) a tight loop can lose every round, so back off: first spin, then yield,
+ * then sleep briefly, for at most about two seconds in all.
+ */
+static long openat2_retry(int dfd, const char *path, struct open_how *how)
+{
+        for (unsigned i = 0;; i++) {
+                long fd = syscall(SYS_openat2, dfd, path, how, sizeof(*how));
+                if (fd >= 0 || errno != EAGAIN || i >= 2000)
+                        return fd;
+                if (i >= 64)
+                        nanosleep(&(struct timespec){.tv_nsec = 1000 * 1000}, NULL);
+                else if (i >= 16)
+                        sched_yield();
+        }
+}
+
 int vt_open(struct vt_ctx *ctx, const char *path, int flags, mode_t mode)
 {
         flags |= O_CLOEXEC;
-        if (have_openat2) {
+        /* The real root needs no confinement: every path already resolves inside it. */
+        if (have_openat2 && !streq(ctx->root, "/")) {
                 struct open_how how = {
                         .flags = (uint64_t)flags,
                         .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
                 };
-                long fd;
-                /* With RESOLVE_IN_ROOT, a rename or mount anywhere on the system while ".."
-                 * is resolved (sysfs links are full of them) fails with EAGAIN: retry. */
-                for (int i = 0; i < 64; i++) {
-                        fd = syscall(SYS_openat2, ctx->root_fd, rel(path), &how, sizeof(how));
-                        if (fd >= 0 || errno != EAGAIN)
-                                break;
-                }
+                long fd = openat2_retry(ctx->root_fd, rel(path), &how);
                 if (fd >= 0)
                         return (int)fd;
                 if (errno != ENOSYS && errno != EPERM)

@@ -11,6 +11,9 @@
 #define SYSLOG_ACTION_READ_ALL    3
 #define SYSLOG_ACTION_SIZE_BUFFER 10
 #define CONFIG_KEY                "CONFIG_PARAVIRT_SPINLOCKS"
+/* Files of an image are hostile: a real config has ~10k lines, a kept log some 100 MB. */
+#define CONFIG_MAX_LINES 200000
+#define LOG_MAX_BYTES    (256ull << 20)
 
 /* What the kernel prints (arch/x86/kernel/kvm.c, arch/x86/xen/spinlock.c, openEuler arm-pv). */
 static const struct {
@@ -65,9 +68,14 @@ static int scan_file(struct vt_ctx *ctx, const char *path, struct log_verdict *v
         if (r < 0)
                 return r;
         char line[1024]; /* longer lines are scanned in pieces: the phrases are short */
-        while (fgets(line, sizeof(line), f))
+        unsigned long long seen = 0;
+        while (fgets(line, sizeof(line), f)) {
                 scan_line(v, line);
-        return 0;
+                seen += strlen(line);
+                if (seen > LOG_MAX_BYTES)
+                        return -EFBIG;
+        }
+        return ferror(f) ? (errno > 0 ? -errno : -EIO) : 0;
 }
 
 static void add_log(struct vt_ctx *ctx, json_object *p)
@@ -115,13 +123,16 @@ static int config_from_gz(struct vt_ctx *ctx, const char *path, const char **ret
         }
         const char *val = "n";
         char line[512];
-        while (gzgets(gz, line, sizeof(line)))
+        unsigned lines = 0;
+        while (gzgets(gz, line, sizeof(line)) && ++lines <= CONFIG_MAX_LINES)
                 val = config_value(line, val);
         int err;
         gzerror(gz, &err);
         gzclose(gz);
         if (err != Z_OK && err != Z_STREAM_END)
                 return -EBADMSG;
+        if (lines > CONFIG_MAX_LINES)
+                return -EFBIG;
         *ret = val;
         return 0;
 }
@@ -134,8 +145,12 @@ static int config_from_file(struct vt_ctx *ctx, const char *path, const char **r
                 return r;
         const char *val = "n";
         char line[512];
-        while (fgets(line, sizeof(line), f))
+        unsigned lines = 0;
+        while (fgets(line, sizeof(line), f)) {
+                if (++lines > CONFIG_MAX_LINES)
+                        return -EFBIG;
                 val = config_value(line, val);
+        }
         *ret = val;
         return 0;
 }

@@ -151,8 +151,12 @@ static int plan_rule(struct vt_plan *plan, json_object *disks, const struct over
         if (virtio && *virtio)
                 fprintf(f,
                         "ACTION==\"add|change\", SUBSYSTEM==\"block\", ENV{DEVTYPE}==\"disk\", "
-                        "KERNEL==\"vd*[!0-9]\", ATTR{queue/scheduler}=\"%s\"\n",
-                        virtio);
+                        "KERNEL==\"vd*[!0-9]\", ATTR{queue/scheduler}=\"%s\"\n"
+                        /* virtio-scsi disks: the driver of an ancestor (the virtio device) */
+                        "ACTION==\"add|change\", SUBSYSTEM==\"block\", ENV{DEVTYPE}==\"disk\", "
+                        "KERNEL==\"sd*[!0-9]\", DRIVERS==\"virtio_scsi\", "
+                        "ATTR{queue/scheduler}=\"%s\"\n",
+                        virtio, virtio);
         /* Later lines win: a device's override comes after the virtio default. */
         for (size_t i = 0; i < o->n; i++)
                 rule_line(f, disks, o->v[i].key, o->v[i].value);

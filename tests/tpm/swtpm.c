@@ -74,7 +74,8 @@ void vt_swtpm_start(struct vt_swtpm *t)
         assert_true(t->pid >= 0);
         if (t->pid == 0) {
                 execlp("swtpm", "swtpm", "socket", "--tpm2", "--server", server, "--ctrl", ctrl,
-                       "--tpmstate", state, "--flags", "not-need-init,startup-clear", NULL);
+                       "--tpmstate", state, "--flags",
+                       t->no_startup ? "not-need-init" : "not-need-init,startup-clear", NULL);
                 _exit(127);
         }
         for (int i = 0; i < 500; i++) {

@@ -10,6 +10,7 @@ struct vt_swtpm {
         char *state; /* temp dir */
         char *root;  /* a --root tree whose virtune.conf points [tpm] tcti at this swtpm */
         char tcti[64];
+        bool no_startup; /* set before start: the TPM waits for TPM2_Startup */
 };
 
 /* true when swtpm and tpm2-tools are installed (tests exit 77 otherwise). */

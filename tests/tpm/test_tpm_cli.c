@@ -290,6 +290,19 @@ static void test_ima_log_is_served_from_an_offset(void **state)
         free(root);
 }
 
+static void test_pcrs_starts_a_tpm_that_was_not_started(void **state)
+{
+        struct vt_swtpm fresh = {.no_startup = true};
+        vt_swtpm_start(&fresh);
+        char *before[] = {"tpm2_pcrread", "sha256:0", NULL};
+        /* tpm2-tools does not start a TPM: it fails until someone sends TPM2_Startup */
+        assert_int_not_equal(vt_swtpm_tool(&fresh, before, NULL), 0);
+        char *argv[] = {getenv("VIRTUNE"), "pcrs", "--root", fresh.root, "--bank", "sha256", NULL};
+        assert_int_equal(vt_test_run(argv, NULL), 0);
+        assert_int_equal(vt_swtpm_tool(&fresh, before, NULL), 0);
+        vt_swtpm_stop(&fresh);
+}
+
 int main(void)
 {
         if (!vt_swtpm_available())
@@ -304,6 +317,7 @@ int main(void)
                 T(test_ak_is_the_same_key_every_time),
                 T(test_quote_short_nonce_is_a_usage_error),
                 cmocka_unit_test(test_no_tpm_device_is_a_clear_failure),
+                cmocka_unit_test(test_pcrs_starts_a_tpm_that_was_not_started),
                 cmocka_unit_test(test_eventlog_returns_the_whole_bios_log_base64),
                 cmocka_unit_test(test_eventlog_without_securityfs_says_so),
                 cmocka_unit_test(test_tpm12_is_named_as_such),

@@ -34,7 +34,7 @@ want() { grep -qxF -- "$1" <<<"$out" && echo "ok: $1" || { echo "FAIL: want '$1'
 want "before vda=[mq-deadline] none rng=virtio_rng.0"
 want "apply=0"
 want "after vda=[none] mq-deadline rng=virtio_rng.0"
-want "rule 1"
+want "rule 2" # virtio-blk and virtio-scsi lines
 want "verify=0"
 want "second apply no-op"
 want "revert=0"
