@@ -313,7 +313,8 @@ int vt_host_scan(char *const *dirs, size_t ndirs, const struct vt_scan_opts *opt
                 if (r < 0)
                         goto out;
         }
-        qsort(paths, n, sizeof(char *), cmp_str);
+        if (n > 0)
+                qsort(paths, n, sizeof(char *), cmp_str);
         raise_nofile(n);
 
         struct guest *gs = calloc(n ? n : 1, sizeof(*gs));

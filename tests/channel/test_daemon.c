@@ -321,6 +321,38 @@ static void test_daemon_sleeps_with_no_host_connected(void **state)
         assert_true(now_ms() - t0 < 100);
 }
 
+/* Type=notify: READY=1 arrives as one datagram on $NOTIFY_SOCKET once the port is served. */
+static void test_daemon_notifies_readiness(void **state)
+{
+        struct harness *h = *state;
+        char path[100], buf[256];
+        snprintf(path, sizeof(path), "%s/notify", h->root);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        memcpy(sa.sun_path, path, sizeof(path));
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+        /* A second daemon on the same harness socket, this one with $NOTIFY_SOCKET. */
+        setenv("NOTIFY_SOCKET", path, 1);
+        pid_t pid = spawn_daemon(h->root, h->sock);
+        unsetenv("NOTIFY_SOCKET");
+        int conn = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        assert_true(conn >= 0);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 5000), 1);
+        ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        assert_true(startswith(buf, "READY=1\n"));
+        send_str(conn, "{\"execute\":\"guest-ping\"}");
+        assert_reply(conn, "{\"return\":{}}");
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        close(conn);
+        close(fd);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -337,6 +369,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(
                         test_daemon_sighup_reloads_policy_and_keeps_old_on_error, setup_socket,
                         teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_notifies_readiness, setup_socket,
+                                                teardown),
                 cmocka_unit_test_teardown(test_daemon_sleeps_with_no_host_connected, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
