@@ -14,7 +14,7 @@ cat >"$tmp/guest.sh" <<'G'
 virtuned --no-apply >/tmp/virtuned.log 2>&1 &
 G
 export VT_BUILD=$build
-eval "$("$vtvm" start --bin "$build/agent/virtuned" --bin /usr/bin/tpm2 --script "$tmp/guest.sh" --timeout 180)"
+eval "$("$vtvm" start --bin "$build/agent/virtuned" --bin "$build/agent/virtuned-worker" --bin /usr/bin/tpm2 --script "$tmp/guest.sh" --timeout 180)"
 dir=$VTVM_DIR
 host="$build/agent/virtune-host --socket $VTVM_AGENT_SOCK --timeout 30"
 $host pcrs --json >/dev/null # first call: the daemon's TCTI and the TPM warm up

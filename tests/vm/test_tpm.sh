@@ -21,7 +21,7 @@ trap '[ -n "$dir" ] && "$vtvm" stop "$dir"; rm -rf "$tmp"' EXIT
 cat >"$tmp/daemon.sh" <<'G'
 virtuned --no-apply >/tmp/virtuned.log 2>&1 &
 G
-"$vtvm" start --bin "$VIRTUNED" --bin "$VIRTUNE" --script "$tmp/daemon.sh" --timeout 180 \
+"$vtvm" start --bin "$VIRTUNED" --bin "$(dirname "$VIRTUNED")/virtuned-worker" --bin "$VIRTUNE" --script "$tmp/daemon.sh" --timeout 180 \
         >"$tmp/env" 2>"$tmp/err"
 rc=$?
 [ "$rc" = 77 ] && exit 77
