@@ -161,6 +161,23 @@ static const char *skip_reason(struct vt_ctx *ctx, const struct vt_apply_opts *o
         return NULL;
 }
 
+/*
+ * A command-line change was written now, or earlier and not booted yet: either way the running
+ * kernel (/proc/cmdline) lacks it until a reboot. Dry runs and rollbacks write nothing.
+ */
+static bool cmdline_waits(json_object *recs)
+{
+        for (size_t i = 0; i < json_object_array_length(recs); i++) {
+                json_object *rec = json_object_array_get_idx(recs, i);
+                const char *kind = vt_json_str(rec, "kind"), *when = vt_json_str(rec, "when");
+                const char *result = vt_json_str(rec, "result");
+                if (streq_ptr(kind, "cmdline") &&
+                    (streq_ptr(result, "applied") || streq_ptr(when, "reboot-needed")))
+                        return true;
+        }
+        return false;
+}
+
 static json_object *new_entry(const char *action)
 {
         char now[32];
@@ -275,6 +292,9 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         }
         vt_plan_done(&plan);
         const char *status = opts->dry_run ? "dry-run" : applied ? "applied" : "no-op";
+        json_object_object_add(
+                entry, "reboot_needed",
+                json_object_new_boolean(!failed && !opts->dry_run && cmdline_waits(recs)));
         if (failed) {
                 /* All or nothing: a half-tuned system is harder to reason about than either. */
                 int u = undo_all(ctx, recs, "rolled-back");
@@ -392,6 +412,9 @@ int vt_tune_status(struct vt_ctx *ctx, json_object *facts, json_object **ret)
         json_object_object_add(o, "last_apply", summary);
         json_object_object_get_ex(verify, "pending_reboot", &v);
         json_object_object_add(o, "pending_reboot", json_object_get(v));
+        /* Only command-line changes wait on a reboot (resolve); firstboot decides on this. */
+        json_object_object_add(o, "reboot_needed",
+                               json_object_new_boolean(json_object_array_length(v) > 0));
         json_object_object_get_ex(verify, "drift", &v);
         json_object_object_add(o, "drift", json_object_new_int((int)json_object_array_length(v)));
         *ret = o;

@@ -20,15 +20,18 @@ struct vt_apply_opts {
 int vt_tune_plan(struct vt_ctx *ctx, json_object *facts, json_object **ret);
 /*
  * Detects, plans and applies; *ret is the journal entry of this apply ({"status": "applied" |
- * "no-op" | "dry-run" | "rolled-back", "changes": [...]}). Returns 1 when a change failed and
- * the ones made before it were rolled back.
+ * "no-op" | "dry-run" | "rolled-back", "changes": [...], "reboot_needed": bool}). Returns 1
+ * when a change failed and the ones made before it were rolled back.
  */
 int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_object **ret);
 /* {"ok": bool, "drift": [...], "pending_reboot": [...], "skipped": [...]} */
 int vt_tune_verify(struct vt_ctx *ctx, json_object *facts, json_object **ret);
 /* Undoes the newest apply still in force, newest change first; *ret is the revert's entry. */
 int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret);
-/* {"policy": {...}, "last_apply": {...}|null, "pending_reboot": [...], "drift": n} */
+/*
+ * {"policy": {...}, "last_apply": {...}|null, "pending_reboot": [...], "reboot_needed": bool,
+ *  "drift": n}
+ */
 int vt_tune_status(struct vt_ctx *ctx, json_object *facts, json_object **ret);
 /* True when the module (a vt_modules name or a plan module name) is in only (NULL: all). */
 bool vt_tune_selected(const char *const *only, const char *module);

@@ -18,7 +18,7 @@ out=$(sh "$helper" --root "$root" 2>&1); rc=$?
 [ "$rc" -eq 0 ] && ok "applies on a root: exit 0" || no "exit $rc: $out"
 [ -e "$root/var/lib/virtune/firstboot.done" ] && ok "stamp written" || no "no stamp"
 [ -s "$root/var/lib/virtune/journal.json" ] && ok "apply journal written" || no "no journal"
-echo "$out" | grep -q 'reboot' && no "talks of a reboot with nothing pending: $out" || ok "no reboot when nothing is pending"
+echo "$out" | grep -q 'would reboot\|rebooting' && no "talks of a reboot with nothing pending: $out" || ok "no reboot when nothing is pending"
 
 root=$work/bad
 mkdir -p "$root/etc/virtune/virtune.conf.d"
@@ -47,4 +47,31 @@ sed -i 's/if-needed/never/' "$root/etc/virtune/virtune.conf.d/50-image.conf"
 rm -f "$root/var/lib/virtune/firstboot.done"
 out=$(sh "$helper" --root "$root" 2>&1)
 echo "$out" | grep -q 'would reboot' && no "reboot = never, yet: $out" || ok "reboot = never: no reboot"
+# The whole path on a copy of a captured Debian 12 cloud image's boot tree, the reboot command
+# injected: reboot_needed in the JSON, one reboot, none once the kernel runs the new command line.
+root=$work/debian12
+cp -a "$VT_FIXTURES/boot-debian12-cloud/root" "$root"
+mkdir -p "$root/etc/virtune/virtune.conf.d"
+printf '[pvspin]\nenable = no\n\n[bootloader]\nreboot = if-needed\n' >"$root/etc/virtune/virtune.conf.d/50-image.conf"
+printf '#!/bin/sh\necho "$*" >>%s/reboots\n' "$work" >"$work/fake-reboot"
+chmod +x "$work/fake-reboot"
+applied=$("$VIRTUNE" apply --json --root "$root" 2>&1)
+printf '%s\n' "$applied" | grep -q '"reboot_needed": true' && ok "apply --json: reboot_needed true" ||
+        no "apply --json lacks reboot_needed true: $applied"
+rm -f "$root/var/lib/virtune/firstboot.done"
+out=$(VIRTUNE_REBOOT=$work/fake-reboot sh "$helper" --root "$root" 2>&1); rc=$?
+[ "$rc" -eq 0 ] && [ "$(cat "$work/reboots" 2>/dev/null)" = "" ] && [ -e "$work/reboots" ] &&
+        ok "debian12 fixture: rebooted once through the injected command" ||
+        no "debian12 fixture: exit $rc, reboots '$(cat "$work/reboots" 2>/dev/null)': $out"
+grep -q 'nopvspin' "$root/etc/default/grub" "$root"/etc/default/grub.d/* 2>/dev/null &&
+        ok "nopvspin written to the boot config" || no "nopvspin not in the boot config"
+# After that reboot the running kernel has the token: no second reboot.
+sed -i 's/$/ nopvspin/' "$root/proc/cmdline"
+rm -f "$work/reboots" "$root/var/lib/virtune/firstboot.done"
+status=$("$VIRTUNE" status --json --root "$root" 2>&1)
+printf '%s\n' "$status" | grep -q '"reboot_needed": false' && ok "status after the reboot: reboot_needed false" ||
+        no "status after the reboot: $status"
+out=$(VIRTUNE_REBOOT=$work/fake-reboot sh "$helper" --root "$root" 2>&1); rc=$?
+[ "$rc" -eq 0 ] && [ ! -e "$work/reboots" ] && ok "booted with the new command line: no reboot" ||
+        no "booted with the new command line: exit $rc, reboots: $out"
 exit $fail

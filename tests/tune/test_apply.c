@@ -476,6 +476,47 @@ static void test_boot_fixtures_cmdline_round_trip(void **state)
         }
 }
 
+/* The build host's capture with a second source in front (a TPM's RNG, as on a vTPM guest):
+ * apply makes virtio-rng current, verify agrees, revert gives the other source back. */
+static void test_rng_current_moves_to_virtio_and_back(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *src = NULL;
+        assert_true(asprintf(&src, "%s/kvm-buildhost/root", getenv("VT_FIXTURES")) > 0);
+        _cleanup_free_ char *root = vt_test_copy_tree(src);
+        const char *hw = "sys/devices/virtual/misc/hw_random";
+        _cleanup_free_ char *avail = NULL, *cur = NULL;
+        assert_true(asprintf(&avail, "%s/rng_available", hw) > 0);
+        assert_true(asprintf(&cur, "%s/rng_current", hw) > 0);
+        vt_test_write(root, avail, "tpm-rng-0 virtio_rng.0 \n");
+        vt_test_write(root, cur, "tpm-rng-0\n");
+        struct vt_ctx *ctx = ctx_for(root, true, "[rng]\nenable = yes\n");
+        const char *only[] = {"rng", NULL};
+        _cleanup_json_ json_object *e = NULL, *facts = NULL, *v = NULL, *r = NULL;
+        struct vt_apply_opts o = {.only = only};
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        assert_string_equal(status_of(e), "applied");
+        json_object *c = json_object_array_get_idx(json_object_object_get(e, "changes"), 0);
+        assert_string_equal(vt_json_str(c, "target"), "/sys/class/misc/hw_random/rng_current");
+        assert_string_equal(vt_json_str(c, "from"), "tpm-rng-0");
+        assert_string_equal(vt_json_str(c, "to"), "virtio_rng.0");
+        _cleanup_free_ char *now = vt_test_read(root, cur);
+        assert_string_equal(now, "virtio_rng.0");
+        assert_int_equal(vt_detect_all(ctx, &facts), 0);
+        assert_string_equal(vt_json_str(vt_json_get(facts, "rng"), "current"), "virtio_rng.0");
+        assert_int_equal(vt_tune_verify(ctx, facts, &v), 0);
+        json_object *drift = json_object_object_get(v, "drift");
+        for (size_t i = 0; i < json_object_array_length(drift); i++)
+                assert_string_not_equal(vt_json_str(json_object_array_get_idx(drift, i), "module"),
+                                        "rng");
+        assert_int_equal(vt_tune_revert(ctx, false, &r), 0);
+        assert_string_equal(status_of(r), "reverted");
+        _cleanup_free_ char *back = vt_test_read(root, cur);
+        assert_string_equal(back, "tpm-rng-0\n");
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -493,6 +534,7 @@ int main(void)
                 cmocka_unit_test(test_fixture_kvm_buildhost_offline_round_trip),
                 cmocka_unit_test(test_fixture_openeuler_aarch64_offline_round_trip),
                 cmocka_unit_test(test_boot_fixtures_cmdline_round_trip),
+                cmocka_unit_test(test_rng_current_moves_to_virtio_and_back),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
