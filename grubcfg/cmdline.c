@@ -16,7 +16,8 @@ struct vt_cmdline {
         char *lead; /* whitespace before the first token */
         struct vt_cmdline_tok *tok;
         size_t n, cap;
-        char *tail; /* "--" and everything after it, or NULL */
+        char *tail;  /* "--" and everything after it, or NULL */
+        size_t init; /* where init's arguments start in tail (after the "--" as written) */
 };
 
 static bool is_ws(char c)
@@ -55,7 +56,11 @@ static char *unquote(const char *s, size_t n)
         return strndup(s, n);
 }
 
-/* Split one raw token into key and value the way the kernel does. */
+/*
+ * Split one raw token into key and value the way the kernel's next_arg() does: a leading '"'
+ * quotes the token; the first '=' after the first byte ends the key; a value's leading '"'
+ * goes with one '"' at the token's end, and so does a quoted token's.
+ */
 static int tok_split(struct vt_cmdline_tok *t)
 {
         const char *raw = t->raw;
@@ -63,10 +68,10 @@ static int tok_split(struct vt_cmdline_tok *t)
         bool quoted = raw[0] == '"';
         const char *p = raw + quoted;
         size_t pn = n - quoted;
-        if (quoted && pn && p[pn - 1] == '"')
-                pn--;
-        const char *eq = memchr(p, '=', pn);
+        const char *eq = pn > 1 ? memchr(p + 1, '=', pn - 1) : NULL;
         if (!eq) {
+                if (quoted && pn && p[pn - 1] == '"')
+                        pn--;
                 t->key = strndup(p, pn);
                 t->value = NULL;
                 return t->key ? 0 : -ENOMEM;
@@ -74,10 +79,10 @@ static int tok_split(struct vt_cmdline_tok *t)
         t->key = strndup(p, eq - p);
         const char *v = eq + 1;
         size_t vn = pn - (v - p);
-        if (!quoted && vn && v[0] == '"') {
+        if (vn && v[0] == '"')
                 t->value = unquote(v, vn);
-        } else
-                t->value = strndup(v, vn);
+        else
+                t->value = strndup(v, vn - (quoted && vn && v[vn - 1] == '"'));
         return t->key && t->value ? 0 : -ENOMEM;
 }
 
@@ -95,7 +100,11 @@ static int push(struct vt_cmdline *cl, struct vt_cmdline_tok *t)
         return 0;
 }
 
-int vt_cmdline_parse(const char *s, size_t len, struct vt_cmdline **ret, size_t *errpos)
+/*
+ * strict: an unbalanced quote is -EINVAL (an editor must not guess); otherwise the token runs
+ * to the end of the line, as in the kernel.
+ */
+static int parse(const char *s, size_t len, bool strict, struct vt_cmdline **ret, size_t *errpos)
 {
         assert(s || len == 0);
         assert(ret);
@@ -121,24 +130,12 @@ int vt_cmdline_parse(const char *s, size_t len, struct vt_cmdline **ret, size_t 
                         if (s[i] == '"')
                                 inq = !inq;
                 }
-                if (inq) {
+                if (inq && strict) {
                         /* the kernel would run to the end; we refuse to guess */
                         if (errpos)
                                 *errpos = start;
                         vt_cmdline_free(cl);
                         return -EINVAL;
-                }
-                if (i - start == 2 && s[start] == '-' && s[start + 1] == '-') {
-                        cl->tail = strndup(s + start, len - start);
-                        if (!cl->tail)
-                                goto oom;
-                        if (memchr(s + start, '\0', len - start)) {
-                                if (errpos)
-                                        *errpos = start;
-                                vt_cmdline_free(cl);
-                                return -EINVAL;
-                        }
-                        break;
                 }
                 size_t wstart = i;
                 while (i < len && is_ws(s[i]))
@@ -147,7 +144,26 @@ int vt_cmdline_parse(const char *s, size_t len, struct vt_cmdline **ret, size_t 
                         .raw = strndup(s + start, wstart - start),
                         .ws = strndup(s + wstart, i - wstart),
                 };
-                if (!t.raw || !t.ws || tok_split(&t) < 0 || push(cl, &t) < 0) {
+                if (!t.raw || !t.ws || tok_split(&t) < 0) {
+                        tok_clear(&t);
+                        goto oom;
+                }
+                if (!t.value && streq(t.key, "--")) {
+                        /* the kernel's own arguments end here; the rest is init's */
+                        tok_clear(&t);
+                        if (memchr(s + start, '\0', len - start)) {
+                                if (errpos)
+                                        *errpos = start;
+                                vt_cmdline_free(cl);
+                                return -EINVAL;
+                        }
+                        cl->tail = strndup(s + start, len - start);
+                        cl->init = wstart - start;
+                        if (!cl->tail)
+                                goto oom;
+                        break;
+                }
+                if (push(cl, &t) < 0) {
                         tok_clear(&t);
                         goto oom;
                 }
@@ -157,6 +173,17 @@ int vt_cmdline_parse(const char *s, size_t len, struct vt_cmdline **ret, size_t 
 oom:
         vt_cmdline_free(cl);
         return -ENOMEM;
+}
+
+int vt_cmdline_parse(const char *s, size_t len, struct vt_cmdline **ret, size_t *errpos)
+{
+        return parse(s, len, true, ret, errpos);
+}
+
+int vt_cmdline_parse_kernel(const char *s, struct vt_cmdline **ret)
+{
+        assert(s);
+        return parse(s, strlen(s), false, ret, NULL);
 }
 
 char *vt_cmdline_print(const struct vt_cmdline *cl)
@@ -347,6 +374,12 @@ bool vt_cmdline_has(const struct vt_cmdline *cl, const char *key, const char *va
 size_t vt_cmdline_count(const struct vt_cmdline *cl)
 {
         return cl->n;
+}
+
+const char *vt_cmdline_init(const struct vt_cmdline *cl)
+{
+        assert(cl);
+        return cl->tail ? cl->tail + cl->init : NULL;
 }
 
 void vt_cmdline_token(const struct vt_cmdline *cl, size_t i, const char **key, const char **value)

@@ -13,6 +13,11 @@ struct vt_cmdline;
 
 /* -EINVAL for an unbalanced quote or a NUL byte; *errpos (may be NULL) gets the offset. */
 int vt_cmdline_parse(const char *s, size_t len, struct vt_cmdline **ret, size_t *errpos);
+/*
+ * The line as the kernel reads it (/proc/cmdline): like vt_cmdline_parse(), but a token with
+ * an unbalanced quote runs to the end of the line instead of being refused.
+ */
+int vt_cmdline_parse_kernel(const char *s, struct vt_cmdline **ret);
 void vt_cmdline_free(struct vt_cmdline *cl);
 static inline void vt_cmdline_freep(struct vt_cmdline **c)
 {
@@ -46,5 +51,7 @@ int vt_cmdline_get(const struct vt_cmdline *cl, const char *key, const char **va
 bool vt_cmdline_has(const struct vt_cmdline *cl, const char *key, const char *value);
 /* Number of tokens before "--". */
 size_t vt_cmdline_count(const struct vt_cmdline *cl);
+/* The text after the "--" (init's arguments, not split), or NULL when there is no "--". */
+const char *vt_cmdline_init(const struct vt_cmdline *cl);
 /* Token i (< count): its key and value (NULL for a flag), owned by cl. */
 void vt_cmdline_token(const struct vt_cmdline *cl, size_t i, const char **key, const char **value);

@@ -1,7 +1,6 @@
 /* Detects the cpuidle driver and governors, and whether the haltpoll driver is active or why not.
  */
 #include <limits.h>
-#include "cmdline_tokens.h"
 #include "facts.h"
 #include "kmodinfo.h"
 #include "module.h"
@@ -79,13 +78,13 @@ static json_object *params_new(struct vt_ctx *ctx, json_object *c)
 
 /* force: the module parameter when sysfs shows it, else the command line's cpuidle_haltpoll.force.
  */
-static int read_force(struct vt_ctx *ctx, json_object *c, json_object *tokens)
+static int read_force(struct vt_ctx *ctx, json_object *c, json_object *facts)
 {
         _cleanup_free_ char *s = NULL;
         const char *v;
         if (vt_facts_read_attr(ctx, c, HALTPOLL_FORCE, &s) >= 0)
                 return parse_kbool(s);
-        if (vt_cmdline_tokens_get(tokens, "cpuidle_haltpoll.force", &v))
+        if (vt_facts_cmdline_get(facts, "cpuidle_haltpoll.force", &v))
                 return parse_kbool(v);
         return -ENOENT;
 }
@@ -118,23 +117,20 @@ static bool kvm_para(json_object *facts)
 static const char *why_inactive(json_object *facts, json_object *c, enum vt_kmod_state state,
                                 int force, bool governor)
 {
-        json_object *tokens = vt_facts_get(facts, "virt", "cmdline");
-        json_object_object_get_ex(tokens, "tokens", &tokens);
         const char *arch = json_object_get_string(vt_facts_get(facts, "virt", "arch"));
         const char *enable = NULL;
         if (!json_object_get_boolean(vt_facts_get(facts, "virt", "sysfs")))
                 return "no-sysfs";
         if (state == VT_KMOD_ABSENT)
                 return "module-absent";
-        if (vt_cmdline_tokens_get(tokens, "idle", NULL))
+        if (vt_facts_cmdline_get(facts, "idle", NULL))
                 return "idle-override";
         if (!kvm_para(facts))
                 return "no-kvm-para";
         if (!kvm_realtime_hint(facts) && force != 1)
                 return "no-hint-no-force";
         if (streq_ptr(arch, "aarch64") &&
-            !(vt_cmdline_tokens_get(tokens, "haltpoll.enable", &enable) &&
-              parse_kbool(enable) == 1))
+            !(vt_facts_cmdline_get(facts, "haltpoll.enable", &enable) && parse_kbool(enable) == 1))
                 return "haltpoll-not-enabled";
         if (state == VT_KMOD_AVAILABLE)
                 return "module-not-loaded";
@@ -153,9 +149,7 @@ static void add_haltpoll(struct vt_ctx *ctx, json_object *facts, json_object *c)
         json_object_object_get_ex(c, "governors", &govs);
         bool governor = list_has(govs, "haltpoll");
         json_object_object_add(h, "governor_available", json_object_new_boolean(governor));
-        json_object *tokens = vt_facts_get(facts, "virt", "cmdline");
-        json_object_object_get_ex(tokens, "tokens", &tokens);
-        int force = read_force(ctx, c, tokens);
+        int force = read_force(ctx, c, facts);
         json_object_object_add(h, "force", force >= 0 ? json_object_new_boolean(force) : NULL);
         json_object_object_add(h, "params", params_new(ctx, c));
         json_object *drv;

@@ -1,5 +1,6 @@
 /* Helpers the detect halves share: absent things are facts, unreadable things are listed errors. */
 #include "facts.h"
+#include "../grubcfg/cmdline.h"
 
 json_object *vt_facts_module_new(json_object *facts, const char *name)
 {
@@ -53,4 +54,25 @@ json_object *vt_facts_get(json_object *facts, const char *module, const char *ke
         if (!json_object_object_get_ex(facts, module, &m) || !json_object_object_get_ex(m, key, &v))
                 return NULL;
         return v;
+}
+
+bool vt_facts_cmdline_get(json_object *facts, const char *key, const char **value)
+{
+        json_object *tokens = vt_facts_get(facts, "virt", "cmdline");
+        bool found = false;
+        if (!json_object_object_get_ex(tokens, "tokens", &tokens))
+                return false;
+        size_t n = json_object_array_length(tokens);
+        for (size_t i = 0; i < n; i++) {
+                json_object *tok = json_object_array_get_idx(tokens, i), *k, *v;
+                if (!json_object_object_get_ex(tok, "key", &k) ||
+                    !vt_cmdline_key_eq(json_object_get_string(k), key))
+                        continue;
+                found = true;
+                if (value)
+                        *value = json_object_object_get_ex(tok, "value", &v)
+                                         ? json_object_get_string(v)
+                                         : NULL;
+        }
+        return found;
 }

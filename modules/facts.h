@@ -19,3 +19,8 @@ int vt_facts_read_int64(struct vt_ctx *ctx, json_object *obj, const char *path, 
 void vt_facts_add_attr(struct vt_ctx *ctx, json_object *obj, const char *key, const char *path);
 /* A borrowed member of facts[module], or NULL (for modules reading an earlier module's facts). */
 json_object *vt_facts_get(json_object *facts, const char *module, const char *key);
+/*
+ * Whether the running kernel's command line (virt.cmdline.tokens) has key, '-' and '_' alike;
+ * the last one wins, as for module parameters. *value (may be NULL) gets it, NULL for a flag.
+ */
+bool vt_facts_cmdline_get(json_object *facts, const char *key, const char **value);

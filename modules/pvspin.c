@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <sys/klog.h>
 #include <zlib.h>
-#include "cmdline_tokens.h"
 #include "facts.h"
 #include "module.h"
 
@@ -186,14 +185,13 @@ int vt_pvspin_detect(struct vt_ctx *ctx, json_object *facts)
 {
         json_object *p = vt_facts_module_new(facts, "pvspin");
         add_log(ctx, p);
-        json_object *tokens = vt_facts_get(facts, "virt", "cmdline"), *c = json_object_new_object();
-        json_object_object_get_ex(tokens, "tokens", &tokens);
+        json_object *c = json_object_new_object();
         json_object_object_add(
                 c, "nopvspin",
-                json_object_new_boolean(vt_cmdline_tokens_get(tokens, "nopvspin", NULL)));
+                json_object_new_boolean(vt_facts_cmdline_get(facts, "nopvspin", NULL)));
         json_object_object_add(
                 c, "arm_pvspin",
-                json_object_new_boolean(vt_cmdline_tokens_get(tokens, "arm_pvspin", NULL)));
+                json_object_new_boolean(vt_facts_cmdline_get(facts, "arm_pvspin", NULL)));
         json_object_object_add(p, "cmdline", c);
         add_config(ctx, facts, p);
         return 0;

@@ -3,7 +3,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/utsname.h>
-#include "cmdline_tokens.h"
+#include "../grubcfg/cmdline.h"
 #include "facts.h"
 #include "module.h"
 #include "vt_cpuid.h"
@@ -191,16 +191,64 @@ static void add_hypervisor(struct vt_ctx *ctx, json_object *v)
         json_object_object_add(v, "dmi", dmi);
 }
 
+/* Token i of cl as init receives it: "key=value" or "key". */
+static json_object *init_arg_new(const struct vt_cmdline *cl, size_t i)
+{
+        const char *key, *value;
+        _cleanup_free_ char *arg = NULL;
+        vt_cmdline_token(cl, i, &key, &value);
+        if (asprintf(&arg, "%s%s%s", key, value ? "=" : "", value ? value : "") < 0)
+                return NULL;
+        return json_object_new_string(arg);
+}
+
+/*
+ * The kernel's tokens as {key, value|null}; everything after the first "--" (a later "--"
+ * too) as init's arguments.
+ */
+static int add_tokens(const char *raw, json_object *tokens, json_object *init)
+{
+        _cleanup_cmdline_ struct vt_cmdline *cl = NULL;
+        int r = vt_cmdline_parse_kernel(raw, &cl);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < vt_cmdline_count(cl); i++) {
+                const char *key, *value;
+                vt_cmdline_token(cl, i, &key, &value);
+                json_object *tok = json_object_new_object();
+                json_object_object_add(tok, "key", json_object_new_string(key));
+                vt_json_add_str(tok, "value", value);
+                json_object_array_add(tokens, tok);
+        }
+        for (const char *s = vt_cmdline_init(cl); s;) {
+                _cleanup_cmdline_ struct vt_cmdline *args = NULL;
+                r = vt_cmdline_parse_kernel(s, &args);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < vt_cmdline_count(args); i++)
+                        json_object_array_add(init, init_arg_new(args, i));
+                const char *more = vt_cmdline_init(args);
+                if (more)
+                        json_object_array_add(init, json_object_new_string("--"));
+                /* more points into args: step s to the same place in the text it came from */
+                s = more ? s + strlen(s) - strlen(more) : NULL;
+        }
+        return 0;
+}
+
 static void add_cmdline(struct vt_ctx *ctx, json_object *v)
 {
-        json_object *c = json_object_new_object(), *tokens = NULL, *init = NULL;
+        json_object *c = json_object_new_object(), *tokens = json_object_new_array(),
+                    *init = json_object_new_array();
         _cleanup_free_ char *raw = NULL;
         if (vt_facts_read_attr(ctx, v, "/proc/cmdline", &raw) >= 0 &&
-            vt_cmdline_tokens_parse(raw, &tokens, &init) < 0)
-                tokens = init = NULL;
+            add_tokens(raw, tokens, init) < 0) {
+                json_object_array_del_idx(tokens, 0, json_object_array_length(tokens));
+                json_object_array_del_idx(init, 0, json_object_array_length(init));
+        }
         vt_json_add_str(c, "raw", raw);
-        json_object_object_add(c, "tokens", tokens ? tokens : json_object_new_array());
-        json_object_object_add(c, "init", init ? init : json_object_new_array());
+        json_object_object_add(c, "tokens", tokens);
+        json_object_object_add(c, "init", init);
         json_object_object_add(v, "cmdline", c);
 }
 

@@ -21,8 +21,8 @@ static void test_cmdline_print_is_byte_identical_when_unchanged(void **state)
         static const char *lines[] = {
                 "",
                 "\n",
-                "BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-cloud-amd64 root=UUID=1 ro console=tty0 "
-                "console=ttyS0,115200 earlyprintk=ttyS0,115200 consoleblank=0\n",
+                ("BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-cloud-amd64 root=UUID=1 ro console=tty0 "
+                 "console=ttyS0,115200 earlyprintk=ttyS0,115200 consoleblank=0\n"),
                 "  a\t\tb=\"x y\"   c=  \"d=e f\" -- init  args \"x\n",
                 "quiet splash \r\n",
                 "a=\"\" b=c\"d e\"f",
@@ -125,6 +125,82 @@ static void test_cmdline_quotes_follow_the_kernel(void **state)
         assert_int_equal(vt_cmdline_count(cl), 5);
 }
 
+static void assert_token(const struct vt_cmdline *cl, size_t i, const char *key, const char *value)
+{
+        const char *k, *v;
+        vt_cmdline_token(cl, i, &k, &v);
+        assert_string_equal(k, key);
+        if (value)
+                assert_string_equal(v, value);
+        else
+                assert_null(v);
+}
+
+static void test_cmdline_splits_keys_values_and_flags(void **state)
+{
+        _cleanup_cmdline_ struct vt_cmdline *cl =
+                parse("  root=/dev/vda1 ro  quiet console=ttyS0,115200n8\n");
+        assert_int_equal(vt_cmdline_count(cl), 4);
+        assert_token(cl, 0, "root", "/dev/vda1");
+        assert_token(cl, 1, "ro", NULL);
+        assert_token(cl, 2, "quiet", NULL);
+        assert_token(cl, 3, "console", "ttyS0,115200n8");
+        assert_null(vt_cmdline_init(cl));
+}
+
+static void test_cmdline_quoted_token_and_key_split_like_the_kernel(void **state)
+{
+        _cleanup_cmdline_ struct vt_cmdline *cl =
+                parse("dyndbg=\"file foo.c +p\" \"weird key=x y\" a==b =x \"p=\"q\"\"");
+        assert_int_equal(vt_cmdline_count(cl), 5);
+        assert_token(cl, 0, "dyndbg", "file foo.c +p");
+        assert_token(cl, 1, "weird key", "x y");
+        assert_token(cl, 2, "a", "=b");
+        /* next_arg() does not see an '=' in the first byte */
+        assert_token(cl, 3, "=x", NULL);
+        /* a quoted token whose value is quoted loses one quote at each end, not two */
+        assert_token(cl, 4, "p", "q\"");
+}
+
+static void test_cmdline_args_after_dashes_go_to_init(void **state)
+{
+        _cleanup_cmdline_ struct vt_cmdline *cl =
+                parse("quiet -- --firecracker-init single x=\"1 2\"");
+        assert_int_equal(vt_cmdline_count(cl), 1);
+        assert_string_equal(vt_cmdline_init(cl), " --firecracker-init single x=\"1 2\"");
+        _cleanup_cmdline_ struct vt_cmdline *init = parse(vt_cmdline_init(cl));
+        assert_int_equal(vt_cmdline_count(init), 3);
+        assert_token(init, 0, "--firecracker-init", NULL);
+        assert_token(init, 2, "x", "1 2");
+        /* a quoted "--" is the separator for the kernel too */
+        _cleanup_cmdline_ struct vt_cmdline *q = parse("ro \"--\" x");
+        assert_int_equal(vt_cmdline_count(q), 1);
+        assert_string_equal(vt_cmdline_init(q), " x");
+        assert_prints(q, "ro \"--\" x");
+}
+
+static void test_cmdline_get_treats_dash_as_underscore_and_last_wins(void **state)
+{
+        _cleanup_cmdline_ struct vt_cmdline *cl =
+                parse("cpuidle-haltpoll.force=N cpuidle_haltpoll.force=Y nopvspin");
+        const char *v = NULL;
+        assert_int_equal(vt_cmdline_get(cl, "cpuidle_haltpoll.force", &v), 1);
+        assert_string_equal(v, "Y");
+        assert_int_equal(vt_cmdline_get(cl, "nopvspin", &v), 1);
+        assert_null(v);
+        assert_int_equal(vt_cmdline_get(cl, "idle", NULL), -ENOENT);
+}
+
+static void test_cmdline_kernel_reading_runs_unbalanced_quote_to_the_end(void **state)
+{
+        _cleanup_cmdline_ struct vt_cmdline *cl = NULL;
+        assert_int_equal(vt_cmdline_parse_kernel("ro a=\"x y -- z\n", &cl), 0);
+        assert_int_equal(vt_cmdline_count(cl), 2);
+        assert_token(cl, 1, "a", "x y -- z\n");
+        assert_null(vt_cmdline_init(cl));
+        assert_prints(cl, "ro a=\"x y -- z\n");
+}
+
 static void test_cmdline_unbalanced_quote_is_refused(void **state)
 {
         struct vt_cmdline *cl = NULL;
@@ -171,6 +247,11 @@ int main(void)
                 cmocka_unit_test(test_cmdline_set_flag_replaces_valued_and_back),
                 cmocka_unit_test(test_cmdline_remove_key_and_key_value),
                 cmocka_unit_test(test_cmdline_quotes_follow_the_kernel),
+                cmocka_unit_test(test_cmdline_splits_keys_values_and_flags),
+                cmocka_unit_test(test_cmdline_quoted_token_and_key_split_like_the_kernel),
+                cmocka_unit_test(test_cmdline_args_after_dashes_go_to_init),
+                cmocka_unit_test(test_cmdline_get_treats_dash_as_underscore_and_last_wins),
+                cmocka_unit_test(test_cmdline_kernel_reading_runs_unbalanced_quote_to_the_end),
                 cmocka_unit_test(test_cmdline_unbalanced_quote_is_refused),
                 cmocka_unit_test(test_cmdline_set_refuses_bad_key_or_value),
                 cmocka_unit_test(test_cmdline_long_line_round_trips),
