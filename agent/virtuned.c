@@ -164,7 +164,12 @@ static void job_done(struct daemon *d, const char *reply, size_t n)
 static void job_failed(struct daemon *d, const char *desc)
 {
         size_t n = 0;
-        _cleanup_free_ char *reply = vt_proto_reply_error(VT_PROTO_GENERIC_ERROR, desc, NULL, &n);
+        /* The request passed the light dispatcher: it parses, and its id goes back. */
+        _cleanup_json_ json_object *req = json_tokener_parse(d->job->buf);
+        json_object *id = NULL;
+        if (req)
+                json_object_object_get_ex(req, "id", &id);
+        _cleanup_free_ char *reply = vt_proto_reply_error(VT_PROTO_GENERIC_ERROR, desc, id, &n);
         job_done(d, reply, n);
 }
 
