@@ -219,7 +219,7 @@ static void json_line(FILE *out, const struct guest *g)
 /* Label values: backslash, double quote and newline escaped (text exposition format). */
 static void prom_label(FILE *out, const char *s)
 {
-        for (; *s; s++) {
+        for (; s && *s; s++) {
                 if (*s == '\\' || *s == '"')
                         fputc('\\', out);
                 if (*s == '\n')

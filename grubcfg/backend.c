@@ -1,5 +1,6 @@
 /* Helpers every boot configuration backend shares: file list, reading, edits on a line. */
 #include <assert.h>
+#include "../modules/strv.h"
 #include "../modules/util.h"
 #include "backend.h"
 
@@ -67,6 +68,9 @@ void vt_bootcfg_set_clear(struct vt_bootcfg_set *set)
         free(set->f);
         set->f = NULL;
         set->n = set->cap = 0;
+        for (size_t i = 0; i < set->ntools; i++)
+                vt_strv_free(set->tools[i].argv);
+        set->ntools = 0;
 }
 
 static int apply_one(struct vt_cmdline **cls, size_t nvars, size_t home,

@@ -13,6 +13,19 @@ struct vt_bootcfg_file {
         char *old, *new;
         size_t old_len, new_len;
         const struct vt_bootcfg_backend *backend;
+        size_t tool; /* 1-based index into the set's tools when one writes it; 0: virtune does */
+};
+
+/*
+ * A distribution tool that writes some files of a set in virtune's place (on a live root).
+ * exact: what it writes must be byte-identical to what virtune computed; else what it wrote is
+ * re-read and re-parsed, and must leave nothing more to do.
+ */
+struct vt_bootcfg_tool {
+        const char *name;
+        char **argv; /* host paths, NULL-terminated, owned */
+        bool exact;
+        bool ran;
 };
 
 struct vt_bootcfg_set {
@@ -20,6 +33,8 @@ struct vt_bootcfg_set {
         size_t n, cap;
         const struct vt_bootcfg_backend *backend; /* the one adding files now */
         char err[512];                            /* "file:line: why" when a backend refuses */
+        struct vt_bootcfg_tool tools[4];
+        size_t ntools;
 };
 
 struct vt_bootcfg_backend {
@@ -50,6 +65,14 @@ int vt_bootcfg_refuse(struct vt_bootcfg_set *set, const char *path, size_t line,
 int vt_bootcfg_set_add(struct vt_bootcfg_set *set, const char *path, const char *old,
                        size_t old_len, char *new, size_t new_len);
 void vt_bootcfg_set_clear(struct vt_bootcfg_set *set);
+
+/* tool.c: the host path of the first of paths (inside the root) that is an executable file, when
+ * the root is live; NULL otherwise (images keep virtune's own writers). */
+char *vt_bootcfg_tool_path(struct vt_ctx *ctx, const char *const *paths, size_t n);
+/* Adds a tool (takes argv) to set; its 1-based index, or -E2BIG. */
+int vt_bootcfg_set_tool(struct vt_bootcfg_set *set, const char *name, char **argv, bool exact);
+/* Runs argv (no shell) and waits; its output goes to our stderr. 0, or -EIO when it failed. */
+int vt_bootcfg_spawn(char *const *argv);
 
 /*
  * Applies edits to one command line (s, len bytes). *ret gets the new text (malloc'd).

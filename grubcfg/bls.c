@@ -4,6 +4,7 @@
  * say `$kernelopts`.
  */
 #include <fnmatch.h>
+#include "../modules/strv.h"
 #include "../modules/util.h"
 #include "backend.h"
 #include "grubenv.h"
@@ -12,13 +13,21 @@
 #define GRUBENV     "/boot/grub2/grubenv"
 #define MAX_ENTRIES 256
 
+/* The distribution's writers, used instead of ours on a live root that has them. */
+static const char *const editenvs[] = {"/usr/bin/grub2-editenv", "/usr/bin/grub-editenv",
+                                       "/usr/sbin/grub2-editenv", "/usr/sbin/grub-editenv"};
+static const char *const grubbys[] = {"/usr/sbin/grubby", "/usr/bin/grubby", "/sbin/grubby"};
+
 static int cmp(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Entry paths, sorted; rescue entries (their kernel is not ours to tune) left out. */
-static int list(struct vt_ctx *ctx, char ***ret, size_t *n)
+/*
+ * Entry paths, sorted; rescue entries (their kernel is not ours to tune) left out unless
+ * rescue: grubby --update-kernel=ALL edits them too, so they are backed up and shown then.
+ */
+static int list(struct vt_ctx *ctx, bool rescue, char ***ret, size_t *n)
 {
         _cleanup_closedir_ DIR *d = NULL;
         int r = vt_opendir(ctx, ENTRIES, &d);
@@ -29,7 +38,8 @@ static int list(struct vt_ctx *ctx, char ***ret, size_t *n)
                 return -ENOMEM;
         *n = 0;
         for (struct dirent *de; (de = readdir(d));) {
-                if (fnmatch("*.conf", de->d_name, 0) != 0 || strstr(de->d_name, "rescue"))
+                if (fnmatch("*.conf", de->d_name, 0) != 0 ||
+                    (!rescue && strstr(de->d_name, "rescue")))
                         continue;
                 if (*n == MAX_ENTRIES || asprintf(&v[*n], ENTRIES "/%s", de->d_name) < 0) {
                         for (size_t i = 0; i < *n; i++)
@@ -55,7 +65,7 @@ static bool bls_detect(struct vt_ctx *ctx)
 {
         char **v = NULL;
         size_t n = 0;
-        if (list(ctx, &v, &n) < 0)
+        if (list(ctx, false, &v, &n) < 0)
                 return false;
         free_list(v, n);
         return n > 0;
@@ -113,13 +123,15 @@ struct walk {
         json_object *files;
         char *first; /* the first entry's line, for read */
         bool kernelopts;
+        struct vt_ctx *ctx;
+        size_t tool; /* grubby writes every file (set's tool index), 0: we do */
 };
 
 static int walk(struct vt_ctx *ctx, struct walk *w, struct vt_bootcfg_set *set, bool write)
 {
         char **v = NULL;
         size_t n = 0;
-        int r = list(ctx, &v, &n);
+        int r = list(ctx, w->tool, &v, &n);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 _cleanup_free_ char *text = NULL, *line = NULL;
                 size_t len, vs = 0, ve = 0, ln = 0;
@@ -189,7 +201,50 @@ static int kernelopts(struct vt_ctx *ctx, struct walk *w, struct vt_bootcfg_set 
                                          "kernelopts no longer fits in 1024 bytes");
         if (r < 0)
                 return r;
-        return vt_bootcfg_set_add(set, GRUBENV, blk, len, TAKE_PTR(out), VT_GRUBENV_SIZE);
+        r = vt_bootcfg_set_add(set, GRUBENV, blk, len, TAKE_PTR(out), VT_GRUBENV_SIZE);
+        _cleanup_free_ char *tool = NULL;
+        if (r <= 0 || w->tool ||
+            !(tool = vt_bootcfg_tool_path(w->ctx, editenvs, ARRAY_SIZE(editenvs))))
+                return r;
+        /* GRUB's own writer; what it writes must be the block computed above, byte for byte */
+        _cleanup_strv_ char **argv = NULL;
+        char *file = vt_host_path(w->ctx, GRUBENV), *arg = NULL;
+        if (!file || asprintf(&arg, "kernelopts=%s", line) < 0) {
+                free(file);
+                return -ENOMEM;
+        }
+        if (vt_strv_push(&argv, TAKE_PTR(tool)) < 0 || vt_strv_push(&argv, file) < 0 ||
+            vt_strv_add(&argv, "set") < 0 || vt_strv_push(&argv, arg) < 0)
+                return -ENOMEM;
+        r = vt_bootcfg_set_tool(set, "grub-editenv", TAKE_PTR(argv), true);
+        if (r < 0)
+                return r;
+        set->f[set->n - 1].tool = (size_t)r;
+        return 0;
+}
+
+/* grubby --update-kernel=ALL with the edits as --args / --remove-args. */
+static int grubby_argv(char *tool, const struct vt_cmdline_edit *edits, size_t n, char ***ret)
+{
+        _cleanup_strv_ char **argv = NULL;
+        _cleanup_free_ char *args = NULL, *rm = NULL;
+        if (vt_strv_push(&argv, tool) < 0 || vt_strv_add(&argv, "--update-kernel=ALL") < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                char **to = edits[i].op == VT_CMDLINE_SET ? &args : &rm, *s = NULL;
+                if (asprintf(&s, "%s%s%s%s%s", *to ? *to : "", *to ? " " : "", edits[i].key,
+                             edits[i].value ? "=" : "", edits[i].value ? edits[i].value : "") < 0)
+                        return -ENOMEM;
+                free(*to);
+                *to = s;
+        }
+        char *a = NULL;
+        if (args && (asprintf(&a, "--args=%s", args) < 0 || vt_strv_push(&argv, a) < 0))
+                return -ENOMEM;
+        if (rm && (asprintf(&a, "--remove-args=%s", rm) < 0 || vt_strv_push(&argv, a) < 0))
+                return -ENOMEM;
+        *ret = TAKE_PTR(argv);
+        return 0;
 }
 
 static int bls_read(struct vt_ctx *ctx, json_object *entry, struct vt_bootcfg_set *set)
@@ -211,11 +266,27 @@ static int bls_read(struct vt_ctx *ctx, json_object *entry, struct vt_bootcfg_se
 static int bls_write(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, size_t n,
                      struct vt_bootcfg_set *set)
 {
-        struct walk w = {.edits = edits, .n = n};
-        int r = walk(ctx, &w, set, true);
+        struct walk w = {.edits = edits, .n = n, .ctx = ctx};
+        size_t first = set->n;
+        char *grubby = vt_bootcfg_tool_path(ctx, grubbys, ARRAY_SIZE(grubbys));
+        int r = 0;
+        if (grubby) {
+                /* grubby edits entries and kernelopts alike; our edit below is the expectation
+                 * the diff shows, and what grubby leaves is re-read and re-planned */
+                char **argv = NULL;
+                r = grubby_argv(grubby, edits, n, &argv);
+                if (r >= 0)
+                        r = vt_bootcfg_set_tool(set, "grubby", argv, false);
+                if (r > 0)
+                        w.tool = (size_t)r;
+        }
+        if (r >= 0)
+                r = walk(ctx, &w, set, true);
         _cleanup_free_ char *ko = NULL;
         if (r >= 0 && w.kernelopts)
                 r = kernelopts(ctx, &w, set, true, &ko);
+        for (size_t i = first; r >= 0 && w.tool && i < set->n; i++)
+                set->f[i].tool = w.tool;
         free(w.first);
         return r < 0 ? r : 0;
 }

@@ -6,7 +6,7 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <sys/wait.h>
+#include "../modules/strv.h"
 #include "../modules/util.h"
 #include "atomic.h"
 #include "backend.h"
@@ -137,33 +137,6 @@ static void restore_all(struct vt_ctx *ctx, struct vt_bootcfg_set *set, size_t u
         }
 }
 
-/* Runs argv (NULL-terminated) and waits; its output goes to our stderr, not into the diff. */
-static int spawn(char *const *argv)
-{
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                dup2(STDERR_FILENO, STDOUT_FILENO);
-                execv(argv[0], argv);
-                _exit(127);
-        }
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                return 0;
-        return -EIO;
-}
-
-static void free_strv(char **v)
-{
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
-}
-
 /*
  * Runs a backend's generator as the root allows. Returns 0 (status in *status: "ran",
  * "left for first boot", "no generator"), or <0 when it failed.
@@ -201,7 +174,7 @@ static int run_generator(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b,
         char *full[16] = {0};
         const char *status = "ran";
         if (n > 12) {
-                free_strv(argv);
+                vt_strv_free(argv);
                 return -E2BIG;
         }
         if (flags & VT_BOOTCFG_NO_GENERATOR) {
@@ -222,14 +195,14 @@ static int run_generator(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b,
         if (full[0]) {
                 r = vt_fault_check(o ? o->fault : NULL, VT_STEP_GENERATOR, cmd);
                 if (r >= 0)
-                        r = spawn(full);
+                        r = vt_bootcfg_spawn(full);
                 if (r < 0)
                         status = "failed";
         }
         vt_json_add_str(g, "status", status);
         if (r < 0)
                 set_err(o, "%s failed (%s)", cmd ? cmd : b->name, strerror(-r));
-        free_strv(argv);
+        vt_strv_free(argv);
         return r;
 }
 
@@ -266,9 +239,17 @@ static int check_written(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits
                          struct vt_bootcfg_set *set, const struct vt_bootcfg_opts *o)
 {
         for (size_t i = 0; i < set->n; i++) {
+                struct vt_bootcfg_file *f = &set->f[i];
                 _cleanup_free_ char *back = NULL;
                 size_t len;
-                int r = vt_bootcfg_read_file(ctx, set->f[i].path, &back, &len);
+                int r = vt_bootcfg_read_file(ctx, f->path, &back, &len);
+                if (r >= 0 && f->tool && !set->tools[f->tool - 1].exact) {
+                        /* the tool words it its own way: keep what it wrote, re-plan below */
+                        free(f->new);
+                        f->new = TAKE_PTR(back);
+                        f->new_len = len;
+                        continue;
+                }
                 if (r < 0 || len != set->f[i].new_len || memcmp(back, set->f[i].new, len) != 0) {
                         set_err(o, "%s: what was read back is not what was written",
                                 set->f[i].path);
@@ -286,6 +267,23 @@ static int check_written(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits
         return r;
 }
 
+/* Who writes a file: virtune itself ("direct") or the tool a backend chose. */
+static const char *writer(const struct vt_bootcfg_set *set, const struct vt_bootcfg_file *f)
+{
+        return f->tool ? set->tools[f->tool - 1].name : "direct";
+}
+
+/* A line before a file's diff saying that a tool, not virtune, writes it. */
+static int note_writer(char **d, const char *tool, const char *path)
+{
+        char *n = NULL;
+        if (asprintf(&n, "%s# %s writes %s\n", *d ? *d : "", tool, path) < 0)
+                return -ENOMEM;
+        free(*d);
+        *d = n;
+        return 0;
+}
+
 static json_object *make_record(struct vt_bootcfg_set *set, json_object *names, json_object *gens)
 {
         json_object *rec = json_object_new_object();
@@ -295,6 +293,7 @@ static json_object *make_record(struct vt_bootcfg_set *set, json_object *names, 
                 json_object *f = json_object_new_object();
                 vt_json_add_str(f, "path", set->f[i].path);
                 vt_json_add_str(f, "backend", set->f[i].backend->name);
+                vt_json_add_str(f, "writer", writer(set, &set->f[i]));
                 json_object_object_add(
                         f, "old",
                         set->f[i].old ? json_object_new_string_len(set->f[i].old, set->f[i].old_len)
@@ -312,19 +311,34 @@ static json_object *make_record(struct vt_bootcfg_set *set, json_object *names, 
 static int write_set(struct vt_ctx *ctx, struct vt_bootcfg_set *set,
                      const struct vt_bootcfg_opts *o)
 {
+        /* every backup first: a tool may write several files of the set at once */
         for (size_t i = 0; i < set->n; i++) {
                 struct vt_bootcfg_file *f = &set->f[i];
+                int r = f->old ? vt_backup_write(ctx, f->path, f->old, f->old_len) : 0;
+                if (r < 0) {
+                        set_err(o, "Cannot back up %s: %s", f->path, strerror(-r));
+                        return r;
+                }
+        }
+        for (size_t i = 0; i < set->n; i++) {
+                struct vt_bootcfg_file *f = &set->f[i];
+                struct vt_bootcfg_tool *t = f->tool ? &set->tools[f->tool - 1] : NULL;
                 int r = 0;
-                if (f->old)
-                        r = vt_backup_write(ctx, f->path, f->old, f->old_len);
-                if (r >= 0)
+                if (t && !t->ran) {
+                        t->ran = true;
+                        r = vt_fault_check(o ? o->fault : NULL, VT_STEP_WRITE, f->path);
+                        if (r >= 0)
+                                r = vt_bootcfg_spawn(t->argv);
+                } else if (!t)
                         r = vt_atomic_replace(ctx, f->path, f->new, f->new_len,
                                               o ? o->fault : NULL);
                 if (r == VT_FAULT_CRASH)
                         return r;
                 if (r < 0) {
-                        set_err(o, "Cannot write %s: %s", f->path, strerror(-r));
-                        restore_all(ctx, set, i + 1);
+                        set_err(o, "Cannot write %s%s%s: %s", f->path, t ? " with " : "",
+                                t ? t->name : "", strerror(-r));
+                        /* a tool may have touched any file of the set */
+                        restore_all(ctx, set, t ? set->n : i + 1);
                         return r;
                 }
         }
@@ -370,9 +384,13 @@ int vt_bootcfg_edit_opts(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits
                         return -EINVAL;
                 }
         int r = plan(ctx, edits, n, &set, names, o);
-        for (size_t i = 0; r >= 0 && i < set.n; i++)
-                r = vt_diff_unified(set.f[i].path, set.f[i].old, set.f[i].old_len, set.f[i].new,
-                                    set.f[i].new_len, &d);
+        for (size_t i = 0; r >= 0 && i < set.n; i++) {
+                if (set.f[i].tool)
+                        r = note_writer(&d, writer(&set, &set.f[i]), set.f[i].path);
+                if (r >= 0)
+                        r = vt_diff_unified(set.f[i].path, set.f[i].old, set.f[i].old_len,
+                                            set.f[i].new, set.f[i].new_len, &d);
+        }
         bool dry = o && (o->flags & VT_BOOTCFG_DRY_RUN);
         if (r >= 0 && !dry && set.n > 0) {
                 r = write_set(ctx, &set, o);

@@ -8,17 +8,6 @@
                 VT_CMDLINE_SET, "cpuidle_haltpoll.force", "Y"                                      \
         }
 
-static char *root_of(const char *fixture)
-{
-        char *src = NULL;
-        char *dir = vt_test_fixture(fixture);
-        assert_true(asprintf(&src, "%s/root", dir) > 0);
-        free(dir);
-        char *root = vt_test_copy_tree(src);
-        free(src);
-        return root;
-}
-
 static struct vt_ctx *ctx_of(const char *root)
 {
         struct vt_ctx *ctx = NULL;
@@ -54,7 +43,7 @@ static void done(struct vt_ctx *ctx, char *root)
 
 static void test_debian_cloud_gets_dropin_after_cloud_settings(void **state)
 {
-        char *root = root_of("boot-debian12-cloud");
+        char *root = vt_test_copy_fixture_root("boot-debian12-cloud");
         struct vt_ctx *ctx = ctx_of(root);
         struct vt_cmdline_edit e[] = {FORCE};
         char *diff = NULL, err[600] = "";
@@ -96,7 +85,7 @@ static void test_second_apply_changes_no_byte(void **state)
         struct vt_cmdline_edit e[] = {
                 FORCE, {VT_CMDLINE_SET, "arm_pvspin", NULL}, {VT_CMDLINE_REMOVE, "quiet", NULL}};
         for (size_t i = 0; i < ARRAY_SIZE(fixtures); i++) {
-                char *root = root_of(fixtures[i]);
+                char *root = vt_test_copy_fixture_root(fixtures[i]);
                 struct vt_ctx *ctx = ctx_of(root);
                 char *diff = NULL, err[600] = "";
                 assert_int_equal(edit(ctx, e, ARRAY_SIZE(e), 0, &diff, err, sizeof(err)), 0);
@@ -122,7 +111,7 @@ static void test_second_apply_changes_no_byte(void **state)
 
 static void test_sles_default_grub_edited_in_place(void **state)
 {
-        char *root = root_of("boot-sles15-sp5");
+        char *root = vt_test_copy_fixture_root("boot-sles15-sp5");
         char *before = vt_test_read(root, "etc/default/grub");
         struct vt_ctx *ctx = ctx_of(root);
         struct vt_cmdline_edit e[] = {FORCE, {VT_CMDLINE_REMOVE, "crashkernel", "72M,low"}};
@@ -161,7 +150,7 @@ static void test_sles_default_grub_edited_in_place(void **state)
 
 static void test_bls_edits_options_but_not_rescue(void **state)
 {
-        char *root = root_of("boot-rhel9-bls");
+        char *root = vt_test_copy_fixture_root("boot-rhel9-bls");
         struct vt_ctx *ctx = ctx_of(root);
         struct vt_cmdline_edit e[] = {FORCE};
         char err[600] = "";
@@ -187,7 +176,7 @@ static void test_bls_edits_options_but_not_rescue(void **state)
 
 static void test_grubenv_kernelopts_rewritten_to_exactly_1024_bytes(void **state)
 {
-        char *root = root_of("boot-fedora33-bls-kernelopts");
+        char *root = vt_test_copy_fixture_root("boot-fedora33-bls-kernelopts");
         struct vt_ctx *ctx = ctx_of(root);
         struct vt_cmdline_edit e[] = {FORCE, {VT_CMDLINE_REMOVE, "rhgb", NULL}};
         char err[600] = "";
@@ -207,7 +196,7 @@ static void test_grubenv_kernelopts_rewritten_to_exactly_1024_bytes(void **state
 
 static void test_grubenv_that_would_overflow_is_refused(void **state)
 {
-        char *root = root_of("boot-fedora33-bls-kernelopts");
+        char *root = vt_test_copy_fixture_root("boot-fedora33-bls-kernelopts");
         struct vt_ctx *ctx = ctx_of(root);
         char big[1100];
         memset(big, 'x', sizeof(big) - 1);
@@ -224,7 +213,7 @@ static void test_grubenv_that_would_overflow_is_refused(void **state)
 
 static void test_openeuler_grub_cfg_linux_lines_edited(void **state)
 {
-        char *root = root_of("boot-openeuler2203-aarch64");
+        char *root = vt_test_copy_fixture_root("boot-openeuler2203-aarch64");
         struct vt_ctx *ctx = ctx_of(root);
         struct vt_cmdline_edit e[] = {{VT_CMDLINE_SET, "arm_pvspin", NULL},
                                       FORCE,
@@ -350,7 +339,7 @@ static void test_64k_line_in_kernel_cmdline(void **state)
 
 static void test_dry_run_writes_nothing(void **state)
 {
-        char *root = root_of("boot-sles15-sp5");
+        char *root = vt_test_copy_fixture_root("boot-sles15-sp5");
         char *before = vt_test_read(root, "etc/default/grub");
         struct vt_ctx *ctx = ctx_of(root);
         struct vt_cmdline_edit e[] = {FORCE};
@@ -379,7 +368,7 @@ static void test_dry_run_writes_nothing(void **state)
 
 static void test_restore_puts_every_file_back(void **state)
 {
-        char *root = root_of("boot-rhel9-bls");
+        char *root = vt_test_copy_fixture_root("boot-rhel9-bls");
         char *src = NULL;
         char *dir = vt_test_fixture("boot-rhel9-bls");
         assert_true(asprintf(&src, "%s/root", dir) > 0);
@@ -405,7 +394,7 @@ static void test_restore_puts_every_file_back(void **state)
 
 static void test_dropin_restore_removes_the_file_it_created(void **state)
 {
-        char *root = root_of("boot-ubuntu2204-cloudimg");
+        char *root = vt_test_copy_fixture_root("boot-ubuntu2204-cloudimg");
         struct vt_ctx *ctx = ctx_of(root);
         struct vt_cmdline_edit e[] = {FORCE};
         json_object *rec = NULL;
@@ -419,7 +408,7 @@ static void test_dropin_restore_removes_the_file_it_created(void **state)
 
 static void test_dropin_refuses_a_later_file_setting_the_line(void **state)
 {
-        char *root = root_of("boot-ubuntu2204-cloudimg");
+        char *root = vt_test_copy_fixture_root("boot-ubuntu2204-cloudimg");
         vt_test_write(root, "etc/default/grub.d/99-local.cfg",
                       "# mine\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n");
         struct vt_ctx *ctx = ctx_of(root);
@@ -434,7 +423,7 @@ static void test_dropin_refuses_a_later_file_setting_the_line(void **state)
 
 static void test_mode_and_owner_are_kept(void **state)
 {
-        char *root = root_of("boot-sles15-sp5");
+        char *root = vt_test_copy_fixture_root("boot-sles15-sp5");
         char *p = NULL;
         assert_true(asprintf(&p, "%s/etc/default/grub", root) > 0);
         assert_int_equal(chmod(p, 0600), 0);

@@ -21,8 +21,8 @@ static void test_cmdline_print_is_byte_identical_when_unchanged(void **state)
         static const char *lines[] = {
                 "",
                 "\n",
-                "BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-cloud-amd64 root=UUID=1 ro console=tty0 "
-                "console=ttyS0,115200 earlyprintk=ttyS0,115200 consoleblank=0\n",
+                ("BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-cloud-amd64 root=UUID=1 ro console=tty0 "
+                 "console=ttyS0,115200 earlyprintk=ttyS0,115200 consoleblank=0\n"),
                 "  a\t\tb=\"x y\"   c=  \"d=e f\" -- init  args \"x\n",
                 "quiet splash \r\n",
                 "a=\"\" b=c\"d e\"f",

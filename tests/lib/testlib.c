@@ -127,3 +127,13 @@ char *vt_test_copy_tree(const char *src)
         free(from);
         return dst;
 }
+
+char *vt_test_copy_fixture_root(const char *name)
+{
+        char *src = NULL, *dir = vt_test_fixture(name);
+        assert_true(asprintf(&src, "%s/root", dir) > 0);
+        free(dir);
+        char *root = vt_test_copy_tree(src);
+        free(src);
+        return root;
+}

@@ -20,5 +20,7 @@ void vt_test_rm_rf(const char *path);
 char *vt_test_fixture(const char *name);
 /* Copies a tree (cp -a) into a new temp dir and returns it. */
 char *vt_test_copy_tree(const char *src);
+/* A temp copy of fixture <name>/root, to edit; caller frees and calls vt_test_rm_rf. */
+char *vt_test_copy_fixture_root(const char *name);
 /* Runs argv (no shell), captures stdout into *out (may be NULL); returns the exit status. */
 int vt_test_run(char *const argv[], char **out);
