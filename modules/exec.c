@@ -316,7 +316,9 @@ static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec)
                 note(rec, "skipped: systemd is not running this root; restart it yourself");
                 return 1;
         }
-        return systemctl("try-restart", unit);
+        /* A drop-in written by this apply (qemu-ga's ExecStart) counts only after a reload. */
+        int r = systemctl("daemon-reload", NULL);
+        return r < 0 ? r : systemctl("try-restart", unit);
 }
 
 static int unit_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
