@@ -281,13 +281,17 @@ static void on_udev(struct daemon *d)
 
         while (vt_udev_mon_next(d->udev, subsystem, sizeof(subsystem), action, sizeof(action),
                                 sysname, sizeof(sysname)) == 0) {
-                if (!streq(action, "add"))
-                        continue;
                 log_debug("udev: %s %s %s", action, subsystem, sysname);
-                if (streq(subsystem, "block") &&
-                    vt_worker_run(worker_argv(d, "iosched"), false) < 0)
-                        log_warning("Cannot start the scheduler update for %s", sysname);
-                else if (streq(subsystem, "virtio-ports") && d->port.fd < 0 && port_open(d) == 0)
+                if (streq(subsystem, "block") && streq(action, "add")) {
+                        if (vt_worker_run(worker_argv(d, "iosched"), false) < 0)
+                                log_warning("Cannot start the scheduler update for %s", sysname);
+                        continue;
+                }
+                /* A hotplugged port is named after its "add": the host's name message comes
+                 * later and the kernel announces it with "change". */
+                if (streq(subsystem, "virtio-ports") &&
+                    (streq(action, "add") || streq(action, "change")) && d->port.fd < 0 &&
+                    port_open(d) == 0)
                         port_service(d);
         }
 }
@@ -458,7 +462,7 @@ int main(int argc, char **argv)
                         d.apply = false;
                         break;
                 case 'v':
-                        vt_log_set_level(vt_log_get_level() < LOG_INFO ? LOG_INFO : LOG_DEBUG);
+                        vt_log_more();
                         break;
                 case 'q':
                         vt_log_set_level(LOG_ERR);

@@ -136,16 +136,20 @@ static int ap_sync(struct ap_conn *c, int64_t id)
         r = ap_send(c, req, (size_t)n);
         if (r < 0)
                 return r;
-        r = ap_skip_delimiter(c);
-        if (r < 0)
-                return r;
-        r = ap_read_reply(c, &reply);
-        if (r < 0)
-                return r;
-        json_object_object_get_ex(reply, "return", &v);
-        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) != id)
-                return -EPROTO;
-        return 0;
+        /* A reply left over from an earlier client carries another id: skip to ours. */
+        for (int tries = 0; tries < 16; tries++) {
+                r = ap_skip_delimiter(c);
+                if (r < 0)
+                        return r;
+                r = ap_read_reply(c, &reply);
+                if (r < 0)
+                        return r;
+                json_object_object_get_ex(reply, "return", &v);
+                if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == id)
+                        return 0;
+                json_object_put(TAKE_PTR(reply));
+        }
+        return -EPROTO;
 }
 
 static int64_t ap_now_ns(void)
@@ -180,12 +184,43 @@ static int ap_ping(struct ap_conn *c, int64_t *ret_ns)
         return 0;
 }
 
+/*
+ * The first answer after connecting: connect, time guest-sync-delimited to its reply, close,
+ * then leave the agent alone (no host) for idle_ms before the next connect.
+ */
+static int ap_first_answers(struct ap_conn *c, const char *path, long count, int idle_ms,
+                            int64_t *ns)
+{
+        for (long i = 0; i < count; i++) {
+                struct timespec idle = {idle_ms / 1000, (long)(idle_ms % 1000) * 1000000};
+                int r;
+
+                nanosleep(&idle, NULL);
+                c->len = 0;
+                r = ap_connect(path, &c->fd);
+                if (r < 0)
+                        return r;
+                int64_t t0 = ap_now_ns();
+                r = ap_sync(c, (int64_t)getpid() * 100000 + i);
+                ns[i] = ap_now_ns() - t0;
+                close(c->fd);
+                c->fd = -1;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static void ap_usage(FILE *f)
 {
         fputs("usage: agentping [-n COUNT] [-t SECONDS] SOCKET\n"
+              "       agentping -c CONNECTS [-i IDLE_MS] [-t SECONDS] SOCKET\n"
               "Connects to a guest agent's channel socket (qemu-ga protocol), syncs with\n"
               "guest-sync-delimited, sends COUNT guest-ping requests one at a time (default 1000)\n"
-              "and prints: pings=N min_ms=X median_ms=X p99_ms=X\n",
+              "and prints: pings=N min_ms=X median_ms=X p99_ms=X\n"
+              "With -c: connects CONNECTS times, each after IDLE_MS with no host connected\n"
+              "(default 200), and times the first reply (guest-sync-delimited) after connecting;\n"
+              "prints: connects=N first_min_ms=X first_median_ms=X first_max_ms=X\n",
               f);
 }
 
@@ -193,13 +228,20 @@ int main(int argc, char **argv)
 {
         static struct ap_conn conn = {.fd = -1, .timeout_ms = 10000};
         _cleanup_free_ int64_t *rtt = NULL;
-        long count = 1000;
+        long count = 1000, connects = 0, idle_ms = 200;
         int opt, r;
 
-        while ((opt = getopt(argc, argv, "n:t:h")) >= 0) {
+        while ((opt = getopt(argc, argv, "n:c:i:t:h")) >= 0) {
                 switch (opt) {
                 case 'n':
                         count = strtol(optarg, NULL, 10);
+                        break;
+                case 'c':
+                        connects = strtol(optarg, NULL, 10);
+                        count = connects;
+                        break;
+                case 'i':
+                        idle_ms = strtol(optarg, NULL, 10);
                         break;
                 case 't':
                         conn.timeout_ms = (int)strtol(optarg, NULL, 10) * 1000;
@@ -212,13 +254,26 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
-        if (optind != argc - 1 || count < 1 || count > 10000000 || conn.timeout_ms <= 0) {
+        if (optind != argc - 1 || count < 1 || count > 10000000 || conn.timeout_ms <= 0 ||
+            idle_ms < 0 || idle_ms > 60000) {
                 ap_usage(stderr);
                 return 2;
         }
         rtt = calloc((size_t)count, sizeof(*rtt));
         if (!rtt)
                 return 1;
+        if (connects > 0) {
+                r = ap_first_answers(&conn, argv[optind], connects, (int)idle_ms, rtt);
+                if (r < 0) {
+                        fprintf(stderr, "agentping: first answer after connecting: %s\n",
+                                strerror(-r));
+                        return 1;
+                }
+                qsort(rtt, (size_t)count, sizeof(*rtt), ap_cmp_i64);
+                printf("connects=%ld first_min_ms=%.3f first_median_ms=%.3f first_max_ms=%.3f\n",
+                       count, rtt[0] / 1e6, rtt[count / 2] / 1e6, rtt[count - 1] / 1e6);
+                return 0;
+        }
         r = ap_connect(argv[optind], &conn.fd);
         if (r < 0) {
                 fprintf(stderr, "agentping: connect %s: %s\n", argv[optind], strerror(-r));
