@@ -20,17 +20,9 @@ static int find_cfg(struct vt_ctx *ctx, char **ret)
                         return 0;
         if (vt_exists(ctx, "/boot/loader/entries"))
                 return 0; /* BLS: grub.cfg only says blscfg */
-        _cleanup_closedir_ DIR *d = NULL;
-        if (vt_opendir(ctx, "/boot/efi/EFI", &d) >= 0)
-                for (struct dirent *de; (de = readdir(d));) {
-                        char p[512];
-                        if (de->d_name[0] == '.' ||
-                            vt_pathf(p, sizeof(p), "/boot/efi/EFI/%s/grub.cfg", de->d_name) < 0 ||
-                            !vt_exists(ctx, p))
-                                continue;
-                        *ret = strdup(p);
-                        return *ret ? 0 : -ENOMEM;
-                }
+        int r = vt_bootcfg_efi_grub_cfg(ctx, ret);
+        if (r < 0 || *ret)
+                return r;
         static const char *const others[] = {"/boot/grub2/grub.cfg", "/boot/grub/grub.cfg"};
         for (size_t i = 0; i < ARRAY_SIZE(others); i++)
                 if (vt_exists(ctx, others[i])) {
@@ -144,10 +136,7 @@ static int grub_cfg_read(struct vt_ctx *ctx, json_object *entry, struct vt_bootc
                 r = edit(path, text, len, NULL, 0, &out, &olen, &first, set);
         if (r < 0)
                 return r;
-        json_object *files = json_object_new_array();
-        json_object_array_add(files, json_object_new_string(path));
-        json_object_object_add(entry, "files", files);
-        vt_json_add_str(entry, "cmdline", first);
+        vt_bootcfg_entry_one(entry, path, first);
         return 0;
 }
 
