@@ -379,8 +379,8 @@ static int quote_stable(struct tpm *t, ESYS_TR ak, const TPM2B_DATA *nonce,
                 }
                 if (hook && hook->after_quote &&
                     (r = hook->after_quote(t->esys, i, hook->userdata)) < 0) {
-                        Esys_Free(*attest);
-                        Esys_Free(*sig);
+                        sym_Esys_Free(*attest);
+                        sym_Esys_Free(*sig);
                         *attest = NULL;
                         *sig = NULL;
                         return r;
