@@ -94,5 +94,10 @@ struct vt_shvars;
 int vt_default_grub_values(struct vt_shvars *sv, const char *path, char **vals,
                            struct vt_bootcfg_set *set);
 char *vt_default_grub_join(char **vals);
+/*
+ * The first /boot/efi/EFI/<vendor>/grub.cfg; on a live root whose ESP is mounted elsewhere,
+ * <its mount point>/EFI/<vendor>/grub.cfg (libblkid finds it). *ret NULL when there is none.
+ */
+int vt_bootcfg_efi_grub_cfg(struct vt_ctx *ctx, char **ret);
 /* grub(2)-mkconfig -o <the active grub.cfg>; 0 and *argv NULL when there is none. */
 int vt_grub_mkconfig_argv(struct vt_ctx *ctx, char ***argv);

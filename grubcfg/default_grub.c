@@ -201,20 +201,9 @@ int vt_grub_mkconfig_argv(struct vt_ctx *ctx, char ***argv)
         for (size_t i = 0; i < ARRAY_SIZE(active_cfgs) && !cfg; i++)
                 if (vt_exists(ctx, active_cfgs[i]) && vt_realpath(ctx, active_cfgs[i], &cfg) < 0)
                         return -ENOMEM;
-        if (!cfg) {
-                /* an EFI system: /boot/efi/EFI/<vendor>/grub.cfg */
-                _cleanup_closedir_ DIR *d = NULL;
-                if (vt_opendir(ctx, "/boot/efi/EFI", &d) >= 0)
-                        for (struct dirent *de; !cfg && (de = readdir(d));) {
-                                char p[512];
-                                if (de->d_name[0] == '.' ||
-                                    vt_pathf(p, sizeof(p), "/boot/efi/EFI/%s/grub.cfg",
-                                             de->d_name) < 0 ||
-                                    !vt_exists(ctx, p))
-                                        continue;
-                                cfg = strdup(p);
-                        }
-        }
+        /* an EFI system: <the ESP>/EFI/<vendor>/grub.cfg */
+        if (!cfg && vt_bootcfg_efi_grub_cfg(ctx, &cfg) < 0)
+                return -ENOMEM;
         if (!tool || !cfg) {
                 *argv = NULL;
                 return 0;

@@ -20,17 +20,9 @@ static int find_cfg(struct vt_ctx *ctx, char **ret)
                         return 0;
         if (vt_exists(ctx, "/boot/loader/entries"))
                 return 0; /* BLS: grub.cfg only says blscfg */
-        _cleanup_closedir_ DIR *d = NULL;
-        if (vt_opendir(ctx, "/boot/efi/EFI", &d) >= 0)
-                for (struct dirent *de; (de = readdir(d));) {
-                        char p[512];
-                        if (de->d_name[0] == '.' ||
-                            vt_pathf(p, sizeof(p), "/boot/efi/EFI/%s/grub.cfg", de->d_name) < 0 ||
-                            !vt_exists(ctx, p))
-                                continue;
-                        *ret = strdup(p);
-                        return *ret ? 0 : -ENOMEM;
-                }
+        int r = vt_bootcfg_efi_grub_cfg(ctx, ret);
+        if (r < 0 || *ret)
+                return r;
         static const char *const others[] = {"/boot/grub2/grub.cfg", "/boot/grub/grub.cfg"};
         for (size_t i = 0; i < ARRAY_SIZE(others); i++)
                 if (vt_exists(ctx, others[i])) {
