@@ -462,7 +462,7 @@ int main(int argc, char **argv)
                         d.apply = false;
                         break;
                 case 'v':
-                        vt_log_set_level(vt_log_get_level() < LOG_INFO ? LOG_INFO : LOG_DEBUG);
+                        vt_log_more();
                         break;
                 case 'q':
                         vt_log_set_level(LOG_ERR);

@@ -11,6 +11,14 @@ int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_
         return vt_read_file_max(ctx, path, VT_BOOTCFG_FILE_MAX, ret, len);
 }
 
+void vt_bootcfg_entry_one(json_object *entry, const char *path, const char *cmdline)
+{
+        json_object *files = json_object_new_array();
+        json_object_array_add(files, json_object_new_string(path));
+        json_object_object_add(entry, "files", files);
+        vt_json_add_str(entry, "cmdline", cmdline);
+}
+
 int vt_bootcfg_refuse(struct vt_bootcfg_set *set, const char *path, size_t line, const char *why)
 {
         if (line)

@@ -57,6 +57,8 @@ extern const struct vt_bootcfg_backend vt_backend_grubd, vt_backend_default_grub
 
 /* Reads path; -ENOENT when absent. Logs nothing. */
 int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len);
+/* A read() entry for a backend of one file: "files": [path], "cmdline": cmdline (may be NULL). */
+void vt_bootcfg_entry_one(json_object *entry, const char *path, const char *cmdline);
 /* Sets set->err to "path:line: why" and returns -EBADMSG. */
 int vt_bootcfg_refuse(struct vt_bootcfg_set *set, const char *path, size_t line, const char *why);
 /* Adds (path, old, new) when old != new; takes ownership of new. */

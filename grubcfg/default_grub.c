@@ -80,10 +80,7 @@ static int default_grub_read(struct vt_ctx *ctx, json_object *entry, struct vt_b
                 return r;
         if (!line)
                 return -ENOMEM;
-        json_object *files = json_object_new_array();
-        json_object_array_add(files, json_object_new_string(DEFAULT_GRUB));
-        json_object_object_add(entry, "files", files);
-        vt_json_add_str(entry, "cmdline", line);
+        vt_bootcfg_entry_one(entry, DEFAULT_GRUB, line);
         return 0;
 }
 

@@ -133,10 +133,7 @@ static int grub_cfg_read(struct vt_ctx *ctx, json_object *entry, struct vt_bootc
                 r = vt_grub_cfg_edit(path, text, len, NULL, 0, &out, &olen, &first, set);
         if (r < 0)
                 return r;
-        json_object *files = json_object_new_array();
-        json_object_array_add(files, json_object_new_string(path));
-        json_object_object_add(entry, "files", files);
-        vt_json_add_str(entry, "cmdline", first);
+        vt_bootcfg_entry_one(entry, path, first);
         return 0;
 }
 

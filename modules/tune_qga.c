@@ -1,11 +1,9 @@
 /* Plans qemu-ga's block list: names checked, spelled for the version, written where it counts. */
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <ctype.h>
 #include "envfile.h"
 #include "exec.h"
 #include "module.h"
+#include "run.h"
 #include "policy.h"
 #include "qga.h"
 #include "strv.h"
@@ -18,8 +16,6 @@
 
 static const char why_block[] =
         "qemu-ga: block commands that let the host run programs, read files or set passwords";
-
-extern char **environ;
 
 /* qemu-ga 7.2 and 8.x command names (qga/qapi-schema.json): a misspelling blocks nothing. */
 static const char *const qga_commands[] = {
@@ -101,35 +97,8 @@ static const char *const *config_keys(const char *version)
 /* Asks the installed qemu-ga for its command list ("-b ?" before 7.2); NULL when it cannot run. */
 static char *ask_qemu_ga(const char *binary, const char *opt)
 {
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return NULL;
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
-        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-        char *argv[] = {(char *)binary, (char *)opt, NULL};
-        pid_t pid;
-        int r = posix_spawn(&pid, binary, &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        close(pfd[1]);
-        if (r != 0) {
-                close(pfd[0]);
-                return NULL;
-        }
         char *buf = NULL;
-        size_t len = 0;
-        FILE *out = open_memstream(&buf, &len);
-        char chunk[4096];
-        ssize_t k;
-        while (out && (k = read(pfd[0], chunk, sizeof(chunk))) > 0 && len < (256u << 10))
-                fwrite(chunk, 1, (size_t)k, out);
-        if (out)
-                fclose(out);
-        close(pfd[0]);
-        int status;
-        waitpid(pid, &status, 0);
-        if (buf && !strstr(buf, "guest-ping")) {
+        if (vt_run_output(binary, opt, 256u << 10, &buf) < 0 || !strstr(buf, "guest-ping")) {
                 free(buf);
                 return NULL;
         }
