@@ -47,12 +47,9 @@ static bool is_rescue(const char *s, size_t n)
         return false;
 }
 
-/*
- * For every kernel line of a non-rescue entry: [*as, *ae) its arguments. Calls back with each;
- * refuses what GRUB's script quoting would change (quotes, escapes, ';').
- */
-static int edit(const char *path, const char *text, size_t len, const struct vt_cmdline_edit *edits,
-                size_t n, char **ret, size_t *ret_len, char **first, struct vt_bootcfg_set *set)
+int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
+                     const struct vt_cmdline_edit *edits, size_t n, char **ret, size_t *ret_len,
+                     char **first, struct vt_bootcfg_set *set)
 {
         char *out = NULL;
         size_t olen = 0;
@@ -133,7 +130,7 @@ static int grub_cfg_read(struct vt_ctx *ctx, json_object *entry, struct vt_bootc
                 return r < 0 ? r : -ENOENT;
         r = vt_bootcfg_read_file(ctx, path, &text, &len);
         if (r >= 0)
-                r = edit(path, text, len, NULL, 0, &out, &olen, &first, set);
+                r = vt_grub_cfg_edit(path, text, len, NULL, 0, &out, &olen, &first, set);
         if (r < 0)
                 return r;
         vt_bootcfg_entry_one(entry, path, first);
@@ -151,7 +148,7 @@ static int grub_cfg_write(struct vt_ctx *ctx, const struct vt_cmdline_edit *edit
                 return r < 0 ? r : -ENOENT;
         r = vt_bootcfg_read_file(ctx, path, &text, &len);
         if (r >= 0)
-                r = edit(path, text, len, edits, n, &out, &olen, NULL, set);
+                r = vt_grub_cfg_edit(path, text, len, edits, n, &out, &olen, NULL, set);
         if (r < 0)
                 return r;
         return vt_bootcfg_set_add(set, path, text, len, out, olen);

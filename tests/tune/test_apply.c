@@ -379,6 +379,36 @@ static void test_boot_reapplies_do_not_hide_the_apply_from_revert(void **state)
         vt_test_rm_rf(root);
 }
 
+/* status shows the daemon's start-up re-apply apart from the apply that revert would undo. */
+static void test_status_shows_the_last_reapply_beside_the_last_apply(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *e = NULL, *re = NULL, *st = NULL;
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        assert_int_equal(vt_tune_status(ctx, facts, &st), 0);
+        assert_null(json_object_object_get(st, "last_apply"));
+        assert_null(json_object_object_get(st, "last_reapply"));
+        json_object_put(st);
+        assert_int_equal(apply(ctx, facts, &e), 0);
+        vt_test_write(root, "sys/block/vda/queue/scheduler", "none [mq-deadline] kyber bfq\n");
+        struct vt_apply_opts o = {.facts = facts, .runtime_only = true};
+        assert_int_equal(vt_tune_apply(ctx, &o, &re), 0);
+        assert_int_equal(vt_tune_status(ctx, facts, &st), 0);
+        json_object *last = json_object_object_get(st, "last_apply");
+        json_object *again = json_object_object_get(st, "last_reapply");
+        assert_non_null(last);
+        assert_non_null(again);
+        assert_string_equal(json_object_get_string(json_object_object_get(again, "time")),
+                            json_object_get_string(json_object_object_get(re, "time")));
+        assert_int_equal(json_object_get_int(json_object_object_get(again, "changes")),
+                         (int)json_object_array_length(json_object_object_get(re, "changes")));
+        assert_int_equal(json_object_get_int(json_object_object_get(last, "changes")),
+                         (int)json_object_array_length(json_object_object_get(e, "changes")));
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
 /* Only what this root cannot take may remain: the command line (no bootloader here yet). */
 static void assert_drift_only_cmdline(json_object *verify)
 {
@@ -694,6 +724,7 @@ int main(void)
                 cmocka_unit_test(test_only_limits_apply_to_one_module),
                 cmocka_unit_test(test_runtime_only_leaves_files_alone),
                 cmocka_unit_test(test_boot_reapplies_do_not_hide_the_apply_from_revert),
+                cmocka_unit_test(test_status_shows_the_last_reapply_beside_the_last_apply),
                 cmocka_unit_test(test_fixture_kvm_buildhost_live_round_trip),
                 cmocka_unit_test(test_fixture_kvm_buildhost_offline_round_trip),
                 cmocka_unit_test(test_fixture_openeuler_aarch64_offline_round_trip),
