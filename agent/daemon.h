@@ -57,20 +57,36 @@ int vt_udev_mon_next(struct vt_udev_mon *m, char *subsystem, size_t sslen, char 
                      size_t alen, char *sysname, size_t snlen);
 void vt_udev_mon_free(struct vt_udev_mon *m);
 
-/* A command running in a child process; its reply comes back on a pipe. */
+/*
+ * virtuned-worker kept for the next jobs (started on the first one) on a socketpair.
+ * Each job and each reply is a frame: a uint32_t length in host order, then that many bytes.
+ * The worker exits by itself after an idle time; its last frame is then empty ("bye": it
+ * read nothing after its last reply, so a job sent meanwhile is still ours to run again).
+ */
+#define VT_WORKER_JOB_MAX   (VT_PROTO_MAX_REQUEST + 1) /* the reader's bound, and its newline */
 #define VT_WORKER_REPLY_MAX (16u << 20)
+#define VT_WORKER_IDLE_MS   5000 /* default idle time before a worker exits */
+
 struct vt_worker {
-        pid_t pid; /* 0: none running */
-        int fd;    /* the pipe's read end, non-blocking */
-        char *buf;
+        pid_t pid; /* 0: none; -1: reaped, its fd not yet drained */
+        int fd;    /* our end of the socketpair, non-blocking; -1: none */
+        bool busy; /* a job is out */
+        bool eof;  /* the worker closed its end */
+        char *buf; /* the reply frame as read so far, header included */
         size_t len, cap;
 };
 
-/* Starts argv (virtuned-worker) with input as its stdin and its stdout on the worker's pipe. */
-int vt_worker_start(struct vt_worker *w, char *const *argv, const char *input, size_t len);
-/* Reads what the child wrote: 1 at its end, 0 when more may come, -errno (-EMSGSIZE: too big). */
+/* Starts argv (virtuned-worker ... serve) with its stdin on the other end of the socketpair. */
+int vt_worker_start(struct vt_worker *w, char *const *argv);
+/* Sends one job frame (len <= VT_WORKER_JOB_MAX); -EPIPE when the worker is gone. */
+int vt_worker_send(struct vt_worker *w, const char *job, size_t len);
+/* Reads what the worker wrote: 1 with a whole frame (vt_worker_reply), 0 when more may come,
+ * -EPIPE at its end before a whole frame, -EMSGSIZE/-EPROTO on a bad frame. */
 int vt_worker_read(struct vt_worker *w);
-/* Kills a child still running (the caller reaps children) and frees the reply. */
+/* The whole frame's bytes after vt_worker_read() returned 1; empty means "bye". Then forgets it. */
+const char *vt_worker_reply(struct vt_worker *w, size_t *len);
+void vt_worker_reply_done(struct vt_worker *w);
+/* Kills a worker still running (the caller reaps children) and closes its end. */
 void vt_worker_done(struct vt_worker *w);
 /* Runs argv without input or output; with wait, -EIO unless it exits 0. */
 int vt_worker_run(char *const *argv, bool wait);

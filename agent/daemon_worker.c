@@ -2,7 +2,8 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include "daemon.h"
 #include "proto.h"
@@ -11,7 +12,9 @@
  * Why another program: detection, tuning and the TPM need libkmod, libblkid, libcrypto and the
  * tss2 stack. Linked into the daemon they would stay mapped and partly resident for its whole
  * life; in a worker they come and go with the job, and the process that parses the host's
- * bytes holds none of them.
+ * bytes holds none of them. One worker serves the jobs that come close together, so a burst
+ * of requests pays one process start (under TCG most of a PCR read's time), and exits when
+ * idle, so the daemon's own footprint and wake-ups stay as they were.
  */
 int vt_proto_worker_call(const struct vt_proto_command *cmd, struct vt_ctx *ctx, json_object *args,
                          json_object **ret, char *desc, size_t desclen)
@@ -20,16 +23,10 @@ int vt_proto_worker_call(const struct vt_proto_command *cmd, struct vt_ctx *ctx,
         return -EOPNOTSUPP;
 }
 
-/* In the child: stdin is the request (a memfd), stdout the pipe; then the worker program. */
-static void child_exec(char *const *argv, const char *input, size_t len, int out_fd)
+/* In the child: stdin is the worker's end of the socketpair (or as inherited); then exec. */
+static void child_exec(char *const *argv, int in_fd)
 {
-        if (input) {
-                int fd = memfd_create("request", 0);
-                if (fd < 0 || write(fd, input, len) != (ssize_t)len ||
-                    lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, STDIN_FILENO) < 0)
-                        _exit(127);
-        }
-        if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
+        if (in_fd >= 0 && dup2(in_fd, STDIN_FILENO) < 0)
                 _exit(127);
         sigset_t none;
         sigemptyset(&none);
@@ -38,38 +35,75 @@ static void child_exec(char *const *argv, const char *input, size_t len, int out
         _exit(127);
 }
 
-int vt_worker_start(struct vt_worker *w, char *const *argv, const char *input, size_t len)
+int vt_worker_start(struct vt_worker *w, char *const *argv)
 {
-        assert(w && w->pid <= 0 && argv && argv[0]);
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
+        assert(w && w->pid == 0 && w->fd < 0 && argv && argv[0]);
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
+        /* A whole job frame fits in the socket at once: sending it never waits. */
+        int size = 2 * VT_WORKER_JOB_MAX;
+        (void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
         pid_t pid = fork();
         if (pid < 0) {
                 int r = -errno;
-                close(p[0]);
-                close(p[1]);
+                close(sv[0]);
+                close(sv[1]);
                 return r;
         }
         if (pid == 0)
-                child_exec(argv, input, len, p[1]);
-        close(p[1]);
-        if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) {
+                child_exec(argv, sv[1]);
+        close(sv[1]);
+        if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) {
                 int r = -errno;
-                close(p[0]);
+                close(sv[0]);
                 kill(pid, SIGKILL);
                 return r;
         }
-        *w = (struct vt_worker){.pid = pid, .fd = p[0]};
+        *w = (struct vt_worker){.pid = pid, .fd = sv[0]};
         return 0;
+}
+
+int vt_worker_send(struct vt_worker *w, const char *job, size_t len)
+{
+        assert(w && w->fd >= 0 && !w->busy && len <= VT_WORKER_JOB_MAX);
+        uint32_t n = (uint32_t)len;
+        struct iovec iov[2] = {{&n, sizeof(n)}, {(void *)job, len}};
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+        ssize_t k = sendmsg(w->fd, &m, MSG_NOSIGNAL);
+        if (k < 0)
+                return errno == ECONNRESET ? -EPIPE : -errno;
+        if ((size_t)k != sizeof(n) + len)
+                return -EAGAIN; /* cannot happen with SO_SNDBUF above; never half a frame */
+        w->busy = true;
+        return 0;
+}
+
+static size_t frame_len(const struct vt_worker *w)
+{
+        uint32_t n;
+        memcpy(&n, w->buf, sizeof(n));
+        return n;
 }
 
 int vt_worker_read(struct vt_worker *w)
 {
         for (;;) {
+                /* A whole frame: the worker sends nothing after it until the next job. */
+                if (w->len >= sizeof(uint32_t)) {
+                        size_t want = sizeof(uint32_t) + frame_len(w);
+                        if (frame_len(w) > VT_WORKER_REPLY_MAX)
+                                return -EMSGSIZE;
+                        if (w->len > want)
+                                return -EPROTO;
+                        if (w->len == want)
+                                return 1;
+                }
+                if (w->eof)
+                        return -EPIPE;
                 if (w->cap - w->len < 4096) {
                         size_t cap = w->cap ? w->cap * 2 : 16384;
-                        if (cap > VT_WORKER_REPLY_MAX + 4096)
+                        if (cap > VT_WORKER_REPLY_MAX + 8192)
                                 return -EMSGSIZE;
                         char *b = realloc(w->buf, cap);
                         if (!b)
@@ -78,13 +112,31 @@ int vt_worker_read(struct vt_worker *w)
                         w->cap = cap;
                 }
                 ssize_t n = read(w->fd, w->buf + w->len, w->cap - w->len);
-                if (n == 0)
-                        return 1;
-                if (n < 0)
+                if (n == 0 || (n < 0 && errno == ECONNRESET))
+                        w->eof = true;
+                else if (n < 0)
                         return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-                w->len += (size_t)n;
-                if (w->len > VT_WORKER_REPLY_MAX)
-                        return -EMSGSIZE;
+                else
+                        w->len += (size_t)n;
+        }
+}
+
+const char *vt_worker_reply(struct vt_worker *w, size_t *len)
+{
+        assert(w->len >= sizeof(uint32_t));
+        *len = frame_len(w);
+        return w->buf + sizeof(uint32_t);
+}
+
+void vt_worker_reply_done(struct vt_worker *w)
+{
+        w->len = 0;
+        w->busy = false;
+        /* The buffer of a large reply is not kept for the daemon's life. */
+        if (w->cap > 65536) {
+                free(w->buf);
+                w->buf = NULL;
+                w->cap = 0;
         }
 }
 
@@ -104,7 +156,7 @@ int vt_worker_run(char *const *argv, bool wait)
         if (pid < 0)
                 return -errno;
         if (pid == 0)
-                child_exec(argv, NULL, 0, -1);
+                child_exec(argv, -1);
         int status;
         if (wait && waitpid(pid, &status, 0) < 0)
                 return -errno;

@@ -1,11 +1,14 @@
 /* Host-side verification of a guest's quote: signature, nonce, PCR digest, event log replay. */
+#include <assert.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <tss2/tss2_mu.h>
 #include "../modules/codec.h"
+#include "../modules/ctx.h"
 #include "../modules/tpm2_pub.h"
 #include "../modules/tpm2_sel.h"
 #include "host_verify.h"
@@ -14,6 +17,8 @@
 /* What a guest may send us, bounded: a quote is a few KB, an event log a few MB. */
 #define QUOTE_FIELD_MAX (16u << 10)
 #define EVENTLOG_MAX    (64u << 20)
+#define QUOTE_FILE_MAX  (1u << 20)
+#define JSON_DEPTH_MAX  8
 
 struct verify {
         json_object *checks;
@@ -314,4 +319,60 @@ int vt_host_verify(json_object *quote, const uint8_t *nonce, size_t nonce_len,
                    json_object *eventlog, const char *ak_pin, json_object **report)
 {
         return vt_host_verify_sel(quote, nonce, nonce_len, NULL, eventlog, ak_pin, report);
+}
+
+/* A file the verifier takes as given: bounded, whole; relative paths from the working directory. */
+static int load_file(const char *path, size_t max, char **ret, size_t *len)
+{
+        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
+        char abs[PATH_MAX];
+        if (!realpath(path, abs))
+                return -errno;
+        int r = vt_ctx_new(NULL, &ctx);
+        return r < 0 ? r : vt_read_file_max(ctx, abs, max, ret, len);
+}
+
+int vt_host_verify_load(const char *quote_path, const char *log_path, json_object **quote,
+                        json_object **eventlog, const char **bad_path)
+{
+        _cleanup_free_ char *text = NULL, *log = NULL, *b64 = NULL;
+        size_t len;
+        assert(quote_path && quote && eventlog && bad_path);
+        *bad_path = quote_path;
+        int r = load_file(quote_path, QUOTE_FILE_MAX, &text, &len);
+        if (r < 0)
+                return r;
+        _cleanup_json_ json_object *q = NULL, *ev = NULL;
+        json_tokener *tok = json_tokener_new_ex(JSON_DEPTH_MAX);
+        if (!tok)
+                return -ENOMEM;
+        q = json_tokener_parse_ex(tok, text, (int)len);
+        bool whole = json_tokener_get_error(tok) == json_tokener_success &&
+                     strspn(text + json_tokener_get_parse_end(tok), " \t\r\n") ==
+                             len - json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        if (!whole || !json_object_is_type(q, json_type_object))
+                return -EBADMSG;
+        if (log_path) {
+                *bad_path = log_path;
+                r = load_file(log_path, EVENTLOG_MAX, &log, &len);
+                if (r < 0)
+                        return r;
+                /* virtune eventlog --json saved its reply; anything else is the binary log (a
+                 * '{' first would be PCR 123, never valid) */
+                if (len > 0 && log[0] == '{') {
+                        ev = json_tokener_parse(log);
+                        if (!json_object_is_type(ev, json_type_object))
+                                return -EBADMSG;
+                } else {
+                        b64 = vt_base64_encode((const uint8_t *)log, len);
+                        ev = json_object_new_object();
+                        if (!b64 || !ev)
+                                return -ENOMEM;
+                        vt_json_add_str(ev, "log", b64);
+                }
+        }
+        *quote = TAKE_PTR(q);
+        *eventlog = TAKE_PTR(ev);
+        return 0;
 }

@@ -18,3 +18,11 @@ int vt_host_verify(json_object *quote, const uint8_t *nonce, size_t nonce_len,
 int vt_host_verify_sel(json_object *quote, const uint8_t *nonce, size_t nonce_len,
                        const char *selection, json_object *eventlog, const char *ak_pin,
                        json_object **report);
+/*
+ * What `virtune-host verify --from-files` reads: the quote saved with `virtune quote --json` and,
+ * when log_path is not NULL, the event log, binary (`virtune-host eventlog -o`, securityfs) or as
+ * `virtune eventlog --json` printed it. Files are bounded; -EBADMSG when one is not what it
+ * should be, -errno when it cannot be read; *bad_path then names it. *eventlog may be NULL.
+ */
+int vt_host_verify_load(const char *quote_path, const char *log_path, json_object **quote,
+                        json_object **eventlog, const char **bad_path);

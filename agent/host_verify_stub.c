@@ -15,3 +15,10 @@ int vt_host_verify_sel(json_object *quote, const uint8_t *nonce, size_t nonce_le
         (void)selection;
         return vt_host_verify(quote, nonce, nonce_len, eventlog, ak_pin, report);
 }
+
+int vt_host_verify_load(const char *quote_path, const char *log_path, json_object **quote,
+                        json_object **eventlog, const char **bad_path)
+{
+        (void)quote_path, (void)log_path, (void)quote, (void)eventlog, (void)bad_path;
+        return -EOPNOTSUPP;
+}

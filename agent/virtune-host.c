@@ -15,8 +15,10 @@ struct host {
         int timeout_ms;
         bool json;
         /* command options */
-        const char *nonce_hex, *output, *ak, *name;
-        bool random, dry_run, prometheus, ima;
+        const char *nonce_hex, *output, *ak, *name, *pcrs;
+        bool random, dry_run, prometheus, ima, from_files;
+        char **files; /* verify --from-files: QUOTE [EVENTLOG] */
+        size_t nfiles;
         unsigned used; /* which command options were given (bit per option) */
 };
 
@@ -36,7 +38,9 @@ enum {
         OPT_DRY_RUN = 1u << 4,
         OPT_PROMETHEUS = 1u << 5,
         OPT_NAME = 1u << 6,
-        OPT_IMA = 1u << 7
+        OPT_IMA = 1u << 7,
+        OPT_PCRS = 1u << 8,
+        OPT_FROM_FILES = 1u << 9
 };
 
 static int exit_for(int r, const struct host *h)
@@ -142,6 +146,8 @@ static int quote(struct host *h, const uint8_t *nonce, size_t len, json_object *
                 return log_error_errno(-ENOMEM, "quote"), VT_HOST_EXIT_GUEST_ERROR;
         }
         json_object_object_add(args, "nonce", json_object_new_string(hex));
+        if (h->pcrs)
+                json_object_object_add(args, "pcrs", json_object_new_string(h->pcrs));
         return call(h, "virtune-quote", args, value);
 }
 
@@ -202,16 +208,35 @@ static int run_verify(struct host *h, const struct host_cmd *cmd)
         _cleanup_json_ json_object *q = NULL, *ev = NULL, *report = NULL;
         json_object *ok;
         size_t len;
+        int r;
 
+        if (h->from_files && !h->nonce_hex) {
+                log_error("verify --from-files: give the nonce the quote was made over (--nonce)");
+                return VT_HOST_EXIT_USAGE;
+        }
         if (nonce_get(h, &nonce, &len) < 0)
                 return VT_HOST_EXIT_USAGE;
-        int r = quote(h, nonce, len, &q);
-        if (r != 0)
-                return r;
-        /* No event log is a finding for the verifier, not a reason to stop here. */
-        if (call(h, "virtune-eventlog", NULL, &ev) != 0)
-                ev = NULL;
-        r = vt_host_verify(q, nonce, len, ev, h->ak, &report);
+        if (h->from_files) {
+                const char *bad;
+                r = vt_host_verify_load(h->files[0], h->nfiles > 1 ? h->files[1] : NULL, &q, &ev,
+                                        &bad);
+                if (r < 0 && r != -EOPNOTSUPP) {
+                        if (r == -EBADMSG)
+                                log_error("verify: %s is not a saved quote or event log", bad);
+                        else
+                                log_error_errno(r, "verify: cannot read %s", bad);
+                        return VT_HOST_EXIT_GUEST_ERROR;
+                }
+        } else {
+                r = quote(h, nonce, len, &q);
+                if (r != 0)
+                        return r;
+                /* No event log is a finding for the verifier, not a reason to stop here. */
+                if (call(h, "virtune-eventlog", NULL, &ev) != 0)
+                        ev = NULL;
+        }
+        if (r >= 0)
+                r = vt_host_verify_sel(q, nonce, len, h->pcrs, ev, h->ak, &report);
         if (r == -EOPNOTSUPP) {
                 log_error("verify: quote verification is not available in this build");
                 return VT_HOST_EXIT_GUEST_ERROR;
@@ -233,10 +258,10 @@ static const struct host_cmd commands[] = {
         {"status", "virtune-status", run_simple, 0, "policy, last apply, drift, pending reboot"},
         {"plan", "virtune-plan", run_simple, 0, "what apply would change"},
         {"pcrs", "virtune-pcr-read", run_simple, 0, "the guest's TPM PCRs"},
-        {"quote", NULL, run_quote, OPT_NONCE | OPT_RANDOM, "a TPM quote over a nonce"},
+        {"quote", NULL, run_quote, OPT_NONCE | OPT_RANDOM | OPT_PCRS, "a TPM quote over a nonce"},
         {"eventlog", NULL, run_eventlog, OPT_OUTPUT | OPT_IMA, "the measured-boot event log"},
-        {"verify", NULL, run_verify, OPT_NONCE | OPT_RANDOM | OPT_AK,
-         "quote + event log, checked here"},
+        {"verify", NULL, run_verify, OPT_NONCE | OPT_RANDOM | OPT_AK | OPT_PCRS | OPT_FROM_FILES,
+         "quote + event log, checked here (or saved: --from-files)"},
         {"apply", "virtune-apply", run_simple, OPT_DRY_RUN,
          "apply the guest's policy (if it allows)"},
         {"scan", NULL, NULL, OPT_NAME | OPT_PROMETHEUS, "every channel socket under DIR..."},
@@ -247,6 +272,8 @@ static void usage(FILE *f)
         fprintf(f,
                 "Usage: virtune-host [--socket PATH] [OPTIONS] COMMAND [ARGS]\n"
                 "       virtune-host scan [--prometheus] [--name NAME] DIR...\n"
+                "       virtune-host verify --from-files --nonce HEX [--pcrs SEL] [--ak-pin FILE]\n"
+                "                           QUOTE.json [EVENTLOG]\n"
                 "Talks to a guest's virtune agent over the virtio-serial channel's socket.\n\n"
                 "Options:\n"
                 "  -s, --socket PATH   the channel's unix socket (QEMU/libvirt chardev)\n"
@@ -257,7 +284,9 @@ static void usage(FILE *f)
                 "  -h, --help          this text;  --version  the version\n"
                 "Command options:\n"
                 "  --nonce HEX | --random   quote/verify: the nonce (16-64 bytes)\n"
-                "  --ak FILE                verify: the trusted attestation key\n"
+                "  --pcrs SEL               quote/verify: PCR selection, e.g. sha256:0-9\n"
+                "  --ak-pin FILE            verify: the trusted AK (written on first use)\n"
+                "  --from-files             verify: a quote and event log saved earlier\n"
                 "  -o, --output FILE        eventlog: write the binary log to FILE\n"
                 "  --ima                    eventlog: the IMA runtime log instead\n"
                 "  --dry-run                apply: only say what would change\n"
@@ -282,7 +311,18 @@ static const struct host_cmd *cmd_find(const char *name)
 
 int main(int argc, char **argv)
 {
-        enum { O_VERSION = 256, O_NONCE, O_RANDOM, O_AK, O_DRY_RUN, O_PROM, O_NAME, O_IMA };
+        enum {
+                O_VERSION = 256,
+                O_NONCE,
+                O_RANDOM,
+                O_AK,
+                O_DRY_RUN,
+                O_PROM,
+                O_NAME,
+                O_IMA,
+                O_PCRS,
+                O_FROM_FILES
+        };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, 's'},
                 {"timeout", required_argument, NULL, 't'},
@@ -294,6 +334,9 @@ int main(int argc, char **argv)
                 {"nonce", required_argument, NULL, O_NONCE},
                 {"random", no_argument, NULL, O_RANDOM},
                 {"ak", required_argument, NULL, O_AK},
+                {"ak-pin", required_argument, NULL, O_AK},
+                {"pcrs", required_argument, NULL, O_PCRS},
+                {"from-files", no_argument, NULL, O_FROM_FILES},
                 {"output", required_argument, NULL, 'o'},
                 {"ima", no_argument, NULL, O_IMA},
                 {"dry-run", no_argument, NULL, O_DRY_RUN},
@@ -324,7 +367,7 @@ int main(int argc, char **argv)
                         h.json = true;
                         break;
                 case 'v':
-                        vt_log_set_level(vt_log_get_level() < LOG_INFO ? LOG_INFO : LOG_DEBUG);
+                        vt_log_more();
                         break;
                 case 'q':
                         vt_log_set_level(LOG_ERR);
@@ -346,6 +389,14 @@ int main(int argc, char **argv)
                 case O_AK:
                         h.ak = optarg;
                         h.used |= OPT_AK;
+                        break;
+                case O_PCRS:
+                        h.pcrs = optarg;
+                        h.used |= OPT_PCRS;
+                        break;
+                case O_FROM_FILES:
+                        h.from_files = true;
+                        h.used |= OPT_FROM_FILES;
                         break;
                 case 'o':
                         h.output = optarg;
@@ -404,6 +455,16 @@ int main(int argc, char **argv)
                         return VT_HOST_EXIT_NO_AGENT;
                 }
                 return VT_HOST_EXIT_OK;
+        }
+        if (h.from_files) {
+                h.files = argv + optind + 1;
+                h.nfiles = (size_t)(argc - optind - 1);
+                if (h.nfiles < 1 || h.nfiles > 2 || h.socket || h.random) {
+                        log_error("verify --from-files: give QUOTE.json [EVENTLOG] and --nonce, "
+                                  "no --socket or --random");
+                        return VT_HOST_EXIT_USAGE;
+                }
+                return cmd->run(&h, cmd);
         }
         if (optind + 1 < argc) {
                 log_error("%s: unexpected argument '%s'", cmd->name, argv[optind + 1]);

@@ -1,5 +1,9 @@
-/* virtuned-worker: runs one system-touching job for virtuned, in its own short-lived process. */
+/* virtuned-worker: runs virtuned's system-touching jobs in a process of their own. */
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <sys/uio.h>
 #include "proto.h"
 #include "../modules/log.h"
 #include "../modules/module.h"
@@ -8,37 +12,99 @@
 #include "../modules/vt_cpuid.h"
 
 /*
- * virtuned-worker [--root DIR] [--cpuid FILE] [--allow-apply] request
- *                                                      one request on stdin, its reply on stdout
+ * virtuned-worker [--root DIR] [--cpuid FILE] [--allow-apply] [--idle-ms MS] serve
+ *                         requests from virtuned on stdin (a socket), replies back on it, each
+ *                         a frame (daemon.h); exits after MS ms without one, or when it closes
  * virtuned-worker [--root DIR] start [--no-apply]       detection and the runtime policy at start
  * virtuned-worker [--root DIR] iosched                  a disk appeared: its scheduler
  * Not for people: virtuned starts it with exactly these arguments.
  */
 
-static int do_request(struct vt_ctx *ctx)
+/* Reads exactly len bytes. 1 done, 0 at the end before the first byte, -errno otherwise. */
+static int read_full(int fd, void *buf, size_t len)
 {
-        /* Bounded like the reader that produced it: one request and a byte to tell it is whole. */
-        static char buf[VT_PROTO_MAX_REQUEST + 1];
-        size_t len = 0;
-        for (;;) {
-                ssize_t n = read(STDIN_FILENO, buf + len, sizeof(buf) - len);
+        size_t got = 0;
+        while (got < len) {
+                ssize_t n = read(fd, (char *)buf + got, len - got);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
-                        return log_error_errno(-errno, "Reading the request");
+                        return -errno;
                 if (n == 0)
-                        break;
-                len += (size_t)n;
-                if (len == sizeof(buf))
-                        return log_error_errno(-EMSGSIZE, "Reading the request");
+                        return got == 0 ? 0 : -EPIPE;
+                got += (size_t)n;
         }
-        size_t rl = 0;
-        _cleanup_free_ char *reply = vt_proto_dispatch(ctx, VT_PROTO_MESSAGE, buf, len, &rl);
-        if (!reply)
-                return log_error_errno(-ENOMEM, "Answering");
-        if (fwrite(reply, 1, rl, stdout) != rl || fflush(stdout) != 0)
-                return log_error_errno(-EIO, "Writing the reply");
+        return 1;
+}
+
+static int write_frame(int fd, const char *data, size_t len)
+{
+        uint32_t n = (uint32_t)len;
+        struct iovec iov[2] = {{&n, sizeof(n)}, {(void *)data, len}};
+        size_t left = sizeof(n) + len;
+        int i = 0;
+        while (left > 0) {
+                ssize_t k = writev(fd, iov + i, 2 - i);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                left -= (size_t)k;
+                for (; i < 2 && (size_t)k >= iov[i].iov_len; i++)
+                        k -= (ssize_t)iov[i].iov_len;
+                if (i < 2) {
+                        iov[i].iov_base = (char *)iov[i].iov_base + k;
+                        iov[i].iov_len -= (size_t)k;
+                }
+        }
         return 0;
+}
+
+/* Jobs until virtuned closes the socket or none comes for idle_ms; then "bye" and out. */
+static int do_serve(struct vt_ctx *ctx, int idle_ms)
+{
+        /* Bounded like the reader that produced it: one request and its newline. */
+        static char buf[VT_PROTO_MAX_REQUEST + 1];
+
+        /* Off stdin, close-on-exec: what apply spawns must neither read our jobs nor hold
+         * the socket open after we die (virtuned sees our end as its end). */
+        int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return log_error_errno(-errno, "Cannot take the job socket");
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, STDIN_FILENO) < 0)
+                return log_error_errno(-errno, "Cannot open /dev/null");
+        close(null);
+
+        for (;;) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int r = poll(&p, 1, idle_ms);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return log_error_errno(-errno, "poll");
+                if (r == 0)
+                        return write_frame(fd, NULL, 0); /* idle: bye, nothing read since */
+                uint32_t len;
+                r = read_full(fd, &len, sizeof(len));
+                if (r == 0)
+                        return 0; /* virtuned closed: it wants no more */
+                if (r < 0)
+                        return log_error_errno(r, "Reading a job");
+                if (len > sizeof(buf))
+                        return log_error_errno(-EMSGSIZE, "A job of %" PRIu32 " bytes", len);
+                r = read_full(fd, buf, len);
+                if (r <= 0)
+                        return log_error_errno(r < 0 ? r : -EPIPE, "Reading a job");
+                size_t rl = 0;
+                _cleanup_free_ char *reply =
+                        vt_proto_dispatch(ctx, VT_PROTO_MESSAGE, buf, len, &rl);
+                if (!reply)
+                        return log_error_errno(-ENOMEM, "Answering");
+                r = write_frame(fd, reply, rl);
+                if (r < 0)
+                        return log_error_errno(r, "Writing the reply");
+        }
 }
 
 static int do_apply(struct vt_ctx *ctx, const char *const *only)
@@ -56,14 +122,13 @@ static int do_apply(struct vt_ctx *ctx, const char *const *only)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"root", required_argument, NULL, 'r'},
-                {"cpuid", required_argument, NULL, 'c'},
-                {"no-apply", no_argument, NULL, 'n'},
-                {"allow-apply", no_argument, NULL, 'a'},
-                {},
+                {"root", required_argument, NULL, 'r'},    {"cpuid", required_argument, NULL, 'c'},
+                {"no-apply", no_argument, NULL, 'n'},      {"allow-apply", no_argument, NULL, 'a'},
+                {"idle-ms", required_argument, NULL, 'i'}, {},
         };
         const char *root = NULL, *cpuid = NULL;
         bool apply = true, allow_apply = false;
+        int idle_ms = 5000;
         int c, r;
 
         vt_log_init_from_env();
@@ -80,6 +145,11 @@ int main(int argc, char **argv)
                         break;
                 case 'a':
                         allow_apply = true;
+                        break;
+                case 'i':
+                        idle_ms = atoi(optarg);
+                        if (idle_ms <= 0)
+                                return 2;
                         break;
                 default:
                         return 2;
@@ -115,8 +185,8 @@ int main(int argc, char **argv)
                 return log_error("%s", err), 1;
 
         const char *job = argv[optind];
-        if (streq(job, "request"))
-                r = do_request(ctx);
+        if (streq(job, "serve"))
+                r = do_serve(ctx, idle_ms);
         else if (streq(job, "start")) {
                 _cleanup_json_ json_object *facts = NULL;
                 r = vt_detect_all(ctx, &facts);

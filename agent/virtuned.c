@@ -31,12 +31,15 @@ struct daemon {
         struct vt_obuf out;
         struct vt_udev_mon *udev;
         struct pending *queue, **queue_tail;
+        struct pending *job; /* the request the worker has, out of the queue until answered */
         struct vt_worker worker;
+        bool worker_retire; /* end the worker after this job: the policy changed */
+        char idle_ms[16];   /* the worker's idle time, as its argument */
         int epfd, sigfd;
         bool quit;
         bool apply; /* the runtime policy at start */
         const char *worker_path, *cpuid_path;
-        char *argv[10];
+        char *argv[12];
         uint64_t requests;
 };
 
@@ -64,6 +67,10 @@ static char *const *worker_argv(struct daemon *d, const char *job)
         /* The policy in force is the daemon's (a bad file on disk after SIGHUP is not). */
         if (vt_proto_allow_apply(d->ctx))
                 d->argv[n++] = "--allow-apply";
+        if (streq(job, "serve")) {
+                d->argv[n++] = "--idle-ms";
+                d->argv[n++] = d->idle_ms;
+        }
         d->argv[n++] = (char *)job;
         d->argv[n] = NULL;
         assert(n < ARRAY_SIZE(d->argv));
@@ -111,32 +118,82 @@ static void queue_pop(struct daemon *d)
 
 static bool busy(const struct daemon *d)
 {
-        return d->queue || d->worker.pid > 0;
+        return d->queue || d->job;
 }
 
-/* Answers queued requests in order until one needs a worker. */
+static void worker_end(struct daemon *d)
+{
+        if (d->worker.fd >= 0)
+                epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->worker.fd, NULL);
+        vt_worker_done(&d->worker);
+        d->worker_retire = false;
+}
+
+/* Hands d->job to the worker, starting one when there is none. A worker that has just left
+ * (idle, or killed between jobs) gets the job's one retry with a fresh worker. */
+static int worker_send_job(struct daemon *d)
+{
+        int r = 0;
+        for (int attempt = 0; attempt < 2; attempt++) {
+                if (d->worker.fd < 0) {
+                        r = vt_worker_start(&d->worker, worker_argv(d, "serve"));
+                        struct epoll_event ev = {.events = EPOLLIN, .data.fd = d->worker.fd};
+                        if (r >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->worker.fd, &ev) < 0)
+                                r = -errno;
+                        if (r < 0)
+                                break;
+                }
+                r = vt_worker_send(&d->worker, d->job->buf, d->job->len);
+                if (r >= 0)
+                        return 0;
+                worker_end(d);
+        }
+        worker_end(d);
+        return r;
+}
+
+/* The in-flight job is over: its reply (or an error in its place) goes out in its turn. */
+static void job_done(struct daemon *d, const char *reply, size_t n)
+{
+        if (reply)
+                queue_reply(d, reply, n);
+        free(d->job);
+        d->job = NULL;
+}
+
+static void job_failed(struct daemon *d, const char *desc)
+{
+        size_t n = 0;
+        /* The request passed the light dispatcher: it parses, and its id goes back. */
+        _cleanup_json_ json_object *req = json_tokener_parse(d->job->buf);
+        json_object *id = NULL;
+        if (req)
+                json_object_object_get_ex(req, "id", &id);
+        _cleanup_free_ char *reply = vt_proto_reply_error(VT_PROTO_GENERIC_ERROR, desc, id, &n);
+        job_done(d, reply, n);
+}
+
+/* Answers queued requests in order until one needs the worker. */
 static void process_queue(struct daemon *d)
 {
-        while (d->queue && d->worker.pid <= 0) {
+        while (d->queue && !d->job) {
                 struct pending *p = d->queue;
                 bool deferred;
                 size_t n = 0;
                 _cleanup_free_ char *reply =
                         vt_proto_dispatch_light(d->ctx, p->ev, p->buf, p->len, &n, &deferred);
                 if (deferred) {
-                        int r = vt_worker_start(&d->worker, worker_argv(d, "request"), p->buf,
-                                                p->len);
-                        struct epoll_event ev = {.events = EPOLLIN, .data.fd = d->worker.fd};
-                        if (r >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->worker.fd, &ev) < 0)
-                                r = -errno;
-                        if (r >= 0) {
-                                queue_pop(d);
+                        /* Out of the queue, into the worker: answered when its reply comes. */
+                        d->queue = p->next;
+                        if (!d->queue)
+                                d->queue_tail = &d->queue;
+                        d->job = p;
+                        int r = worker_send_job(d);
+                        if (r >= 0)
                                 return;
-                        }
-                        vt_worker_done(&d->worker);
                         log_error_errno(r, "Cannot start a worker");
-                        reply = vt_proto_reply_error(VT_PROTO_GENERIC_ERROR,
-                                                     "virtuned could not start a worker", NULL, &n);
+                        job_failed(d, "virtuned could not start a worker");
+                        continue;
                 }
                 queue_pop(d);
                 if (reply)
@@ -225,6 +282,11 @@ static void reload(struct daemon *d)
         vt_policy_free(d->ctx->policy);
         d->ctx->policy = p;
         log_notice("Policy reloaded");
+        /* The worker read the old policy when it started: the next job gets a new one. */
+        if (d->job)
+                d->worker_retire = true;
+        else
+                worker_end(d);
         if (d->port.fd < 0) {
                 r = port_open(d);
                 if (r < 0)
@@ -232,30 +294,53 @@ static void reload(struct daemon *d)
         }
 }
 
-static void on_worker(struct daemon *d)
+/* Takes one reply frame, or the worker's end, off the worker's socket. false: nothing yet. */
+static bool worker_take(struct daemon *d)
 {
         struct vt_worker *w = &d->worker;
         int r = vt_worker_read(w);
         if (r == 0)
-                return;
-        epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+                return false;
         if (r > 0) {
-                w->pid = 0; /* it has exited (or is about to): never signal a reaped pid */
-                if (w->len > 0 && w->buf[w->len - 1] == '\n')
-                        queue_reply(d, w->buf, w->len);
-                else
-                        r = -EPIPE;
-        }
-        if (r < 0) {
-                _cleanup_free_ char *reply = NULL;
                 size_t n;
-                log_error_errno(r, "A worker failed");
-                reply = vt_proto_reply_error(VT_PROTO_GENERIC_ERROR,
-                                             "virtuned's worker for this request failed", NULL, &n);
-                if (reply)
-                        queue_reply(d, reply, n);
+                const char *reply = vt_worker_reply(w, &n);
+                if (n == 0) {
+                        /* "bye": it went idle and read nothing more; a job sent meanwhile
+                         * is resent to a new worker below. */
+                        log_debug("The worker exited after its idle time");
+                        w->busy = false;
+                        worker_end(d);
+                        return true;
+                }
+                if (d->job && reply[n - 1] == '\n')
+                        job_done(d, reply, n);
+                else if (d->job)
+                        job_failed(d, "virtuned's worker for this request failed");
+                vt_worker_reply_done(w);
+                if (d->worker_retire)
+                        worker_end(d);
+                return true;
         }
-        vt_worker_done(w);
+        if (d->job) {
+                log_error_errno(r, "The worker failed during a request");
+                job_failed(d, "virtuned's worker for this request failed");
+        } else if (r != -EPIPE)
+                log_error_errno(r, "The worker failed");
+        worker_end(d);
+        return true;
+}
+
+static void on_worker(struct daemon *d)
+{
+        if (!worker_take(d))
+                return;
+        if (d->job && d->worker.fd < 0) {
+                int r = worker_send_job(d);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot start a worker");
+                        job_failed(d, "virtuned could not start a worker");
+                }
+        }
         process_queue(d);
         if (d->port.fd >= 0)
                 port_service(d); /* answers what waited, reads what the host sent meanwhile */
@@ -267,10 +352,14 @@ static void on_signal(struct daemon *d)
         while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
                 if (si.ssi_signo == SIGHUP)
                         reload(d);
-                else if (si.ssi_signo == SIGCHLD)
-                        while (waitpid(-1, NULL, WNOHANG) > 0)
-                                ;
-                else
+                else if (si.ssi_signo == SIGCHLD) {
+                        /* The worker's end shows on its socket; here it is only reaped, and
+                         * never signalled again (its pid may be reused). */
+                        pid_t pid;
+                        while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+                                if (pid == d->worker.pid)
+                                        d->worker.pid = -1;
+                } else
                         d->quit = true;
         }
 }
@@ -314,7 +403,7 @@ static int loop(struct daemon *d)
                                 on_udev(d);
                         else if (fd == d->port.fd)
                                 port_service(d);
-                        else if (d->worker.pid > 0 && fd == d->worker.fd)
+                        else if (d->worker.fd >= 0 && fd == d->worker.fd)
                                 on_worker(d);
                 }
         }
@@ -405,6 +494,7 @@ static const char usage[] =
         "  --no-apply         do not apply the runtime policy at start\n"
         "  --worker PATH      the virtuned-worker program (default: beside virtuned, else\n"
         "                     " VT_LIBEXECDIR "/virtuned-worker)\n"
+        "  --worker-idle MS   the worker exits after MS ms without a job (default 5000)\n"
         "  -v, --verbose      more log output (repeat for debug)\n"
         "  -q, --quiet        errors only\n"
         "  -h, --help         this text\n"
@@ -419,6 +509,7 @@ int main(int argc, char **argv)
                 OPT_PORT_PATH,
                 OPT_NO_APPLY,
                 OPT_WORKER,
+                OPT_WORKER_IDLE,
                 OPT_VERSION
         };
         static const struct option opts[] = {
@@ -428,6 +519,7 @@ int main(int argc, char **argv)
                 {"port-path", required_argument, NULL, OPT_PORT_PATH},
                 {"no-apply", no_argument, NULL, OPT_NO_APPLY},
                 {"worker", required_argument, NULL, OPT_WORKER},
+                {"worker-idle", required_argument, NULL, OPT_WORKER_IDLE},
                 {"verbose", no_argument, NULL, 'v'},
                 {"quiet", no_argument, NULL, 'q'},
                 {"help", no_argument, NULL, 'h'},
@@ -458,11 +550,21 @@ int main(int argc, char **argv)
                 case OPT_WORKER:
                         d.worker_path = optarg;
                         break;
+                case OPT_WORKER_IDLE: {
+                        char *end;
+                        unsigned long ms = strtoul(optarg, &end, 10);
+                        if (!*optarg || *end || ms < 1 || ms > 3600000) {
+                                fprintf(stderr, "virtuned: --worker-idle takes 1-3600000 (ms)\n");
+                                return 2;
+                        }
+                        snprintf(d.idle_ms, sizeof(d.idle_ms), "%lu", ms);
+                        break;
+                }
                 case OPT_NO_APPLY:
                         d.apply = false;
                         break;
                 case 'v':
-                        vt_log_set_level(vt_log_get_level() < LOG_INFO ? LOG_INFO : LOG_DEBUG);
+                        vt_log_more();
                         break;
                 case 'q':
                         vt_log_set_level(LOG_ERR);
@@ -497,6 +599,8 @@ int main(int argc, char **argv)
         d.cpuid_path = cpuid;
         if (!d.worker_path)
                 d.worker_path = worker_default(self_dir, sizeof(self_dir));
+        if (!d.idle_ms[0])
+                snprintf(d.idle_ms, sizeof(d.idle_ms), "%u", VT_WORKER_IDLE_MS);
         vt_proto_reader_init(&d.reader);
         d.queue_tail = &d.queue;
 
@@ -513,6 +617,7 @@ int main(int argc, char **argv)
         log_info("Stopping after %" PRIu64 " replies", d.requests);
 out:
         port_close(&d);
+        free(d.job);
         vt_worker_done(&d.worker);
         vt_obuf_done(&d.out);
         vt_proto_reader_done(&d.reader);

@@ -1,5 +1,7 @@
 /* Helpers every boot configuration backend shares: file list, reading, edits on a line. */
 #include <assert.h>
+#include <strings.h>
+#include "../modules/esp.h"
 #include "../modules/strv.h"
 #include "../modules/util.h"
 #include "backend.h"
@@ -7,6 +9,14 @@
 int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)
 {
         return vt_read_file_max(ctx, path, VT_BOOTCFG_FILE_MAX, ret, len);
+}
+
+void vt_bootcfg_entry_one(json_object *entry, const char *path, const char *cmdline)
+{
+        json_object *files = json_object_new_array();
+        json_object_array_add(files, json_object_new_string(path));
+        json_object_object_add(entry, "files", files);
+        vt_json_add_str(entry, "cmdline", cmdline);
 }
 
 int vt_bootcfg_refuse(struct vt_bootcfg_set *set, const char *path, size_t line, const char *why)
@@ -48,6 +58,47 @@ int vt_bootcfg_set_add(struct vt_bootcfg_set *set, const char *path, const char 
         }
         set->f[set->n++] = f;
         return 1;
+}
+
+/* dir/<vendor>/grub.cfg for the first vendor directory (sorted) that has one. */
+static int efi_scan(struct vt_ctx *ctx, const char *dir, char **ret)
+{
+        _cleanup_closedir_ DIR *d = NULL;
+        if (vt_opendir(ctx, dir, &d) < 0)
+                return 0;
+        _cleanup_strv_ char **vendors = NULL;
+        for (struct dirent *de; (de = readdir(d));)
+                if (de->d_name[0] != '.' && vt_strv_add(&vendors, de->d_name) < 0)
+                        return -ENOMEM;
+        vt_strv_sort(vendors);
+        /* a vendor's directory before EFI/BOOT, the removable-media fallback */
+        for (int boot = 0; boot < 2; boot++)
+                for (size_t i = 0; vendors && vendors[i]; i++) {
+                        char p[PATH_MAX];
+                        if ((strcasecmp(vendors[i], "BOOT") == 0) != boot ||
+                            vt_pathf(p, sizeof(p), "%s/%s/grub.cfg", dir, vendors[i]) < 0 ||
+                            !vt_exists(ctx, p))
+                                continue;
+                        *ret = strdup(p);
+                        return *ret ? 1 : -ENOMEM;
+                }
+        return 0;
+}
+
+int vt_bootcfg_efi_grub_cfg(struct vt_ctx *ctx, char **ret)
+{
+        *ret = NULL;
+        int r = efi_scan(ctx, "/boot/efi/EFI", ret);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        /* images keep the usual path; a running system says where its ESP really is */
+        _cleanup_free_ char *mp = NULL, *dir = NULL;
+        if (vt_esp_mountpoint(ctx, &mp) < 0)
+                return 0;
+        if (asprintf(&dir, "%s/EFI", streq(mp, "/") ? "" : mp) < 0)
+                return -ENOMEM;
+        r = efi_scan(ctx, dir, ret);
+        return r < 0 ? r : 0;
 }
 
 void vt_bootcfg_set_clear(struct vt_bootcfg_set *set)

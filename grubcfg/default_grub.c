@@ -80,10 +80,7 @@ static int default_grub_read(struct vt_ctx *ctx, json_object *entry, struct vt_b
                 return r;
         if (!line)
                 return -ENOMEM;
-        json_object *files = json_object_new_array();
-        json_object_array_add(files, json_object_new_string(DEFAULT_GRUB));
-        json_object_object_add(entry, "files", files);
-        vt_json_add_str(entry, "cmdline", line);
+        vt_bootcfg_entry_one(entry, DEFAULT_GRUB, line);
         return 0;
 }
 
@@ -204,20 +201,9 @@ int vt_grub_mkconfig_argv(struct vt_ctx *ctx, char ***argv)
         for (size_t i = 0; i < ARRAY_SIZE(active_cfgs) && !cfg; i++)
                 if (vt_exists(ctx, active_cfgs[i]) && vt_realpath(ctx, active_cfgs[i], &cfg) < 0)
                         return -ENOMEM;
-        if (!cfg) {
-                /* an EFI system: /boot/efi/EFI/<vendor>/grub.cfg */
-                _cleanup_closedir_ DIR *d = NULL;
-                if (vt_opendir(ctx, "/boot/efi/EFI", &d) >= 0)
-                        for (struct dirent *de; !cfg && (de = readdir(d));) {
-                                char p[512];
-                                if (de->d_name[0] == '.' ||
-                                    vt_pathf(p, sizeof(p), "/boot/efi/EFI/%s/grub.cfg",
-                                             de->d_name) < 0 ||
-                                    !vt_exists(ctx, p))
-                                        continue;
-                                cfg = strdup(p);
-                        }
-        }
+        /* an EFI system: <the ESP>/EFI/<vendor>/grub.cfg */
+        if (!cfg && vt_bootcfg_efi_grub_cfg(ctx, &cfg) < 0)
+                return -ENOMEM;
         if (!tool || !cfg) {
                 *argv = NULL;
                 return 0;

@@ -20,17 +20,9 @@ static int find_cfg(struct vt_ctx *ctx, char **ret)
                         return 0;
         if (vt_exists(ctx, "/boot/loader/entries"))
                 return 0; /* BLS: grub.cfg only says blscfg */
-        _cleanup_closedir_ DIR *d = NULL;
-        if (vt_opendir(ctx, "/boot/efi/EFI", &d) >= 0)
-                for (struct dirent *de; (de = readdir(d));) {
-                        char p[512];
-                        if (de->d_name[0] == '.' ||
-                            vt_pathf(p, sizeof(p), "/boot/efi/EFI/%s/grub.cfg", de->d_name) < 0 ||
-                            !vt_exists(ctx, p))
-                                continue;
-                        *ret = strdup(p);
-                        return *ret ? 0 : -ENOMEM;
-                }
+        int r = vt_bootcfg_efi_grub_cfg(ctx, ret);
+        if (r < 0 || *ret)
+                return r;
         static const char *const others[] = {"/boot/grub2/grub.cfg", "/boot/grub/grub.cfg"};
         for (size_t i = 0; i < ARRAY_SIZE(others); i++)
                 if (vt_exists(ctx, others[i])) {
@@ -55,12 +47,9 @@ static bool is_rescue(const char *s, size_t n)
         return false;
 }
 
-/*
- * For every kernel line of a non-rescue entry: [*as, *ae) its arguments. Calls back with each;
- * refuses what GRUB's script quoting would change (quotes, escapes, ';').
- */
-static int edit(const char *path, const char *text, size_t len, const struct vt_cmdline_edit *edits,
-                size_t n, char **ret, size_t *ret_len, char **first, struct vt_bootcfg_set *set)
+int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
+                     const struct vt_cmdline_edit *edits, size_t n, char **ret, size_t *ret_len,
+                     char **first, struct vt_bootcfg_set *set)
 {
         char *out = NULL;
         size_t olen = 0;
@@ -91,8 +80,15 @@ static int edit(const char *path, const char *text, size_t len, const struct vt_
                         /* skip the kernel image path */
                         while (as < end && isblank((unsigned char)text[as]))
                                 as++;
+                        size_t image = as;
                         while (as < end && !isblank((unsigned char)text[as]))
                                 as++;
+                        if (as == image) {
+                                /* whatever we add would become the image */
+                                r = vt_bootcfg_refuse(set, path, ln,
+                                                      "a kernel line without an image");
+                                break;
+                        }
                         while (as < end && isblank((unsigned char)text[as]))
                                 as++;
                         if (memchr(text + k, '"', end - k) || memchr(text + k, '\'', end - k) ||
@@ -115,6 +111,9 @@ static int edit(const char *path, const char *text, size_t len, const struct vt_
                         if (r < 0)
                                 break;
                         fwrite(text + i, 1, as - i, f);
+                        /* "linux /vmlinuz" had no arguments: keep them apart from the image */
+                        if (*line && !isblank((unsigned char)text[as - 1]))
+                                fputc(' ', f);
                         fputs(line, f);
                         fwrite(text + end, 1, nl ? 1 : 0, f);
                 } else
@@ -141,13 +140,10 @@ static int grub_cfg_read(struct vt_ctx *ctx, json_object *entry, struct vt_bootc
                 return r < 0 ? r : -ENOENT;
         r = vt_bootcfg_read_file(ctx, path, &text, &len);
         if (r >= 0)
-                r = edit(path, text, len, NULL, 0, &out, &olen, &first, set);
+                r = vt_grub_cfg_edit(path, text, len, NULL, 0, &out, &olen, &first, set);
         if (r < 0)
                 return r;
-        json_object *files = json_object_new_array();
-        json_object_array_add(files, json_object_new_string(path));
-        json_object_object_add(entry, "files", files);
-        vt_json_add_str(entry, "cmdline", first);
+        vt_bootcfg_entry_one(entry, path, first);
         return 0;
 }
 
@@ -162,7 +158,7 @@ static int grub_cfg_write(struct vt_ctx *ctx, const struct vt_cmdline_edit *edit
                 return r < 0 ? r : -ENOENT;
         r = vt_bootcfg_read_file(ctx, path, &text, &len);
         if (r >= 0)
-                r = edit(path, text, len, edits, n, &out, &olen, NULL, set);
+                r = vt_grub_cfg_edit(path, text, len, edits, n, &out, &olen, NULL, set);
         if (r < 0)
                 return r;
         return vt_bootcfg_set_add(set, path, text, len, out, olen);

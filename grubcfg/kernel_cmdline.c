@@ -15,10 +15,7 @@ static int kernel_cmdline_read(struct vt_ctx *ctx, json_object *entry, struct vt
         int r = vt_bootcfg_read_file(ctx, KERNEL_CMDLINE, &text, NULL);
         if (r < 0)
                 return r;
-        json_object *files = json_object_new_array();
-        json_object_array_add(files, json_object_new_string(KERNEL_CMDLINE));
-        json_object_object_add(entry, "files", files);
-        vt_json_add_str(entry, "cmdline", vt_strip(text));
+        vt_bootcfg_entry_one(entry, KERNEL_CMDLINE, vt_strip(text));
         return 0;
 }
 

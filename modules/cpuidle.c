@@ -69,7 +69,7 @@ static json_object *params_new(struct vt_ctx *ctx, json_object *c)
                         else if (!haltpoll_params[i].is_bool && end != s && !*end)
                                 val = json_object_new_int64(n);
                         else
-                                vt_facts_error(c, path, -EINVAL);
+                                vt_json_add_error(c, path, -EINVAL);
                 }
                 json_object_object_add(p, haltpoll_params[i].name, val);
         }

@@ -4,8 +4,8 @@
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <libkmod.h>
 #include "../grubcfg/grubcfg.h"
+#include "dl_kmod.h"
 #include "exec.h"
 #include "fsutil.h"
 
@@ -202,18 +202,21 @@ static int kmod_current(struct vt_ctx *ctx, const struct vt_change *c, char **re
 /* Loads (options non-NULL) or unloads the module through libkmod. */
 static int kmod_do(const char *name, const char *options)
 {
-        struct kmod_ctx *k = kmod_new(NULL, NULL);
+        int r = vt_dl_kmod();
+        if (r < 0)
+                return r;
+        struct kmod_ctx *k = sym_kmod_new(NULL, NULL);
         if (!k)
                 return -ENOMEM;
         struct kmod_module *m = NULL;
-        int r = kmod_module_new_from_name(k, name, &m);
+        r = sym_kmod_module_new_from_name(k, name, &m);
         if (r == 0)
-                r = options ? kmod_module_probe_insert_module(m, 0, options, NULL, NULL, NULL)
-                            : kmod_module_remove_module(m, 0);
+                r = options ? sym_kmod_module_probe_insert_module(m, 0, options, NULL, NULL, NULL)
+                            : sym_kmod_module_remove_module(m, 0);
         if (r > 0)
                 r = -ENOENT; /* blacklisted or not found */
-        kmod_module_unref(m);
-        kmod_unref(k);
+        sym_kmod_module_unref(m);
+        sym_kmod_unref(k);
         return r;
 }
 
@@ -226,6 +229,11 @@ static int kmod_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object
         int r = kmod_do(c->target, c->to ? c->to : "");
         if (r == 0)
                 json_object_object_add(rec, "loaded", json_object_new_boolean(true));
+        if (r == -ELIBACC || r == -ELIBBAD) {
+                char msg[128];
+                json_object_object_add(rec, "error",
+                                       json_object_new_string(vt_dl_kmod_error(msg, sizeof(msg))));
+        }
         return r;
 }
 
@@ -316,7 +324,9 @@ static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec)
                 note(rec, "skipped: systemd is not running this root; restart it yourself");
                 return 1;
         }
-        return systemctl("try-restart", unit);
+        /* A drop-in written by this apply (qemu-ga's ExecStart) counts only after a reload. */
+        int r = systemctl("daemon-reload", NULL);
+        return r < 0 ? r : systemctl("try-restart", unit);
 }
 
 static int unit_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)

@@ -10,23 +10,10 @@ json_object *vt_facts_module_new(json_object *facts, const char *name)
         return o;
 }
 
-void vt_facts_error(json_object *obj, const char *path, int r)
-{
-        json_object *errors;
-        if (!json_object_object_get_ex(obj, "errors", &errors)) {
-                errors = json_object_new_array();
-                json_object_object_add(obj, "errors", errors);
-        }
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "path", json_object_new_string(path));
-        json_object_object_add(e, "error", json_object_new_string(strerror(-r)));
-        json_object_array_add(errors, e);
-}
-
 static int note(json_object *obj, const char *path, int r)
 {
         if (r < 0 && r != -ENOENT && r != -ENOTDIR)
-                vt_facts_error(obj, path, r);
+                vt_json_add_error(obj, path, r);
         return r;
 }
 

@@ -7,8 +7,6 @@
 
 /* A new module object with an empty "errors" array, added as facts[name]; returns it (borrowed). */
 json_object *vt_facts_module_new(json_object *facts, const char *name);
-/* Appends {path, error: strerror(-r)} to obj.errors. */
-void vt_facts_error(json_object *obj, const char *path, int r);
 /*
  * vt_read_attr / vt_read_int64 that note failures in obj.errors, except ENOENT (absent is a fact,
  * not an error) and ENOTDIR. Return the read's result: *ret is set only on success.

@@ -87,6 +87,18 @@ json_object *vt_journal_last_apply(json_object *journal)
         return NULL;
 }
 
+json_object *vt_journal_last_reapply(json_object *journal)
+{
+        json_object *e = vt_journal_entries(journal), *v;
+        for (size_t i = e ? json_object_array_length(e) : 0; i > 0; i--) {
+                json_object *entry = json_object_array_get_idx(e, i - 1);
+                if (json_object_object_get_ex(entry, "action", &v) &&
+                    streq_ptr(json_object_get_string(v), "reapply"))
+                        return entry;
+        }
+        return NULL;
+}
+
 void vt_journal_time(char *buf, size_t size)
 {
         time_t t = time(NULL);

@@ -18,5 +18,7 @@ json_object *vt_journal_entries(json_object *journal);
  * not reverted). The daemon's boot-time re-applies are action "reapply": revert skips them.
  */
 json_object *vt_journal_last_apply(json_object *journal);
+/* The newest "reapply" entry (the daemon's runtime apply at its start), or NULL. */
+json_object *vt_journal_last_reapply(json_object *journal);
 /* Now as "2026-01-31T12:00:00Z". */
 void vt_journal_time(char *buf, size_t size);

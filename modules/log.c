@@ -15,6 +15,11 @@ int vt_log_get_level(void)
         return log_level;
 }
 
+void vt_log_more(void)
+{
+        log_level = log_level < LOG_INFO ? LOG_INFO : LOG_DEBUG;
+}
+
 void vt_log_set_journal(bool on)
 {
         log_journal = on;

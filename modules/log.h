@@ -10,6 +10,8 @@ int vt_log_get_level(void);
 /* Use "<N>" priority prefixes (stderr is read by journald). Decided from $JOURNAL_STREAM. */
 void vt_log_set_journal(bool on);
 void vt_log_init_from_env(void);
+/* One more -v: info after the default, debug after that. */
+void vt_log_more(void);
 
 void vt_logv(int level, int err, const char *fmt, va_list ap) _printf_(3, 0);
 void vt_log(int level, const char *fmt, ...) _printf_(2, 3);

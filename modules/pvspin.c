@@ -84,14 +84,14 @@ static void add_log(struct vt_ctx *ctx, json_object *p)
         if (ctx->live) {
                 int r = scan_klog(&v);
                 if (r < 0)
-                        vt_facts_error(p, "klogctl(SYSLOG_ACTION_READ_ALL)", r);
+                        vt_json_add_error(p, "klogctl(SYSLOG_ACTION_READ_ALL)", r);
                 else if (v.state)
                         source = "klogctl";
         }
         for (size_t i = 0; !source && i < ARRAY_SIZE(log_files); i++) {
                 int r = scan_file(ctx, log_files[i], &v);
                 if (r < 0 && r != -ENOENT)
-                        vt_facts_error(p, log_files[i], r);
+                        vt_json_add_error(p, log_files[i], r);
                 if (v.state)
                         source = log_files[i];
         }
@@ -173,7 +173,7 @@ static void add_config(struct vt_ctx *ctx, json_object *facts, json_object *p)
                         continue;
                 int r = sources[i].read(ctx, sources[i].path, &val);
                 if (r < 0 && r != -ENOENT)
-                        vt_facts_error(p, sources[i].path, r);
+                        vt_json_add_error(p, sources[i].path, r);
                 if (r >= 0)
                         source = sources[i].path;
         }

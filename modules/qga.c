@@ -1,9 +1,9 @@
 /* Detects the QEMU guest agent: installed, its unit, config and the RPCs it blocks or allows. */
-#include <fcntl.h>
-#include <sys/wait.h>
 #include "dpkg.h"
 #include "envfile.h"
+#include "inifile.h"
 #include "module.h"
+#include "run.h"
 #include "qga.h"
 #include "strv.h"
 #include "unitfile.h"
@@ -97,26 +97,13 @@ int vt_qga_parse_config(const char *text, struct vt_qga_lists *out)
         _cleanup_free_ char *copy = strdup(text);
         if (!copy)
                 return -ENOMEM;
-        bool general = false;
-        for (char *line = copy, *next; line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                line += strspn(line, " \t");
-                vt_strip(line);
-                if (*line == '[') {
-                        general = streq(line, "[general]");
-                        continue;
-                }
-                char *eq = strchr(line, '=');
-                if (!general || !eq || *line == '#')
-                        continue;
-                *eq = '\0';
-                vt_strip(line);
+        struct vt_ini it = vt_ini_start(copy);
+        char *key, *value;
+        while (vt_ini_next(&it, "[general]", &key, &value)) {
                 for (size_t k = 0; k < ARRAY_SIZE(qga_list_opts); k++) {
-                        if (!streq(line, qga_list_opts[k].long_name))
+                        if (!streq(key, qga_list_opts[k].long_name))
                                 continue;
-                        int r = add_list(qga_list_opts[k].allow ? &out->allow : &out->block, eq + 1,
+                        int r = add_list(qga_list_opts[k].allow ? &out->allow : &out->block, value,
                                          ";,");
                         if (r < 0)
                                 return r;
@@ -166,41 +153,14 @@ static int read_cmdline(struct vt_ctx *ctx, int pid, char ***argv)
         return 0;
 }
 
-/* "QEMU Guest Agent 7.2.22" from `qemu-ga --version`, run without a shell, output bounded. */
+/* "QEMU Guest Agent 7.2.22" from `qemu-ga --version`. */
 static int run_version(const char *binary, char **ret)
 {
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return -errno;
-        pid_t pid = fork();
-        if (pid < 0) {
-                close(pfd[0]);
-                close(pfd[1]);
-                return -errno;
-        }
-        if (pid == 0) {
-                dup2(pfd[1], STDOUT_FILENO);
-                char *const argv[] = {(char *)binary, (char *)"--version", NULL};
-                execv(binary, argv);
-                _exit(127);
-        }
-        close(pfd[1]);
-        char buf[512];
-        size_t n = 0;
-        ssize_t k;
-        while (n < sizeof(buf) - 1 && (k = read(pfd[0], buf + n, sizeof(buf) - 1 - n)) != 0) {
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        break;
-                n += (size_t)k;
-        }
-        close(pfd[0]);
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        buf[n] = '\0';
-        const char *v = strstr(buf, "Agent ");
+        _cleanup_free_ char *out = NULL;
+        int r = vt_run_output(binary, "--version", 511, &out);
+        if (r < 0)
+                return r;
+        const char *v = strstr(out, "Agent ");
         if (!v)
                 return -EBADMSG;
         v += 6;

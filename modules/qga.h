@@ -16,3 +16,10 @@ void vt_qga_lists_free(struct vt_qga_lists *l);
 int vt_qga_parse_argv(char *const *argv, struct vt_qga_lists *out);
 /* Adds the lists of a qemu-ga.conf text ([general] block-rpcs=a;b, allow-rpcs=...). */
 int vt_qga_parse_config(const char *text, struct vt_qga_lists *out);
+/*
+ * text (a qemu-ga.conf) with its [general] list set to value: the last line of the first of
+ * read_keys present is rewritten, else new_key is added under [general] (made when missing).
+ * -EBADMSG with *bad_line (1-based) when a line is none of comment, [group] or key=value.
+ */
+int vt_qga_config_set(const char *text, const char *const *read_keys, const char *new_key,
+                      const char *value, char **ret, unsigned *bad_line);

@@ -1,10 +1,8 @@
 /* The TPM through tpm2-tss ESAPI: PCR reads, AK quotes and the measured-boot logs, as JSON. */
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <tss2/tss2_esys.h>
-#include <tss2/tss2_mu.h>
-#include <tss2/tss2_tctildr.h>
 #include "codec.h"
+#include "dl_tss2.h"
 #include "log.h"
 #include "policy.h"
 #include "tpm2.h"
@@ -23,9 +21,9 @@ struct tpm {
 static void tpm_close(struct tpm *t)
 {
         if (t->esys)
-                Esys_Finalize(&t->esys);
+                sym_Esys_Finalize(&t->esys);
         if (t->tcti)
-                Tss2_TctiLdr_Finalize(&t->tcti);
+                sym_Tss2_TctiLdr_Finalize(&t->tcti);
 }
 
 static const char *tcti_conf(struct vt_ctx *ctx)
@@ -60,20 +58,25 @@ static bool rc_is(TSS2_RC rc, TSS2_RC want)
 
 static int tpm_open(struct vt_ctx *ctx, struct tpm *t)
 {
+        int r;
         const char *conf = tcti_conf(ctx);
         if (startswith(conf, "device")) {
                 const char *dev = conf[6] == ':' && conf[7] ? conf + 7 : "/dev/tpmrm0";
-                int r = probe_device(ctx, dev);
+                r = probe_device(ctx, dev);
                 if (r < 0)
                         return r;
         }
+        /* After the device: with no TPM at all, "no TPM" is the answer, not a library. */
+        r = vt_dl_tss2();
+        if (r < 0)
+                return r;
         /* The exact string, never NULL: the implicit search could reach a simulator. */
-        TSS2_RC rc = Tss2_TctiLdr_Initialize(conf, &t->tcti);
+        TSS2_RC rc = sym_Tss2_TctiLdr_Initialize(conf, &t->tcti);
         if (rc != TSS2_RC_SUCCESS) {
                 log_debug("Tss2_TctiLdr_Initialize(%s): 0x%x", conf, rc);
                 return -ECOMM;
         }
-        rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+        rc = sym_Esys_Initialize(&t->esys, t->tcti, NULL);
         if (rc != TSS2_RC_SUCCESS) {
                 log_debug("Esys_Initialize: 0x%x", rc);
                 return -ECOMM;
@@ -88,11 +91,11 @@ static int tpm_banks(struct tpm *t, TPML_PCR_SELECTION *ret)
         TPMI_YES_NO more;
         TSS2_RC rc;
         for (int tries = 0;; tries++) {
-                rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                        TPM2_CAP_PCRS, 0, 1, &more, &cap);
+                rc = sym_Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                            TPM2_CAP_PCRS, 0, 1, &more, &cap);
                 if (!rc_is(rc, TPM2_RC_INITIALIZE) || tries > 0)
                         break;
-                rc = Esys_Startup(t->esys, TPM2_SU_CLEAR);
+                rc = sym_Esys_Startup(t->esys, TPM2_SU_CLEAR);
                 if (rc != TSS2_RC_SUCCESS) {
                         log_debug("Esys_Startup: 0x%x", rc);
                         return -EIO;
@@ -112,7 +115,7 @@ static int tpm_banks(struct tpm *t, TPML_PCR_SELECTION *ret)
                 if (any && vt_pcr_bank_by_alg(s->hash))
                         out.pcrSelections[out.count++] = *s;
         }
-        Esys_Free(cap);
+        sym_Esys_Free(cap);
         *ret = out;
         return 0;
 }
@@ -147,8 +150,8 @@ static int tpm_read(struct tpm *t, const TPML_PCR_SELECTION *want, json_object *
                 TPML_PCR_SELECTION *out = NULL;
                 TPML_DIGEST *values = NULL;
                 UINT32 counter;
-                TSS2_RC rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &left,
-                                           &counter, &out, &values);
+                TSS2_RC rc = sym_Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                               &left, &counter, &out, &values);
                 if (rc != TSS2_RC_SUCCESS) {
                         log_debug("Esys_PCR_Read: 0x%x", rc);
                         return -EIO;
@@ -174,8 +177,8 @@ static int tpm_read(struct tpm *t, const TPML_PCR_SELECTION *want, json_object *
                                 free(hex);
                         }
                 }
-                Esys_Free(out);
-                Esys_Free(values);
+                sym_Esys_Free(out);
+                sym_Esys_Free(values);
                 /* Nothing came back for what is left: a bank or PCR the TPM does not have. */
                 if (k == 0)
                         return -ENOENT;
@@ -297,9 +300,9 @@ static int ak_create(struct tpm *t, bool rsa, ESYS_TR *handle, TPM2B_PUBLIC **pu
         TPM2B_SENSITIVE_CREATE sens = {0};
         TPM2B_DATA outside = {0};
         TPML_PCR_SELECTION none = {0};
-        TSS2_RC rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD,
-                                        ESYS_TR_NONE, ESYS_TR_NONE, &sens, rsa ? &ak_rsa : &ak_ecc,
-                                        &outside, &none, handle, pub, NULL, NULL, NULL);
+        TSS2_RC rc = sym_Esys_CreatePrimary(
+                t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                &sens, rsa ? &ak_rsa : &ak_ecc, &outside, &none, handle, pub, NULL, NULL, NULL);
         if (rc != TSS2_RC_SUCCESS) {
                 log_debug("Esys_CreatePrimary(AK): 0x%x", rc);
                 return rc_is(rc, TPM2_RC_BAD_AUTH) || rc_is(rc, TPM2_RC_AUTH_FAIL) ? -EPERM : -EIO;
@@ -332,7 +335,7 @@ static json_object *signature_json(const TPMT_SIGNATURE *sig)
         vt_json_add_str(o, "hash", h ? h->name : NULL);
         uint8_t buf[sizeof(TPMT_SIGNATURE)];
         size_t off = 0;
-        if (Tss2_MU_TPMT_SIGNATURE_Marshal(sig, buf, sizeof(buf), &off) == TSS2_RC_SUCCESS)
+        if (sym_Tss2_MU_TPMT_SIGNATURE_Marshal(sig, buf, sizeof(buf), &off) == TSS2_RC_SUCCESS)
                 add_hex(o, "tpmt", buf, off);
         return o;
 }
@@ -341,7 +344,7 @@ static int ak_json(const TPM2B_PUBLIC *pub, bool rsa, json_object **ret)
 {
         uint8_t buf[sizeof(TPM2B_PUBLIC)];
         size_t off = 0;
-        if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
+        if (sym_Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
                 return -EIO;
         _cleanup_free_ char *pem = NULL;
         int r = vt_tpm2_pub_to_pem(&pub->publicArea, &pem);
@@ -357,8 +360,9 @@ static int ak_json(const TPM2B_PUBLIC *pub, bool rsa, json_object **ret)
 
 /* One quote while the PCRs hold still: read, quote, read again; a change means try again. */
 static int quote_stable(struct tpm *t, ESYS_TR ak, const TPM2B_DATA *nonce,
-                        const TPML_PCR_SELECTION *sel, TPM2B_ATTEST **attest, TPMT_SIGNATURE **sig,
-                        json_object **pcrs, int *attempts)
+                        const TPML_PCR_SELECTION *sel, const struct vt_tpm2_quote_hook *hook,
+                        TPM2B_ATTEST **attest, TPMT_SIGNATURE **sig, json_object **pcrs,
+                        int *attempts)
 {
         TPMT_SIG_SCHEME key_scheme = {.scheme = TPM2_ALG_NULL}; /* the AK's own */
         for (int i = 1; i <= QUOTE_ATTEMPTS; i++) {
@@ -367,11 +371,19 @@ static int quote_stable(struct tpm *t, ESYS_TR ak, const TPM2B_DATA *nonce,
                 int r = tpm_read(t, sel, before);
                 if (r < 0)
                         return r;
-                TSS2_RC rc = Esys_Quote(t->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                                        nonce, &key_scheme, sel, attest, sig);
+                TSS2_RC rc = sym_Esys_Quote(t->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                            ESYS_TR_NONE, nonce, &key_scheme, sel, attest, sig);
                 if (rc != TSS2_RC_SUCCESS) {
                         log_debug("Esys_Quote: 0x%x", rc);
                         return -EIO;
+                }
+                if (hook && hook->after_quote &&
+                    (r = hook->after_quote(t->esys, i, hook->userdata)) < 0) {
+                        sym_Esys_Free(*attest);
+                        sym_Esys_Free(*sig);
+                        *attest = NULL;
+                        *sig = NULL;
+                        return r;
                 }
                 r = tpm_read(t, sel, after);
                 if (r < 0)
@@ -381,8 +393,8 @@ static int quote_stable(struct tpm *t, ESYS_TR ak, const TPM2B_DATA *nonce,
                         *attempts = i;
                         return 0;
                 }
-                Esys_Free(*attest);
-                Esys_Free(*sig);
+                sym_Esys_Free(*attest);
+                sym_Esys_Free(*sig);
                 *attest = NULL;
                 *sig = NULL;
         }
@@ -391,6 +403,13 @@ static int quote_stable(struct tpm *t, ESYS_TR ak, const TPM2B_DATA *nonce,
 
 int vt_tpm2_quote(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len, const char *selection,
                   json_object **ret)
+{
+        return vt_tpm2_quote_hooked(ctx, nonce, nonce_len, selection, NULL, ret);
+}
+
+int vt_tpm2_quote_hooked(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
+                         const char *selection, const struct vt_tpm2_quote_hook *hook,
+                         json_object **ret)
 {
         if (nonce_len < 16 || nonce_len > 64)
                 return -EINVAL;
@@ -421,16 +440,16 @@ int vt_tpm2_quote(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len, co
         TPMT_SIGNATURE *sig = NULL;
         json_object *pcrs = NULL;
         int attempts = 0;
-        r = quote_stable(&t, ak, &qd, &sel, &attest, &sig, &pcrs, &attempts);
+        r = quote_stable(&t, ak, &qd, &sel, hook, &attest, &sig, &pcrs, &attempts);
         /* a transient handle outlives us without a resource manager: always flush */
-        Esys_FlushContext(t.esys, ak);
+        sym_Esys_FlushContext(t.esys, ak);
         json_object *akj = NULL;
         if (r >= 0)
                 r = ak_json(pub, rsa, &akj);
         if (r < 0) {
-                Esys_Free(pub);
-                Esys_Free(attest);
-                Esys_Free(sig);
+                sym_Esys_Free(pub);
+                sym_Esys_Free(attest);
+                sym_Esys_Free(sig);
                 json_object_put(pcrs);
                 return r;
         }
@@ -443,9 +462,9 @@ int vt_tpm2_quote(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len, co
         json_object_object_add(doc, "ak", akj);
         json_object_object_add(doc, "pcrs", pcrs);
         json_object_object_add(doc, "attempts", json_object_new_int(attempts));
-        Esys_Free(pub);
-        Esys_Free(attest);
-        Esys_Free(sig);
+        sym_Esys_Free(pub);
+        sym_Esys_Free(attest);
+        sym_Esys_Free(sig);
         *ret = doc;
         return 0;
 }
@@ -509,11 +528,15 @@ const char *vt_tpm2_strerror(int r)
                 {-EPERM, "the endorsement hierarchy needs a password virtune does not have"},
                 {-ENOENT, "not present (bank, PCR or log)"},
                 {-ENOMEDIUM, "securityfs is not mounted on /sys/kernel/security"},
-                {-EAGAIN, "the PCRs kept changing while quoting"},
+                {-EAGAIN, "the selected PCRs changed between the quote and the re-read on every "
+                          "attempt (something keeps extending them); try again later"},
                 {-EINVAL, "bad argument (nonce 16-64 bytes, selection like sha256:0-9)"},
         };
+        static char missing[128];
         for (size_t i = 0; i < ARRAY_SIZE(msgs); i++)
                 if (msgs[i].err == r)
                         return msgs[i].msg;
+        if (r == -ELIBACC || r == -ELIBBAD)
+                return vt_dl_tss2_error(missing, sizeof(missing));
         return strerror(-r);
 }

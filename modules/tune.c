@@ -1,7 +1,6 @@
 /* The tuner: plans from facts and policy, applies through the executor, journals, reverts. */
 #include "exec.h"
 #include "journal.h"
-#include "log.h"
 #include "module.h"
 #include "policy.h"
 #include "tune.h"
@@ -209,7 +208,6 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result)
                 json_object_object_get_ex(rec, "record", &undo);
                 r = vt_exec_undo(ctx, &c, undo ? undo : rec);
                 if (r < 0) {
-                        log_debug("undo of %s failed: %s", c.target, strerror(-r));
                         set_str(rec, "undo_error", strerror(-r));
                         ret = r;
                 } else
@@ -382,6 +380,21 @@ int vt_tune_verify(struct vt_ctx *ctx, json_object *facts, json_object **ret)
         return 0;
 }
 
+/* {"time", "changes": N} of a journal entry, or NULL for none (status prints "-"). */
+static json_object *entry_summary(json_object *entry)
+{
+        json_object *v;
+        if (!entry)
+                return NULL;
+        json_object *summary = json_object_new_object();
+        if (json_object_object_get_ex(entry, "time", &v))
+                json_object_object_add(summary, "time", json_object_get(v));
+        if (json_object_object_get_ex(entry, "changes", &v))
+                json_object_object_add(summary, "changes",
+                                       json_object_new_int((int)json_object_array_length(v)));
+        return summary;
+}
+
 int vt_tune_status(struct vt_ctx *ctx, json_object *facts, json_object **ret)
 {
         _cleanup_json_ json_object *journal = NULL, *verify = NULL;
@@ -398,18 +411,9 @@ int vt_tune_status(struct vt_ctx *ctx, json_object *facts, json_object **ret)
         json_object_object_add(o, "policy_files",
                                ctx->policy ? vt_policy_files(ctx->policy)
                                            : json_object_new_array());
-        json_object *last = vt_journal_last_apply(journal), *summary = NULL;
-        if (last) {
-                summary = json_object_new_object();
-                json_object *changes;
-                if (json_object_object_get_ex(last, "time", &v))
-                        json_object_object_add(summary, "time", json_object_get(v));
-                if (json_object_object_get_ex(last, "changes", &changes))
-                        json_object_object_add(
-                                summary, "changes",
-                                json_object_new_int((int)json_object_array_length(changes)));
-        }
-        json_object_object_add(o, "last_apply", summary);
+        json_object_object_add(o, "last_apply", entry_summary(vt_journal_last_apply(journal)));
+        /* What the daemon re-applied at its start (boot): not undone by revert, shown apart. */
+        json_object_object_add(o, "last_reapply", entry_summary(vt_journal_last_reapply(journal)));
         json_object_object_get_ex(verify, "pending_reboot", &v);
         json_object_object_add(o, "pending_reboot", json_object_get(v));
         /* Only command-line changes wait on a reboot (resolve); firstboot decides on this. */

@@ -72,7 +72,7 @@ static void add_transport(struct vt_ctx *ctx, json_object *errs, json_object *de
         vt_pathf(path, sizeof(path), VIRTIO_DEVICES "/%s", name);
         int r = vt_realpath(ctx, path, &real);
         if (r < 0 && r != -ENOENT)
-                vt_facts_error(errs, path, r);
+                vt_json_add_error(errs, path, r);
         if (real) {
                 char *slash = strrchr(real, '/');
                 if (slash && slash != real) {
@@ -109,7 +109,7 @@ static json_object *device_new(struct vt_ctx *ctx, json_object *errs, const char
         vt_pathf(path, sizeof(path), VIRTIO_DEVICES "/%s/driver", name);
         int r = vt_readlink(ctx, path, &drv);
         if (r < 0 && r != -ENOENT)
-                vt_facts_error(errs, path, r);
+                vt_json_add_error(errs, path, r);
         vt_json_add_str(dev, "driver", drv ? basename_of(drv) : NULL);
         add_transport(ctx, errs, dev, name);
         return dev;
@@ -137,7 +137,7 @@ static DIR *open_list(struct vt_ctx *ctx, json_object *errs, const char *dir)
         DIR *d = NULL;
         int r = vt_opendir(ctx, dir, &d);
         if (r < 0 && r != -ENOENT)
-                vt_facts_error(errs, dir, r);
+                vt_json_add_error(errs, dir, r);
         return r < 0 ? NULL : d;
 }
 

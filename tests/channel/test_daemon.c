@@ -1,5 +1,7 @@
 /* The real virtuned on a fake port (a unix socket or a pty) under a temp root. */
+#include <ctype.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -22,6 +24,9 @@ static double now_ms(void)
         return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* The worker's idle time for the next daemon spawned (NULL: the default). */
+static const char *worker_idle;
+
 static pid_t spawn_daemon(const char *root, const char *port_path)
 {
         const char *exe = getenv("VIRTUNED");
@@ -29,8 +34,16 @@ static pid_t spawn_daemon(const char *root, const char *port_path)
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                char *argv[] = {(char *)exe,       "--root",     (char *)root, "--port-path",
-                                (char *)port_path, "--no-apply", "-q",         NULL};
+                char *argv[] = {(char *)exe,
+                                "--root",
+                                (char *)root,
+                                "--port-path",
+                                (char *)port_path,
+                                "--no-apply",
+                                "-q",
+                                worker_idle ? "--worker-idle" : NULL,
+                                (char *)worker_idle,
+                                NULL};
                 execv(exe, argv);
                 _exit(127);
         }
@@ -353,6 +366,234 @@ static void test_daemon_notifies_readiness(void **state)
         close(fd);
 }
 
+/* The daemon's virtuned-worker children, zombies included (they would show a missed reap). */
+static size_t worker_pids(pid_t daemon, pid_t *pids, size_t max)
+{
+        DIR *dir = opendir("/proc");
+        assert_non_null(dir);
+        size_t n = 0;
+        struct dirent *e;
+        while ((e = readdir(dir))) {
+                char path[300], buf[512];
+                if (!isdigit((unsigned char)e->d_name[0]))
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+                FILE *f = fopen(path, "re");
+                if (!f)
+                        continue;
+                size_t k = fread(buf, 1, sizeof(buf) - 1, f);
+                fclose(f);
+                buf[k] = '\0';
+                const char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
+                char st;
+                int ppid;
+                if (!lp || !rp || sscanf(rp + 2, "%c %d", &st, &ppid) != 2 || ppid != daemon ||
+                    strncmp(lp + 1, "virtuned-worker)", 16) != 0)
+                        continue;
+                if (n < max)
+                        pids[n] = (pid_t)atoi(e->d_name);
+                n++;
+        }
+        closedir(dir);
+        return n;
+}
+
+/* Waits up to ms for the daemon to have exactly want workers; returns the first one's pid. */
+static pid_t wait_workers(pid_t daemon, size_t want, int ms)
+{
+        pid_t pids[4] = {0};
+        size_t n;
+        double deadline = now_ms() + ms;
+        while ((n = worker_pids(daemon, pids, 4)) != want && now_ms() < deadline)
+                usleep(10 * 1000);
+        assert_int_equal(n, want);
+        return pids[0];
+}
+
+static void test_daemon_reuses_one_worker_for_many_jobs(void **state)
+{
+        struct harness *h = *state;
+        send_str(h->fd, "{\"execute\":\"virtune-facts\"}");
+        assert_reply_prefix(h->fd, "{\"return\":{\"virtune\":");
+        pid_t first = wait_workers(h->pid, 1, 1000);
+        for (int i = 0; i < 5; i++) {
+                send_str(h->fd, "{\"execute\":\"virtune-status\"}");
+                assert_reply_prefix(h->fd, "{\"return\":{");
+                assert_int_equal(wait_workers(h->pid, 1, 1000), first);
+        }
+        /* Pipelined, worker and daemon commands mixed: one worker, replies in request order. */
+        send_str(h->fd, "{\"execute\":\"virtune-facts\",\"id\":1}{\"execute\":\"guest-ping\","
+                        "\"id\":2}{\"execute\":\"virtune-plan\",\"id\":3}{\"execute\":"
+                        "\"virtune-facts\",\"id\":4}");
+        for (int id = 1; id <= 4; id++) {
+                char *l = recv_line(h->fd), tail[32];
+                snprintf(tail, sizeof(tail), ",\"id\":%d}", id);
+                assert_true(startswith(l, "{\"return\":{"));
+                assert_non_null(strstr(l + strlen(l) - strlen(tail), tail));
+                free(l);
+        }
+        assert_int_equal(wait_workers(h->pid, 1, 1000), first);
+}
+
+static int setup_short_idle(void **state)
+{
+        worker_idle = "200";
+        int r = setup_socket(state);
+        worker_idle = NULL;
+        return r;
+}
+
+static void test_daemon_worker_exits_by_itself_when_idle(void **state)
+{
+        struct harness *h = *state;
+        send_str(h->fd, "{\"execute\":\"virtune-facts\"}");
+        assert_reply_prefix(h->fd, "{\"return\":{\"virtune\":");
+        pid_t first = wait_workers(h->pid, 1, 1000);
+
+        /* Gone and reaped after its idle time; then the daemon sleeps without waking. */
+        wait_workers(h->pid, 0, 2000);
+        usleep(100 * 1000);
+        long before = ctxt_switches(h->pid);
+        sleep(1);
+        assert_int_equal(ctxt_switches(h->pid), before);
+
+        /* The next job starts a new worker. */
+        send_str(h->fd, "{\"execute\":\"virtune-facts\",\"id\":9}");
+        char *l = recv_line(h->fd);
+        assert_true(startswith(l, "{\"return\":{\"virtune\":"));
+        free(l);
+        pid_t second = wait_workers(h->pid, 1, 1000);
+        assert_true(second != first);
+}
+
+/* A TCP listener on 127.0.0.1 at port and port + 1 (the swtpm TCTI's server and control
+ * ports): a "TPM" that accepts and never answers, so a TPM job stalls in the worker. */
+struct stall_tpm {
+        int port;
+        int listen[2];
+};
+
+static void stall_tpm_open(struct stall_tpm *t)
+{
+        for (int tries = 0; tries < 200; tries++) {
+                int port = 20000 + (int)((getpid() * 7 + tries * 13) % 40000);
+                int ok = 0;
+                for (int i = 0; i < 2; i++) {
+                        t->listen[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                        assert_true(t->listen[i] >= 0);
+                        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                                 .sin_port = htons((uint16_t)(port + i)),
+                                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+                        if (bind(t->listen[i], (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+                            listen(t->listen[i], 4) == 0)
+                                ok++;
+                }
+                if (ok == 2) {
+                        t->port = port;
+                        return;
+                }
+                close(t->listen[0]);
+                close(t->listen[1]);
+        }
+        fail_msg("no two free TCP ports");
+}
+
+/* Waits until the worker has connected (it is then inside the job); returns the connection. */
+static int stall_tpm_accept(struct stall_tpm *t)
+{
+        struct pollfd p[2] = {{.fd = t->listen[0], .events = POLLIN},
+                              {.fd = t->listen[1], .events = POLLIN}};
+        assert_true(poll(p, 2, 5000) > 0);
+        int fd = accept4(p[0].revents ? t->listen[0] : t->listen[1], NULL, NULL, SOCK_CLOEXEC);
+        assert_true(fd >= 0);
+        return fd;
+}
+
+static void stall_tpm_close(struct stall_tpm *t)
+{
+        close(t->listen[0]);
+        close(t->listen[1]);
+}
+
+static void use_tpm_at(struct harness *h, int port)
+{
+        char policy[200];
+        snprintf(policy, sizeof(policy),
+                 "[channel]\nallow-apply = no\n[tpm]\ntcti = swtpm:host=127.0.0.1,port=%d\n", port);
+        write_policy(h->root, policy);
+        kill(h->pid, SIGHUP);
+        usleep(100 * 1000);
+}
+
+static bool have_swtpm_tcti(void)
+{
+        return access("/usr/lib/x86_64-linux-gnu/libtss2-tcti-swtpm.so.0", F_OK) == 0 ||
+               access("/usr/lib64/libtss2-tcti-swtpm.so.0", F_OK) == 0;
+}
+
+static void test_daemon_answers_error_when_worker_dies_mid_job(void **state)
+{
+        struct harness *h = *state;
+        if (!have_swtpm_tcti())
+                skip(); /* libtss2-tcti-swtpm0 not installed */
+        struct stall_tpm t;
+        stall_tpm_open(&t);
+        use_tpm_at(h, t.port);
+
+        send_str(h->fd, "{\"execute\":\"virtune-pcr-read\",\"id\":1}");
+        int conn = stall_tpm_accept(&t);
+        pid_t dying = wait_workers(h->pid, 1, 1000);
+        kill(dying, SIGKILL);
+        assert_reply(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"virtuned's "
+                            "worker for this request failed\"},\"id\":1}");
+        close(conn);
+        stall_tpm_close(&t);
+
+        /* The next job gets a new worker. */
+        send_str(h->fd, "{\"execute\":\"virtune-facts\",\"id\":2}");
+        char *l = recv_line(h->fd);
+        assert_true(startswith(l, "{\"return\":{\"virtune\":"));
+        free(l);
+        assert_true(wait_workers(h->pid, 1, 1000) != dying);
+}
+
+static void test_daemon_sighup_ends_the_worker_after_its_job(void **state)
+{
+        struct harness *h = *state;
+        if (!have_swtpm_tcti())
+                skip(); /* libtss2-tcti-swtpm0 not installed */
+        struct stall_tpm old, new;
+        stall_tpm_open(&old);
+        stall_tpm_open(&new);
+
+        /* An idle worker ends at once on SIGHUP. */
+        send_str(h->fd, "{\"execute\":\"virtune-facts\"}");
+        assert_reply_prefix(h->fd, "{\"return\":{\"virtune\":");
+        wait_workers(h->pid, 1, 1000);
+        use_tpm_at(h, old.port);
+        wait_workers(h->pid, 0, 1000);
+
+        /* A busy one finishes its job under the old policy, then ends. */
+        send_str(h->fd, "{\"execute\":\"virtune-pcr-read\",\"id\":1}");
+        int conn = stall_tpm_accept(&old);
+        pid_t first = wait_workers(h->pid, 1, 1000);
+        use_tpm_at(h, new.port);
+        assert_int_equal(wait_workers(h->pid, 1, 0), first); /* still in its job */
+        close(conn);
+        stall_tpm_close(&old); /* the TPM is gone: the job ends with an error */
+        assert_reply_prefix(h->fd, "{\"error\":{\"class\":");
+        wait_workers(h->pid, 0, 1000);
+
+        /* The next worker reads the new policy: it goes to the new TPM. */
+        send_str(h->fd, "{\"execute\":\"virtune-pcr-read\",\"id\":2}");
+        conn = stall_tpm_accept(&new);
+        pid_t second = wait_workers(h->pid, 1, 1000);
+        assert_true(second != first);
+        close(conn);
+        stall_tpm_close(&new);
+        assert_reply_prefix(h->fd, "{\"error\":{\"class\":");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -371,6 +612,14 @@ int main(void)
                         teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_notifies_readiness, setup_socket,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_reuses_one_worker_for_many_jobs,
+                                                setup_socket, teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_worker_exits_by_itself_when_idle,
+                                                setup_short_idle, teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_answers_error_when_worker_dies_mid_job,
+                                                setup_socket, teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_sighup_ends_the_worker_after_its_job,
+                                                setup_socket, teardown),
                 cmocka_unit_test_teardown(test_daemon_sleeps_with_no_host_connected, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

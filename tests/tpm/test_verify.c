@@ -3,7 +3,10 @@
 #include <openssl/evp.h>
 #include "../../agent/host_verify.h"
 #include "../../agent/tpm_eventlog.h"
+#include <tss2/tss2_esys.h>
 #include "../../modules/codec.h"
+#include "../../modules/policy.h"
+#include "../../modules/tpm2.h"
 #include "swtpm.h"
 
 static const char nonce_hex[] = "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf";
@@ -420,6 +423,287 @@ static void test_eventlog_mutations_are_rejected_or_replayed_safely(void **state
         free(orig);
 }
 
+/* The quote retry: a PCR of the selection extended between the quote and the re-read. */
+struct extender {
+        int times; /* extend on this many attempts, then hold still */
+        int calls;
+};
+
+static int extend_pcr8(void *esys, int attempt, void *userdata)
+{
+        struct extender *e = userdata;
+        e->calls++;
+        assert_int_equal(attempt, e->calls);
+        if (attempt > e->times)
+                return 0;
+        TPML_DIGEST_VALUES d = {.count = 1, .digests[0].hashAlg = TPM2_ALG_SHA256};
+        memset(d.digests[0].digest.sha256, attempt, 32);
+        assert_int_equal(Esys_PCR_Extend(esys, ESYS_TR_PCR0 + 8, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                         ESYS_TR_NONE, &d),
+                         TSS2_RC_SUCCESS);
+        return 0;
+}
+
+static int quote_extending(int times, struct extender *e, json_object **q)
+{
+        struct vt_ctx *ctx = NULL;
+        char err[256];
+        assert_int_equal(vt_ctx_new(vt_tpm.root, &ctx), 0);
+        assert_int_equal(vt_policy_load(ctx, &ctx->policy, err, sizeof(err)), 0);
+        *e = (struct extender){.times = times};
+        struct vt_tpm2_quote_hook hook = {extend_pcr8, e};
+        int r = vt_tpm2_quote_hooked(ctx, nonce, sizeof(nonce), "sha256:0-9", &hook, q);
+        vt_ctx_free(ctx);
+        return r;
+}
+
+static void test_quote_retries_when_a_pcr_moves_and_the_final_quote_verifies(void **state)
+{
+        struct extender e;
+        json_object *q = NULL;
+        assert_int_equal(quote_extending(2, &e, &q), 0);
+        assert_int_equal(e.calls, 3);
+        assert_int_equal(json_object_get_int(json_object_object_get(q, "attempts")), 3);
+        json_object *r = verify(q, "sha256:0-9", NULL, NULL);
+        if (!report_ok(r))
+                fail_msg("%s", json_object_to_json_string(r));
+        json_object_put(r);
+
+        /* the values quoted are those after both extends, as tpm2_pcrread sees them now */
+        char *argv[] = {"tpm2_pcrread", "sha256:8", NULL}, *out = NULL;
+        assert_int_equal(vt_swtpm_tool(&vt_tpm, argv, &out), 0);
+        const char *v = json_object_get_string(json_object_object_get(
+                json_object_object_get(json_object_object_get(q, "pcrs"), "sha256"), "8"));
+        char want[80];
+        snprintf(want, sizeof(want), "0x%s", v);
+        for (char *c = want + 2; *c; c++)
+                *c = (char)toupper((unsigned char)*c);
+        if (!strstr(out, want))
+                fail_msg("tpm2_pcrread says %s, the quote %s", out, want);
+        assert_string_not_equal(v,
+                                "0000000000000000000000000000000000000000000000000000000000000000");
+        free(out);
+        json_object_put(q);
+}
+
+static void test_quote_gives_up_after_the_retry_budget(void **state)
+{
+        struct extender e;
+        json_object *q = NULL;
+        assert_int_equal(quote_extending(1000, &e, &q), -EAGAIN);
+        assert_null(q);
+        assert_int_equal(e.calls, 5);
+        assert_non_null(
+                strstr(vt_tpm2_strerror(-EAGAIN), "changed between the quote and the re-read"));
+}
+
+/* virtune-host verify --from-files: the quote (and log) saved to files, checked by the CLI. */
+struct saved {
+        char *dir;
+        char quote[512], log[512], pin[512];
+};
+
+static void saved_init(struct saved *f)
+{
+        f->dir = vt_test_mkdtemp();
+        snprintf(f->quote, sizeof(f->quote), "%s/q.json", f->dir);
+        snprintf(f->log, sizeof(f->log), "%s/eventlog", f->dir);
+        snprintf(f->pin, sizeof(f->pin), "%s/ak.pem", f->dir);
+}
+
+static void saved_free(struct saved *f)
+{
+        vt_test_rm_rf(f->dir);
+        free(f->dir);
+}
+
+static void save_json(const char *path, json_object *o)
+{
+        assert_int_equal(json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY), 0);
+}
+
+static void save_bytes(const char *path, const void *buf, size_t len)
+{
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(buf, 1, len, f), len);
+        assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * virtune-host --json verify --from-files --nonce HEX [--pcrs SEL] [--ak-pin PIN] QUOTE [LOG];
+ * returns the exit status and, when it printed one, the report.
+ */
+static int verify_files(const struct saved *f, const char *nonce_arg, const char *sel, bool log,
+                        bool pin, json_object **report)
+{
+        char *argv[16] = {getenv("VIRTUNE_HOST"), "--json",  "verify",
+                          "--from-files",         "--nonce", (char *)nonce_arg};
+        size_t n = 6;
+        if (sel)
+                argv[n++] = "--pcrs", argv[n++] = (char *)sel;
+        if (pin)
+                argv[n++] = "--ak-pin", argv[n++] = (char *)f->pin;
+        argv[n++] = (char *)f->quote;
+        if (log)
+                argv[n++] = (char *)f->log;
+        char *out = NULL;
+        int st = vt_test_run(argv, &out);
+        *report = json_tokener_parse(out);
+        free(out);
+        return st;
+}
+
+/* The exit status is 1 and only `failed` failed. */
+static void assert_files_fail_only(const struct saved *f, const char *sel, bool log,
+                                   const char *failed)
+{
+        json_object *r = NULL;
+        assert_int_equal(verify_files(f, nonce_hex, sel, log, false, &r), 1);
+        assert_non_null(r);
+        assert_only_failed(r, failed);
+        json_object_put(r);
+}
+
+static void test_verify_from_files_accepts_a_saved_swtpm_quote(void **state)
+{
+        struct saved f;
+        saved_init(&f);
+        json_object *q = quote_from(&vt_tpm, "sha256:0-9");
+        save_json(f.quote, q);
+        json_object *r = NULL;
+        assert_int_equal(verify_files(&f, nonce_hex, "sha256:0-9", false, true, &r), 0);
+        assert_true(report_ok(r));
+        assert_int_equal(json_object_array_length(json_object_object_get(r, "checks")), 7);
+        assert_true(check_ok(r, "ak-pin"));
+        json_object_put(r);
+        /* the pin written on first use holds the next time */
+        assert_int_equal(verify_files(&f, nonce_hex, "sha256:0-9", false, true, &r), 0);
+        json_object_put(r);
+        json_object_put(q);
+        saved_free(&f);
+}
+
+static void test_verify_from_files_rejects_each_tampering(void **state)
+{
+        struct saved f;
+        saved_init(&f);
+        json_object *q = quote_from(&vt_tpm, "sha256:0-9");
+        save_json(f.quote, q);
+        json_object *r = NULL;
+
+        /* a nonce other than the one the quote was made over */
+        assert_int_equal(verify_files(&f, "a0a1a2a3a4a5a6a7a8a9aaabacadaeae", "sha256:0-9", false,
+                                      false, &r),
+                         1);
+        assert_only_failed(r, "nonce");
+        json_object_put(r);
+
+        /* another selection than asked */
+        assert_files_fail_only(&f, "sha256:0-7", false, "pcr-selection");
+
+        /* a flipped PCR value */
+        json_object *t = NULL;
+        json_object_deep_copy(q, &t, NULL);
+        flip_hex(json_object_object_get(json_object_object_get(t, "pcrs"), "sha256"), "7", 10);
+        save_json(f.quote, t);
+        assert_files_fail_only(&f, "sha256:0-9", false, "pcr-digest");
+        json_object_put(t);
+
+        /* a byte of the attest's clock info */
+        t = NULL;
+        json_object_deep_copy(q, &t, NULL);
+        flip_hex(t, "attest", 2 * (4 + 2 + 2 + 32 + 2 + 16 + 3) + 1);
+        save_json(f.quote, t);
+        assert_files_fail_only(&f, "sha256:0-9", false, "signature");
+        json_object_put(t);
+
+        /* another TPM's AK */
+        struct vt_swtpm other = {0};
+        vt_swtpm_start(&other);
+        json_object *theirs = quote_from(&other, "sha256:0-9");
+        t = NULL;
+        json_object_deep_copy(q, &t, NULL);
+        json_object_object_add(t, "ak", json_object_get(json_object_object_get(theirs, "ak")));
+        save_json(f.quote, t);
+        assert_files_fail_only(&f, "sha256:0-9", false, "signature");
+        json_object_put(t);
+
+        /* a pinned AK, then another TPM's genuine quote */
+        save_json(f.quote, q);
+        assert_int_equal(verify_files(&f, nonce_hex, "sha256:0-9", false, true, &r), 0);
+        json_object_put(r);
+        save_json(f.quote, theirs);
+        assert_int_equal(verify_files(&f, nonce_hex, "sha256:0-9", false, true, &r), 1);
+        assert_only_failed(r, "ak-pin");
+        json_object_put(r);
+        json_object_put(theirs);
+        vt_swtpm_stop(&other);
+        json_object_put(q);
+        saved_free(&f);
+}
+
+/* The VM guest's quote and SeaBIOS log, as `virtune quote --json` and the log file. */
+static void test_verify_from_files_replays_the_seabios_vm_log(void **state)
+{
+        struct saved f;
+        saved_init(&f);
+        size_t len;
+        uint8_t *log = read_fixture("sys/kernel/security/tpm0/binary_bios_measurements", &len);
+        char *qtext = read_fixture("quote.json", &(size_t){0});
+        save_bytes(f.quote, qtext, strlen(qtext));
+        save_bytes(f.log, log, len);
+        static const char n[] = "000102030405060708090a0b0c0d0e0f", sel[] = "sha1:0-9+sha256:0-9";
+        json_object *r = NULL;
+        assert_int_equal(verify_files(&f, n, sel, true, false, &r), 0);
+        assert_true(report_ok(r) && check_ok(r, "eventlog-replay"));
+        json_object_put(r);
+
+        /* the log as `virtune eventlog --json` printed it */
+        char *fixture = vt_test_fixture("tpm-seabios-vm"), *out = NULL;
+        char *argv[] = {getenv("VIRTUNE"), "eventlog", "--root", fixture, "--json", NULL};
+        assert_int_equal(vt_test_run(argv, &out), 0);
+        save_bytes(f.log, out, strlen(out));
+        assert_int_equal(verify_files(&f, n, sel, true, false, &r), 0);
+        assert_true(report_ok(r));
+        json_object_put(r);
+        free(out);
+        free(fixture);
+
+        /* one byte of the first measured event's sha256 digest */
+        log[32 + 45 + 12 + 2 + 20 + 2] ^= 1;
+        save_bytes(f.log, log, len);
+        assert_int_equal(verify_files(&f, n, sel, true, false, &r), 1);
+        assert_only_failed(r, "eventlog-replay");
+        json_object_put(r);
+
+        /* a log cut short: malformed, a failed check, not a crash */
+        save_bytes(f.log, log, len - 5);
+        assert_int_equal(verify_files(&f, n, sel, true, false, &r), 1);
+        assert_only_failed(r, "eventlog-replay");
+        json_object_put(r);
+        free(qtext);
+        free(log);
+        saved_free(&f);
+}
+
+static void test_verify_from_files_refuses_what_is_not_a_quote(void **state)
+{
+        struct saved f;
+        saved_init(&f);
+        json_object *r = NULL;
+        save_bytes(f.quote, "{\"attest\": \"00\"", 15);
+        assert_int_equal(verify_files(&f, nonce_hex, NULL, false, false, &r), 1);
+        assert_null(r);
+        save_bytes(f.quote, "{\"attest\": \"00\"}", 16);
+        assert_int_equal(verify_files(&f, nonce_hex, NULL, false, false, &r), 1);
+        assert_null(r);
+        /* no nonce: a usage error */
+        char *argv[] = {getenv("VIRTUNE_HOST"), "verify", "--from-files", f.quote, NULL};
+        assert_int_equal(vt_test_run(argv, NULL), 2);
+        saved_free(&f);
+}
+
 int main(void)
 {
         if (!vt_swtpm_available())
@@ -436,6 +720,12 @@ int main(void)
                 T(test_ak_pin_is_written_on_first_use_then_enforced),
                 T(test_eventlog_replay_matches_the_quoted_pcrs),
                 T(test_eventlog_replay_rejects_a_changed_event_digest),
+                T(test_quote_retries_when_a_pcr_moves_and_the_final_quote_verifies),
+                T(test_quote_gives_up_after_the_retry_budget),
+                T(test_verify_from_files_accepts_a_saved_swtpm_quote),
+                T(test_verify_from_files_rejects_each_tampering),
+                cmocka_unit_test(test_verify_from_files_replays_the_seabios_vm_log),
+                cmocka_unit_test(test_verify_from_files_refuses_what_is_not_a_quote),
                 cmocka_unit_test(test_eventlog_startup_locality_sets_pcr0_initial_value),
                 cmocka_unit_test(test_eventlog_truncated_is_malformed),
                 cmocka_unit_test(test_seabios_log_replays_to_the_quoted_pcrs),

@@ -379,6 +379,36 @@ static void test_boot_reapplies_do_not_hide_the_apply_from_revert(void **state)
         vt_test_rm_rf(root);
 }
 
+/* status shows the daemon's start-up re-apply apart from the apply that revert would undo. */
+static void test_status_shows_the_last_reapply_beside_the_last_apply(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *e = NULL, *re = NULL, *st = NULL;
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        assert_int_equal(vt_tune_status(ctx, facts, &st), 0);
+        assert_null(json_object_object_get(st, "last_apply"));
+        assert_null(json_object_object_get(st, "last_reapply"));
+        json_object_put(st);
+        assert_int_equal(apply(ctx, facts, &e), 0);
+        vt_test_write(root, "sys/block/vda/queue/scheduler", "none [mq-deadline] kyber bfq\n");
+        struct vt_apply_opts o = {.facts = facts, .runtime_only = true};
+        assert_int_equal(vt_tune_apply(ctx, &o, &re), 0);
+        assert_int_equal(vt_tune_status(ctx, facts, &st), 0);
+        json_object *last = json_object_object_get(st, "last_apply");
+        json_object *again = json_object_object_get(st, "last_reapply");
+        assert_non_null(last);
+        assert_non_null(again);
+        assert_string_equal(json_object_get_string(json_object_object_get(again, "time")),
+                            json_object_get_string(json_object_object_get(re, "time")));
+        assert_int_equal(json_object_get_int(json_object_object_get(again, "changes")),
+                         (int)json_object_array_length(json_object_object_get(re, "changes")));
+        assert_int_equal(json_object_get_int(json_object_object_get(last, "changes")),
+                         (int)json_object_array_length(json_object_object_get(e, "changes")));
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
 /* Only what this root cannot take may remain: the command line (no bootloader here yet). */
 static void assert_drift_only_cmdline(json_object *verify)
 {
@@ -476,6 +506,170 @@ static void test_boot_fixtures_cmdline_round_trip(void **state)
         }
 }
 
+/* ---- qemu-ga's block list, written where each distribution's qemu-ga takes it ---- */
+
+#define QGA_LIST                                                                                   \
+        "guest-exec,guest-exec-status,guest-file-open,guest-file-close,guest-file-read,"           \
+        "guest-file-write,guest-file-seek,guest-file-flush,guest-set-user-password,"               \
+        "guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
+#define QGA_DROPIN "etc/systemd/system/qemu-guest-agent.service.d/99-virtune-block-rpcs.conf"
+
+/* Debian 12: dpkg knows qemu-guest-agent 7.2, its unit runs plain qemu-ga. */
+static char *make_debian_qga_root(const char *conf)
+{
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "var/lib/dpkg/status",
+                      "Package: qemu-guest-agent\nStatus: install ok installed\n"
+                      "Version: 1:7.2+dfsg-7+deb12u7\n\n");
+        vt_test_write(root, "usr/sbin/qemu-ga", "");
+        vt_test_write(root, "etc/qemu/fsfreeze-hook", "#!/bin/sh\n");
+        vt_test_write(root, "lib/systemd/system/qemu-guest-agent.service",
+                      "[Service]\nExecStart=/usr/sbin/qemu-ga\n");
+        if (conf)
+                vt_test_write(root, "etc/qemu/qemu-ga.conf", conf);
+        return root;
+}
+
+/* RHEL-style: the unit passes a variable of /etc/sysconfig/qemu-ga on qemu-ga's command line. */
+static char *make_rhel_qga_root(const char *exec_args, const char *sysconfig)
+{
+        char *root = vt_test_mkdtemp();
+        _cleanup_free_ char *unit = NULL;
+        assert_true(asprintf(&unit,
+                             "[Service]\nEnvironmentFile=/etc/sysconfig/qemu-ga\n"
+                             "ExecStart=/usr/bin/qemu-ga --method=virtio-serial "
+                             "--path=/dev/virtio-ports/org.qemu.guest_agent.0 %s\n",
+                             exec_args) > 0);
+        vt_test_write(root, "usr/bin/qemu-ga", "");
+        vt_test_write(root, "usr/lib/systemd/system/qemu-guest-agent.service", unit);
+        vt_test_write(root, "etc/sysconfig/qemu-ga", sysconfig);
+        return root;
+}
+
+/*
+ * Applies the qga module to an image root: rel then holds want exactly, detection reads the
+ * list back from where it was written, a second apply changes nothing, and revert gives the
+ * tree back byte for byte. Takes root (removed and freed).
+ */
+static void qga_round_trip(char *root, const char *rel, const char *want)
+{
+        _cleanup_free_ char *before = snapshot(root);
+        struct vt_ctx *ctx = ctx_for(root, false, NULL);
+        const char *only[] = {"qga", NULL};
+        struct vt_apply_opts o = {.only = only};
+        _cleanup_json_ json_object *e1 = NULL, *e2 = NULL, *facts = NULL, *r = NULL;
+        assert_int_equal(vt_tune_apply(ctx, &o, &e1), 0);
+        assert_string_equal(status_of(e1), "applied");
+        _cleanup_free_ char *got = vt_test_read(root, rel);
+        assert_string_equal(got, want);
+        assert_int_equal(vt_detect_all(ctx, &facts), 0);
+        json_object *block = json_object_object_get(vt_json_get(facts, "qga"), "block_rpcs");
+        assert_int_equal(json_object_array_length(block), 11);
+        assert_string_equal(json_object_get_string(json_object_array_get_idx(block, 0)),
+                            "guest-exec");
+        _cleanup_free_ char *after1 = snapshot(root);
+        assert_int_equal(vt_tune_apply(ctx, &o, &e2), 0);
+        assert_string_equal(status_of(e2), "no-op");
+        _cleanup_free_ char *after2 = snapshot(root);
+        assert_same_tree(after1, after2);
+        assert_int_equal(vt_tune_revert(ctx, false, &r), 0);
+        assert_string_equal(status_of(r), "reverted");
+        _cleanup_free_ char *after = snapshot(root);
+        assert_same_tree(before, after);
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+static void test_qga_debian_conf_edited_in_place(void **state)
+{
+        (void)state;
+        /* 7.2 reads the old key when the file has it, so that line is the one to change. */
+        qga_round_trip(make_debian_qga_root("# site settings\n[general]\nverbose = true\n"
+                                            "blacklist = guest-shutdown\n\n[other]\nx=1"),
+                       "etc/qemu/qemu-ga.conf",
+                       "# site settings\n[general]\nverbose = true\nblacklist = " QGA_LIST
+                       "\n\n[other]\nx=1");
+}
+
+static void test_qga_debian_conf_without_list_gets_key_under_general(void **state)
+{
+        (void)state;
+        qga_round_trip(make_debian_qga_root("[general]\n  verbose=true\n"), "etc/qemu/qemu-ga.conf",
+                       "[general]\nblock-rpcs=" QGA_LIST "\n  verbose=true\n");
+}
+
+static void test_qga_debian_conf_absent_is_written_and_owned(void **state)
+{
+        (void)state;
+        qga_round_trip(make_debian_qga_root(NULL), "etc/qemu/qemu-ga.conf",
+                       VT_OWNED_HEADER "[general]\nblock-rpcs=" QGA_LIST "\n");
+}
+
+static void test_qga_conf_unparsable_line_refused_with_file_line(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_debian_qga_root("[general]\nverbose=true\nno equals\n");
+        _cleanup_free_ char *before = snapshot(root);
+        struct vt_ctx *ctx = ctx_for(root, false, NULL);
+        _cleanup_json_ json_object *e = NULL;
+        struct vt_apply_opts o = {0};
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), -EINVAL);
+        assert_string_equal(vt_json_str(e, "error"),
+                            "/etc/qemu/qemu-ga.conf:3: not a qemu-ga.conf line (comment, [group] "
+                            "or key=value); its block list is left alone");
+        _cleanup_free_ char *after = snapshot(root);
+        assert_same_tree(before, after);
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+/* No Debian layout, no sysconfig (SUSE, Arch): a drop-in keeps the unit's own arguments. */
+static void test_qga_dropin_keeps_unit_arguments(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "usr/bin/qemu-ga", "");
+        vt_test_write(root, "usr/lib/systemd/system/qemu-guest-agent.service",
+                      "[Unit]\nDescription=QEMU Guest Agent\n\n[Service]\n"
+                      "ExecStart=-/usr/bin/qemu-ga -m virtio-serial "
+                      "-p /dev/virtio-ports/org.qemu.guest_agent.0\nRestart=always\n");
+        qga_round_trip(root, QGA_DROPIN,
+                       VT_OWNED_HEADER "[Service]\nExecStart=\nExecStart=-/usr/bin/qemu-ga -m "
+                                       "virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 "
+                                       "--block-rpcs=" QGA_LIST "\n");
+}
+
+static void test_qga_rhel_sysconfig_filter_rpc_args(void **state)
+{
+        (void)state;
+        qga_round_trip(make_rhel_qga_root("$FILTER_RPC_ARGS -F${FSFREEZE_HOOK_PATHNAME}",
+                                          "# This is a systemd environment file.\n"
+                                          "FILTER_RPC_ARGS=\"--block-rpcs=guest-file-open\"\n"
+                                          "FSFREEZE_HOOK_PATHNAME=/etc/qemu-ga/fsfreeze-hook\n"),
+                       "etc/sysconfig/qemu-ga",
+                       "# This is a systemd environment file.\n"
+                       "FILTER_RPC_ARGS=\"--block-rpcs=" QGA_LIST "\"\n"
+                       "FSFREEZE_HOOK_PATHNAME=/etc/qemu-ga/fsfreeze-hook\n");
+}
+
+/* Older RHEL/Fedora: --blacklist=${BLACKLIST_RPC}; the commented example line stays. */
+static void test_qga_rhel_sysconfig_old_blacklist_rpc(void **state)
+{
+        (void)state;
+        qga_round_trip(make_rhel_qga_root("--blacklist=${BLACKLIST_RPC} "
+                                          "-F${FSFREEZE_HOOK_PATHNAME}",
+                                          "# Comma-separated blacklist of RPCs to disable.\n"
+                                          "#BLACKLIST_RPC=guest-exec\n"
+                                          "BLACKLIST_RPC=guest-file-open,guest-file-close\n"
+                                          "FSFREEZE_HOOK_PATHNAME=/etc/qemu-ga/fsfreeze-hook\n"),
+                       "etc/sysconfig/qemu-ga",
+                       "# Comma-separated blacklist of RPCs to disable.\n"
+                       "#BLACKLIST_RPC=guest-exec\n"
+                       "BLACKLIST_RPC=" QGA_LIST "\n"
+                       "FSFREEZE_HOOK_PATHNAME=/etc/qemu-ga/fsfreeze-hook\n");
+}
+
 /* The build host's capture with a second source in front (a TPM's RNG, as on a vTPM guest):
  * apply makes virtio-rng current, verify agrees, revert gives the other source back. */
 static void test_rng_current_moves_to_virtio_and_back(void **state)
@@ -530,11 +724,19 @@ int main(void)
                 cmocka_unit_test(test_only_limits_apply_to_one_module),
                 cmocka_unit_test(test_runtime_only_leaves_files_alone),
                 cmocka_unit_test(test_boot_reapplies_do_not_hide_the_apply_from_revert),
+                cmocka_unit_test(test_status_shows_the_last_reapply_beside_the_last_apply),
                 cmocka_unit_test(test_fixture_kvm_buildhost_live_round_trip),
                 cmocka_unit_test(test_fixture_kvm_buildhost_offline_round_trip),
                 cmocka_unit_test(test_fixture_openeuler_aarch64_offline_round_trip),
                 cmocka_unit_test(test_boot_fixtures_cmdline_round_trip),
                 cmocka_unit_test(test_rng_current_moves_to_virtio_and_back),
+                cmocka_unit_test(test_qga_debian_conf_edited_in_place),
+                cmocka_unit_test(test_qga_debian_conf_without_list_gets_key_under_general),
+                cmocka_unit_test(test_qga_debian_conf_absent_is_written_and_owned),
+                cmocka_unit_test(test_qga_conf_unparsable_line_refused_with_file_line),
+                cmocka_unit_test(test_qga_dropin_keeps_unit_arguments),
+                cmocka_unit_test(test_qga_rhel_sysconfig_filter_rpc_args),
+                cmocka_unit_test(test_qga_rhel_sysconfig_old_blacklist_rpc),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

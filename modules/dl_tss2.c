@@ -1,0 +1,59 @@
+/* The tss2 stack (esys, tctildr, mu), opened on first use: what modules/tpm2.c calls. */
+#include "dl.h"
+#include "dl_tss2.h"
+#include "util.h"
+
+typeof(Esys_Initialize) *sym_Esys_Initialize;
+typeof(Esys_Finalize) *sym_Esys_Finalize;
+typeof(Esys_Free) *sym_Esys_Free;
+typeof(Esys_Startup) *sym_Esys_Startup;
+typeof(Esys_GetCapability) *sym_Esys_GetCapability;
+typeof(Esys_PCR_Read) *sym_Esys_PCR_Read;
+typeof(Esys_CreatePrimary) *sym_Esys_CreatePrimary;
+typeof(Esys_FlushContext) *sym_Esys_FlushContext;
+typeof(Esys_Quote) *sym_Esys_Quote;
+typeof(Tss2_TctiLdr_Initialize) *sym_Tss2_TctiLdr_Initialize;
+typeof(Tss2_TctiLdr_Finalize) *sym_Tss2_TctiLdr_Finalize;
+typeof(Tss2_MU_TPM2B_PUBLIC_Marshal) *sym_Tss2_MU_TPM2B_PUBLIC_Marshal;
+typeof(Tss2_MU_TPMT_SIGNATURE_Marshal) *sym_Tss2_MU_TPMT_SIGNATURE_Marshal;
+
+static const struct vt_dl_sym esys_syms[] = {
+        VT_DL_SYM(Esys_Initialize),    VT_DL_SYM(Esys_Finalize),      VT_DL_SYM(Esys_Free),
+        VT_DL_SYM(Esys_Startup),       VT_DL_SYM(Esys_GetCapability), VT_DL_SYM(Esys_PCR_Read),
+        VT_DL_SYM(Esys_CreatePrimary), VT_DL_SYM(Esys_FlushContext),  VT_DL_SYM(Esys_Quote),
+};
+static const struct vt_dl_sym tctildr_syms[] = {
+        VT_DL_SYM(Tss2_TctiLdr_Initialize),
+        VT_DL_SYM(Tss2_TctiLdr_Finalize),
+};
+static const struct vt_dl_sym mu_syms[] = {
+        VT_DL_SYM(Tss2_MU_TPM2B_PUBLIC_Marshal),
+        VT_DL_SYM(Tss2_MU_TPMT_SIGNATURE_Marshal),
+};
+
+static struct vt_dl_lib tss2_libs[] = {
+        {.soname = "libtss2-esys.so.0", .syms = esys_syms, .n_syms = ARRAY_SIZE(esys_syms)},
+        {.soname = "libtss2-tctildr.so.0",
+         .syms = tctildr_syms,
+         .n_syms = ARRAY_SIZE(tctildr_syms)},
+        {.soname = "libtss2-mu.so.0", .syms = mu_syms, .n_syms = ARRAY_SIZE(mu_syms)},
+};
+
+int vt_dl_tss2(void)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(tss2_libs); i++) {
+                int r = vt_dl_open(&tss2_libs[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+const char *vt_dl_tss2_error(char *buf, size_t size)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(tss2_libs); i++)
+                if (tss2_libs[i].r < 0)
+                        return vt_dl_error(&tss2_libs[i], buf, size);
+        snprintf(buf, size, "the tss2 libraries are loaded");
+        return buf;
+}

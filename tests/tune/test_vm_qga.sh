@@ -1,0 +1,72 @@
+#!/bin/bash
+# In a QEMU guest (tests/vm/vtvm) with a real qemu-ga 7.2: `virtune apply` writes the block list
+# where that qemu-ga reads it; once restarted, qemu-ga refuses a real guest-exec from the host
+# with its own error; `virtune revert` and another restart let guest-exec run again.
+# Suite vm; skips (77) only when qemu is missing.
+set -u
+vtvm=$VT_SOURCE/tests/vm/vtvm
+command -v qemu-system-x86_64 >/dev/null || {
+        echo "SKIP: qemu-system-x86_64 is not installed"
+        exit 77
+}
+tmp=$(mktemp -d)
+dir=
+trap '[ -n "$dir" ] && "$vtvm" stop "$dir"; rm -rf "$tmp"' EXIT
+cat >"$tmp/daemon.sh" <<'EOF'
+qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -d
+echo started
+EOF
+# qemu-ga read its files at start: stop it, wait until it is gone, start it again.
+restart='pid=$(pidof qemu-ga); kill $pid; while kill -0 $pid 2>/dev/null; do sleep 0.1; done; qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -d; echo restarted'
+# One request through the host's socket after a guest-sync-delimited: prints qemu-ga's reply.
+ask() {
+        python3 - "$VTVM_QGA_SOCK" "$1" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(30)
+s.sendall(b'\xff{"execute":"guest-sync-delimited","arguments":{"id":7}}\n')
+buf = b""
+while b"\n" not in buf.partition(b"\xff")[2]:
+    buf += s.recv(4096)
+s.sendall(sys.argv[2].encode() + b"\n")
+buf = buf.partition(b"\xff")[2].partition(b"\n")[2]
+while b"\n" not in buf:
+    buf += s.recv(4096)
+print(buf.partition(b"\n")[0].decode())
+EOF
+}
+exec_req='{"execute":"guest-exec","arguments":{"path":"/bin/true"}}'
+out=$("$vtvm" start --bin "$VIRTUNE" --script "$tmp/daemon.sh" --timeout 120 2>"$tmp/err")
+st=$?
+[ $st -eq 77 ] && exit 77
+[ $st -eq 0 ] || { echo "FAIL: vtvm start: $(cat "$tmp/err")"; exit 1; }
+eval "$out"
+dir=$VTVM_DIR
+fail=0
+want() { [ "$2" = "$3" ] && echo "ok: $1" || { echo "FAIL: $1: want '$2', got '$3'"; fail=1; }; }
+like() { grep -q -- "$2" <<<"$3" && echo "ok: $1" || { echo "FAIL: $1: want /$2/, got '$3'"; fail=1; }; }
+g() { "$vtvm" exec "$dir" "$1" 2>&1; }
+
+like "guest-exec runs before apply" '^{"return": {"pid": [0-9]*}}$' "$(ask "$exec_req")"
+out=$(g 'virtune apply --only qga; echo "apply=$?"')
+echo "$out" | sed 's/^/apply: /'
+like "apply exits 0" '^apply=0$' "$out"
+want "qemu-ga.conf written" \
+        "# Written by virtune; \`virtune revert\` removes it. Do not edit.
+[general]
+block-rpcs=guest-exec,guest-exec-status,guest-file-open,guest-file-close,guest-file-read,guest-file-write,guest-file-seek,guest-file-flush,guest-set-user-password,guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys" \
+        "$(g 'cat /etc/qemu/qemu-ga.conf')"
+want "qemu-ga restarted" restarted "$(g "$restart")"
+want "guest-exec refused with qemu-ga's own error" \
+        '{"error": {"class": "CommandNotFound", "desc": "Command guest-exec has been disabled"}}' \
+        "$(ask "$exec_req")"
+like "guest-ping still answers" '^{"return": {}}$' "$(ask '{"execute":"guest-ping"}')"
+out=$(g 'virtune verify --json | grep -c "\"module\": \"qga\""')
+want "verify sees the running qemu-ga's list: no qga drift" 0 "$out"
+out=$(g 'virtune revert; echo "revert=$?"; test -e /etc/qemu/qemu-ga.conf && echo conf-left || echo conf-gone')
+like "revert exits 0" '^revert=0$' "$out"
+like "revert removes the owned qemu-ga.conf" '^conf-gone$' "$out"
+want "qemu-ga restarted after revert" restarted "$(g "$restart")"
+like "guest-exec runs again after revert" '^{"return": {"pid": [0-9]*}}$' "$(ask "$exec_req")"
+exit $fail
