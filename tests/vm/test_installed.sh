@@ -201,6 +201,13 @@ fi
 [ -s "$tmp/ak.pem" ] && ok "the AK was pinned to PIN on first use" || bad "no AK pin written"
 guest 'virtune pcrs --json --no-policy' >"$tmp/pcrs.json" && ok "the installed virtune reads the PCRs (tss2 libraries present)" ||
         bad "virtune pcrs in the guest: $(cat "$tmp/pcrs.json")"
+# A library dlopen()ed on first use and missing from the guest shows up as "libX.so.N not installed".
+if grep -hoE 'lib[A-Za-z0-9_.+-]+\.so\.[0-9]+ (not installed|is too old)' "$tmp"/*.json; then
+        bad "a library the installed programs load at run time is missing in the guest"
+else
+        ok "no library the installed programs dlopen() is missing (facts, status, verify, pcrs)"
+fi
+echo "figure: virtuned VmRSS $(guest "grep VmRSS /proc/$pid/status" | tr -s ' \t' ' ' | cut -d' ' -f2-)"
 
 # --- the installed virtune-firstboot, once, as its unit says -------------------------------
 guest 'mkdir -p /etc/systemd/system/virtune-firstboot.service.d /usr/local/sbin /etc/kernel && cp /vtvm/fb/50-reboot.conf /etc/systemd/system/virtune-firstboot.service.d/ && cp /vtvm/fb/vt-fake-reboot /usr/local/sbin/ && cp /vtvm/fb/50-firstboot.conf /etc/virtune/virtune.conf.d/ && cat /proc/cmdline >/etc/kernel/cmdline' >"$tmp/fb.log" 2>&1 || bad "first-boot setup: $(cat "$tmp/fb.log")"
