@@ -80,8 +80,15 @@ int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
                         /* skip the kernel image path */
                         while (as < end && isblank((unsigned char)text[as]))
                                 as++;
+                        size_t image = as;
                         while (as < end && !isblank((unsigned char)text[as]))
                                 as++;
+                        if (as == image) {
+                                /* whatever we add would become the image */
+                                r = vt_bootcfg_refuse(set, path, ln,
+                                                      "a kernel line without an image");
+                                break;
+                        }
                         while (as < end && isblank((unsigned char)text[as]))
                                 as++;
                         if (memchr(text + k, '"', end - k) || memchr(text + k, '\'', end - k) ||
@@ -104,6 +111,9 @@ int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
                         if (r < 0)
                                 break;
                         fwrite(text + i, 1, as - i, f);
+                        /* "linux /vmlinuz" had no arguments: keep them apart from the image */
+                        if (*line && !isblank((unsigned char)text[as - 1]))
+                                fputc(' ', f);
                         fputs(line, f);
                         fwrite(text + end, 1, nl ? 1 : 0, f);
                 } else
