@@ -3,36 +3,13 @@
 # the channel; virtune-host verifies signature, nonce, PCR digest and the event log replay here,
 # pins the AK on first use, and the guest's own `virtune pcrs` agrees with what the host got.
 set -u
-vtvm=${VT_SOURCE:-$(dirname "$0")/../..}/tests/vm/vtvm
-command -v qemu-system-x86_64 >/dev/null || {
-        echo "SKIP: qemu-system-x86_64 is not installed"
-        exit 77
-}
-fail=0
-ok() { echo "ok: $1"; }
-bad() {
-        echo "FAIL: $1"
-        fail=1
-}
-tmp=$(mktemp -d)
-dir=""
-trap '[ -n "$dir" ] && "$vtvm" stop "$dir"; rm -rf "$tmp"' EXIT
+# shellcheck source=tests/vm/lib.sh
+. "${VT_SOURCE:-$(dirname "$0")/../..}/tests/vm/lib.sh"
 
 cat >"$tmp/daemon.sh" <<'G'
 virtuned --no-apply >/tmp/virtuned.log 2>&1 &
 G
-"$vtvm" start --bin "$VIRTUNED" --bin "$(dirname "$VIRTUNED")/virtuned-worker" --bin "$VIRTUNE" --script "$tmp/daemon.sh" --timeout 180 \
-        >"$tmp/env" 2>"$tmp/err"
-rc=$?
-[ "$rc" = 77 ] && exit 77
-if [ "$rc" != 0 ]; then
-        cat "$tmp/err"
-        echo "FAIL: vtvm start"
-        exit 1
-fi
-# shellcheck disable=SC1091
-. "$tmp/env"
-dir=$VTVM_DIR
+vm_start --bin "$VIRTUNED" --bin "$(dirname "$VIRTUNED")/virtuned-worker" --bin "$VIRTUNE" --script "$tmp/daemon.sh" --timeout 180
 host() { "$VIRTUNE_HOST" --socket "$VTVM_AGENT_SOCK" --timeout 30 "$@"; }
 
 # the first verify pins the AK, the second must find the same key
