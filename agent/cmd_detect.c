@@ -64,8 +64,10 @@ int vt_cmd_detect(struct vt_cli *cli, int argc, char **argv)
                 return VT_EXIT_USAGE;
         _cleanup_json_ json_object *facts = NULL;
         int r = vt_detect_all(ctx, &facts);
-        if (r < 0)
+        if (r < 0) {
+                log_error_errno(r, "Failed to detect the system under %s", ctx->root);
                 return VT_EXIT_FAIL;
+        }
         if (!cli->json)
                 print_summary(facts);
         vt_cli_print(cli, facts);

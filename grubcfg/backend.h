@@ -95,6 +95,21 @@ int vt_default_grub_values(struct vt_shvars *sv, const char *path, char **vals,
                            struct vt_bootcfg_set *set);
 char *vt_default_grub_join(char **vals);
 /*
+ * bls.c: the options line's value of one BLS entry, [*vs, *ve) in text, its line number in
+ * *line; refuses (-EBADMSG, set->err) no options line, a second one, a NUL byte.
+ */
+int vt_bls_find_options(const char *path, const char *text, size_t len, size_t *vs, size_t *ve,
+                        size_t *line, struct vt_bootcfg_set *set);
+/*
+ * grub_cfg.c: text with edits applied to the arguments of every linux/linuxefi/linux16 line of
+ * a non-rescue menu entry, in *ret (malloc'd, *ret_len bytes); *first (may be NULL) gets the
+ * first such line's arguments before the edits. Refuses (-EBADMSG, set->err) what GRUB's script
+ * quoting would change (quotes, escapes, ';', a value with spaces) and NUL bytes.
+ */
+int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
+                     const struct vt_cmdline_edit *edits, size_t n, char **ret, size_t *ret_len,
+                     char **first, struct vt_bootcfg_set *set);
+/*
  * The first /boot/efi/EFI/<vendor>/grub.cfg; on a live root whose ESP is mounted elsewhere,
  * <its mount point>/EFI/<vendor>/grub.cfg (libblkid finds it). *ret NULL when there is none.
  */

@@ -71,8 +71,7 @@ static bool bls_detect(struct vt_ctx *ctx)
         return n > 0;
 }
 
-/* The options line's value: [*vs, *ve) in text; its line number in *line. */
-static int find_options(const char *path, const char *text, size_t len, size_t *vs, size_t *ve,
+int vt_bls_find_options(const char *path, const char *text, size_t len, size_t *vs, size_t *ve,
                         size_t *line, struct vt_bootcfg_set *set)
 {
         bool found = false;
@@ -137,7 +136,7 @@ static int walk(struct vt_ctx *ctx, struct walk *w, struct vt_bootcfg_set *set, 
                 size_t len, vs = 0, ve = 0, ln = 0;
                 r = vt_bootcfg_read_file(ctx, v[i], &text, &len);
                 if (r >= 0)
-                        r = find_options(v[i], text, len, &vs, &ve, &ln, set);
+                        r = vt_bls_find_options(v[i], text, len, &vs, &ve, &ln, set);
                 if (r < 0)
                         break;
                 if (w->files)

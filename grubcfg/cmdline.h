@@ -1,8 +1,8 @@
 /*
  * The kernel command line as tokens: parse, print back byte-identical, set/remove/get by key.
  * Quoting follows the kernel's next_arg(): '"' toggles quoting anywhere in a token; a value
- * that starts with '"' loses that quote and a matching one at its end. Everything from a bare
- * "--" on belongs to init and is kept as it is.
+ * that starts with '"' loses that quote and a matching one at its end. Everything from the
+ * first "--" token (quoted or not) on belongs to init and is kept as it is.
  */
 #pragma once
 

@@ -47,12 +47,15 @@ static bool is_rescue(const char *s, size_t n)
         return false;
 }
 
-/*
- * For every kernel line of a non-rescue entry: [*as, *ae) its arguments. Calls back with each;
- * refuses what GRUB's script quoting would change (quotes, escapes, ';').
- */
-static int edit(const char *path, const char *text, size_t len, const struct vt_cmdline_edit *edits,
-                size_t n, char **ret, size_t *ret_len, char **first, struct vt_bootcfg_set *set)
+/* What GRUB's script quoting would change in a kernel line (so we neither read nor write it). */
+static bool grub_quoted(const char *s, size_t n)
+{
+        return memchr(s, '"', n) || memchr(s, '\'', n) || memchr(s, '\\', n) || memchr(s, ';', n);
+}
+
+int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
+                     const struct vt_cmdline_edit *edits, size_t n, char **ret, size_t *ret_len,
+                     char **first, struct vt_bootcfg_set *set)
 {
         char *out = NULL;
         size_t olen = 0;
@@ -83,12 +86,18 @@ static int edit(const char *path, const char *text, size_t len, const struct vt_
                         /* skip the kernel image path */
                         while (as < end && isblank((unsigned char)text[as]))
                                 as++;
+                        size_t image = as;
                         while (as < end && !isblank((unsigned char)text[as]))
                                 as++;
+                        if (as == image) {
+                                /* whatever we add would become the image */
+                                r = vt_bootcfg_refuse(set, path, ln,
+                                                      "a kernel line without an image");
+                                break;
+                        }
                         while (as < end && isblank((unsigned char)text[as]))
                                 as++;
-                        if (memchr(text + k, '"', end - k) || memchr(text + k, '\'', end - k) ||
-                            memchr(text + k, '\\', end - k) || memchr(text + k, ';', end - k)) {
+                        if (grub_quoted(text + k, end - k)) {
                                 r = vt_bootcfg_refuse(set, path, ln,
                                                       "quoting or ';' in a kernel line");
                                 break;
@@ -100,13 +109,17 @@ static int edit(const char *path, const char *text, size_t len, const struct vt_
                                 break;
                         }
                         r = vt_cmdline_apply(text + as, end - as, edits, n, &line, &pos);
-                        if (r >= 0 && strchr(line, '"'))
+                        if (r >= 0 && grub_quoted(line, strlen(line)))
                                 r = vt_bootcfg_refuse(
                                         set, path, ln,
-                                        "a value with spaces: GRUB would re-quote it");
+                                        "a parameter with spaces, quotes, '\\' or ';': GRUB "
+                                        "would re-quote it");
                         if (r < 0)
                                 break;
                         fwrite(text + i, 1, as - i, f);
+                        /* "linux /vmlinuz" had no arguments: keep them apart from the image */
+                        if (*line && !isblank((unsigned char)text[as - 1]))
+                                fputc(' ', f);
                         fputs(line, f);
                         fwrite(text + end, 1, nl ? 1 : 0, f);
                 } else
@@ -117,6 +130,10 @@ static int edit(const char *path, const char *text, size_t len, const struct vt_
                 r = -ENOMEM;
         if (r < 0) {
                 free(out);
+                if (first) {
+                        free(*first);
+                        *first = NULL;
+                }
                 return r;
         }
         *ret = out;
@@ -133,7 +150,7 @@ static int grub_cfg_read(struct vt_ctx *ctx, json_object *entry, struct vt_bootc
                 return r < 0 ? r : -ENOENT;
         r = vt_bootcfg_read_file(ctx, path, &text, &len);
         if (r >= 0)
-                r = edit(path, text, len, NULL, 0, &out, &olen, &first, set);
+                r = vt_grub_cfg_edit(path, text, len, NULL, 0, &out, &olen, &first, set);
         if (r < 0)
                 return r;
         vt_bootcfg_entry_one(entry, path, first);
@@ -151,7 +168,7 @@ static int grub_cfg_write(struct vt_ctx *ctx, const struct vt_cmdline_edit *edit
                 return r < 0 ? r : -ENOENT;
         r = vt_bootcfg_read_file(ctx, path, &text, &len);
         if (r >= 0)
-                r = edit(path, text, len, edits, n, &out, &olen, NULL, set);
+                r = vt_grub_cfg_edit(path, text, len, edits, n, &out, &olen, NULL, set);
         if (r < 0)
                 return r;
         return vt_bootcfg_set_add(set, path, text, len, out, olen);

@@ -187,6 +187,25 @@ int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)
         return vt_read_file_max(ctx, path, VT_READ_MAX_DEFAULT, ret, len);
 }
 
+int vt_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+        if (need <= *cap)
+                return 0;
+        if (need > SIZE_MAX / size)
+                return -ENOMEM;
+        size_t n = *cap ? *cap : 8;
+        while (n < need)
+                n = n > SIZE_MAX / 2 ? need : n * 2;
+        if (n > SIZE_MAX / size)
+                n = need;
+        void *q = realloc(*p, n * size);
+        if (!q)
+                return -ENOMEM;
+        *p = q;
+        *cap = n;
+        return 0;
+}
+
 char *vt_strip(char *s)
 {
         size_t n = strlen(s);

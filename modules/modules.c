@@ -1,5 +1,4 @@
 /* The module table and the detect pass over it. */
-#include "log.h"
 #include "module.h"
 #include "version.h"
 
@@ -37,7 +36,7 @@ int vt_detect_all(struct vt_ctx *ctx, json_object **ret)
         for (size_t i = 0; i < vt_modules_len; i++) {
                 int r = vt_modules[i].detect(ctx, facts);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to detect %s", vt_modules[i].name);
+                        return r;
         }
         *ret = TAKE_PTR(facts);
         return 0;

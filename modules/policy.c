@@ -1,7 +1,6 @@
 /* The policy: a strict INI reader with file:line errors and one schema table. */
 #include <ctype.h>
 #include <stdarg.h>
-#include "log.h"
 #include "policy.h"
 
 #define QGA_DEFAULT_BLOCK                                                                          \

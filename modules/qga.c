@@ -1,6 +1,7 @@
 /* Detects the QEMU guest agent: installed, its unit, config and the RPCs it blocks or allows. */
 #include "dpkg.h"
 #include "envfile.h"
+#include "inifile.h"
 #include "module.h"
 #include "run.h"
 #include "qga.h"
@@ -96,26 +97,13 @@ int vt_qga_parse_config(const char *text, struct vt_qga_lists *out)
         _cleanup_free_ char *copy = strdup(text);
         if (!copy)
                 return -ENOMEM;
-        bool general = false;
-        for (char *line = copy, *next; line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                line += strspn(line, " \t");
-                vt_strip(line);
-                if (*line == '[') {
-                        general = streq(line, "[general]");
-                        continue;
-                }
-                char *eq = strchr(line, '=');
-                if (!general || !eq || *line == '#')
-                        continue;
-                *eq = '\0';
-                vt_strip(line);
+        struct vt_ini it = vt_ini_start(copy);
+        char *key, *value;
+        while (vt_ini_next(&it, "[general]", &key, &value)) {
                 for (size_t k = 0; k < ARRAY_SIZE(qga_list_opts); k++) {
-                        if (!streq(line, qga_list_opts[k].long_name))
+                        if (!streq(key, qga_list_opts[k].long_name))
                                 continue;
-                        int r = add_list(qga_list_opts[k].allow ? &out->allow : &out->block, eq + 1,
+                        int r = add_list(qga_list_opts[k].allow ? &out->allow : &out->block, value,
                                          ";,");
                         if (r < 0)
                                 return r;

@@ -360,8 +360,9 @@ static int ak_json(const TPM2B_PUBLIC *pub, bool rsa, json_object **ret)
 
 /* One quote while the PCRs hold still: read, quote, read again; a change means try again. */
 static int quote_stable(struct tpm *t, ESYS_TR ak, const TPM2B_DATA *nonce,
-                        const TPML_PCR_SELECTION *sel, TPM2B_ATTEST **attest, TPMT_SIGNATURE **sig,
-                        json_object **pcrs, int *attempts)
+                        const TPML_PCR_SELECTION *sel, const struct vt_tpm2_quote_hook *hook,
+                        TPM2B_ATTEST **attest, TPMT_SIGNATURE **sig, json_object **pcrs,
+                        int *attempts)
 {
         TPMT_SIG_SCHEME key_scheme = {.scheme = TPM2_ALG_NULL}; /* the AK's own */
         for (int i = 1; i <= QUOTE_ATTEMPTS; i++) {
@@ -375,6 +376,14 @@ static int quote_stable(struct tpm *t, ESYS_TR ak, const TPM2B_DATA *nonce,
                 if (rc != TSS2_RC_SUCCESS) {
                         log_debug("Esys_Quote: 0x%x", rc);
                         return -EIO;
+                }
+                if (hook && hook->after_quote &&
+                    (r = hook->after_quote(t->esys, i, hook->userdata)) < 0) {
+                        sym_Esys_Free(*attest);
+                        sym_Esys_Free(*sig);
+                        *attest = NULL;
+                        *sig = NULL;
+                        return r;
                 }
                 r = tpm_read(t, sel, after);
                 if (r < 0)
@@ -394,6 +403,13 @@ static int quote_stable(struct tpm *t, ESYS_TR ak, const TPM2B_DATA *nonce,
 
 int vt_tpm2_quote(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len, const char *selection,
                   json_object **ret)
+{
+        return vt_tpm2_quote_hooked(ctx, nonce, nonce_len, selection, NULL, ret);
+}
+
+int vt_tpm2_quote_hooked(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
+                         const char *selection, const struct vt_tpm2_quote_hook *hook,
+                         json_object **ret)
 {
         if (nonce_len < 16 || nonce_len > 64)
                 return -EINVAL;
@@ -424,7 +440,7 @@ int vt_tpm2_quote(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len, co
         TPMT_SIGNATURE *sig = NULL;
         json_object *pcrs = NULL;
         int attempts = 0;
-        r = quote_stable(&t, ak, &qd, &sel, &attest, &sig, &pcrs, &attempts);
+        r = quote_stable(&t, ak, &qd, &sel, hook, &attest, &sig, &pcrs, &attempts);
         /* a transient handle outlives us without a resource manager: always flush */
         sym_Esys_FlushContext(t.esys, ak);
         json_object *akj = NULL;
@@ -512,7 +528,8 @@ const char *vt_tpm2_strerror(int r)
                 {-EPERM, "the endorsement hierarchy needs a password virtune does not have"},
                 {-ENOENT, "not present (bank, PCR or log)"},
                 {-ENOMEDIUM, "securityfs is not mounted on /sys/kernel/security"},
-                {-EAGAIN, "the PCRs kept changing while quoting"},
+                {-EAGAIN, "the selected PCRs changed between the quote and the re-read on every "
+                          "attempt (something keeps extending them); try again later"},
                 {-EINVAL, "bad argument (nonce 16-64 bytes, selection like sha256:0-9)"},
         };
         static char missing[128];

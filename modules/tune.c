@@ -1,7 +1,6 @@
 /* The tuner: plans from facts and policy, applies through the executor, journals, reverts. */
 #include "exec.h"
 #include "journal.h"
-#include "log.h"
 #include "module.h"
 #include "policy.h"
 #include "tune.h"
@@ -209,7 +208,6 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result)
                 json_object_object_get_ex(rec, "record", &undo);
                 r = vt_exec_undo(ctx, &c, undo ? undo : rec);
                 if (r < 0) {
-                        log_debug("undo of %s failed: %s", c.target, strerror(-r));
                         set_str(rec, "undo_error", strerror(-r));
                         ret = r;
                 } else

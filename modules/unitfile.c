@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include "envfile.h"
 #include "strv.h"
+#include "inifile.h"
 #include "unitfile.h"
 
 /* Highest priority first, as systemd searches them. */
@@ -255,24 +256,9 @@ static int unit_parse_one(struct vt_ctx *ctx, const char *file, struct unit_stat
         if (r < 0)
                 return r;
         join_continuations(text);
-        bool service = false;
-        for (char *line = text, *next; line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                line += strspn(line, " \t");
-                vt_strip(line);
-                if (*line == '[') {
-                        service = streq(line, "[Service]");
-                        continue;
-                }
-                char *eq = strchr(line, '=');
-                if (!service || !eq || *line == '#' || *line == ';')
-                        continue;
-                char *key = line, *val = eq + 1;
-                *eq = '\0';
-                vt_strip(key);
-                val += strspn(val, " \t");
+        struct vt_ini it = vt_ini_start(text);
+        char *key, *val;
+        while (vt_ini_next(&it, "[Service]", &key, &val)) {
                 if (streq(key, "ExecStart")) {
                         free(st->exec);
                         st->exec = *val ? strdup(val) : NULL;

@@ -22,7 +22,13 @@ printf '[iosched]\nvirtio = mq-deadline\n' >"$t/etc/virtune.conf"
 cat >"$t/guest.sh" <<'G'
 virtuned -vv >/run/virtuned.log 2>&1 &
 echo $! >/run/virtuned.pid
-sleep 1
+# Ready once its start-up job is done (seconds in a TCG guest, more under sanitizers).
+i=0
+while ! grep -q ' ready$' /run/virtuned.log; do
+        i=$((i + 1))
+        [ $i -gt 1200 ] && exit 1
+        usleep 100000
+done
 G
 "$vtvm" start --bin "$VIRTUNED" --bin "$(dirname "$VIRTUNED")/virtuned-worker" \
         --file "$t/etc/virtune.conf:/etc/virtune/virtune.conf" --no-port org.virtune.agent.0 \
@@ -30,6 +36,7 @@ G
 # shellcheck disable=SC1090
 . "$t/env"
 dir=$VTVM_DIR
+[ "$VTVM_SCRIPT_STATUS" = 0 ] || fail "virtuned did not become ready within 120 s"
 
 gexec '[ ! -e /run/udev/control ]' >/dev/null || fail "the guest unexpectedly runs udevd"
 gexec 'kill -0 $(cat /run/virtuned.pid)' >/dev/null || fail "virtuned is not running"

@@ -18,12 +18,19 @@ gexec() { "$vtvm" exec "$dir" "$1"; }
 cat >"$t/guest.sh" <<'G'
 virtuned -v >/run/virtuned.log 2>&1 &
 echo $! >/run/virtuned.pid
-sleep 1
+# Ready once its start-up job is done (seconds in a TCG guest, more under sanitizers).
+i=0
+while ! grep -q ' ready$' /run/virtuned.log; do
+        i=$((i + 1))
+        [ $i -gt 1200 ] && exit 1
+        usleep 100000
+done
 G
 "$vtvm" start --bin "$VIRTUNED" --bin "$(dirname "$VIRTUNED")/virtuned-worker" --script "$t/guest.sh" --timeout 180 >"$t/env" || fail "vtvm start"
 # shellcheck disable=SC1090
 . "$t/env"
 dir=$VTVM_DIR
+[ "$VTVM_SCRIPT_STATUS" = 0 ] || fail "virtuned did not become ready within 120 s"
 S=$VTVM_AGENT_SOCK
 
 "$H" -s "$S" ping >/dev/null || fail "ping"
@@ -94,11 +101,12 @@ ok "no wake-ups with no host connected over 10 s ($c0 context switches before an
 "$H" -s "$S" ping >/dev/null || fail "ping after idle"
 ok "answers again once the host connects"
 
-# 100 ms (ten 10 ms polls). A sanitizer build (ASan's leak check at exit, in a TCG guest) is
-# given 1 s: still a hang's catch. The time it took is printed either way; the guest's busybox
-# date has no %N, so its monotonic clock in ns is /proc/timer_list's "now at".
+# 100 ms (ten 10 ms polls). A sanitizer build is given 2 s: ASan's leak check at exit stops the
+# world, which in a TCG guest on a loaded host was measured at 0.72 s; 2 s still catches a hang.
+# The time it took is printed either way, from the guest's /proc/uptime (10 ms steps), read by
+# the shell itself: a clock that forks would measure its own start-up.
 limit=100
-case ${VT_SANITIZE:-none} in none | "") ;; *) limit=1000 ;; esac
-ms=$(gexec 'now() { sed -n "s/^now at \([0-9]*\) nsecs/\1/p;T;q" /proc/timer_list; }; p=$(cat /run/virtuned.pid); t0=$(now); kill $p; i=0; while kill -0 $p 2>/dev/null; do i=$((i+1)); [ $i -gt '$((limit / 10))' ] && exit 1; usleep 10000; done; echo $((($(now) - t0) / 1000000))') ||
+case ${VT_SANITIZE:-none} in none | "") ;; *) limit=2000 ;; esac
+ms=$(gexec 'p=$(cat /run/virtuned.pid); read -r u _ </proc/uptime; t0=${u%.*}${u#*.}; kill $p; i=0; while kill -0 $p 2>/dev/null; do i=$((i+1)); [ $i -gt '$((limit / 10))' ] && exit 1; usleep 10000; done; read -r u _ </proc/uptime; echo $(((${u%.*}${u#*.} - t0) * 10))') ||
         fail "virtuned did not exit within $limit ms of SIGTERM (b_sanitize=${VT_SANITIZE:-none})"
-ok "SIGTERM: gone in $ms ms, measured in the guest (bound $limit ms, b_sanitize=${VT_SANITIZE:-none})"
+ok "SIGTERM: gone in $ms ms (+-10), measured in the guest (bound $limit ms, b_sanitize=${VT_SANITIZE:-none})"

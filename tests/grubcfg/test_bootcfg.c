@@ -1,6 +1,7 @@
 /* The backends on copies of real boot layouts: exact edits, idempotence, refusals, restore. */
 #include <sys/stat.h>
 #include "../lib/testlib.h"
+#include "backend.h"
 #include "grubcfg.h"
 
 #define FORCE                                                                                      \
@@ -450,6 +451,25 @@ static void test_no_boot_configuration_is_an_error(void **state)
         done(ctx, root);
 }
 
+static void test_grub_cfg_kernel_line_without_arguments_keeps_the_image_apart(void **state)
+{
+        (void)state;
+        struct vt_cmdline_edit e[] = {FORCE};
+        struct vt_bootcfg_set set = {0};
+        const char in[] = "menuentry 'x' {\n\tlinux /vmlinuz\n}\n";
+        char *out = NULL;
+        size_t olen;
+        assert_int_equal(vt_grub_cfg_edit("/g.cfg", in, strlen(in), e, 1, &out, &olen, NULL, &set),
+                         0);
+        assert_string_equal(out, "menuentry 'x' {\n\tlinux /vmlinuz cpuidle_haltpoll.force=Y\n}\n");
+        free(out);
+        const char bare[] = "menuentry 'x' {\n\tlinux\n}\n";
+        assert_int_equal(
+                vt_grub_cfg_edit("/g.cfg", bare, strlen(bare), e, 1, &out, &olen, NULL, &set),
+                -EBADMSG);
+        assert_string_equal(set.err, "/g.cfg:2: a kernel line without an image");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -468,6 +488,7 @@ int main(void)
                 cmocka_unit_test(test_dropin_refuses_a_later_file_setting_the_line),
                 cmocka_unit_test(test_mode_and_owner_are_kept),
                 cmocka_unit_test(test_no_boot_configuration_is_an_error),
+                cmocka_unit_test(test_grub_cfg_kernel_line_without_arguments_keeps_the_image_apart),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

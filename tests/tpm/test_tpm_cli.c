@@ -1,6 +1,7 @@
 /* virtune pcrs/quote against a real swtpm, checked with tpm2-tools. */
 #include <ctype.h>
 #include <stdarg.h>
+#include "../../modules/tpm2_sel.h"
 #include "swtpm.h"
 
 static json_object *virtune_json(int want_exit, const char *cmd, ...)
@@ -123,18 +124,88 @@ static void write_hex_file(const char *dir, const char *name, const char *hex)
         fclose(f);
 }
 
-static int checkquote(const char *dir, const char *nonce)
+/* One bit of a lower-case hex digit, keeping it one. */
+static void flip_digit(char *c)
 {
-        char ak[512], msg[512], sig[512];
+        static const char digits[] = "0123456789abcdef";
+        *c = digits[(strchr(digits, *c) - digits) ^ 1];
+}
+
+/*
+ * The quote's PCR values as tpm2_quote -o writes them and tpm2_checkquote -f reads them without
+ * -l: the TPML_PCR_SELECTION, a UINT32 count of lists, then that many TPML_DIGEST of up to 8
+ * digests each, in selection order (banks as listed, PCRs ascending); flip changes one bit of
+ * the first value. (tpm2-tools 5.4 loses the 8th value when given plain values with -l.)
+ */
+static void write_pcr_values(const char *dir, json_object *q, bool flip)
+{
+        TPML_PCR_SELECTION sel;
+        assert_int_equal(
+                vt_pcrsel_parse(json_object_get_string(json_object_object_get(q, "selection")),
+                                &sel),
+                0);
+        json_object *pcrs = json_object_object_get(q, "pcrs");
+        TPML_DIGEST lists[8] = {0};
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < sel.count; i++) {
+                const struct vt_pcr_bank *b = vt_pcr_bank_by_alg(sel.pcrSelections[i].hash);
+                json_object *bank = json_object_object_get(pcrs, b->name);
+                for (unsigned p = 0; p < 24; p++) {
+                        char key[8];
+                        snprintf(key, sizeof(key), "%u", p);
+                        if (!vt_pcrsel_test(&sel.pcrSelections[i], p))
+                                continue;
+                        const char *v = json_object_get_string(json_object_object_get(bank, key));
+                        assert_non_null(v);
+                        assert_int_equal(strlen(v), 2u * b->size);
+                        TPML_DIGEST *l = &lists[n / 8];
+                        TPM2B_DIGEST *d = &l->digests[l->count++];
+                        d->size = b->size;
+                        for (size_t k = 0; k < b->size; k++)
+                                assert_int_equal(sscanf(v + 2 * k, "%2hhx", &d->buffer[k]), 1);
+                        n++;
+                }
+        }
+        if (flip)
+                lists[0].digests[0].buffer[0] ^= 1;
+        uint32_t count = (n + 7) / 8;
+        char path[512];
+        snprintf(path, sizeof(path), "%s/pcrs", dir);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(&sel, sizeof(sel), 1, f), 1);
+        assert_int_equal(fwrite(&count, sizeof(count), 1, f), 1);
+        assert_int_equal(fwrite(lists, sizeof(lists[0]), count, f), count);
+        assert_int_equal(fclose(f), 0);
+}
+
+/* tpm2_checkquote on the files of dir; with_pcrs: it checks the PCR values' digest too. */
+static int checkquote(const char *dir, const char *nonce, bool with_pcrs)
+{
+        char ak[512], msg[512], sig[512], pcrs[512];
         snprintf(ak, sizeof(ak), "%s/ak.pem", dir);
         snprintf(msg, sizeof(msg), "%s/attest", dir);
         snprintf(sig, sizeof(sig), "%s/sig", dir);
-        char *argv[] = {"tpm2_checkquote", "-u", ak, "-m", msg, "-s", sig, "-g", "sha256", "-q",
-                        (char *)nonce,     NULL};
+        snprintf(pcrs, sizeof(pcrs), "%s/pcrs", dir);
+        char *argv[] = {"tpm2_checkquote", "-u", ak,   "-m", msg, "-s", sig, "-g", "sha256", "-q",
+                        (char *)nonce,     "-f", pcrs, NULL};
+        if (!with_pcrs)
+                argv[11] = NULL;
         return vt_test_run(argv, NULL);
 }
 
-static void quote_checked_by_tpm2_checkquote(const char *ak_type)
+/* Our verifier on the same quote, from a file: virtune-host verify --from-files. */
+static int our_verify(const char *dir, json_object *q, const char *nonce, const char *sel)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/q.json", dir);
+        assert_int_equal(json_object_to_file(path, q), 0);
+        char *argv[] = {getenv("VIRTUNE_HOST"), "-q",     "verify",    "--from-files", "--nonce",
+                        (char *)nonce,          "--pcrs", (char *)sel, path,           NULL};
+        return vt_test_run(argv, NULL);
+}
+
+static void quote_checked_by_tpm2_checkquote(const char *ak_type, const char *sel)
 {
         static const char nonce[] = "00112233445566778899aabbccddeeff0123456789abcdef";
         if (ak_type) {
@@ -142,10 +213,8 @@ static void quote_checked_by_tpm2_checkquote(const char *ak_type)
                 snprintf(conf, sizeof(conf), "[tpm]\nak = %s\n", ak_type);
                 vt_test_write(vt_tpm.root, "etc/virtune/virtune.conf.d/ak.conf", conf);
         }
-        json_object *q =
-                virtune_json(0, "quote", "--nonce", nonce, "--pcrs", "sha256:0-9,16", NULL);
-        assert_string_equal(json_object_get_string(json_object_object_get(q, "selection")),
-                            "sha256:0-9,16");
+        json_object *q = virtune_json(0, "quote", "--nonce", nonce, "--pcrs", sel, NULL);
+        assert_string_equal(json_object_get_string(json_object_object_get(q, "selection")), sel);
         json_object *ak = json_object_object_get(q, "ak");
         assert_string_equal(json_object_get_string(json_object_object_get(ak, "type")),
                             ak_type ? ak_type : "ecc");
@@ -155,9 +224,25 @@ static void quote_checked_by_tpm2_checkquote(const char *ak_type)
         write_hex_file(dir, "sig",
                        json_object_get_string(json_object_object_get(
                                json_object_object_get(q, "signature"), "tpmt")));
-        assert_int_equal(checkquote(dir, nonce), 0);
-        assert_int_not_equal(checkquote(dir, "00112233445566778899aabbccddeeff0123456789abcdee"),
-                             0);
+        write_pcr_values(dir, q, false);
+        assert_int_equal(checkquote(dir, nonce, false), 0);
+        assert_int_equal(checkquote(dir, nonce, true), 0);
+        assert_int_equal(our_verify(dir, q, nonce, sel), 0);
+        assert_int_not_equal(
+                checkquote(dir, "00112233445566778899aabbccddeeff0123456789abcdee", true), 0);
+        assert_int_equal(
+                our_verify(dir, q, "00112233445566778899aabbccddeeff0123456789abcdee", sel), 1);
+
+        /* one bit of the first PCR value: both see the digest no longer matches */
+        write_pcr_values(dir, q, true);
+        assert_int_not_equal(checkquote(dir, nonce, true), 0);
+        json_object *bank = json_object_object_get(json_object_object_get(q, "pcrs"),
+                                                   strchr(sel, '+') ? "sha1" : "sha256");
+        char *v = strdup(json_object_get_string(json_object_object_get(bank, "0")));
+        flip_digit(&v[1]);
+        json_object_object_add(bank, "0", json_object_new_string(v));
+        free(v);
+        assert_int_equal(our_verify(dir, q, nonce, sel), 1);
         vt_test_rm_rf(dir);
         free(dir);
         json_object_put(q);
@@ -165,12 +250,12 @@ static void quote_checked_by_tpm2_checkquote(const char *ak_type)
 
 static void test_quote_ecc_is_accepted_by_tpm2_checkquote(void **state)
 {
-        quote_checked_by_tpm2_checkquote(NULL);
+        quote_checked_by_tpm2_checkquote(NULL, "sha256:0-9,16");
 }
 
 static void test_quote_rsa_is_accepted_by_tpm2_checkquote(void **state)
 {
-        quote_checked_by_tpm2_checkquote("rsa");
+        quote_checked_by_tpm2_checkquote("rsa", "sha1:0-7+sha256:0-9,16");
 }
 
 static void test_ak_is_the_same_key_every_time(void **state)

@@ -3,7 +3,10 @@
 #include <openssl/evp.h>
 #include "../../agent/host_verify.h"
 #include "../../agent/tpm_eventlog.h"
+#include <tss2/tss2_esys.h>
 #include "../../modules/codec.h"
+#include "../../modules/policy.h"
+#include "../../modules/tpm2.h"
 #include "swtpm.h"
 
 static const char nonce_hex[] = "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf";
@@ -420,6 +423,80 @@ static void test_eventlog_mutations_are_rejected_or_replayed_safely(void **state
         free(orig);
 }
 
+/* The quote retry: a PCR of the selection extended between the quote and the re-read. */
+struct extender {
+        int times; /* extend on this many attempts, then hold still */
+        int calls;
+};
+
+static int extend_pcr8(void *esys, int attempt, void *userdata)
+{
+        struct extender *e = userdata;
+        e->calls++;
+        assert_int_equal(attempt, e->calls);
+        if (attempt > e->times)
+                return 0;
+        TPML_DIGEST_VALUES d = {.count = 1, .digests[0].hashAlg = TPM2_ALG_SHA256};
+        memset(d.digests[0].digest.sha256, attempt, 32);
+        assert_int_equal(Esys_PCR_Extend(esys, ESYS_TR_PCR0 + 8, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                         ESYS_TR_NONE, &d),
+                         TSS2_RC_SUCCESS);
+        return 0;
+}
+
+static int quote_extending(int times, struct extender *e, json_object **q)
+{
+        struct vt_ctx *ctx = NULL;
+        char err[256];
+        assert_int_equal(vt_ctx_new(vt_tpm.root, &ctx), 0);
+        assert_int_equal(vt_policy_load(ctx, &ctx->policy, err, sizeof(err)), 0);
+        *e = (struct extender){.times = times};
+        struct vt_tpm2_quote_hook hook = {extend_pcr8, e};
+        int r = vt_tpm2_quote_hooked(ctx, nonce, sizeof(nonce), "sha256:0-9", &hook, q);
+        vt_ctx_free(ctx);
+        return r;
+}
+
+static void test_quote_retries_when_a_pcr_moves_and_the_final_quote_verifies(void **state)
+{
+        struct extender e;
+        json_object *q = NULL;
+        assert_int_equal(quote_extending(2, &e, &q), 0);
+        assert_int_equal(e.calls, 3);
+        assert_int_equal(json_object_get_int(json_object_object_get(q, "attempts")), 3);
+        json_object *r = verify(q, "sha256:0-9", NULL, NULL);
+        if (!report_ok(r))
+                fail_msg("%s", json_object_to_json_string(r));
+        json_object_put(r);
+
+        /* the values quoted are those after both extends, as tpm2_pcrread sees them now */
+        char *argv[] = {"tpm2_pcrread", "sha256:8", NULL}, *out = NULL;
+        assert_int_equal(vt_swtpm_tool(&vt_tpm, argv, &out), 0);
+        const char *v = json_object_get_string(json_object_object_get(
+                json_object_object_get(json_object_object_get(q, "pcrs"), "sha256"), "8"));
+        char want[80];
+        snprintf(want, sizeof(want), "0x%s", v);
+        for (char *c = want + 2; *c; c++)
+                *c = (char)toupper((unsigned char)*c);
+        if (!strstr(out, want))
+                fail_msg("tpm2_pcrread says %s, the quote %s", out, want);
+        assert_string_not_equal(v,
+                                "0000000000000000000000000000000000000000000000000000000000000000");
+        free(out);
+        json_object_put(q);
+}
+
+static void test_quote_gives_up_after_the_retry_budget(void **state)
+{
+        struct extender e;
+        json_object *q = NULL;
+        assert_int_equal(quote_extending(1000, &e, &q), -EAGAIN);
+        assert_null(q);
+        assert_int_equal(e.calls, 5);
+        assert_non_null(
+                strstr(vt_tpm2_strerror(-EAGAIN), "changed between the quote and the re-read"));
+}
+
 /* virtune-host verify --from-files: the quote (and log) saved to files, checked by the CLI. */
 struct saved {
         char *dir;
@@ -643,6 +720,8 @@ int main(void)
                 T(test_ak_pin_is_written_on_first_use_then_enforced),
                 T(test_eventlog_replay_matches_the_quoted_pcrs),
                 T(test_eventlog_replay_rejects_a_changed_event_digest),
+                T(test_quote_retries_when_a_pcr_moves_and_the_final_quote_verifies),
+                T(test_quote_gives_up_after_the_retry_budget),
                 T(test_verify_from_files_accepts_a_saved_swtpm_quote),
                 T(test_verify_from_files_rejects_each_tampering),
                 cmocka_unit_test(test_verify_from_files_replays_the_seabios_vm_log),

@@ -549,7 +549,7 @@ static char *make_rhel_qga_root(const char *exec_args, const char *sysconfig)
 /*
  * Applies the qga module to an image root: rel then holds want exactly, detection reads the
  * list back from where it was written, a second apply changes nothing, and revert gives the
- * tree back byte for byte.
+ * tree back byte for byte. Takes root (removed and freed).
  */
 static void qga_round_trip(char *root, const char *rel, const char *want)
 {
@@ -578,6 +578,7 @@ static void qga_round_trip(char *root, const char *rel, const char *want)
         assert_same_tree(before, after);
         vt_ctx_free(ctx);
         vt_test_rm_rf(root);
+        free(root);
 }
 
 static void test_qga_debian_conf_edited_in_place(void **state)

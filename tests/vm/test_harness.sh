@@ -2,22 +2,11 @@
 # The vtvm harness itself: a booted guest has the devices the end-to-end tests rely on, the
 # script's output and exit status come back exactly, and start/exec/stop drive a running guest.
 set -u
-vtvm=${VT_SOURCE:-$(dirname "$0")/../..}/tests/vm/vtvm
-command -v qemu-system-x86_64 >/dev/null || {
-        echo "SKIP: qemu-system-x86_64 is not installed"
-        exit 77
-}
-fail=0
-ok() { echo "ok: $1"; }
-bad() {
-        echo "FAIL: $1"
-        fail=1
-}
+# shellcheck source=tests/vm/lib.sh
+. "${VT_SOURCE:-$(dirname "$0")/../..}/tests/vm/lib.sh"
 expect() { # description want got
         if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$3', want '$2'"; fi
 }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # --- run: devices, files, output and exit status -----------------------------------------
 printf 'payload\n' >"$tmp/payload"
