@@ -334,6 +334,9 @@ static void on_worker(struct daemon *d)
 {
         if (!worker_take(d))
                 return;
+        /* A reply and the worker's "bye" can come in one read. */
+        while (d->worker.fd >= 0 && d->worker.len > 0 && worker_take(d))
+                ;
         if (d->job && d->worker.fd < 0) {
                 int r = worker_send_job(d);
                 if (r < 0) {

@@ -466,6 +466,32 @@ static void test_daemon_worker_exits_by_itself_when_idle(void **state)
         assert_true(second != first);
 }
 
+static int setup_tiny_idle(void **state)
+{
+        worker_idle = "1";
+        int r = setup_socket(state);
+        worker_idle = NULL;
+        return r;
+}
+
+/* With a 1 ms idle time most jobs reach a worker that is just leaving: its "bye" says it
+ * took nothing, and the job goes to a new worker; never an error. */
+static void test_daemon_job_sent_as_worker_leaves_is_run_by_the_next(void **state)
+{
+        struct harness *h = *state;
+        for (int i = 0; i < 30; i++) {
+                char req[64], tail[32];
+                snprintf(req, sizeof(req), "{\"execute\":\"virtune-plan\",\"id\":%d}", i);
+                send_str(h->fd, req);
+                char *l = recv_line(h->fd);
+                snprintf(tail, sizeof(tail), ",\"id\":%d}", i);
+                if (!startswith(l, "{\"return\":{") || !strstr(l + strlen(l) - strlen(tail), tail))
+                        fail_msg("reply %d: %.200s", i, l);
+                free(l);
+                usleep((useconds_t)(i % 3) * 500);
+        }
+}
+
 /* A TCP listener on 127.0.0.1 at port and port + 1 (the swtpm TCTI's server and control
  * ports): a "TPM" that accepts and never answers, so a TPM job stalls in the worker. */
 struct stall_tpm {
@@ -616,6 +642,9 @@ int main(void)
                                                 setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_worker_exits_by_itself_when_idle,
                                                 setup_short_idle, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_daemon_job_sent_as_worker_leaves_is_run_by_the_next, setup_tiny_idle,
+                        teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_answers_error_when_worker_dies_mid_job,
                                                 setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_sighup_ends_the_worker_after_its_job,
