@@ -296,6 +296,8 @@ static unsigned idle_seconds(void)
         return s ? (unsigned)atoi(s) : 10;
 }
 
+static pid_t wait_workers(pid_t daemon, size_t want, int ms);
+
 /* The pty stands in for a virtio port: with the master closed the slave reports EPOLLHUP. */
 static void test_daemon_sleeps_with_no_host_connected(void **state)
 {
@@ -313,13 +315,18 @@ static void test_daemon_sleeps_with_no_host_connected(void **state)
         h->pid = spawn_daemon(h->root, slave);
         usleep(300 * 1000); /* until it has made the pty raw: no echo, no line editing */
 
-        /* Connected first: the daemon answers on the pty. */
+        /* Connected first: the daemon answers on the pty, a worker job among them. */
         send_str(h->fd, "{\"execute\":\"guest-ping\"}\n");
         assert_reply(h->fd, "{\"return\":{}}");
+        send_str(h->fd, "{\"execute\":\"virtune-facts\"}\n");
+        assert_reply_prefix(h->fd, "{\"return\":{\"virtune\":");
+        wait_workers(h->pid, 1, 1000);
 
-        /* Host gone: the master closes, the port hangs up for good. */
+        /* Host gone: the master closes, the port hangs up for good; the worker goes with it
+         * (not at its idle time), so nothing wakes the daemon afterwards. */
         close(h->fd);
         h->fd = -1;
+        wait_workers(h->pid, 0, 1000);
         usleep(200 * 1000);
         long before = ctxt_switches(h->pid);
         sleep(idle_seconds());
