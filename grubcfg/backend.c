@@ -34,14 +34,8 @@ int vt_bootcfg_set_add(struct vt_bootcfg_set *set, const char *path, const char 
         _cleanup_free_ char *owned = new;
         if (old && old_len == new_len && memcmp(old, new, new_len) == 0)
                 return 0;
-        if (set->n == set->cap) {
-                size_t cap = set->cap ? set->cap * 2 : 8;
-                struct vt_bootcfg_file *nf = realloc(set->f, cap * sizeof(*nf));
-                if (!nf)
-                        return -ENOMEM;
-                set->f = nf;
-                set->cap = cap;
-        }
+        if (VT_GROW(set->f, set->cap, set->n + 1) < 0)
+                return -ENOMEM;
         struct vt_bootcfg_file f = {
                 .path = strdup(path),
                 .old = old ? strndup(old, old_len) : NULL,

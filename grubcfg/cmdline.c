@@ -88,14 +88,8 @@ static int tok_split(struct vt_cmdline_tok *t)
 
 static int push(struct vt_cmdline *cl, struct vt_cmdline_tok *t)
 {
-        if (cl->n == cl->cap) {
-                size_t cap = cl->cap ? cl->cap * 2 : 16;
-                struct vt_cmdline_tok *nt = realloc(cl->tok, cap * sizeof(*nt));
-                if (!nt)
-                        return -ENOMEM;
-                cl->tok = nt;
-                cl->cap = cap;
-        }
+        if (VT_GROW(cl->tok, cl->cap, cl->n + 1) < 0)
+                return -ENOMEM;
         cl->tok[cl->n++] = *t;
         return 0;
 }

@@ -47,6 +47,12 @@ static bool is_rescue(const char *s, size_t n)
         return false;
 }
 
+/* What GRUB's script quoting would change in a kernel line (so we neither read nor write it). */
+static bool grub_quoted(const char *s, size_t n)
+{
+        return memchr(s, '"', n) || memchr(s, '\'', n) || memchr(s, '\\', n) || memchr(s, ';', n);
+}
+
 int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
                      const struct vt_cmdline_edit *edits, size_t n, char **ret, size_t *ret_len,
                      char **first, struct vt_bootcfg_set *set)
@@ -91,8 +97,7 @@ int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
                         }
                         while (as < end && isblank((unsigned char)text[as]))
                                 as++;
-                        if (memchr(text + k, '"', end - k) || memchr(text + k, '\'', end - k) ||
-                            memchr(text + k, '\\', end - k) || memchr(text + k, ';', end - k)) {
+                        if (grub_quoted(text + k, end - k)) {
                                 r = vt_bootcfg_refuse(set, path, ln,
                                                       "quoting or ';' in a kernel line");
                                 break;
@@ -104,10 +109,11 @@ int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
                                 break;
                         }
                         r = vt_cmdline_apply(text + as, end - as, edits, n, &line, &pos);
-                        if (r >= 0 && strchr(line, '"'))
+                        if (r >= 0 && grub_quoted(line, strlen(line)))
                                 r = vt_bootcfg_refuse(
                                         set, path, ln,
-                                        "a value with spaces: GRUB would re-quote it");
+                                        "a parameter with spaces, quotes, '\\' or ';': GRUB "
+                                        "would re-quote it");
                         if (r < 0)
                                 break;
                         fwrite(text + i, 1, as - i, f);
@@ -124,6 +130,10 @@ int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
                 r = -ENOMEM;
         if (r < 0) {
                 free(out);
+                if (first) {
+                        free(*first);
+                        *first = NULL;
+                }
                 return r;
         }
         *ret = out;

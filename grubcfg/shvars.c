@@ -221,14 +221,8 @@ static int word(struct scan *s)
 
 static int push(struct vt_shvars *v, struct vt_shassign *a)
 {
-        if (v->n == v->cap) {
-                size_t cap = v->cap ? v->cap * 2 : 16;
-                struct vt_shassign *na = realloc(v->a, cap * sizeof(*na));
-                if (!na)
-                        return -ENOMEM;
-                v->a = na;
-                v->cap = cap;
-        }
+        if (VT_GROW(v->a, v->cap, v->n + 1) < 0)
+                return -ENOMEM;
         v->a[v->n++] = *a;
         return 0;
 }

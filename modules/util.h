@@ -83,6 +83,13 @@ static inline bool startswith(const char *s, const char *prefix)
                 _tf;                                                                               \
         })
 
+/*
+ * Room for `need` elements of `size` bytes in the array *p of capacity *cap, which doubles
+ * (from 8) so that appending one at a time stays cheap. 0, or -ENOMEM with *p and *cap kept.
+ */
+int vt_grow(void **p, size_t *cap, size_t need, size_t size);
+#define VT_GROW(array, cap, need) vt_grow((void **)&(array), &(cap), (need), sizeof(*(array)))
+
 /* Strip trailing whitespace (newlines from sysfs) in place; returns s. */
 char *vt_strip(char *s);
 

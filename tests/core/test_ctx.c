@@ -100,6 +100,26 @@ static void test_root_slash_is_live(void **state)
         vt_ctx_free(ctx);
 }
 
+static void test_grow_doubles_capacity_and_keeps_contents(void **state)
+{
+        int *a = NULL;
+        size_t cap = 0;
+        assert_int_equal(VT_GROW(a, cap, 1), 0);
+        assert_int_equal(cap, 8);
+        a[0] = 42;
+        assert_int_equal(VT_GROW(a, cap, 8), 0);
+        assert_int_equal(cap, 8);
+        assert_int_equal(VT_GROW(a, cap, 9), 0);
+        assert_int_equal(cap, 16);
+        assert_int_equal(VT_GROW(a, cap, 100), 0);
+        assert_int_equal(cap, 128);
+        assert_int_equal(a[0], 42);
+        assert_int_equal(VT_GROW(a, cap, SIZE_MAX / 2), -ENOMEM);
+        assert_int_equal(VT_GROW(a, cap, SIZE_MAX), -ENOMEM);
+        assert_int_equal(cap, 128);
+        free(a);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -108,6 +128,7 @@ int main(void)
                 cmocka_unit_test(test_missing_file_is_enoent),
                 cmocka_unit_test(test_read_file_max_refuses_larger_files),
                 cmocka_unit_test(test_root_slash_is_live),
+                cmocka_unit_test(test_grow_doubles_capacity_and_keeps_contents),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
