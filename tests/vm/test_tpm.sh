@@ -1,7 +1,8 @@
 #!/bin/bash
 # TPM end to end: virtuned in the vtvm guest (tpm-crb on swtpm, SeaBIOS event log) quotes over
 # the channel; virtune-host verifies signature, nonce, PCR digest and the event log replay here,
-# pins the AK on first use, and the guest's own `virtune pcrs` agrees with what the host got.
+# pins the AK on first use, verifies the same from saved files (--from-files), and the guest's
+# own `virtune pcrs` agrees with what the host got.
 set -u
 # shellcheck source=tests/vm/lib.sh
 . "${VT_SOURCE:-$(dirname "$0")/../..}/tests/vm/lib.sh"
@@ -53,4 +54,19 @@ host eventlog --output "$tmp/log.bin" >/dev/null || bad "virtune-host eventlog"
 [ "$(stat -c %s "$tmp/log.bin")" = "$(tr -d ' \n' <"$tmp/size")" ] &&
         ok "eventlog over the channel has the size securityfs reports ($(cat "$tmp/size" | tr -d ' \n') bytes)" ||
         bad "eventlog size differs"
+
+# saved and verified later: the quote and log to files, then verify --from-files, no socket
+nonce=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+host --json quote --nonce "$nonce" --pcrs sha1:0-9+sha256:0-9 >"$tmp/q.json" || bad "virtune-host quote"
+"$VIRTUNE_HOST" --json verify --from-files --nonce "$nonce" --pcrs sha1:0-9+sha256:0-9 \
+        "$tmp/q.json" "$tmp/log.bin" >"$tmp/vf.json" &&
+        grep -q '"eventlog-replay"' "$tmp/vf.json" &&
+        ok "verify --from-files passes on the saved quote and event log" ||
+        bad "verify --from-files: $(cat "$tmp/vf.json")"
+if "$VIRTUNE_HOST" -q verify --from-files --nonce "${nonce%??}00" "$tmp/q.json" "$tmp/log.bin" \
+        >/dev/null; then
+        bad "verify --from-files passed with another nonce"
+else
+        ok "verify --from-files fails with another nonce"
+fi
 exit $fail
