@@ -22,14 +22,16 @@ def option(opts, name):
 opts = json.loads(subprocess.check_output(['meson', 'introspect', '--buildoptions', build]))
 prefix = option(opts, 'prefix')
 d = {k: os.path.join(prefix, option(opts, k))
-     for k in ('bindir', 'sbindir', 'libexecdir', 'sysconfdir', 'datadir', 'mandir')}
+     for k in ('bindir', 'sbindir', 'libexecdir', 'datadir', 'mandir')}
+# The policy is always under /etc/virtune, whatever the prefix: virtune reads it there.
+confdir = '/etc/virtune'
 expected = {
     d['sbindir'] + '/virtune': 0o755, d['sbindir'] + '/virtuned': 0o755,
     d['bindir'] + '/virtune-host': 0o755,
     unitdir + '/virtuned.service': 0o644, unitdir + '/virtune-firstboot.service': 0o644,
     udevdir + '/rules.d/60-virtune.rules': 0o644, tmpfilesdir + '/virtune.conf': 0o644,
     sysusersdir + '/virtune.conf': 0o644,
-    d['sysconfdir'] + '/virtune/virtune.conf': 0o644,
+    confdir + '/virtune.conf': 0o644,
     d['datadir'] + '/virtune/cloud-init/virtune.cfg': 0o644,
     d['datadir'] + '/virtune/cloud-init/per-instance-virtune': 0o755,
     d['libexecdir'] + '/virtune/virtune-firstboot': 0o755,
@@ -38,7 +40,7 @@ for page in glob.glob(os.path.join(source, 'man', '*.[1-8]')):
     name = os.path.basename(page)
     expected[f"{d['mandir']}/man{name[-1]}/{name}"] = 0o644
 allowed = [d['bindir'], d['sbindir'], unitdir, udevdir + '/rules.d', tmpfilesdir, sysusersdir,
-           d['sysconfdir'] + '/virtune', d['datadir'] + '/virtune', d['libexecdir'] + '/virtune',
+           confdir, d['datadir'] + '/virtune', d['libexecdir'] + '/virtune',
            d['mandir']]
 
 
@@ -62,10 +64,10 @@ with tempfile.TemporaryDirectory() as dest:
         check(got.get(path) == mode, f'{path} installed, mode {mode:o}')
     stray = [p for p in got if not any(p.startswith(a + '/') for a in allowed)]
     check(not stray, f'nothing installed outside the FHS places ({stray})')
-    check(os.path.isdir(dest + d['sysconfdir'] + '/virtune/virtune.conf.d'),
+    check(os.path.isdir(dest + confdir + '/virtune.conf.d'),
           'virtune.conf.d directory created')
 
-    conf = dest + d['sysconfdir'] + '/virtune/virtune.conf'
+    conf = dest + confdir + '/virtune.conf'
     with open(conf, 'w') as f:
         f.write('[haltpoll]\nenable = yes\n')
     check(install(dest), 'second meson install')
