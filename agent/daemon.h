@@ -83,7 +83,8 @@ int vt_worker_send(struct vt_worker *w, const char *job, size_t len);
 /* Reads what the worker wrote: 1 with a whole frame (vt_worker_reply), 0 when more may come,
  * -EPIPE at its end before a whole frame, -EMSGSIZE/-EPROTO on a bad frame. */
 int vt_worker_read(struct vt_worker *w);
-/* The whole frame's bytes after vt_worker_read() returned 1; empty means "bye". Then forgets it. */
+/* The first whole frame's bytes after vt_worker_read() returned 1; empty means "bye".
+ * vt_worker_reply_done() drops it (a frame read behind it stays for the next read). */
 const char *vt_worker_reply(struct vt_worker *w, size_t *len);
 void vt_worker_reply_done(struct vt_worker *w);
 /* Kills a worker still running (the caller reaps children) and closes its end. */

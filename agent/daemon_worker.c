@@ -89,14 +89,12 @@ static size_t frame_len(const struct vt_worker *w)
 int vt_worker_read(struct vt_worker *w)
 {
         for (;;) {
-                /* A whole frame: the worker sends nothing after it until the next job. */
+                /* A whole frame. What follows it can only be a "bye" (the worker went idle right
+                 * after replying): it stays in the buffer for the next call. */
                 if (w->len >= sizeof(uint32_t)) {
-                        size_t want = sizeof(uint32_t) + frame_len(w);
                         if (frame_len(w) > VT_WORKER_REPLY_MAX)
                                 return -EMSGSIZE;
-                        if (w->len > want)
-                                return -EPROTO;
-                        if (w->len == want)
+                        if (w->len >= sizeof(uint32_t) + frame_len(w))
                                 return 1;
                 }
                 if (w->eof)
@@ -130,8 +128,12 @@ const char *vt_worker_reply(struct vt_worker *w, size_t *len)
 
 void vt_worker_reply_done(struct vt_worker *w)
 {
-        w->len = 0;
+        size_t used = sizeof(uint32_t) + frame_len(w);
+        memmove(w->buf, w->buf + used, w->len - used);
+        w->len -= used;
         w->busy = false;
+        if (w->len > 0)
+                return; /* the bye behind it: the buffer is still needed */
         /* The buffer of a large reply is not kept for the daemon's life. */
         if (w->cap > 65536) {
                 free(w->buf);

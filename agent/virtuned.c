@@ -252,8 +252,10 @@ static void port_service(struct daemon *d)
                 if (n < 0 && errno == EAGAIN)
                         break;
                 /* 0 or EIO: no host now. A virtio port or pty stays open and sleeps until the
-                 * next edge; a socket's end is final. */
+                 * next edge; a socket's end is final. No host, no jobs: the worker goes now
+                 * (after its job), not at its idle time, so the quiet starts at once. */
                 vt_proto_reader_reset(&d->reader);
+                worker_end(d); /* no job is out: reading waits while one is */
                 if (d->port.kind == VT_PORT_SOCKET) {
                         log_info("The host closed %s", d->port.path);
                         port_close(d);
@@ -334,6 +336,9 @@ static void on_worker(struct daemon *d)
 {
         if (!worker_take(d))
                 return;
+        /* A reply and the worker's "bye" can come in one read. */
+        while (d->worker.fd >= 0 && d->worker.len > 0 && worker_take(d))
+                ;
         if (d->job && d->worker.fd < 0) {
                 int r = worker_send_job(d);
                 if (r < 0) {

@@ -296,6 +296,8 @@ static unsigned idle_seconds(void)
         return s ? (unsigned)atoi(s) : 10;
 }
 
+static pid_t wait_workers(pid_t daemon, size_t want, int ms);
+
 /* The pty stands in for a virtio port: with the master closed the slave reports EPOLLHUP. */
 static void test_daemon_sleeps_with_no_host_connected(void **state)
 {
@@ -313,13 +315,18 @@ static void test_daemon_sleeps_with_no_host_connected(void **state)
         h->pid = spawn_daemon(h->root, slave);
         usleep(300 * 1000); /* until it has made the pty raw: no echo, no line editing */
 
-        /* Connected first: the daemon answers on the pty. */
+        /* Connected first: the daemon answers on the pty, a worker job among them. */
         send_str(h->fd, "{\"execute\":\"guest-ping\"}\n");
         assert_reply(h->fd, "{\"return\":{}}");
+        send_str(h->fd, "{\"execute\":\"virtune-facts\"}\n");
+        assert_reply_prefix(h->fd, "{\"return\":{\"virtune\":");
+        wait_workers(h->pid, 1, 1000);
 
-        /* Host gone: the master closes, the port hangs up for good. */
+        /* Host gone: the master closes, the port hangs up for good; the worker goes with it
+         * (not at its idle time), so nothing wakes the daemon afterwards. */
         close(h->fd);
         h->fd = -1;
+        wait_workers(h->pid, 0, 1000);
         usleep(200 * 1000);
         long before = ctxt_switches(h->pid);
         sleep(idle_seconds());
@@ -464,6 +471,32 @@ static void test_daemon_worker_exits_by_itself_when_idle(void **state)
         free(l);
         pid_t second = wait_workers(h->pid, 1, 1000);
         assert_true(second != first);
+}
+
+static int setup_tiny_idle(void **state)
+{
+        worker_idle = "1";
+        int r = setup_socket(state);
+        worker_idle = NULL;
+        return r;
+}
+
+/* With a 1 ms idle time most jobs reach a worker that is just leaving: its "bye" says it
+ * took nothing, and the job goes to a new worker; never an error. */
+static void test_daemon_job_sent_as_worker_leaves_is_run_by_the_next(void **state)
+{
+        struct harness *h = *state;
+        for (int i = 0; i < 30; i++) {
+                char req[64], tail[32];
+                snprintf(req, sizeof(req), "{\"execute\":\"virtune-plan\",\"id\":%d}", i);
+                send_str(h->fd, req);
+                char *l = recv_line(h->fd);
+                snprintf(tail, sizeof(tail), ",\"id\":%d}", i);
+                if (!startswith(l, "{\"return\":{") || !strstr(l + strlen(l) - strlen(tail), tail))
+                        fail_msg("reply %d: %.200s", i, l);
+                free(l);
+                usleep((useconds_t)(i % 3) * 500);
+        }
 }
 
 /* A TCP listener on 127.0.0.1 at port and port + 1 (the swtpm TCTI's server and control
@@ -616,6 +649,9 @@ int main(void)
                                                 setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_worker_exits_by_itself_when_idle,
                                                 setup_short_idle, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_daemon_job_sent_as_worker_leaves_is_run_by_the_next, setup_tiny_idle,
+                        teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_answers_error_when_worker_dies_mid_job,
                                                 setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_sighup_ends_the_worker_after_its_job,
