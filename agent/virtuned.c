@@ -252,10 +252,9 @@ static void port_service(struct daemon *d)
                 if (n < 0 && errno == EAGAIN)
                         break;
                 /* 0 or EIO: no host now. A virtio port or pty stays open and sleeps until the
-                 * next edge; a socket's end is final. No host, no jobs: the worker goes now
-                 * (after its job), not at its idle time, so the quiet starts at once. */
+                 * next edge; a socket's end is final. The worker stays for its idle time:
+                 * a host client that connects per request (virtune-host) finds it still there. */
                 vt_proto_reader_reset(&d->reader);
-                worker_end(d); /* no job is out: reading waits while one is */
                 if (d->port.kind == VT_PORT_SOCKET) {
                         log_info("The host closed %s", d->port.path);
                         port_close(d);

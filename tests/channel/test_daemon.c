@@ -322,11 +322,11 @@ static void test_daemon_sleeps_with_no_host_connected(void **state)
         assert_reply_prefix(h->fd, "{\"return\":{\"virtune\":");
         wait_workers(h->pid, 1, 1000);
 
-        /* Host gone: the master closes, the port hangs up for good; the worker goes with it
-         * (not at its idle time), so nothing wakes the daemon afterwards. */
+        /* Host gone: the master closes, the port hangs up for good; once the worker has
+         * left after its idle time, nothing wakes the daemon. */
         close(h->fd);
         h->fd = -1;
-        wait_workers(h->pid, 0, 1000);
+        wait_workers(h->pid, 0, 1000 + 5000);
         usleep(200 * 1000);
         long before = ctxt_switches(h->pid);
         sleep(idle_seconds());
