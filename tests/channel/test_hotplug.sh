@@ -3,16 +3,12 @@
 # the policy's I/O scheduler, and the agent port added after start is opened and answers the host.
 # The guest has no udevd, so this also pins that virtuned listens to the kernel's uevents there.
 set -u
-command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 is not installed"; exit 77; }
+# shellcheck source=tests/vm/lib.sh
+. "$VT_SOURCE/tests/vm/lib.sh" # vtvm, the skip without QEMU, ok, $tmp, $dir, stop on exit
 command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
-vtvm=$VT_SOURCE/tests/vm/vtvm
 H=$VIRTUNE_HOST
-t=$(mktemp -d)
-dir=""
-cleanup() { [ -n "$dir" ] && "$vtvm" stop "$dir"; rm -rf "$t"; }
-trap cleanup EXIT
+t=$tmp
 fail() { echo "FAIL: $*"; [ -n "$dir" ] && "$vtvm" exec "$dir" 'cat /run/virtuned.log'; exit 1; }
-ok() { echo "ok: $*"; }
 gexec() { "$vtvm" exec "$dir" "$1"; }
 qmp() { "$vtvm" qmp "$dir" "$1" >/dev/null || fail "QMP: $1"; }
 

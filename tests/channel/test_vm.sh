@@ -3,16 +3,12 @@
 # facts match the guest's sysfs, 100 reconnects, hostile input answered with errors, and no
 # wake-ups at all while no host is connected.
 set -u
-command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 is not installed"; exit 77; }
+# shellcheck source=tests/vm/lib.sh
+. "$VT_SOURCE/tests/vm/lib.sh" # vtvm, the skip without QEMU, ok, $tmp, $dir, stop on exit
 command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
-vtvm=$VT_SOURCE/tests/vm/vtvm
 H=$VIRTUNE_HOST
-t=$(mktemp -d)
-dir=""
-cleanup() { [ -n "$dir" ] && "$vtvm" stop "$dir"; rm -rf "$t"; }
-trap cleanup EXIT
+t=$tmp
 fail() { echo "FAIL: $*"; [ -n "$dir" ] && "$vtvm" exec "$dir" 'cat /run/virtuned.log'; exit 1; }
-ok() { echo "ok: $*"; }
 gexec() { "$vtvm" exec "$dir" "$1"; }
 
 cat >"$t/guest.sh" <<'G'
