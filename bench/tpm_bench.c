@@ -2,9 +2,9 @@
 #include <getopt.h>
 #include <sys/wait.h>
 #include <time.h>
-#include "../agent/host_verify.h"
-#include "../modules/policy.h"
-#include "../modules/tpm2.h"
+#include "host_verify.h"
+#include "policy.h"
+#include "tpm2.h"
 
 static double now_ms(void)
 {

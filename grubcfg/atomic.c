@@ -4,7 +4,7 @@
 #include <libgen.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
-#include "../modules/util.h"
+#include "util.h"
 #include "atomic.h"
 
 static const char *const step_names[_VT_STEP_MAX] = {

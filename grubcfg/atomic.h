@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "../modules/ctx.h"
+#include "ctx.h"
 
 enum vt_step {
         VT_STEP_WRITE,

@@ -1,9 +1,9 @@
 /* Helpers every boot configuration backend shares: file list, reading, edits on a line. */
 #include <assert.h>
 #include <strings.h>
-#include "../modules/esp.h"
-#include "../modules/strv.h"
-#include "../modules/util.h"
+#include "esp.h"
+#include "strv.h"
+#include "util.h"
 #include "backend.h"
 
 int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)

@@ -4,8 +4,8 @@
  * say `$kernelopts`.
  */
 #include <fnmatch.h>
-#include "../modules/strv.h"
-#include "../modules/util.h"
+#include "strv.h"
+#include "util.h"
 #include "backend.h"
 #include "grubenv.h"
 

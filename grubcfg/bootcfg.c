@@ -6,8 +6,8 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include "../modules/strv.h"
-#include "../modules/util.h"
+#include "strv.h"
+#include "util.h"
 #include "atomic.h"
 #include "backend.h"
 #include "diff.h"

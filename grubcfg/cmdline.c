@@ -2,7 +2,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <stdint.h>
-#include "../modules/util.h"
+#include "util.h"
 #include "cmdline.h"
 
 struct vt_cmdline_tok {

@@ -2,7 +2,7 @@
  * Backend: /etc/default/grub edited in place (SUSE, openEuler, RHEL): the GRUB_CMDLINE_LINUX
  * word is rewritten in its own quoting, every other byte kept; then grub2-mkconfig.
  */
-#include "../modules/util.h"
+#include "util.h"
 #include "backend.h"
 #include "shvars.h"
 

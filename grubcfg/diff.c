@@ -1,7 +1,7 @@
 /* Unified line diff: trim the common ends, LCS table on the middle, hunks with 3 lines context. */
 #include <assert.h>
 #include <stdint.h>
-#include "../modules/util.h"
+#include "util.h"
 #include "diff.h"
 
 #define CONTEXT 3

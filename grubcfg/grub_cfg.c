@@ -4,7 +4,7 @@
  * linux/linuxefi lines of every menu entry but rescue/recovery ones.
  */
 #include <ctype.h>
-#include "../modules/util.h"
+#include "util.h"
 #include "backend.h"
 
 static const char *const mkconfigs[] = {"/usr/sbin/grub2-mkconfig", "/usr/sbin/grub-mkconfig",

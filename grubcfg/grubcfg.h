@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "../modules/ctx.h"
+#include "ctx.h"
 
 enum vt_cmdline_op {
         VT_CMDLINE_SET,    /* key or key=value: replaces every key / key=... */

@@ -4,7 +4,7 @@
  * then update-grub.
  */
 #include <fnmatch.h>
-#include "../modules/util.h"
+#include "util.h"
 #include "backend.h"
 #include "shvars.h"
 

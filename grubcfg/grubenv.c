@@ -1,6 +1,6 @@
 /* GRUB's 1024-byte environment block: strict read, exact rewrite. */
 #include <assert.h>
-#include "../modules/util.h"
+#include "util.h"
 #include "grubenv.h"
 
 static const char header[] = "# GRUB Environment Block\n";

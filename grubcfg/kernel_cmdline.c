@@ -1,5 +1,5 @@
 /* Backend: /etc/kernel/cmdline (systemd-boot, kernel-install): the whole file is the line. */
-#include "../modules/util.h"
+#include "util.h"
 #include "backend.h"
 
 #define KERNEL_CMDLINE "/etc/kernel/cmdline"

@@ -1,7 +1,7 @@
 /* A strict reader of shell assignment files: assignments, comments, blanks; refuses the rest. */
 #include <assert.h>
 #include <ctype.h>
-#include "../modules/util.h"
+#include "util.h"
 #include "shvars.h"
 
 struct vt_shvars {

@@ -6,8 +6,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include "../modules/strv.h"
-#include "../modules/util.h"
+#include "strv.h"
+#include "util.h"
 #include "backend.h"
 
 char *vt_bootcfg_tool_path(struct vt_ctx *ctx, const char *const *paths, size_t n)

@@ -1,7 +1,7 @@
 /* The protocol engine: the reader on split byte streams, the dispatcher's replies and errors. */
 #include "../lib/testlib.h"
 #include "proto.h"
-#include "../../modules/policy.h"
+#include "policy.h"
 
 /* What the reader handed out, as text: "M:<json>" per message, "L", "D", "R" for events. */
 struct events {

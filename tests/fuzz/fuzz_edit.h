@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../grubcfg/backend.h"
+#include "backend.h"
 
 /* The file's text: what follows the first newline (all of it when there is none). */
 static inline const char *fuzz_edit_text(const uint8_t *data, size_t size, size_t *hl, size_t *len)

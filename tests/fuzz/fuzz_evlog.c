@@ -2,9 +2,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "../../agent/host_verify.h"
-#include "../../agent/tpm_eventlog.h"
-#include "../../modules/codec.h"
+#include "host_verify.h"
+#include "tpm_eventlog.h"
+#include "codec.h"
 
 /* The real SeaBIOS quote of the tests/vm guest: with its own log as the seed, every check passes,
  * so mutations reach the comparison of replayed and reported PCRs. */

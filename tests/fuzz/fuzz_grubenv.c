@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../grubcfg/grubenv.h"
+#include "grubenv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /* Fuzz target: the channel's reader and dispatcher on hostile bytes; every reply is valid JSON. */
 #include <stdint.h>
 #include "proto.h"
-#include "../../modules/policy.h"
+#include "policy.h"
 
 static struct vt_ctx *ctx;
 static char root[] = "/tmp/vt-fuzz-proto-XXXXXX";

@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include "../../modules/util.h"
+#include "util.h"
 
 /* A fresh directory under $TMPDIR (or /tmp); caller frees the string and calls vt_test_rm_rf. */
 char *vt_test_mkdtemp(void);

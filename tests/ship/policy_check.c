@@ -4,7 +4,7 @@
  * stays only because /work/tools/land cannot land the deletion of a .c file (its clang-format
  * step is given the deleted path); delete it once land filters deleted files. */
 #include <stdio.h>
-#include "../../agent/cli.h"
+#include "cli.h"
 #include "policy.h"
 
 int main(int argc, char **argv)

@@ -1,7 +1,7 @@
 /* virtune pcrs/quote against a real swtpm, checked with tpm2-tools. */
 #include <ctype.h>
 #include <stdarg.h>
-#include "../../modules/tpm2_sel.h"
+#include "tpm2_sel.h"
 #include "swtpm.h"
 
 static json_object *virtune_json(int want_exit, const char *cmd, ...)

@@ -1,12 +1,12 @@
 /* The host verifier on real swtpm quotes: what passes, and each tampering it must reject. */
 #include <ctype.h>
 #include <openssl/evp.h>
-#include "../../agent/host_verify.h"
-#include "../../agent/tpm_eventlog.h"
+#include "host_verify.h"
+#include "tpm_eventlog.h"
 #include <tss2/tss2_esys.h>
-#include "../../modules/codec.h"
-#include "../../modules/policy.h"
-#include "../../modules/tpm2.h"
+#include "codec.h"
+#include "policy.h"
+#include "tpm2.h"
 #include "swtpm.h"
 
 static const char nonce_hex[] = "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf";

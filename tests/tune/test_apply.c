@@ -1,13 +1,13 @@
 /* apply, verify, revert on temp roots: what changes, what stays byte-identical, rollback. */
 #include <ftw.h>
 #include <sys/stat.h>
-#include "../../modules/ctx.h"
-#include "../../modules/journal.h"
-#include "../../modules/module.h"
-#include "../../modules/vt_cpuid.h"
-#include "../../modules/plan.h"
-#include "../../modules/policy.h"
-#include "../../modules/tune.h"
+#include "ctx.h"
+#include "journal.h"
+#include "module.h"
+#include "vt_cpuid.h"
+#include "plan.h"
+#include "policy.h"
+#include "tune.h"
 #include "../lib/testlib.h"
 
 /* A root like a KVM guest with a virtio disk, a SCSI disk, virtio-rng and rng-tools. */

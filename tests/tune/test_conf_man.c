@@ -1,5 +1,5 @@
 /* virtune.conf(5) documents every key of the policy schema, each in its own section. */
-#include "../../modules/policy.h"
+#include "policy.h"
 #include "../lib/testlib.h"
 
 static void test_man_page_lists_every_schema_key(void **state)

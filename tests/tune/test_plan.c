@@ -7,12 +7,12 @@
  */
 #include <dirent.h>
 #include <sys/utsname.h>
-#include "../../modules/ctx.h"
-#include "../../modules/module.h"
-#include "../../modules/plan.h"
-#include "../../modules/vt_cpuid.h"
-#include "../../modules/policy.h"
-#include "../../modules/tune.h"
+#include "ctx.h"
+#include "module.h"
+#include "plan.h"
+#include "vt_cpuid.h"
+#include "policy.h"
+#include "tune.h"
 #include "../lib/testlib.h"
 
 static char *case_file(const char *dir, const char *name)

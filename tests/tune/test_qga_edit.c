@@ -1,5 +1,5 @@
 /* qemu-ga.conf edited in place: the one list line qemu-ga reads changes, every other byte stays. */
-#include "../../modules/qga.h"
+#include "qga.h"
 #include "../lib/testlib.h"
 
 static const char *const both[] = {"blacklist", "block-rpcs", NULL};

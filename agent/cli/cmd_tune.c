@@ -1,0 +1,243 @@
+/* virtune plan|apply|verify|revert|status: thin over modules/tune.h. */
+#include "exec.h"
+#include "log.h"
+#include "module.h"
+#include "tune.h"
+#include "cli.h"
+
+#define ONLY_MAX 16
+
+struct tune_opts {
+        bool dry_run, no_bootloader;
+        const char *only[ONLY_MAX + 1];
+        size_t n_only;
+};
+
+enum { OPT_DRY_RUN = 0x2000, OPT_ONLY, OPT_NO_BOOTLOADER };
+
+static const struct option apply_opts[] = {
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"only", required_argument, NULL, OPT_ONLY},
+        {"no-bootloader", no_argument, NULL, OPT_NO_BOOTLOADER},
+        {},
+};
+
+/* The module names --only takes: the plan halves. */
+static const char *const tune_modules[] = {"haltpoll", "pvspin", "iosched", "rng", "qga"};
+
+static int on_opt(int opt, const char *arg, void *userdata)
+{
+        struct tune_opts *o = userdata;
+        switch (opt) {
+        case OPT_DRY_RUN:
+                o->dry_run = true;
+                return 0;
+        case OPT_NO_BOOTLOADER:
+                o->no_bootloader = true;
+                return 0;
+        case OPT_ONLY:
+                for (size_t i = 0; i < ARRAY_SIZE(tune_modules); i++)
+                        if (streq(arg, tune_modules[i]) && o->n_only < ONLY_MAX) {
+                                o->only[o->n_only++] = tune_modules[i];
+                                return 0;
+                        }
+                log_error("unknown module '%s' for --only (haltpoll, pvspin, iosched, rng, qga)",
+                          arg);
+                return -EINVAL;
+        }
+        return -EINVAL;
+}
+
+/* Parses, refuses positional arguments, makes the context. <0: exit code negated. */
+static int setup(struct vt_cli *cli, int argc, char **argv, const struct option *extra,
+                 struct tune_opts *o, const char *usage, struct vt_ctx **ctx)
+{
+        int i = vt_cli_parse(cli, argc, argv, extra, NULL, on_opt, o, usage);
+        if (i < 0)
+                return i == -2 ? -VT_EXIT_OK - 100 : -VT_EXIT_USAGE;
+        if (i < argc) {
+                log_error("%s %s: unexpected argument '%s'", cli->prog, cli->command, argv[i]);
+                return -VT_EXIT_USAGE;
+        }
+        if (vt_cli_ctx(cli, ctx) < 0)
+                return -VT_EXIT_USAGE;
+        return 0;
+}
+
+static int setup_exit(int r)
+{
+        return r == -VT_EXIT_OK - 100 ? VT_EXIT_OK : -r;
+}
+
+/* Changing the running system needs root; say so once instead of one EACCES per target. */
+static bool need_root(const struct vt_cli *cli, struct vt_ctx *ctx, bool dry_run)
+{
+        if (dry_run || !vt_exec_is_real_root(ctx) || geteuid() == 0)
+                return false;
+        log_error("%s %s: changing this system needs root (try sudo, or --root DIR for an "
+                  "image)",
+                  cli->prog, cli->command);
+        return true;
+}
+
+/* A refused policy is a configuration error: file:line, exit 2. */
+static int fail(const struct vt_cli *cli, int r, json_object *doc, const char *what)
+{
+        json_object *e;
+        if (r == -EINVAL && doc && json_object_object_get_ex(doc, "error", &e)) {
+                log_error("%s", json_object_get_string(e));
+                return VT_EXIT_USAGE;
+        }
+        return vt_cli_errno_exit(cli, r, what);
+}
+
+/* Text output: file contents and undo records are for --json; a line count says enough. */
+static void shorten_change(json_object *c)
+{
+        static const char *const keys[] = {"from", "to"};
+        json_object_object_del(c, "record");
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+                json_object *v;
+                if (!json_object_object_get_ex(c, keys[i], &v) ||
+                    !json_object_is_type(v, json_type_string) ||
+                    !strchr(json_object_get_string(v), '\n'))
+                        continue;
+                size_t lines = 0;
+                for (const char *p = json_object_get_string(v); *p; p++)
+                        lines += *p == '\n';
+                char buf[64];
+                snprintf(buf, sizeof(buf), "(%zu lines)", lines);
+                json_object_object_add(c, keys[i], json_object_new_string(buf));
+        }
+}
+
+static void shorten(json_object *doc)
+{
+        static const char *const lists[] = {"changes", "drift", "skipped", "pending_reboot"};
+        for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+                json_object *a;
+                if (!json_object_object_get_ex(doc, lists[i], &a) ||
+                    !json_object_is_type(a, json_type_array))
+                        continue;
+                for (size_t j = 0; j < json_object_array_length(a); j++)
+                        shorten_change(json_object_array_get_idx(a, j));
+        }
+}
+
+static void print(const struct vt_cli *cli, json_object *doc)
+{
+        if (!cli->json)
+                shorten(doc);
+        vt_cli_print(cli, doc);
+}
+
+static int with_facts(struct vt_cli *cli, int argc, char **argv, const char *usage,
+                      int (*fn)(struct vt_ctx *, json_object *, json_object **), bool exit_on_drift)
+{
+        struct tune_opts o = {0};
+        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
+        int r = setup(cli, argc, argv, NULL, &o, usage, &ctx);
+        if (r < 0)
+                return setup_exit(r);
+        _cleanup_json_ json_object *facts = NULL, *doc = NULL;
+        r = vt_detect_all(ctx, &facts);
+        if (r < 0) {
+                log_error_errno(r, "Failed to detect the system under %s", ctx->root);
+                return VT_EXIT_FAIL;
+        }
+        r = fn(ctx, facts, &doc);
+        if (r < 0)
+                return fail(cli, r, doc, cli->command);
+        print(cli, doc);
+        json_object *ok;
+        if (exit_on_drift && json_object_object_get_ex(doc, "ok", &ok) &&
+            !json_object_get_boolean(ok))
+                return VT_EXIT_FAIL;
+        return VT_EXIT_OK;
+}
+
+int vt_cmd_plan(struct vt_cli *cli, int argc, char **argv)
+{
+        return with_facts(cli, argc, argv,
+                          "plan [--root DIR] [--json]\n\n"
+                          "Shows the changes the policy wants: target, current and new value,\n"
+                          "why (the guide's advice) and when it takes effect. Writes nothing.\n",
+                          vt_tune_plan, false);
+}
+
+int vt_cmd_verify(struct vt_cli *cli, int argc, char **argv)
+{
+        return with_facts(cli, argc, argv,
+                          "verify [--root DIR] [--json]\n\n"
+                          "Exit 0 when the system matches the policy, 1 with the drift listed.\n"
+                          "Command-line changes waiting for a reboot are shown apart.\n",
+                          vt_tune_verify, true);
+}
+
+int vt_cmd_status(struct vt_cli *cli, int argc, char **argv)
+{
+        return with_facts(cli, argc, argv,
+                          "status [--root DIR] [--json]\n\n"
+                          "Policy in force, last apply, pending reboot, drift count.\n",
+                          vt_tune_status, false);
+}
+
+int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
+{
+        struct tune_opts o = {0};
+        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
+        int r = setup(cli, argc, argv, apply_opts, &o,
+                      "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n\n"
+                      "Makes the planned changes and records each with its old value in\n"
+                      "/var/lib/virtune/journal.json. When one fails, those already made are\n"
+                      "rolled back (exit 1). Offline roots get persistent targets only.\n"
+                      "  --dry-run        show what would be done, write nothing\n"
+                      "  --only MODULE    haltpoll, pvspin, iosched, rng or qga (repeatable)\n"
+                      "  --no-bootloader  leave the kernel command line alone\n",
+                      &ctx);
+        if (r < 0)
+                return setup_exit(r);
+        if (need_root(cli, ctx, o.dry_run))
+                return VT_EXIT_FAIL;
+        struct vt_apply_opts ao = {
+                .dry_run = o.dry_run,
+                .no_bootloader = o.no_bootloader,
+                .only = o.n_only ? o.only : NULL,
+        };
+        _cleanup_json_ json_object *doc = NULL;
+        r = vt_tune_apply(ctx, &ao, &doc);
+        if (r < 0)
+                return fail(cli, r, doc, "apply");
+        print(cli, doc);
+        if (r > 0)
+                log_error("%s apply: a change failed; the changes made before it were rolled "
+                          "back (see %s)",
+                          cli->prog, "/var/lib/virtune/journal.json");
+        return r > 0 ? VT_EXIT_FAIL : VT_EXIT_OK;
+}
+
+int vt_cmd_revert(struct vt_cli *cli, int argc, char **argv)
+{
+        static const struct option revert_opts[] = {
+                {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+                {},
+        };
+        struct tune_opts o = {0};
+        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
+        int r = setup(cli, argc, argv, revert_opts, &o,
+                      "revert [--root DIR] [--dry-run]\n\n"
+                      "Restores exactly what the last apply changed, newest first: values,\n"
+                      "files byte for byte; files virtune wrote are removed.\n"
+                      "  --dry-run  show what would be restored\n",
+                      &ctx);
+        if (r < 0)
+                return setup_exit(r);
+        if (need_root(cli, ctx, o.dry_run))
+                return VT_EXIT_FAIL;
+        _cleanup_json_ json_object *doc = NULL;
+        r = vt_tune_revert(ctx, o.dry_run, &doc);
+        if (r < 0)
+                return fail(cli, r, doc, "revert");
+        print(cli, doc);
+        return r > 0 ? VT_EXIT_FAIL : VT_EXIT_OK;
+}

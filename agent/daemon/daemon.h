@@ -1,0 +1,93 @@
+/* virtuned's parts: the port, the bounded output buffer, readiness notification, udev. */
+#pragma once
+
+#include "ctx.h"
+#include "proto.h"
+
+/* The port: a virtio-serial character device in production; a unix socket or pty in tests. */
+enum vt_port_kind {
+        VT_PORT_CHAR,   /* virtio-serial: read 0 / EPOLLHUP while no host is connected */
+        VT_PORT_TTY,    /* a pty slave (tests): EIO / EPOLLHUP once the master is gone */
+        VT_PORT_SOCKET, /* a unix stream socket (tests): EOF is the end of this port */
+};
+
+struct vt_port {
+        int fd;
+        enum vt_port_kind kind;
+        char *path; /* as opened, for messages */
+};
+
+/*
+ * The device node of the virtio-serial port called name, inside ctx's root:
+ * /dev/virtio-ports/NAME, else /dev/vportNpM whose /sys/class/virtio-ports/vportNpM/name is NAME.
+ * Returns 0 with *ret (root-relative, caller frees), -ENOENT when there is none yet.
+ */
+int vt_port_find(struct vt_ctx *ctx, const char *name, char **ret);
+/* Opens by name (through the root) or, when path is given, that socket or pty as it is. */
+int vt_port_open(struct vt_ctx *ctx, const char *name, const char *path, struct vt_port *ret);
+void vt_port_close(struct vt_port *port);
+
+#define VT_OBUF_MAX  (4u << 20)  /* backlog past this is dropped */
+#define VT_WRITE_MAX (32u << 10) /* the port takes at most this per write */
+
+/* What the daemon still has to write: grows on demand, bounded by VT_OBUF_MAX. */
+struct vt_obuf {
+        char *data;
+        size_t off, len, cap; /* data[off..len) is pending */
+        uint64_t dropped;     /* bytes dropped over the daemon's life */
+};
+
+/* Queues bytes; past VT_OBUF_MAX the backlog is dropped first (-ENOBUFS, bytes still queued). */
+int vt_obuf_append(struct vt_obuf *b, const char *data, size_t len);
+/* Writes until done or the fd would block. 0 done/blocked, or -errno from write. */
+int vt_obuf_flush(struct vt_obuf *b, int fd);
+size_t vt_obuf_pending(const struct vt_obuf *b);
+void vt_obuf_clear(struct vt_obuf *b);
+void vt_obuf_done(struct vt_obuf *b);
+
+/* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET. 0 when unset; <0 on failure. */
+int vt_notify(const char *state);
+
+/* The udev monitor: block and virtio-ports "add" events (kernel source when no udevd runs). */
+struct vt_udev_mon;
+int vt_udev_mon_new(struct vt_udev_mon **ret);
+int vt_udev_mon_fd(struct vt_udev_mon *m);
+/* The next event: *subsystem "block"/"virtio-ports", *action; 0, or -EAGAIN when none is left. */
+int vt_udev_mon_next(struct vt_udev_mon *m, char *subsystem, size_t sslen, char *action,
+                     size_t alen, char *sysname, size_t snlen);
+void vt_udev_mon_free(struct vt_udev_mon *m);
+
+/*
+ * virtuned-worker kept for the next jobs (started on the first one) on a socketpair.
+ * Each job and each reply is a frame: a uint32_t length in host order, then that many bytes.
+ * The worker exits by itself after an idle time; its last frame is then empty ("bye": it
+ * read nothing after its last reply, so a job sent meanwhile is still ours to run again).
+ */
+#define VT_WORKER_JOB_MAX   (VT_PROTO_MAX_REQUEST + 1) /* the reader's bound, and its newline */
+#define VT_WORKER_REPLY_MAX (16u << 20)
+#define VT_WORKER_IDLE_MS   5000 /* default idle time before a worker exits */
+
+struct vt_worker {
+        pid_t pid; /* 0: none; -1: reaped, its fd not yet drained */
+        int fd;    /* our end of the socketpair, non-blocking; -1: none */
+        bool busy; /* a job is out */
+        bool eof;  /* the worker closed its end */
+        char *buf; /* the reply frame as read so far, header included */
+        size_t len, cap;
+};
+
+/* Starts argv (virtuned-worker ... serve) with its stdin on the other end of the socketpair. */
+int vt_worker_start(struct vt_worker *w, char *const *argv);
+/* Sends one job frame (len <= VT_WORKER_JOB_MAX); -EPIPE when the worker is gone. */
+int vt_worker_send(struct vt_worker *w, const char *job, size_t len);
+/* Reads what the worker wrote: 1 with a whole frame (vt_worker_reply), 0 when more may come,
+ * -EPIPE at its end before a whole frame, -EMSGSIZE/-EPROTO on a bad frame. */
+int vt_worker_read(struct vt_worker *w);
+/* The first whole frame's bytes after vt_worker_read() returned 1; empty means "bye".
+ * vt_worker_reply_done() drops it (a frame read behind it stays for the next read). */
+const char *vt_worker_reply(struct vt_worker *w, size_t *len);
+void vt_worker_reply_done(struct vt_worker *w);
+/* Kills a worker still running (the caller reaps children) and closes its end. */
+void vt_worker_done(struct vt_worker *w);
+/* Runs argv without input or output; with wait, -EIO unless it exits 0. */
+int vt_worker_run(char *const *argv, bool wait);

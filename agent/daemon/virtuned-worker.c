@@ -1,0 +1,204 @@
+/* virtuned-worker: runs virtuned's system-touching jobs in a process of their own. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <sys/uio.h>
+#include "proto.h"
+#include "log.h"
+#include "module.h"
+#include "policy.h"
+#include "tune.h"
+#include "vt_cpuid.h"
+
+/*
+ * virtuned-worker [--root DIR] [--cpuid FILE] [--allow-apply] [--idle-ms MS] serve
+ *                         requests from virtuned on stdin (a socket), replies back on it, each
+ *                         a frame (daemon.h); exits after MS ms without one, or when it closes
+ * virtuned-worker [--root DIR] start [--no-apply]       detection and the runtime policy at start
+ * virtuned-worker [--root DIR] iosched                  a disk appeared: its scheduler
+ * Not for people: virtuned starts it with exactly these arguments.
+ */
+
+/* Reads exactly len bytes. 1 done, 0 at the end before the first byte, -errno otherwise. */
+static int read_full(int fd, void *buf, size_t len)
+{
+        size_t got = 0;
+        while (got < len) {
+                ssize_t n = read(fd, (char *)buf + got, len - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return got == 0 ? 0 : -EPIPE;
+                got += (size_t)n;
+        }
+        return 1;
+}
+
+static int write_frame(int fd, const char *data, size_t len)
+{
+        uint32_t n = (uint32_t)len;
+        struct iovec iov[2] = {{&n, sizeof(n)}, {(void *)data, len}};
+        size_t left = sizeof(n) + len;
+        int i = 0;
+        while (left > 0) {
+                ssize_t k = writev(fd, iov + i, 2 - i);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                left -= (size_t)k;
+                for (; i < 2 && (size_t)k >= iov[i].iov_len; i++)
+                        k -= (ssize_t)iov[i].iov_len;
+                if (i < 2) {
+                        iov[i].iov_base = (char *)iov[i].iov_base + k;
+                        iov[i].iov_len -= (size_t)k;
+                }
+        }
+        return 0;
+}
+
+/* Jobs until virtuned closes the socket or none comes for idle_ms; then "bye" and out. */
+static int do_serve(struct vt_ctx *ctx, int idle_ms)
+{
+        /* Bounded like the reader that produced it: one request and its newline. */
+        static char buf[VT_PROTO_MAX_REQUEST + 1];
+
+        /* Off stdin, close-on-exec: what apply spawns must neither read our jobs nor hold
+         * the socket open after we die (virtuned sees our end as its end). */
+        int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return log_error_errno(-errno, "Cannot take the job socket");
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, STDIN_FILENO) < 0)
+                return log_error_errno(-errno, "Cannot open /dev/null");
+        close(null);
+
+        for (;;) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int r = poll(&p, 1, idle_ms);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return log_error_errno(-errno, "poll");
+                if (r == 0)
+                        return write_frame(fd, NULL, 0); /* idle: bye, nothing read since */
+                uint32_t len;
+                r = read_full(fd, &len, sizeof(len));
+                if (r == 0)
+                        return 0; /* virtuned closed: it wants no more */
+                if (r < 0)
+                        return log_error_errno(r, "Reading a job");
+                if (len > sizeof(buf))
+                        return log_error_errno(-EMSGSIZE, "A job of %" PRIu32 " bytes", len);
+                r = read_full(fd, buf, len);
+                if (r <= 0)
+                        return log_error_errno(r < 0 ? r : -EPIPE, "Reading a job");
+                size_t rl = 0;
+                _cleanup_free_ char *reply =
+                        vt_proto_dispatch(ctx, VT_PROTO_MESSAGE, buf, len, &rl);
+                if (!reply)
+                        return log_error_errno(-ENOMEM, "Answering");
+                r = write_frame(fd, reply, rl);
+                if (r < 0)
+                        return log_error_errno(r, "Writing the reply");
+        }
+}
+
+static int do_apply(struct vt_ctx *ctx, const char *const *only)
+{
+        _cleanup_json_ json_object *res = NULL;
+        struct vt_apply_opts opts = {.runtime_only = true, .only = only};
+        int r = vt_tune_apply(ctx, &opts, &res);
+        if (r == -EOPNOTSUPP)
+                log_debug("Runtime tuning is not available in this build");
+        else if (r < 0)
+                log_warning_errno(r, "Runtime tuning failed");
+        return r == -EOPNOTSUPP ? 0 : r;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"root", required_argument, NULL, 'r'},    {"cpuid", required_argument, NULL, 'c'},
+                {"no-apply", no_argument, NULL, 'n'},      {"allow-apply", no_argument, NULL, 'a'},
+                {"idle-ms", required_argument, NULL, 'i'}, {},
+        };
+        const char *root = NULL, *cpuid = NULL;
+        bool apply = true, allow_apply = false;
+        int idle_ms = 5000;
+        int c, r;
+
+        vt_log_init_from_env();
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'r':
+                        root = optarg;
+                        break;
+                case 'c':
+                        cpuid = optarg;
+                        break;
+                case 'n':
+                        apply = false;
+                        break;
+                case 'a':
+                        allow_apply = true;
+                        break;
+                case 'i':
+                        idle_ms = atoi(optarg);
+                        if (idle_ms <= 0)
+                                return 2;
+                        break;
+                default:
+                        return 2;
+                }
+        }
+        if (optind + 1 != argc) {
+                fprintf(stderr, "virtuned-worker: run by virtuned, not by hand\n");
+                return 2;
+        }
+        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
+        r = vt_ctx_new(root, &ctx);
+        if (r < 0)
+                return log_error_errno(r, "Cannot use root %s", root ? root : "/"), 1;
+        if (cpuid) {
+                vt_cpuid_free(ctx->cpuid);
+                ctx->cpuid = NULL;
+                r = vt_cpuid_new_file(cpuid, &ctx->cpuid);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot read %s", cpuid), 1;
+        }
+        char err[VT_POLICY_ERR_MAX] = "";
+        if (vt_policy_load(ctx, &ctx->policy, err, sizeof(err)) < 0) {
+                /* As virtuned does: defaults, so nothing is allowed to change. */
+                log_error("Bad policy, running with defaults: %s", err);
+                ctx->policy = vt_policy_new();
+                if (!ctx->policy)
+                        return 1;
+        }
+        /* virtuned decides allow-apply from the policy it holds (it may have kept an older one
+         * than the file now on disk); without its word, the file's value stands. */
+        if (allow_apply && vt_policy_parse(ctx->policy, "virtuned",
+                                           "[channel]\nallow-apply = yes\n", err, sizeof(err)) < 0)
+                return log_error("%s", err), 1;
+
+        const char *job = argv[optind];
+        if (streq(job, "serve"))
+                r = do_serve(ctx, idle_ms);
+        else if (streq(job, "start")) {
+                _cleanup_json_ json_object *facts = NULL;
+                r = vt_detect_all(ctx, &facts);
+                if (r < 0)
+                        log_warning_errno(r, "Detection failed");
+                r = apply ? do_apply(ctx, NULL) : 0;
+        } else if (streq(job, "iosched")) {
+                static const char *const iosched[] = {"iosched", NULL};
+                r = do_apply(ctx, iosched);
+        } else {
+                fprintf(stderr, "virtuned-worker: unknown job '%s'\n", job);
+                return 2;
+        }
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,635 @@
+/* virtuned: the guest daemon; one thread, one epoll loop, answering the host on the port. */
+#include <assert.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include "daemon.h"
+#include "proto.h"
+#include "log.h"
+#include "policy.h"
+#include "version.h"
+
+/* A request read but not answered yet (one read's worth at most: reading waits for these). */
+struct pending {
+        struct pending *next;
+        enum vt_proto_event ev;
+        size_t len;
+        char buf[];
+};
+
+struct daemon {
+        struct vt_ctx *ctx;
+        const char *port_name; /* NULL: the policy's [channel] port */
+        const char *port_path; /* --port-path: a socket or pty instead of the virtio node */
+        struct vt_port port;
+        struct vt_proto_reader reader;
+        struct vt_obuf out;
+        struct vt_udev_mon *udev;
+        struct pending *queue, **queue_tail;
+        struct pending *job; /* the request the worker has, out of the queue until answered */
+        struct vt_worker worker;
+        bool worker_retire; /* end the worker after this job: the policy changed */
+        char idle_ms[16];   /* the worker's idle time, as its argument */
+        int epfd, sigfd;
+        bool quit;
+        bool apply; /* the runtime policy at start */
+        const char *worker_path, *cpuid_path;
+        char *argv[12];
+        uint64_t requests;
+};
+
+static const char *port_name(const struct daemon *d)
+{
+        if (d->port_name)
+                return d->port_name;
+        const char *n = d->ctx->policy ? vt_policy_get(d->ctx->policy, "channel", "port") : NULL;
+        return n ? n : "org.virtune.agent.0";
+}
+
+/* argv for virtuned-worker JOB, with the daemon's root, CPUID file and start-up options. */
+static char *const *worker_argv(struct daemon *d, const char *job)
+{
+        size_t n = 0;
+        d->argv[n++] = (char *)d->worker_path;
+        d->argv[n++] = "--root";
+        d->argv[n++] = d->ctx->root;
+        if (d->cpuid_path) {
+                d->argv[n++] = "--cpuid";
+                d->argv[n++] = (char *)d->cpuid_path;
+        }
+        if (!d->apply)
+                d->argv[n++] = "--no-apply";
+        /* The policy in force is the daemon's (a bad file on disk after SIGHUP is not). */
+        if (vt_proto_allow_apply(d->ctx))
+                d->argv[n++] = "--allow-apply";
+        if (streq(job, "serve")) {
+                d->argv[n++] = "--idle-ms";
+                d->argv[n++] = d->idle_ms;
+        }
+        d->argv[n++] = (char *)job;
+        d->argv[n] = NULL;
+        assert(n < ARRAY_SIZE(d->argv));
+        return d->argv;
+}
+
+static void queue_reply(struct daemon *d, const char *reply, size_t n)
+{
+        if (d->port.fd < 0)
+                return; /* the host is gone: nobody to answer */
+        d->requests++;
+        int r = vt_obuf_append(&d->out, reply, n);
+        if (r == -ENOBUFS)
+                log_warning("The host is not reading: dropped the reply backlog over %u bytes "
+                            "(%" PRIu64 " bytes dropped so far)",
+                            VT_OBUF_MAX, d->out.dropped);
+        else if (r < 0)
+                log_warning_errno(r, "Dropped a reply of %zu bytes", n);
+}
+
+static void on_event(enum vt_proto_event ev, const char *buf, size_t len, void *userdata)
+{
+        struct daemon *d = userdata;
+        struct pending *p = malloc(sizeof(*p) + len + 1);
+        if (!p) {
+                log_error("Out of memory: dropped a request");
+                return;
+        }
+        *p = (struct pending){.ev = ev, .len = len};
+        if (len)
+                memcpy(p->buf, buf, len);
+        p->buf[len] = '\0';
+        *d->queue_tail = p;
+        d->queue_tail = &p->next;
+}
+
+static void queue_pop(struct daemon *d)
+{
+        struct pending *p = d->queue;
+        d->queue = p->next;
+        if (!d->queue)
+                d->queue_tail = &d->queue;
+        free(p);
+}
+
+static bool busy(const struct daemon *d)
+{
+        return d->queue || d->job;
+}
+
+static void worker_end(struct daemon *d)
+{
+        if (d->worker.fd >= 0)
+                epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->worker.fd, NULL);
+        vt_worker_done(&d->worker);
+        d->worker_retire = false;
+}
+
+/* Hands d->job to the worker, starting one when there is none. A worker that has just left
+ * (idle, or killed between jobs) gets the job's one retry with a fresh worker. */
+static int worker_send_job(struct daemon *d)
+{
+        int r = 0;
+        for (int attempt = 0; attempt < 2; attempt++) {
+                if (d->worker.fd < 0) {
+                        r = vt_worker_start(&d->worker, worker_argv(d, "serve"));
+                        struct epoll_event ev = {.events = EPOLLIN, .data.fd = d->worker.fd};
+                        if (r >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->worker.fd, &ev) < 0)
+                                r = -errno;
+                        if (r < 0)
+                                break;
+                }
+                r = vt_worker_send(&d->worker, d->job->buf, d->job->len);
+                if (r >= 0)
+                        return 0;
+                worker_end(d);
+        }
+        worker_end(d);
+        return r;
+}
+
+/* The in-flight job is over: its reply (or an error in its place) goes out in its turn. */
+static void job_done(struct daemon *d, const char *reply, size_t n)
+{
+        if (reply)
+                queue_reply(d, reply, n);
+        free(d->job);
+        d->job = NULL;
+}
+
+static void job_failed(struct daemon *d, const char *desc)
+{
+        size_t n = 0;
+        /* The request passed the light dispatcher: it parses, and its id goes back. */
+        _cleanup_json_ json_object *req = json_tokener_parse(d->job->buf);
+        json_object *id = NULL;
+        if (req)
+                json_object_object_get_ex(req, "id", &id);
+        _cleanup_free_ char *reply = vt_proto_reply_error(VT_PROTO_GENERIC_ERROR, desc, id, &n);
+        job_done(d, reply, n);
+}
+
+/* Answers queued requests in order until one needs the worker. */
+static void process_queue(struct daemon *d)
+{
+        while (d->queue && !d->job) {
+                struct pending *p = d->queue;
+                bool deferred;
+                size_t n = 0;
+                _cleanup_free_ char *reply =
+                        vt_proto_dispatch_light(d->ctx, p->ev, p->buf, p->len, &n, &deferred);
+                if (deferred) {
+                        /* Out of the queue, into the worker: answered when its reply comes. */
+                        d->queue = p->next;
+                        if (!d->queue)
+                                d->queue_tail = &d->queue;
+                        d->job = p;
+                        int r = worker_send_job(d);
+                        if (r >= 0)
+                                return;
+                        log_error_errno(r, "Cannot start a worker");
+                        job_failed(d, "virtuned could not start a worker");
+                        continue;
+                }
+                queue_pop(d);
+                if (reply)
+                        queue_reply(d, reply, n);
+        }
+}
+
+static int port_open(struct daemon *d)
+{
+        if (d->port.fd >= 0)
+                return 0;
+        int r = vt_port_open(d->ctx, port_name(d), d->port_path, &d->port);
+        if (r < 0)
+                return r;
+        /* Edge-triggered: a port with no host reports EPOLLHUP once, not forever. */
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                 .data.fd = d->port.fd};
+        if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->port.fd, &ev) < 0) {
+                r = -errno;
+                vt_port_close(&d->port);
+                return r;
+        }
+        vt_proto_reader_reset(&d->reader);
+        log_info("Listening on %s", d->port.path);
+        return 0;
+}
+
+static void port_close(struct daemon *d)
+{
+        if (d->port.fd < 0)
+                return;
+        epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->port.fd, NULL);
+        vt_port_close(&d->port);
+        vt_obuf_clear(&d->out);
+        while (d->queue)
+                queue_pop(d);
+        vt_proto_reader_reset(&d->reader);
+}
+
+/* Reads until the port would block, has no host, or is gone; then writes what is due. */
+static void port_service(struct daemon *d)
+{
+        static char buf[64 * 1024];
+
+        /* While a worker runs, requests wait in the kernel's buffer, not in ours. */
+        while (!busy(d)) {
+                ssize_t n = read(d->port.fd, buf, sizeof(buf));
+                if (n > 0) {
+                        if (vt_proto_reader_feed(&d->reader, buf, (size_t)n, on_event, d) < 0)
+                                log_error("Out of memory reading a request; dropped it");
+                        process_queue(d);
+                        continue;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        break;
+                /* 0 or EIO: no host now. A virtio port or pty stays open and sleeps until the
+                 * next edge; a socket's end is final. The worker stays for its idle time:
+                 * a host client that connects per request (virtune-host) finds it still there. */
+                vt_proto_reader_reset(&d->reader);
+                if (d->port.kind == VT_PORT_SOCKET) {
+                        log_info("The host closed %s", d->port.path);
+                        port_close(d);
+                        return;
+                }
+                log_debug("No host on %s", d->port.path);
+                break;
+        }
+        int r = vt_obuf_flush(&d->out, d->port.fd);
+        if (r < 0) {
+                log_debug_errno(r, "Dropped %zu bytes of replies to %s", vt_obuf_pending(&d->out),
+                                d->port.path);
+                vt_obuf_clear(&d->out);
+        }
+}
+
+static void reload(struct daemon *d)
+{
+        char err[VT_POLICY_ERR_MAX] = "";
+        struct vt_policy *p = NULL;
+        int r = vt_policy_load(d->ctx, &p, err, sizeof(err));
+        if (r < 0) {
+                log_error("Keeping the old policy: %s", err[0] ? err : strerror(-r));
+                return;
+        }
+        vt_policy_free(d->ctx->policy);
+        d->ctx->policy = p;
+        log_notice("Policy reloaded");
+        /* The worker read the old policy when it started: the next job gets a new one. */
+        if (d->job)
+                d->worker_retire = true;
+        else
+                worker_end(d);
+        if (d->port.fd < 0) {
+                r = port_open(d);
+                if (r < 0)
+                        log_warning_errno(r, "Port %s still not available", port_name(d));
+        }
+}
+
+/* Takes one reply frame, or the worker's end, off the worker's socket. false: nothing yet. */
+static bool worker_take(struct daemon *d)
+{
+        struct vt_worker *w = &d->worker;
+        int r = vt_worker_read(w);
+        if (r == 0)
+                return false;
+        if (r > 0) {
+                size_t n;
+                const char *reply = vt_worker_reply(w, &n);
+                if (n == 0) {
+                        /* "bye": it went idle and read nothing more; a job sent meanwhile
+                         * is resent to a new worker below. */
+                        log_debug("The worker exited after its idle time");
+                        w->busy = false;
+                        worker_end(d);
+                        return true;
+                }
+                if (d->job && reply[n - 1] == '\n')
+                        job_done(d, reply, n);
+                else if (d->job)
+                        job_failed(d, "virtuned's worker for this request failed");
+                vt_worker_reply_done(w);
+                if (d->worker_retire)
+                        worker_end(d);
+                return true;
+        }
+        if (d->job) {
+                log_error_errno(r, "The worker failed during a request");
+                job_failed(d, "virtuned's worker for this request failed");
+        } else if (r != -EPIPE)
+                log_error_errno(r, "The worker failed");
+        worker_end(d);
+        return true;
+}
+
+static void on_worker(struct daemon *d)
+{
+        if (!worker_take(d))
+                return;
+        /* A reply and the worker's "bye" can come in one read. */
+        while (d->worker.fd >= 0 && d->worker.len > 0 && worker_take(d))
+                ;
+        if (d->job && d->worker.fd < 0) {
+                int r = worker_send_job(d);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot start a worker");
+                        job_failed(d, "virtuned could not start a worker");
+                }
+        }
+        process_queue(d);
+        if (d->port.fd >= 0)
+                port_service(d); /* answers what waited, reads what the host sent meanwhile */
+}
+
+static void on_signal(struct daemon *d)
+{
+        struct signalfd_siginfo si;
+        while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGHUP)
+                        reload(d);
+                else if (si.ssi_signo == SIGCHLD) {
+                        /* The worker's end shows on its socket; here it is only reaped, and
+                         * never signalled again (its pid may be reused). */
+                        pid_t pid;
+                        while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+                                if (pid == d->worker.pid)
+                                        d->worker.pid = -1;
+                } else
+                        d->quit = true;
+        }
+}
+
+static void on_udev(struct daemon *d)
+{
+        char subsystem[32], action[16], sysname[64];
+
+        while (vt_udev_mon_next(d->udev, subsystem, sizeof(subsystem), action, sizeof(action),
+                                sysname, sizeof(sysname)) == 0) {
+                log_debug("udev: %s %s %s", action, subsystem, sysname);
+                if (streq(subsystem, "block") && streq(action, "add")) {
+                        if (vt_worker_run(worker_argv(d, "iosched"), false) < 0)
+                                log_warning("Cannot start the scheduler update for %s", sysname);
+                        continue;
+                }
+                /* A hotplugged port is named after its "add": the host's name message comes
+                 * later and the kernel announces it with "change". */
+                if (streq(subsystem, "virtio-ports") &&
+                    (streq(action, "add") || streq(action, "change")) && d->port.fd < 0 &&
+                    port_open(d) == 0)
+                        port_service(d);
+        }
+}
+
+static int loop(struct daemon *d)
+{
+        struct epoll_event evs[8];
+        while (!d->quit) {
+                int n = epoll_wait(d->epfd, evs, ARRAY_SIZE(evs), -1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_error_errno(-errno, "epoll_wait");
+                }
+                for (int i = 0; i < n; i++) {
+                        int fd = evs[i].data.fd;
+                        if (fd == d->sigfd)
+                                on_signal(d);
+                        else if (d->udev && fd == vt_udev_mon_fd(d->udev))
+                                on_udev(d);
+                        else if (fd == d->port.fd)
+                                port_service(d);
+                        else if (d->worker.fd >= 0 && fd == d->worker.fd)
+                                on_worker(d);
+                }
+        }
+        return 0;
+}
+
+static int watch(struct daemon *d, int fd)
+{
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+        return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int setup(struct daemon *d)
+{
+        char err[VT_POLICY_ERR_MAX] = "";
+        int r;
+
+        r = vt_policy_load(d->ctx, &d->ctx->policy, err, sizeof(err));
+        if (r < 0) {
+                /* Still answer the host (read-only: allow-apply defaults to no). */
+                log_error("Bad policy, running with defaults: %s", err[0] ? err : strerror(-r));
+                d->ctx->policy = vt_policy_new();
+                if (!d->ctx->policy)
+                        return log_error_errno(-ENOMEM, "Policy");
+        }
+
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(-errno, "sigprocmask");
+        signal(SIGPIPE, SIG_IGN);
+        d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        d->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (d->sigfd < 0 || d->epfd < 0)
+                return log_error_errno(-errno, "signalfd/epoll");
+        r = watch(d, d->sigfd);
+        if (r < 0)
+                return log_error_errno(r, "epoll_ctl");
+
+        if (d->ctx->live) {
+                r = vt_udev_mon_new(&d->udev);
+                if (r < 0)
+                        log_warning_errno(r, "No udev monitor: new disks and ports go unnoticed");
+                else if ((r = watch(d, vt_udev_mon_fd(d->udev))) < 0)
+                        return log_error_errno(r, "epoll_ctl");
+        }
+
+        r = vt_worker_run(worker_argv(d, "start"), true);
+        if (r < 0)
+                log_warning_errno(r, "Start-up detection and tuning (%s) failed", d->worker_path);
+
+        r = port_open(d);
+        if (r == -ENOENT && !d->port_path)
+                log_notice("Port %s not present yet; waiting for it", port_name(d));
+        else if (r < 0)
+                return log_error_errno(r, "Cannot open the port %s",
+                                       d->port_path ? d->port_path : port_name(d));
+        return 0;
+}
+
+/* virtuned-worker beside our own executable (build tree, initramfs), else the installed one. */
+static const char *worker_default(char *buf, size_t size)
+{
+        ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+        if (n > 0) {
+                buf[n] = '\0';
+                char *slash = strrchr(buf, '/');
+                if (slash && (size_t)(slash - buf) + sizeof("/virtuned-worker") <= size) {
+                        strcpy(slash, "/virtuned-worker");
+                        if (access(buf, X_OK) == 0)
+                                return buf;
+                }
+        }
+        return VT_LIBEXECDIR "/virtuned-worker";
+}
+
+static const char usage[] =
+        "Usage: virtuned [OPTIONS]\n"
+        "The virtune guest daemon: answers the host over the virtio-serial port.\n\n"
+        "  --root DIR         the system lives under DIR (tests, images)\n"
+        "  --cpuid FILE       CPUID answers from FILE (fixtures)\n"
+        "  --port NAME        the virtio-serial port's name (default: policy [channel] port)\n"
+        "  --port-path PATH   use this unix socket or pty as the port (tests)\n"
+        "  --no-apply         do not apply the runtime policy at start\n"
+        "  --worker PATH      the virtuned-worker program (default: beside virtuned, else\n"
+        "                     " VT_LIBEXECDIR "/virtuned-worker)\n"
+        "  --worker-idle MS   the worker exits after MS ms without a job (default 5000)\n"
+        "  -v, --verbose      more log output (repeat for debug)\n"
+        "  -q, --quiet        errors only\n"
+        "  -h, --help         this text\n"
+        "      --version      the version\n";
+
+int main(int argc, char **argv)
+{
+        enum {
+                OPT_ROOT = 256,
+                OPT_CPUID,
+                OPT_PORT,
+                OPT_PORT_PATH,
+                OPT_NO_APPLY,
+                OPT_WORKER,
+                OPT_WORKER_IDLE,
+                OPT_VERSION
+        };
+        static const struct option opts[] = {
+                {"root", required_argument, NULL, OPT_ROOT},
+                {"cpuid", required_argument, NULL, OPT_CPUID},
+                {"port", required_argument, NULL, OPT_PORT},
+                {"port-path", required_argument, NULL, OPT_PORT_PATH},
+                {"no-apply", no_argument, NULL, OPT_NO_APPLY},
+                {"worker", required_argument, NULL, OPT_WORKER},
+                {"worker-idle", required_argument, NULL, OPT_WORKER_IDLE},
+                {"verbose", no_argument, NULL, 'v'},
+                {"quiet", no_argument, NULL, 'q'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, OPT_VERSION},
+                {},
+        };
+        struct daemon d = {
+                .port = {.fd = -1}, .epfd = -1, .sigfd = -1, .apply = true, .worker = {.fd = -1}};
+        const char *root = NULL, *cpuid = NULL;
+        char self_dir[PATH_MAX];
+        int c, r;
+
+        vt_log_init_from_env();
+        while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_ROOT:
+                        root = optarg;
+                        break;
+                case OPT_CPUID:
+                        cpuid = optarg;
+                        break;
+                case OPT_PORT:
+                        d.port_name = optarg;
+                        break;
+                case OPT_PORT_PATH:
+                        d.port_path = optarg;
+                        break;
+                case OPT_WORKER:
+                        d.worker_path = optarg;
+                        break;
+                case OPT_WORKER_IDLE: {
+                        char *end;
+                        unsigned long ms = strtoul(optarg, &end, 10);
+                        if (!*optarg || *end || ms < 1 || ms > 3600000) {
+                                fprintf(stderr, "virtuned: --worker-idle takes 1-3600000 (ms)\n");
+                                return 2;
+                        }
+                        snprintf(d.idle_ms, sizeof(d.idle_ms), "%lu", ms);
+                        break;
+                }
+                case OPT_NO_APPLY:
+                        d.apply = false;
+                        break;
+                case 'v':
+                        vt_log_more();
+                        break;
+                case 'q':
+                        vt_log_set_level(LOG_ERR);
+                        break;
+                case 'h':
+                        fputs(usage, stdout);
+                        return 0;
+                case OPT_VERSION:
+                        printf("virtuned %s\n", VT_VERSION);
+                        return 0;
+                default:
+                        fputs(usage, stderr);
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "virtuned: unexpected argument '%s'\n%s", argv[optind], usage);
+                return 2;
+        }
+        if (d.port_name && (!d.port_name[0] || strchr(d.port_name, '/'))) {
+                fprintf(stderr, "virtuned: --port takes a port name, not a path\n");
+                return 2;
+        }
+
+        /* We never gain privileges later (no setuid helpers, no shell). */
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+
+        r = vt_ctx_new(root, &d.ctx);
+        if (r < 0)
+                return log_error_errno(r, "Cannot use root %s", root ? root : "/"), 1;
+        /* Only the worker asks CPUID: the file's path is all the daemon keeps. */
+        d.cpuid_path = cpuid;
+        if (!d.worker_path)
+                d.worker_path = worker_default(self_dir, sizeof(self_dir));
+        if (!d.idle_ms[0])
+                snprintf(d.idle_ms, sizeof(d.idle_ms), "%u", VT_WORKER_IDLE_MS);
+        vt_proto_reader_init(&d.reader);
+        d.queue_tail = &d.queue;
+
+        r = setup(&d);
+        if (r < 0)
+                goto out;
+        r = vt_notify("READY=1\nSTATUS=Serving the host");
+        if (r < 0)
+                log_warning_errno(r, "Cannot notify $NOTIFY_SOCKET");
+        log_info("virtuned %s ready", VT_VERSION);
+
+        r = loop(&d);
+        vt_notify("STOPPING=1");
+        log_info("Stopping after %" PRIu64 " replies", d.requests);
+out:
+        port_close(&d);
+        free(d.job);
+        vt_worker_done(&d.worker);
+        vt_obuf_done(&d.out);
+        vt_proto_reader_done(&d.reader);
+        vt_udev_mon_free(d.udev);
+        if (d.sigfd >= 0)
+                close(d.sigfd);
+        if (d.epfd >= 0)
+                close(d.epfd);
+        vt_ctx_free(d.ctx);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,29 @@
+/* Replays a TCG measured-boot event log (crypto-agile TCG_PCR_EVENT2, or SHA-1 only) into PCRs. */
+#pragma once
+
+#include <stdint.h>
+#include "tpm2_sel.h"
+
+#define VT_EVLOG_PCRS      24
+#define VT_EVLOG_BANKS_MAX 8
+
+struct vt_evlog_bank {
+        const struct vt_pcr_bank *bank;
+        uint8_t pcr[VT_EVLOG_PCRS][64];
+        bool touched[VT_EVLOG_PCRS]; /* an event (or the startup locality) set it */
+};
+
+struct vt_evlog {
+        size_t nbanks;
+        struct vt_evlog_bank banks[VT_EVLOG_BANKS_MAX];
+        size_t events;
+        bool crypto_agile;
+        int locality; /* from the StartupLocality event, -1 when absent */
+};
+
+/*
+ * Parses and replays buf (the raw binary_bios_measurements). Every length is checked against
+ * the buffer: -EBADMSG on a malformed log, -EOPNOTSUPP on a bank OpenSSL cannot hash.
+ */
+int vt_evlog_replay(const uint8_t *buf, size_t len, struct vt_evlog *ret);
+const struct vt_evlog_bank *vt_evlog_bank(const struct vt_evlog *log, TPM2_ALG_ID alg);

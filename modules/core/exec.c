@@ -1,0 +1,399 @@
+/* The executor: read, apply and undo each kind of target (attr, cmdline, file, kmod, unit). */
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "grubcfg.h"
+#include "dl_kmod.h"
+#include "exec.h"
+#include "fsutil.h"
+
+#define FILE_MAX (1u << 20)
+
+extern char **environ;
+
+bool vt_exec_is_real_root(const struct vt_ctx *ctx)
+{
+        return ctx->live && streq(ctx->root, "/");
+}
+
+static void note(json_object *rec, const char *text)
+{
+        json_object_object_add(rec, "note", json_object_new_string(text));
+}
+
+/* ---- attr: "[mq-deadline] none" style lists read as the selected word ---- */
+
+static int attr_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
+{
+        char *v;
+        int r = vt_read_attr(ctx, c->target, &v);
+        if (r < 0)
+                return r;
+        char *open = strchr(v, '['), *close = open ? strchr(open, ']') : NULL;
+        if (open && close) {
+                *close = '\0';
+                memmove(v, open + 1, strlen(open + 1) + 1);
+        }
+        *ret = v;
+        return 0;
+}
+
+static int attr_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        _cleanup_free_ char *raw = NULL;
+        size_t len;
+        int r = vt_read_file_max(ctx, c->target, 64 * 1024, &raw, &len);
+        if (r < 0)
+                return r;
+        json_object_object_add(rec, "raw", json_object_new_string_len(raw, (int)len));
+        return vt_write_attr(ctx, c->target, c->to ? c->to : "");
+}
+
+static int attr_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        json_object *raw;
+        /* The kernel takes values; a plain file (an image, a fixture) gets its bytes back. */
+        if (!vt_fs_is_kernel(ctx, c->target) && json_object_object_get_ex(rec, "raw", &raw) &&
+            raw) {
+                _cleanup_close_ int fd = vt_open(ctx, c->target, O_WRONLY | O_TRUNC, 0);
+                if (fd < 0)
+                        return fd;
+                size_t n = (size_t)json_object_get_string_len(raw);
+                return write(fd, json_object_get_string(raw), n) == (ssize_t)n ? 0 : -EIO;
+        }
+        return c->from ? vt_write_attr(ctx, c->target, c->from) : 0;
+}
+
+/* ---- cmdline: through grubcfg only ---- */
+
+static int cmdline_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
+{
+        _cleanup_json_ json_object *cfg = NULL;
+        int r = vt_bootcfg_read(ctx, &cfg);
+        if (r < 0)
+                return r;
+        json_object *v;
+        if (!json_object_object_get_ex(cfg, "cmdline", &v) || !v)
+                return -ENODATA;
+        _cleanup_free_ char *s = strdup(json_object_get_string(v));
+        if (!s)
+                return -ENOMEM;
+        size_t kl = strlen(c->target);
+        char *found = NULL, *save = NULL;
+        for (char *t = strtok_r(s, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+                if (strncmp(t, c->target, kl) == 0 && (t[kl] == '\0' || t[kl] == '='))
+                        found = t;
+        *ret = found ? strdup(found) : NULL;
+        return found && !*ret ? -ENOMEM : 0;
+}
+
+static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        struct vt_cmdline_edit e = {.op = c->to ? VT_CMDLINE_SET : VT_CMDLINE_REMOVE,
+                                    .key = c->target};
+        const char *eq = c->to ? strchr(c->to, '=') : NULL;
+        if (eq)
+                e.value = eq + 1;
+        char err[512] = "", msg[600];
+        struct vt_bootcfg_opts o = {.err = err, .errlen = sizeof(err)};
+        json_object *record = NULL;
+        int r = vt_bootcfg_edit_opts(ctx, &e, 1, &o, NULL, &record);
+        if (r == -EOPNOTSUPP || r == -ENOENT) {
+                /* No bootloader support, or no boot configuration in this root: not an error. */
+                snprintf(msg, sizeof(msg), "not applied: %s",
+                         *err ? err : "bootloader support not available");
+                note(rec, msg);
+                json_object_put(record);
+                return 1;
+        }
+        if (r < 0) {
+                if (*err)
+                        json_object_object_add(rec, "error", json_object_new_string(err));
+                json_object_put(record);
+                return r;
+        }
+        json_object_object_add(rec, "bootcfg", record);
+        return 0;
+}
+
+static int cmdline_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        json_object *record;
+        if (!json_object_object_get_ex(rec, "bootcfg", &record) || !record)
+                return 0;
+        return vt_bootcfg_restore(ctx, record, 0, NULL);
+}
+
+/* ---- file: whole content, old bytes and mode kept for undo ---- */
+
+static int file_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
+{
+        int r = vt_read_file_max(ctx, c->target, FILE_MAX, ret, NULL);
+        if (r == -ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        return r;
+}
+
+static int file_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        _cleanup_free_ char *old = NULL;
+        size_t len = 0;
+        mode_t mode = 0644;
+        int r = vt_read_file_max(ctx, c->target, FILE_MAX, &old, &len);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (old) {
+                r = vt_fs_mode(ctx, c->target, &mode);
+                if (r < 0)
+                        return r;
+                json_object_object_add(rec, "old", json_object_new_string_len(old, (int)len));
+                json_object_object_add(rec, "mode", json_object_new_int((int)mode));
+        } else
+                json_object_object_add(rec, "old", NULL);
+        if (!c->to)
+                return old ? vt_fs_unlink(ctx, c->target) : 0;
+        json_object *created = json_object_new_array();
+        json_object_object_add(rec, "created", created);
+        char dir[PATH_MAX];
+        const char *slash = strrchr(c->target, '/');
+        if (slash && slash != c->target) {
+                snprintf(dir, sizeof(dir), "%.*s", (int)(slash - c->target), c->target);
+                r = vt_fs_mkdir_p(ctx, dir, created);
+                if (r < 0)
+                        return r;
+        }
+        return vt_fs_write_atomic(ctx, c->target, c->to, strlen(c->to), mode);
+}
+
+static int file_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        json_object *old, *created = NULL, *mode = NULL;
+        json_object_object_get_ex(rec, "created", &created);
+        if (!json_object_object_get_ex(rec, "old", &old) || !old) {
+                int r = vt_fs_unlink(ctx, c->target);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                vt_fs_rmdirs(ctx, created);
+                return 0;
+        }
+        json_object_object_get_ex(rec, "mode", &mode);
+        return vt_fs_write_atomic(ctx, c->target, json_object_get_string(old),
+                                  (size_t)json_object_get_string_len(old),
+                                  mode ? (mode_t)json_object_get_int(mode) : 0644);
+}
+
+/* ---- kmod: loaded means /sys/module/NAME exists ---- */
+
+static int kmod_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
+{
+        char path[PATH_MAX];
+        int r = vt_pathf(path, sizeof(path), "/sys/module/%s", c->target);
+        if (r < 0)
+                return r;
+        /* Options of a loaded module cannot change: loaded is as good as it gets. */
+        *ret = vt_exists(ctx, path) ? strdup(c->to ? c->to : "") : NULL;
+        return 0;
+}
+
+/* Loads (options non-NULL) or unloads the module through libkmod. */
+static int kmod_do(const char *name, const char *options)
+{
+        int r = vt_dl_kmod();
+        if (r < 0)
+                return r;
+        struct kmod_ctx *k = sym_kmod_new(NULL, NULL);
+        if (!k)
+                return -ENOMEM;
+        struct kmod_module *m = NULL;
+        r = sym_kmod_module_new_from_name(k, name, &m);
+        if (r == 0)
+                r = options ? sym_kmod_module_probe_insert_module(m, 0, options, NULL, NULL, NULL)
+                            : sym_kmod_module_remove_module(m, 0);
+        if (r > 0)
+                r = -ENOENT; /* blacklisted or not found */
+        sym_kmod_module_unref(m);
+        sym_kmod_unref(k);
+        return r;
+}
+
+static int kmod_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        if (!vt_exec_is_real_root(ctx)) {
+                note(rec, "skipped: modules load only on the running system's own root");
+                return 1;
+        }
+        int r = kmod_do(c->target, c->to ? c->to : "");
+        if (r == 0)
+                json_object_object_add(rec, "loaded", json_object_new_boolean(true));
+        if (r == -ELIBACC || r == -ELIBBAD) {
+                char msg[128];
+                json_object_object_add(rec, "error",
+                                       json_object_new_string(vt_dl_kmod_error(msg, sizeof(msg))));
+        }
+        return r;
+}
+
+static int kmod_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        json_object *loaded;
+        if (!vt_exec_is_real_root(ctx) || !json_object_object_get_ex(rec, "loaded", &loaded) ||
+            !json_object_get_boolean(loaded))
+                return 0;
+        return kmod_do(c->target, NULL);
+}
+
+/* ---- unit: enable is the wants symlink; restart is systemctl, live only ---- */
+
+static const char *const unit_dirs[] = {"/etc/systemd/system", "/usr/lib/systemd/system",
+                                        "/lib/systemd/system"};
+
+/* The unit file's path and its first WantedBy= target (multi-user.target when none). */
+static int unit_find(struct vt_ctx *ctx, const char *unit, char *path, size_t pathlen, char *wanted,
+                     size_t wantedlen)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(unit_dirs); i++) {
+                if (vt_pathf(path, pathlen, "%s/%s", unit_dirs[i], unit) < 0)
+                        return -ENAMETOOLONG;
+                _cleanup_free_ char *text = NULL;
+                if (vt_read_file_max(ctx, path, FILE_MAX, &text, NULL) < 0)
+                        continue;
+                snprintf(wanted, wantedlen, "multi-user.target");
+                char *save = NULL;
+                for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                        if (startswith(l, "WantedBy=")) {
+                                char *w = l + strlen("WantedBy="), *sp = strpbrk(w, " \t");
+                                if (sp)
+                                        *sp = '\0';
+                                if (*w && !strchr(w, '/'))
+                                        snprintf(wanted, wantedlen, "%s", vt_strip(w));
+                                break;
+                        }
+                }
+                return 0;
+        }
+        return -ENOENT;
+}
+
+static int unit_link(struct vt_ctx *ctx, const char *unit, char *link, size_t linklen, char *path,
+                     size_t pathlen)
+{
+        char wanted[256];
+        int r = unit_find(ctx, unit, path, pathlen, wanted, sizeof(wanted));
+        if (r < 0)
+                return r;
+        return vt_pathf(link, linklen, "/etc/systemd/system/%s.wants/%s", wanted, unit);
+}
+
+static int unit_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
+{
+        if (!streq_ptr(c->to, "enabled")) {
+                *ret = NULL; /* a restart is an action, never a state */
+                return 0;
+        }
+        char link[PATH_MAX], path[PATH_MAX];
+        int r = unit_link(ctx, c->target, link, sizeof(link), path, sizeof(path));
+        if (r < 0)
+                return r;
+        struct stat st;
+        _cleanup_close_ int dfd = vt_open(ctx, "/", O_PATH | O_DIRECTORY, 0);
+        bool on = dfd >= 0 && fstatat(dfd, link + 1, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        *ret = strdup(on ? "enabled" : "disabled");
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int systemctl(const char *verb, const char *unit)
+{
+        char *argv[] = {"systemctl", (char *)verb, (char *)unit, NULL};
+        pid_t pid;
+        int r = posix_spawnp(&pid, "systemctl", NULL, NULL, argv, environ);
+        if (r != 0)
+                return -r;
+        int status;
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec)
+{
+        if (!vt_exec_is_real_root(ctx) || !vt_exists(ctx, "/run/systemd/system")) {
+                note(rec, "skipped: systemd is not running this root; restart it yourself");
+                return 1;
+        }
+        /* A drop-in written by this apply (qemu-ga's ExecStart) counts only after a reload. */
+        int r = systemctl("daemon-reload", NULL);
+        return r < 0 ? r : systemctl("try-restart", unit);
+}
+
+static int unit_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        if (!streq_ptr(c->to, "enabled"))
+                return unit_restart(ctx, c->target, rec);
+        char link[PATH_MAX], path[PATH_MAX], dir[PATH_MAX];
+        int r = unit_link(ctx, c->target, link, sizeof(link), path, sizeof(path));
+        if (r < 0)
+                return r;
+        json_object *created = json_object_new_array();
+        json_object_object_add(rec, "created", created);
+        snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(link, '/') - link), link);
+        r = vt_fs_mkdir_p(ctx, dir, created);
+        if (r < 0)
+                return r;
+        return vt_fs_symlink(ctx, path, link);
+}
+
+static int unit_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        if (!streq_ptr(c->to, "enabled")) {
+                _cleanup_json_ json_object *tmp = json_object_new_object();
+                int r = unit_restart(ctx, c->target, tmp);
+                return r < 0 ? r : 0;
+        }
+        char link[PATH_MAX], path[PATH_MAX];
+        int r = unit_link(ctx, c->target, link, sizeof(link), path, sizeof(path));
+        if (r < 0)
+                return r;
+        r = vt_fs_unlink(ctx, link);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        json_object *created;
+        if (json_object_object_get_ex(rec, "created", &created))
+                vt_fs_rmdirs(ctx, created);
+        return 0;
+}
+
+/* One row per kind. */
+static const struct {
+        int (*current)(struct vt_ctx *, const struct vt_change *, char **);
+        int (*apply)(struct vt_ctx *, const struct vt_change *, json_object *);
+        int (*undo)(struct vt_ctx *, const struct vt_change *, json_object *);
+} kinds[] = {
+        [VT_TARGET_ATTR] = {attr_current, attr_apply, attr_undo},
+        [VT_TARGET_CMDLINE] = {cmdline_current, cmdline_apply, cmdline_undo},
+        [VT_TARGET_FILE] = {file_current, file_apply, file_undo},
+        [VT_TARGET_KMOD] = {kmod_current, kmod_apply, kmod_undo},
+        [VT_TARGET_UNIT] = {unit_current, unit_apply, unit_undo},
+};
+
+int vt_exec_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
+{
+        assert((size_t)c->kind < ARRAY_SIZE(kinds));
+        *ret = NULL;
+        return kinds[c->kind].current(ctx, c, ret);
+}
+
+int vt_exec_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        assert((size_t)c->kind < ARRAY_SIZE(kinds));
+        return kinds[c->kind].apply(ctx, c, rec);
+}
+
+int vt_exec_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        assert((size_t)c->kind < ARRAY_SIZE(kinds));
+        return kinds[c->kind].undo(ctx, c, rec);
+}

@@ -1,0 +1,291 @@
+/* Root-relative file access: every path is resolved beneath ctx->root, never on the host. */
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <time.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include "ctx.h"
+
+static bool have_openat2 = true;
+
+static const char *rel(const char *path)
+{
+        while (*path == '/')
+                path++;
+        return *path ? path : ".";
+}
+
+int vt_ctx_init_root(struct vt_ctx *ctx, const char *root)
+{
+        char buf[PATH_MAX];
+        ctx->root_fd = -1;
+        if (!root)
+                root = "/";
+        if (!realpath(root, buf))
+                return -errno;
+        ctx->root = strdup(buf);
+        if (!ctx->root)
+                return -ENOMEM;
+        ctx->root_fd = open(ctx->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ctx->root_fd < 0) {
+                int r = -errno;
+                vt_ctx_fini_root(ctx);
+                return r;
+        }
+        struct stat a, b;
+        ctx->live = stat("/", &a) == 0 && fstat(ctx->root_fd, &b) == 0 && a.st_dev == b.st_dev &&
+                    a.st_ino == b.st_ino;
+        return 0;
+}
+
+void vt_ctx_fini_root(struct vt_ctx *ctx)
+{
+        if (ctx->root_fd >= 0)
+                close(ctx->root_fd);
+        ctx->root_fd = -1;
+        free(ctx->root);
+        ctx->root = NULL;
+}
+
+/*
+ * openat2 with RESOLVE_IN_ROOT fails with EAGAIN when a rename or mount anywhere on the system
+ * races with the resolution of ".." (sysfs links are full of them). Under load (parallel tests
+ * doing atomic replaces) a tight loop can lose every round, so back off: first spin, then yield,
+ * then sleep briefly, for at most about two seconds in all.
+ */
+static long openat2_retry(int dfd, const char *path, struct open_how *how)
+{
+        for (unsigned i = 0;; i++) {
+                long fd = syscall(SYS_openat2, dfd, path, how, sizeof(*how));
+                if (fd >= 0 || errno != EAGAIN || i >= 2000)
+                        return fd;
+                if (i >= 64)
+                        nanosleep(&(struct timespec){.tv_nsec = 1000 * 1000}, NULL);
+                else if (i >= 16)
+                        sched_yield();
+        }
+}
+
+int vt_open(struct vt_ctx *ctx, const char *path, int flags, mode_t mode)
+{
+        flags |= O_CLOEXEC;
+        /* The real root needs no confinement: every path already resolves inside it. */
+        if (have_openat2 && !streq(ctx->root, "/")) {
+                struct open_how how = {
+                        .flags = (uint64_t)flags,
+                        .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+                        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+                };
+                long fd = openat2_retry(ctx->root_fd, rel(path), &how);
+                if (fd >= 0)
+                        return (int)fd;
+                if (errno != ENOSYS && errno != EPERM)
+                        return -errno;
+                /* Pre-5.6 kernel, or a seccomp filter that does not know openat2. */
+                have_openat2 = false;
+        }
+        int fd = openat(ctx->root_fd, rel(path), flags, mode);
+        return fd < 0 ? -errno : fd;
+}
+
+int vt_opendir(struct vt_ctx *ctx, const char *path, DIR **ret)
+{
+        int fd = vt_open(ctx, path, O_RDONLY | O_DIRECTORY, 0);
+        if (fd < 0)
+                return fd;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret)
+{
+        int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
+        if (fd < 0)
+                return fd;
+        FILE *f = fdopen(fd, "r");
+        if (!f) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = f;
+        return 0;
+}
+
+int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len)
+{
+        _cleanup_close_ int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
+        if (fd < 0)
+                return fd;
+        /* sysfs and procfs report sizes that are not the content's: read until EOF. */
+        size_t cap = 4096, n = 0;
+        _cleanup_free_ char *buf = malloc(cap + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (n == cap) {
+                        if (cap >= max) {
+                                /* Full: only EOF right here keeps the file within max. */
+                                char extra;
+                                ssize_t e = read(fd, &extra, 1);
+                                if (e < 0)
+                                        return -errno;
+                                if (e > 0)
+                                        return -EFBIG;
+                                break;
+                        }
+                        cap = cap * 2 > max ? max : cap * 2;
+                        char *nb = realloc(buf, cap + 1);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                }
+                ssize_t k = read(fd, buf + n, cap - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t)k;
+        }
+        buf[n] = '\0';
+        if (len)
+                *len = n;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)
+{
+        return vt_read_file_max(ctx, path, VT_READ_MAX_DEFAULT, ret, len);
+}
+
+int vt_read_attr(struct vt_ctx *ctx, const char *path, char **ret)
+{
+        char *s;
+        int r = vt_read_file_max(ctx, path, 1u << 20, &s, NULL);
+        if (r < 0)
+                return r;
+        *ret = vt_strip(s);
+        return 0;
+}
+
+int vt_read_int64(struct vt_ctx *ctx, const char *path, int64_t *ret)
+{
+        _cleanup_free_ char *s = NULL;
+        int r = vt_read_attr(ctx, path, &s);
+        if (r < 0)
+                return r;
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 0);
+        if (errno || end == s || *end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int vt_write_attr(struct vt_ctx *ctx, const char *path, const char *value)
+{
+        /* O_TRUNC: sysfs ignores it, and a plain file (an image, a fixture) stays exact. */
+        _cleanup_close_ int fd = vt_open(ctx, path, O_WRONLY | O_TRUNC | O_NOCTTY, 0);
+        if (fd < 0)
+                return fd;
+        size_t n = strlen(value);
+        ssize_t k = write(fd, value, n);
+        if (k < 0)
+                return -errno;
+        return (size_t)k == n ? 0 : -EIO;
+}
+
+int vt_open_parent(struct vt_ctx *ctx, const char *path, const char **base)
+{
+        char dir[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        if (!slash) {
+                *base = path;
+                return vt_open(ctx, "/", O_PATH | O_DIRECTORY, 0);
+        }
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof(dir))
+                return -ENAMETOOLONG;
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+        *base = slash + 1;
+        return vt_open(ctx, n ? dir : "/", O_PATH | O_DIRECTORY, 0);
+}
+
+int vt_readlink(struct vt_ctx *ctx, const char *path, char **ret)
+{
+        const char *base;
+        _cleanup_close_ int dfd = vt_open_parent(ctx, path, &base);
+        if (dfd < 0)
+                return dfd;
+        char buf[PATH_MAX];
+        ssize_t k = readlinkat(dfd, base, buf, sizeof(buf) - 1);
+        if (k < 0)
+                return -errno;
+        buf[k] = '\0';
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int vt_realpath(struct vt_ctx *ctx, const char *path, char **ret)
+{
+        _cleanup_close_ int fd = vt_open(ctx, path, O_PATH, 0);
+        if (fd < 0)
+                return fd;
+        char proc[64], buf[PATH_MAX];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        ssize_t k = readlink(proc, buf, sizeof(buf) - 1);
+        if (k < 0)
+                return -errno;
+        buf[k] = '\0';
+        const char *p = buf;
+        if (!streq(ctx->root, "/")) {
+                size_t rl = strlen(ctx->root);
+                if (strncmp(buf, ctx->root, rl) != 0 || (buf[rl] != '/' && buf[rl] != '\0'))
+                        return -EXDEV;
+                p = buf[rl] ? buf + rl : "/";
+        }
+        *ret = strdup(p);
+        return *ret ? 0 : -ENOMEM;
+}
+
+bool vt_exists(struct vt_ctx *ctx, const char *path)
+{
+        _cleanup_close_ int fd = vt_open(ctx, path, O_PATH, 0);
+        return fd >= 0;
+}
+
+char *vt_host_path(const struct vt_ctx *ctx, const char *path)
+{
+        char *s;
+        if (streq(ctx->root, "/"))
+                return strdup(path);
+        if (asprintf(&s, "%s%s%s", ctx->root, *path == '/' ? "" : "/", path) < 0)
+                return NULL;
+        return s;
+}
+
+int vt_pathf(char *buf, size_t size, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -EINVAL;
+        return (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
