@@ -73,7 +73,7 @@ dpkg-deb -f "$deb" Depends | tee "$work/depends" | grep -q libjson-c && ok "Depe
 version=$(dpkg-parsechangelog -l "$VT_SOURCE/packaging/debian/changelog" -S Version)
 upstream=${version%-*}
 (cd "$work" && mkdir src && "$VT_SOURCE/tests/ship/copy-source.sh" "$VT_SOURCE" "src/virtune-$upstream" &&
-        tar -C src -cJf "virtune_$upstream.orig.tar.xz" "virtune-$upstream" &&
+        tar -C src -cJf "src/virtune_$upstream.orig.tar.xz" "virtune-$upstream" &&
         cp -r "$VT_SOURCE/packaging/debian" "src/virtune-$upstream/debian" &&
         cd src && dpkg-source -b "virtune-$upstream") >"$work/source.log" 2>&1 &&
         ok "dpkg-source -b: $(cd "$work/src" && ls ./*.dsc)" || { tail -n 20 "$work/source.log"; no "the source package does not build"; }
