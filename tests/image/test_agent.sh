@@ -31,16 +31,15 @@ while b"\n" not in buf:
 print(buf.partition(b"\n")[0].decode())
 EOF
 }
-exec_rpc='{"execute":"guest-exec","arguments":{"path":"/bin/true"}}'
-open_rpc='{"execute":"guest-file-open","arguments":{"path":"/etc/hostname"}}'
-# qga_allows WHEN: guest-exec and guest-file-open answer with a return; qga_refuses: with an error.
+# qga_check allows|refuses WHEN: guest-exec and guest-file-open answer with a return, or with
+# an error; guest-ping answers either way.
 qga_check() {
         local want=$1 when=$2 r rpc
-        for rpc in "$exec_rpc" "$open_rpc"; do
-                r=$(qga "$rpc" 2>&1)
+        for rpc in 'guest-exec {"path":"/bin/true"}' 'guest-file-open {"path":"/etc/hostname"}'; do
+                r=$(qga "{\"execute\":\"${rpc%% *}\",\"arguments\":${rpc#* }}" 2>&1)
                 case $want:$r in
-                allows:*'"return"'* | refuses:*'"error"'*) ok "flow 5: $when qemu-ga $want ${rpc:13:16}" ;;
-                *) bad "flow 5: $when qemu-ga should have $want ${rpc:13:16}: $r" ;;
+                allows:*'"return"'* | refuses:*'"error"'*) ok "flow 5: $when qemu-ga $want ${rpc%% *}" ;;
+                *) bad "flow 5: $when qemu-ga should have $want ${rpc%% *}: $r" ;;
                 esac
         done
         r=$(qga '{"execute":"guest-ping"}' 2>&1)
@@ -70,6 +69,8 @@ for c in ping info facts status plan pcrs eventlog "quote --random" "verify --ra
 done
 
 # --- flow 5 (first half): qemu-ga after the first boot's apply, then after a revert ---------
+g 'systemctl status --no-pager -n 20 virtune-firstboot.service qemu-guest-agent.service; cat /etc/qemu/qemu-ga.conf' >"$tmp/fb.out" 2>&1
+sed 's/^/  | /' "$tmp/fb.out"
 qga_check refuses "after the first boot's apply,"
 g 'virtune revert' >"$tmp/revert.out" 2>&1 || { cat "$tmp/revert.out"; bad "flow 5: virtune revert"; }
 qga_check allows "after virtune revert,"
