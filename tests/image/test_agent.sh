@@ -99,6 +99,9 @@ g 'systemctl status --no-pager -n 20 virtune-firstboot.service qemu-guest-agent.
 sed 's/^/  | /' "$tmp/fb.out"
 qga_check refuses "after the first boot's apply,"
 g 'virtune revert' >"$tmp/revert.out" 2>&1 || { cat "$tmp/revert.out"; bad "flow 5: virtune revert"; }
+# What the revert undid for qga: a restart is undone only when the apply recorded one (qemu-ga
+# was running when it applied).
+grep -A4 'module: qga' "$tmp/revert.out" | grep 'kind:\|target:' | sed 's/^/  revert: /'
 qga_check allows "after virtune revert,"
 
 # --- flow 3: apply over the channel ---------------------------------------------------------
@@ -106,7 +109,8 @@ h apply >"$tmp/apply.out" 2>&1
 rc=$?
 [ "$rc" = 1 ] && ok "flow 3: virtune-host apply with allow-apply = no: exit 1" ||
         { cat "$tmp/apply.out"; bad "flow 3: virtune-host apply refused by the guest should exit 1, not $rc"; }
-g 'printf "[channel]\nallow-apply = yes\n" >/etc/virtune/virtune.conf.d/60-channel.conf && systemctl restart virtuned.service'
+g 'printf "[channel]\nallow-apply = yes\n" >/etc/virtune/virtune.conf.d/60-channel.conf && systemctl restart virtuned.service' ||
+        { g 'systemctl status --no-pager -n 20 virtuned.service' | sed 's/^/  | /'; bad "flow 3: virtuned did not restart with allow-apply = yes"; }
 h apply >"$tmp/apply.out" 2>&1
 rc=$?
 cat "$tmp/apply.out"
