@@ -33,20 +33,20 @@ EOF
 }
 # qga_check allows|refuses WHEN: guest-exec and guest-file-open answer with a return, or with
 # an error; guest-ping answers either way.
-# The restart of qemu-ga may still be under way when the command returns: up to 30 s, said.
+# The restart of qemu-ga may still be under way when the command returns: up to 120 s, said.
 qga_check() {
         local want=$1 when=$2 r rpc t
         for rpc in 'guest-exec {"path":"/bin/true"}' 'guest-file-open {"path":"/etc/hostname"}'; do
-                for t in $(seq 0 30); do
+                for t in $(seq 0 60); do
                         r=$(qga "{\"execute\":\"${rpc%% *}\",\"arguments\":${rpc#* }}" 2>&1)
                         case $want:$r in
                         allows:*'"return"'* | refuses:*'"CommandNotFound"'*) break ;;
                         esac
-                        sleep 1
+                        sleep 2
                 done
                 case $want:$r in
                 allows:*'"return"'* | refuses:*'"CommandNotFound"'*)
-                        ok "flow 5: $when qemu-ga $want ${rpc%% *}$([ "$t" -gt 0 ] && echo " (after ${t}s: the restart was still under way)")" ;;
+                        ok "flow 5: $when qemu-ga $want ${rpc%% *}$([ "$t" -gt 0 ] && echo " (after $((t * 2))s: the restart was still under way)")" ;;
                 *) bad "flow 5: $when qemu-ga should have $want ${rpc%% *}: $r" ;;
                 esac
         done
