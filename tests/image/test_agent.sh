@@ -116,12 +116,13 @@ rc=$?
 cat "$tmp/apply.out"
 if [ "$rc" = 0 ] && ! grep -q 'rolled-back\|error' "$tmp/apply.out"; then
         ok "flow 3: virtune-host apply with allow-apply = yes: applied under the sandbox"
+        qga_check refuses "after virtune-host apply,"
 else
         grep -q 'rolled-back' "$tmp/apply.out" && [ "$rc" = 0 ] &&
                 known "item 4, apply exits 0 for a rolled-back apply" "flow 3: virtune-host apply exit 0 for a rolled-back apply"
         known "item 4, apply over the channel under the shipped unit" "flow 3: virtune-host apply: exit $rc (above)"
+        known "item 4" "flow 5: qemu-ga after virtune-host apply: not checked, the apply did not happen"
 fi
-qga_check refuses "after virtune-host apply,"
 
 # --- flow 3 and 5: revert over the channel --------------------------------------------------
 h revert >"$tmp/revert.out" 2>&1
