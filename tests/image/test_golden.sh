@@ -16,6 +16,9 @@ mkdir -p "$mnt/etc/virtune/virtune.conf.d"
 printf '[haltpoll]\nenable = yes\n' >"$mnt/etc/virtune/virtune.conf.d/50-image.conf"
 grep '^[[:space:]]*linux[[:space:]]' "$mnt/boot/grub/grub.cfg" | head -n1 >"$tmp/linux.before"
 [ -n "$kernel2" ] && cp "$kernel2" "$mnt/var/cache/"
+# The kernel update's initramfs with only the modules this machine uses, as cloud images often
+# build it: under TCG, MODULES=most takes many minutes.
+echo 'MODULES=dep' >"$mnt/etc/initramfs-tools/conf.d/vtimage-modules"
 
 # --- flow 1: the bake, from outside, with the package's own binary --------------------------
 vt=$tmp/pkg/usr/sbin/virtune
@@ -54,7 +57,7 @@ sched=$(g 'cat /sys/block/vda/queue/scheduler')
 # --- flow 6: a second kernel package, installed in the guest -------------------------------
 if [ -n "$kernel2" ]; then
         k=$(basename "$kernel2")
-        g "dpkg -i /var/cache/$k" >"$tmp/k2.out" 2>&1 || { tail -n 20 "$tmp/k2.out"; bad "flow 6: dpkg -i $k"; }
+        VTIMAGE_EXEC_TIMEOUT=1800 g "dpkg -i /var/cache/$k" >"$tmp/k2.out" 2>&1 || { tail -n 20 "$tmp/k2.out"; bad "flow 6: dpkg -i $k"; }
         rel=$(dpkg-deb -f "$kernel2" Package)
         rel=${rel#linux-image-}
         # Boot it once: the entry of the new kernel under grub's "Advanced options" submenu
