@@ -64,6 +64,7 @@ if [ -n "$kernel2" ]; then
         # (grub-reboot's next_entry, which Debian's grub.cfg honours).
         entry=$(g "awk -F\"'\" '/^submenu /{s=\$4} /^[[:space:]]+menuentry / && /$rel/ && !/recovery/ {print s \">\" \$4; exit}' /boot/grub/grub.cfg")
         echo "second kernel $rel, entry $entry"
+        [ -n "$entry" ] || { g "ls /boot; grep -n 'menuentry\|submenu' /boot/grub/grub.cfg" | sed 's/^/  | /'; bad "flow 6: no grub entry for $rel"; }
         g "grub-reboot '$entry'" || bad "flow 6: grub-reboot"
         vm_reboot
         [ "$(g 'uname -r')" = "$rel" ] && ok "flow 6: the guest runs the second kernel $rel" ||
