@@ -26,3 +26,5 @@ int vt_host_verify_sel(json_object *quote, const uint8_t *nonce, size_t nonce_le
  */
 int vt_host_verify_load(const char *quote_path, const char *log_path, json_object **quote,
                         json_object **eventlog, const char **bad_path);
+/* The binary log of a virtune-eventlog reply ({"log": base64}), bounded; -EBADMSG. */
+int vt_host_eventlog_decode(json_object *eventlog, uint8_t **ret, size_t *len);

@@ -3,7 +3,9 @@
 #include <inttypes.h>
 #include "render.h"
 #include "host.h"
+#include "host_attest.h"
 #include "host_verify.h"
+#include "strv.h"
 #include "codec.h"
 #include "log.h"
 #include "version.h"
@@ -18,6 +20,9 @@ struct host {
         const char *nonce_hex, *output, *ak, *name, *pcrs;
         bool random, dry_run, prometheus, ima, from_files;
         char **files; /* verify --from-files: QUOTE [EVENTLOG] */
+        char **ek_ca; /* attest: --ek-ca FILE..., else this host's swtpm-localca */
+        const char *state_dir, *guest_id, *record, *reference;
+        bool tofu;
         size_t nfiles;
         unsigned used; /* which command options were given (bit per option) */
 };
@@ -40,8 +45,11 @@ enum {
         OPT_NAME = 1u << 6,
         OPT_IMA = 1u << 7,
         OPT_PCRS = 1u << 8,
-        OPT_FROM_FILES = 1u << 9
+        OPT_FROM_FILES = 1u << 9,
+        OPT_ATTEST = 1u << 10, /* --ek-ca --tofu --state --guest-id --record --reference */
 };
+
+#define ATTEST_STATE_DIR "/var/lib/virtune-host/attest"
 
 static int exit_for(int r, const struct host *h)
 {
@@ -251,6 +259,105 @@ static int run_verify(struct host *h, const struct host_cmd *cmd)
                        : VT_HOST_EXIT_GUEST_ERROR;
 }
 
+/* One connection for the whole attestation: the nonce and the credential go to one guest. */
+struct attest_conn {
+        struct host *h;
+        struct vt_host_conn c;
+        bool open;
+};
+
+static int attest_call(void *userdata, const char *execute, json_object *args, json_object **value)
+{
+        struct attest_conn *a = userdata;
+        _cleanup_json_ json_object *reply = NULL;
+        json_object *v;
+        const char *class, *desc;
+        int r = 0;
+        if (!a->open && (r = vt_host_conn_open(&a->c, a->h->socket, a->h->timeout_ms)) >= 0)
+                a->open = true;
+        if (r < 0) {
+                json_object_put(args);
+                return r;
+        }
+        r = vt_host_conn_call(&a->c, execute, args, &reply);
+        if (r < 0)
+                return r;
+        if (vt_host_reply_value(reply, &v, &class, &desc) < 0) {
+                log_debug("%s: %s: %s", execute, class, desc);
+                return -EREMOTEIO;
+        }
+        *value = json_object_get(v);
+        return 0;
+}
+
+static int load_json(const char *path, json_object **ret)
+{
+        json_object *o = json_object_from_file(path);
+        if (!json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                log_error("Cannot read %s as a JSON object (a file written by attest --record)",
+                          path);
+                return -EBADMSG;
+        }
+        *ret = o;
+        return 0;
+}
+
+static int run_attest(struct host *h, const struct host_cmd *cmd)
+{
+        _cleanup_strv_ char **default_cas = h->ek_ca ? NULL : vt_attest_default_cas();
+        char **cas = h->ek_ca ? h->ek_ca : default_cas;
+        _cleanup_json_ json_object *reference = NULL, *report = NULL;
+        if (h->reference && load_json(h->reference, &reference) < 0)
+                return VT_HOST_EXIT_USAGE;
+        char state[PATH_MAX];
+        const char *dir = h->state_dir ? h->state_dir : ATTEST_STATE_DIR;
+        if (!realpath(dir, state)) {
+                if (errno != ENOENT || strlen(dir) >= sizeof(state) || dir[0] != '/') {
+                        log_error_errno(-errno, "attest: the state directory %s", dir);
+                        return VT_HOST_EXIT_USAGE;
+                }
+                snprintf(state, sizeof(state), "%s", dir); /* made on first use */
+        }
+        struct vt_attest_opts o = {
+                .ek_ca = cas,
+                .n_ek_ca = vt_strv_len(cas),
+                .tofu = h->tofu,
+                .state_dir = state,
+                .guest_id = h->guest_id ? h->guest_id : h->socket,
+                .pcrs = h->pcrs,
+                .reference = reference,
+                .record = h->record != NULL,
+        };
+        struct attest_conn a = {.h = h};
+        int r = vt_attest_run(&o, attest_call, &a, &report);
+        if (a.open)
+                vt_host_conn_close(&a.c);
+        if (r < 0) {
+                log_error_errno(r, "attest");
+                return VT_HOST_EXIT_GUEST_ERROR;
+        }
+        json_object *ref = json_object_object_get(report, "reference");
+        if (h->record && ref) {
+                const char *text = json_object_to_json_string_ext(
+                        ref, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+                _cleanup_fclose_ FILE *f = fopen(h->record, "we");
+                if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0 || fflush(f) != 0) {
+                        log_error_errno(-errno, "attest --record: cannot write %s", h->record);
+                        return VT_HOST_EXIT_GUEST_ERROR;
+                }
+                json_object_object_del(report, "reference");
+                vt_json_add_str(report, "recorded", h->record);
+        } else if (h->record) {
+                log_error("attest --record: %s not written: the attestation failed", h->record);
+        }
+        print(h, report);
+        json_object *ok;
+        return json_object_object_get_ex(report, "ok", &ok) && json_object_get_boolean(ok)
+                       ? VT_HOST_EXIT_OK
+                       : VT_HOST_EXIT_GUEST_ERROR;
+}
+
 static const struct host_cmd commands[] = {
         {"ping", "guest-ping", run_ping, 0, "is the agent there"},
         {"info", "guest-info", run_simple, 0, "the agent's version and commands"},
@@ -262,6 +369,8 @@ static const struct host_cmd commands[] = {
         {"eventlog", NULL, run_eventlog, OPT_OUTPUT | OPT_IMA, "the measured-boot event log"},
         {"verify", NULL, run_verify, OPT_NONCE | OPT_RANDOM | OPT_AK | OPT_PCRS | OPT_FROM_FILES,
          "quote + event log, checked here (or saved: --from-files)"},
+        {"attest", NULL, run_attest, OPT_PCRS | OPT_ATTEST,
+         "EK certificate, AK activation, quote, log, counters"},
         {"apply", "virtune-apply", run_simple, OPT_DRY_RUN,
          "apply the guest's policy (if it allows)"},
         {"scan", NULL, NULL, OPT_NAME | OPT_PROMETHEUS, "every channel socket under DIR..."},
@@ -287,13 +396,22 @@ static void usage(FILE *f)
                 "  --pcrs SEL               quote/verify: PCR selection, e.g. sha256:0-9\n"
                 "  --ak-pin FILE            verify: the trusted AK (written on first use)\n"
                 "  --from-files             verify: a quote and event log saved earlier\n"
+                "  --ek-ca FILE             attest: a CA for EK certificates (repeat; default:\n"
+                "                           this host's swtpm-localca certificates)\n"
+                "  --tofu                   attest: no trusted EK certificate: pin the EK on\n"
+                "                           first use instead (weaker; said in the report)\n"
+                "  --state DIR              attest: per-guest EK pins and TPM counters\n"
+                "                           (default %s)\n"
+                "  --guest-id ID            attest: the guest's key there (default: the socket)\n"
+                "  --record FILE            attest: write this boot's reference state\n"
+                "  --reference FILE         attest: compare with a recorded reference\n"
                 "  -o, --output FILE        eventlog: write the binary log to FILE\n"
                 "  --ima                    eventlog: the IMA runtime log instead\n"
                 "  --dry-run                apply: only say what would change\n"
                 "  --prometheus             scan: text exposition instead of JSON lines\n"
                 "  --name NAME              scan: socket file name (default %s)\n\n"
                 "Commands:\n",
-                VT_HOST_PORT_NAME);
+                ATTEST_STATE_DIR, VT_HOST_PORT_NAME);
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
         fputs("\nExit status: 0 ok, 1 the guest answered with an error (or verify failed),\n"
@@ -321,7 +439,13 @@ int main(int argc, char **argv)
                 O_NAME,
                 O_IMA,
                 O_PCRS,
-                O_FROM_FILES
+                O_FROM_FILES,
+                O_EK_CA,
+                O_TOFU,
+                O_STATE,
+                O_GUEST_ID,
+                O_RECORD,
+                O_REFERENCE,
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, 's'},
@@ -342,8 +466,15 @@ int main(int argc, char **argv)
                 {"dry-run", no_argument, NULL, O_DRY_RUN},
                 {"prometheus", no_argument, NULL, O_PROM},
                 {"name", required_argument, NULL, O_NAME},
+                {"ek-ca", required_argument, NULL, O_EK_CA},
+                {"tofu", no_argument, NULL, O_TOFU},
+                {"state", required_argument, NULL, O_STATE},
+                {"guest-id", required_argument, NULL, O_GUEST_ID},
+                {"record", required_argument, NULL, O_RECORD},
+                {"reference", required_argument, NULL, O_REFERENCE},
                 {},
         };
+        _cleanup_strv_ char **ek_ca = NULL;
         struct host h = {.timeout_ms = 5000};
         int c;
 
@@ -417,6 +548,32 @@ int main(int argc, char **argv)
                 case O_NAME:
                         h.name = optarg;
                         h.used |= OPT_NAME;
+                        break;
+                case O_EK_CA:
+                        if (vt_strv_add(&ek_ca, optarg) < 0)
+                                return log_error_errno(-ENOMEM, "--ek-ca"), VT_HOST_EXIT_USAGE;
+                        h.ek_ca = ek_ca;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_TOFU:
+                        h.tofu = true;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_STATE:
+                        h.state_dir = optarg;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_GUEST_ID:
+                        h.guest_id = optarg;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_RECORD:
+                        h.record = optarg;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_REFERENCE:
+                        h.reference = optarg;
+                        h.used |= OPT_ATTEST;
                         break;
                 default:
                         usage(stderr);
