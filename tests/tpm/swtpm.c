@@ -61,44 +61,18 @@ void vt_swtpm_ca_files(const char *ca_dir, char *issuer, char *root, size_t size
         snprintf(root, size, "%s/swtpm-localca-rootca-cert.pem", ca_dir);
 }
 
-/* swtpm_setup as libvirt runs it for a vTPM, with the CA and its configuration in temp dirs. */
+/* swtpm_setup as libvirt runs it for a vTPM (tests/tpm/provision-vtpm, also the VM tests'). */
 static void provision(struct vt_swtpm *t)
 {
-        char conf[1024], path[512];
-        _cleanup_free_ char *cfg = vt_test_mkdtemp();
-        snprintf(conf, sizeof(conf),
-                 "statedir = %s\nsigningkey = %s/signkey.pem\nissuercert = %s/issuercert.pem\n"
-                 "certserial = %s/certserial\n",
-                 t->ca_dir, t->ca_dir, t->ca_dir, t->ca_dir);
-        vt_test_write(cfg, "swtpm-localca.conf", conf);
-        vt_test_write(cfg, "swtpm-localca.options",
-                      "--platform-manufacturer virtune-test\n--platform-version 2.1\n"
-                      "--platform-model QEMU\n");
-        snprintf(conf, sizeof(conf),
-                 "create_certs_tool = /usr/bin/swtpm_localca\n"
-                 "create_certs_tool_config = %s/swtpm-localca.conf\n"
-                 "create_certs_tool_options = %s/swtpm-localca.options\n"
-                 "active_pcr_banks = sha256\n",
-                 cfg, cfg);
-        vt_test_write(cfg, "swtpm_setup.conf", conf);
-        snprintf(path, sizeof(path), "%s/swtpm_setup.conf", cfg);
-        char *argv[] = {"swtpm_setup",
-                        "--tpm2",
-                        "--tpmstate",
-                        t->state,
-                        "--create-ek-cert",
-                        "--create-platform-cert",
-                        "--lock-nvram",
-                        "--not-overwrite",
-                        "--config",
-                        path,
-                        NULL};
+        char script[512];
+        const char *src = getenv("VT_SOURCE");
+        snprintf(script, sizeof(script), "%s/tests/tpm/provision-vtpm", src ? src : ".");
+        char *argv[] = {script, t->state, (char *)t->ca_dir, NULL};
         char *out = NULL;
         int r = vt_test_run(argv, &out);
         if (r != 0)
-                fail_msg("swtpm_setup failed (%d): %s", r, out ? out : "");
+                fail_msg("provision-vtpm failed (%d): %s", r, out ? out : "");
         free(out);
-        vt_test_rm_rf(cfg);
 }
 
 static void spawn(struct vt_swtpm *t);

@@ -21,6 +21,8 @@ struct guest {
 };
 
 static char *ca_dir, *other_ca_dir, *state_dir;
+/* the guests running: a failed assertion skips guest_stop(), the group teardown does it */
+static struct guest *running[4];
 
 static json_object *dispatch(struct vt_ctx *ctx, const char *execute, json_object *args)
 {
@@ -71,6 +73,11 @@ static void guest_start(struct guest *g, const char *ca)
 {
         *g = (struct guest){.tpm.ca_dir = ca};
         vt_swtpm_start(&g->tpm);
+        for (size_t i = 0; i < ARRAY_SIZE(running); i++)
+                if (!running[i]) {
+                        running[i] = g;
+                        break;
+                }
         /* the guest's securityfs holds that log; guest_boot() extends its events */
         size_t len;
         uint8_t *log = read_log(&len);
@@ -116,6 +123,9 @@ static void guest_boot(struct guest *g)
 
 static void guest_stop(struct guest *g)
 {
+        for (size_t i = 0; i < ARRAY_SIZE(running); i++)
+                if (running[i] == g)
+                        running[i] = NULL;
         vt_ctx_free(g->ctx);
         vt_swtpm_stop(&g->tpm);
         json_object_put(g->saved);
@@ -472,6 +482,7 @@ static void test_credential_interoperates_with_tpm2_tools(void **state)
         assert_int_equal(vt_swtpm_tool(&g.tpm, act, NULL), 0);
         char *flush[] = {"tpm2_flushcontext", sess, NULL};
         vt_swtpm_tool(&g.tpm, flush, NULL);
+        vt_swtpm_tool(&g.tpm, flush_all, NULL); /* activatecredential leaves both keys loaded */
         f = fopen(out, "rb");
         uint8_t got[64];
         assert_int_equal(fread(got, 1, sizeof(got), f), sizeof(want));
@@ -496,21 +507,19 @@ static void test_credential_interoperates_with_tpm2_tools(void **state)
         assert_int_equal(Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, &akp), 0);
         free(buf);
         assert_int_equal(vt_cred_name(&akp.publicArea, &name), 0);
-        f = fopen(akname, "wb");
-        fwrite(name.name, 1, name.size, f);
-        fclose(f);
+        _cleanup_free_ char *namehex = vt_hex_encode(name.name, name.size); /* -n takes hex */
         f = fopen(secret, "wb");
         fwrite(want, 1, sizeof(want), f);
         fclose(f);
         char *mk[] = {"tpm2_makecredential",
                       "-T",
                       "none",
-                      "-e",
+                      "-u",
                       ekpub,
                       "-s",
                       secret,
                       "-n",
-                      akname,
+                      namehex,
                       "-o",
                       cred,
                       NULL};
@@ -557,6 +566,9 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
+        for (size_t i = 0; i < ARRAY_SIZE(running); i++)
+                if (running[i])
+                        guest_stop(running[i]);
         vt_test_rm_rf(ca_dir);
         vt_test_rm_rf(other_ca_dir);
         vt_test_rm_rf(state_dir);
