@@ -52,3 +52,19 @@ struct vt_scan_opts {
         bool prometheus;
 };
 int vt_host_scan(char *const *dirs, size_t ndirs, const struct vt_scan_opts *opts, FILE *out);
+/* The channel sockets called name (default VT_HOST_PORT_NAME) under dirs, sorted; appended. */
+int vt_host_scan_collect(char *const *dirs, size_t ndirs, const char *name, char ***paths,
+                         size_t *n);
+/* Raises RLIMIT_NOFILE towards want descriptors (one per guest), as far as allowed. */
+void vt_host_raise_nofile(size_t want);
+
+/* Calls over one connection, opened on the first call (attest: the steps go to one guest). */
+struct vt_host_caller {
+        const char *socket;
+        int timeout_ms;
+        struct vt_host_conn conn;
+        bool open;
+};
+/* A vt_attest_call_fn: *value is the reply's "return" (new reference); -EREMOTEIO for an error. */
+int vt_host_caller_call(void *caller, const char *execute, json_object *args, json_object **value);
+void vt_host_caller_close(struct vt_host_caller *c);

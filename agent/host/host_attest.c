@@ -190,6 +190,13 @@ static int check_ek(struct attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, 
         else
                 vt_check(&a->v, "ek-certificate", false, "%s", why);
         vt_json_add_str(a->doc, "trust", trusted ? "ek-certificate" : a->o->tofu ? "tofu" : NULL);
+        char who[128];
+        if (a->o->ek_seen &&
+            a->o->ek_seen(a->o->ek_seen_userdata, name, a->o->guest_id, who, sizeof(who))) {
+                vt_check(&a->v, "ek-duplicate", false,
+                         "guest %s of this scan presents the same EK: a cloned vTPM state", who);
+                return 0;
+        }
         if (!a->o->state_dir)
                 return 0;
         if (pinned)
@@ -198,7 +205,6 @@ static int check_ek(struct attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, 
                                              : "the guest presents another EK than the one "
                                                "seen before (%s)",
                          state_file);
-        char who[128];
         bool dup = ek_elsewhere(a, state_file, name, who, sizeof(who));
         vt_check(&a->v, "ek-duplicate", !dup,
                  dup ? "guest %s presents the same EK: a cloned vTPM state" : "no other guest%s",

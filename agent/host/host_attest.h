@@ -16,6 +16,13 @@ struct vt_attest_opts {
         const char *pcrs;       /* selection to quote; NULL: sha256:0-9 */
         json_object *reference; /* a recorded reference state to compare with, or NULL */
         bool record;            /* put this boot's reference state in the report */
+        /*
+         * In a fleet scan: whether another guest of this scan presented the EK already (its id
+         * in other); the first call for an EK records it. NULL outside a scan.
+         */
+        bool (*ek_seen)(void *userdata, const char *ek, const char *guest_id, char *other,
+                        size_t size);
+        void *ek_seen_userdata;
 };
 
 /*

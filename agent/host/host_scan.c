@@ -79,7 +79,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* One fd per guest: lift the soft limit to the hard one. */
-static void raise_nofile(size_t want)
+void vt_host_raise_nofile(size_t want)
 {
         struct rlimit rl;
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want + 16) {
@@ -299,6 +299,21 @@ static void prometheus(FILE *out, struct guest *gs, size_t n)
         }
 }
 
+int vt_host_scan_collect(char *const *dirs, size_t ndirs, const char *name, char ***paths,
+                         size_t *n)
+{
+        for (size_t i = 0; i < ndirs; i++) {
+                int r = collect(dirs[i], name ? name : VT_HOST_PORT_NAME, paths, n);
+                if (r == -ENOENT || r == -ENOTDIR)
+                        r = 0; /* a host without libvirt channels has none: not an error */
+                if (r < 0)
+                        return r;
+        }
+        if (*n > 0)
+                qsort(*paths, *n, sizeof(char *), cmp_str);
+        return 0;
+}
+
 int vt_host_scan(char *const *dirs, size_t ndirs, const struct vt_scan_opts *opts, FILE *out)
 {
         assert(opts && out);
@@ -306,16 +321,10 @@ int vt_host_scan(char *const *dirs, size_t ndirs, const struct vt_scan_opts *opt
         size_t n = 0;
         int r = 0, up = 0;
 
-        for (size_t i = 0; i < ndirs; i++) {
-                r = collect(dirs[i], opts->name ? opts->name : VT_HOST_PORT_NAME, &paths, &n);
-                if (r == -ENOENT || r == -ENOTDIR)
-                        r = 0; /* a host without libvirt channels has none: not an error */
-                if (r < 0)
-                        goto out;
-        }
-        if (n > 0)
-                qsort(paths, n, sizeof(char *), cmp_str);
-        raise_nofile(n);
+        r = vt_host_scan_collect(dirs, ndirs, opts->name, &paths, &n);
+        if (r < 0)
+                goto out;
+        vt_host_raise_nofile(n);
 
         struct guest *gs = calloc(n ? n : 1, sizeof(*gs));
         int epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -259,37 +259,6 @@ static int run_verify(struct host *h, const struct host_cmd *cmd)
                        : VT_HOST_EXIT_GUEST_ERROR;
 }
 
-/* One connection for the whole attestation: the nonce and the credential go to one guest. */
-struct attest_conn {
-        struct host *h;
-        struct vt_host_conn c;
-        bool open;
-};
-
-static int attest_call(void *userdata, const char *execute, json_object *args, json_object **value)
-{
-        struct attest_conn *a = userdata;
-        _cleanup_json_ json_object *reply = NULL;
-        json_object *v;
-        const char *class, *desc;
-        int r = 0;
-        if (!a->open && (r = vt_host_conn_open(&a->c, a->h->socket, a->h->timeout_ms)) >= 0)
-                a->open = true;
-        if (r < 0) {
-                json_object_put(args);
-                return r;
-        }
-        r = vt_host_conn_call(&a->c, execute, args, &reply);
-        if (r < 0)
-                return r;
-        if (vt_host_reply_value(reply, &v, &class, &desc) < 0) {
-                log_debug("%s: %s: %s", execute, class, desc);
-                return -EREMOTEIO;
-        }
-        *value = json_object_get(v);
-        return 0;
-}
-
 static int load_json(const char *path, json_object **ret)
 {
         json_object *o = json_object_from_file(path);
@@ -329,10 +298,9 @@ static int run_attest(struct host *h, const struct host_cmd *cmd)
                 .reference = reference,
                 .record = h->record != NULL,
         };
-        struct attest_conn a = {.h = h};
-        int r = vt_attest_run(&o, attest_call, &a, &report);
-        if (a.open)
-                vt_host_conn_close(&a.c);
+        struct vt_host_caller c = {.socket = h->socket, .timeout_ms = h->timeout_ms};
+        int r = vt_attest_run(&o, vt_host_caller_call, &c, &report);
+        vt_host_caller_close(&c);
         if (r < 0) {
                 log_error_errno(r, "attest");
                 return VT_HOST_EXIT_GUEST_ERROR;
