@@ -4,6 +4,7 @@
 #include "render.h"
 #include "host.h"
 #include "host_attest.h"
+#include "host_fleet.h"
 #include "host_verify.h"
 #include "strv.h"
 #include "codec.h"
@@ -18,7 +19,7 @@ struct host {
         bool json;
         /* command options */
         const char *nonce_hex, *output, *ak, *name, *pcrs;
-        bool random, dry_run, prometheus, ima, from_files;
+        bool random, dry_run, prometheus, ima, from_files, attest;
         char **files; /* verify --from-files: QUOTE [EVENTLOG] */
         char **ek_ca; /* attest: --ek-ca FILE..., else this host's swtpm-localca */
         const char *state_dir, *guest_id, *record, *reference;
@@ -272,32 +273,57 @@ static int load_json(const char *path, json_object **ret)
         return 0;
 }
 
-static int run_attest(struct host *h, const struct host_cmd *cmd)
-{
-        _cleanup_strv_ char **default_cas = h->ek_ca ? NULL : vt_attest_default_cas();
-        char **cas = h->ek_ca ? h->ek_ca : default_cas;
-        _cleanup_json_ json_object *reference = NULL, *report = NULL;
-        if (h->reference && load_json(h->reference, &reference) < 0)
-                return VT_HOST_EXIT_USAGE;
+/* What attest and scan --attest share: trust anchors, the state directory, the reference. */
+struct attest_setup {
+        char **default_cas;
+        json_object *reference;
         char state[PATH_MAX];
+        struct vt_attest_opts o;
+};
+
+static void attest_setup_done(struct attest_setup *a)
+{
+        vt_strv_free(a->default_cas);
+        json_object_put(a->reference);
+}
+
+static int attest_setup(struct host *h, struct attest_setup *a)
+{
+        *a = (struct attest_setup){0};
+        if (!h->ek_ca)
+                a->default_cas = vt_attest_default_cas();
+        char **cas = h->ek_ca ? h->ek_ca : a->default_cas;
+        if (h->reference && load_json(h->reference, &a->reference) < 0)
+                return VT_HOST_EXIT_USAGE;
         const char *dir = h->state_dir ? h->state_dir : ATTEST_STATE_DIR;
-        if (!realpath(dir, state)) {
-                if (errno != ENOENT || strlen(dir) >= sizeof(state) || dir[0] != '/') {
+        if (!realpath(dir, a->state)) {
+                if (errno != ENOENT || strlen(dir) >= sizeof(a->state) || dir[0] != '/') {
                         log_error_errno(-errno, "attest: the state directory %s", dir);
                         return VT_HOST_EXIT_USAGE;
                 }
-                snprintf(state, sizeof(state), "%s", dir); /* made on first use */
+                snprintf(a->state, sizeof(a->state), "%s", dir); /* made on first use */
         }
-        struct vt_attest_opts o = {
+        a->o = (struct vt_attest_opts){
                 .ek_ca = cas,
                 .n_ek_ca = vt_strv_len(cas),
                 .tofu = h->tofu,
-                .state_dir = state,
+                .state_dir = a->state,
                 .guest_id = h->guest_id ? h->guest_id : h->socket,
                 .pcrs = h->pcrs,
-                .reference = reference,
+                .reference = a->reference,
                 .record = h->record != NULL,
         };
+        return 0;
+}
+
+static int run_attest(struct host *h, const struct host_cmd *cmd)
+{
+        _cleanup_(attest_setup_done) struct attest_setup as = {0};
+        _cleanup_json_ json_object *report = NULL;
+        int e = attest_setup(h, &as);
+        if (e != 0)
+                return e;
+        struct vt_attest_opts o = as.o;
         struct vt_host_caller c = {.socket = h->socket, .timeout_ms = h->timeout_ms};
         int r = vt_attest_run(&o, vt_host_caller_call, &c, &report);
         vt_host_caller_close(&c);
@@ -341,14 +367,47 @@ static const struct host_cmd commands[] = {
          "EK certificate, AK activation, quote, log, counters"},
         {"apply", "virtune-apply", run_simple, OPT_DRY_RUN,
          "apply the guest's policy (if it allows)"},
-        {"scan", NULL, NULL, OPT_NAME | OPT_PROMETHEUS, "every channel socket under DIR..."},
+        {"scan", NULL, NULL, OPT_NAME | OPT_PROMETHEUS | OPT_ATTEST | OPT_PCRS,
+         "every channel socket under DIR... (--attest: attest each)"},
 };
+
+/* scan --attest: every socket under dirs, each attested with its own nonce, concurrently. */
+static int scan_attest(struct host *h, char *const *dirs, size_t ndirs)
+{
+        _cleanup_(attest_setup_done) struct attest_setup as = {0};
+        char **paths = NULL;
+        size_t n = 0;
+        if (h->record || h->reference || h->guest_id) {
+                log_error("scan --attest: --record, --reference and --guest-id are for one guest");
+                return VT_HOST_EXIT_USAGE;
+        }
+        int e = attest_setup(h, &as);
+        if (e != 0)
+                return e;
+        int r = vt_host_scan_collect(dirs, ndirs, h->name, &paths, &n);
+        struct vt_fleet_target *t = r >= 0 ? calloc(n ? n : 1, sizeof(*t)) : NULL;
+        if (r >= 0 && !t)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                t[i].socket = paths[i];
+        if (r >= 0)
+                r = vt_attest_fleet(t, n, &as.o, h->timeout_ms, h->prometheus, stdout);
+        free(t);
+        for (size_t i = 0; i < n; i++)
+                free(paths[i]);
+        free(paths);
+        if (r < 0) {
+                log_error_errno(r, "scan --attest");
+                return VT_HOST_EXIT_NO_AGENT;
+        }
+        return (size_t)r == n ? VT_HOST_EXIT_OK : VT_HOST_EXIT_GUEST_ERROR;
+}
 
 static void usage(FILE *f)
 {
         fprintf(f,
                 "Usage: virtune-host [--socket PATH] [OPTIONS] COMMAND [ARGS]\n"
-                "       virtune-host scan [--prometheus] [--name NAME] DIR...\n"
+                "       virtune-host scan [--prometheus] [--name NAME] [--attest] DIR...\n"
                 "       virtune-host verify --from-files --nonce HEX [--pcrs SEL] [--ak-pin FILE]\n"
                 "                           QUOTE.json [EVENTLOG]\n"
                 "Talks to a guest's virtune agent over the virtio-serial channel's socket.\n\n"
@@ -373,6 +432,7 @@ static void usage(FILE *f)
                 "  --guest-id ID            attest: the guest's key there (default: the socket)\n"
                 "  --record FILE            attest: write this boot's reference state\n"
                 "  --reference FILE         attest: compare with a recorded reference\n"
+                "  --attest                 scan: attest every guest (the attest options apply)\n"
                 "  -o, --output FILE        eventlog: write the binary log to FILE\n"
                 "  --ima                    eventlog: the IMA runtime log instead\n"
                 "  --dry-run                apply: only say what would change\n"
@@ -414,6 +474,7 @@ int main(int argc, char **argv)
                 O_GUEST_ID,
                 O_RECORD,
                 O_REFERENCE,
+                O_ATTEST,
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, 's'},
@@ -440,6 +501,7 @@ int main(int argc, char **argv)
                 {"guest-id", required_argument, NULL, O_GUEST_ID},
                 {"record", required_argument, NULL, O_RECORD},
                 {"reference", required_argument, NULL, O_REFERENCE},
+                {"attest", no_argument, NULL, O_ATTEST},
                 {},
         };
         _cleanup_strv_ char **ek_ca = NULL;
@@ -543,6 +605,10 @@ int main(int argc, char **argv)
                         h.reference = optarg;
                         h.used |= OPT_ATTEST;
                         break;
+                case O_ATTEST:
+                        h.attest = true;
+                        h.used |= OPT_ATTEST;
+                        break;
                 default:
                         usage(stderr);
                         return VT_HOST_EXIT_USAGE;
@@ -572,6 +638,8 @@ int main(int argc, char **argv)
                         log_error("scan: give at least one directory");
                         return VT_HOST_EXIT_USAGE;
                 }
+                if (h.attest)
+                        return scan_attest(&h, argv + optind + 1, (size_t)(argc - optind - 1));
                 struct vt_scan_opts so = {
                         .name = h.name, .timeout_ms = h.timeout_ms, .prometheus = h.prometheus};
                 int r = vt_host_scan(argv + optind + 1, (size_t)(argc - optind - 1), &so, stdout);
