@@ -68,25 +68,37 @@ static int attr_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 
 /* ---- cmdline: through grubcfg only ---- */
 
+/* The last token of line for key ("key" or "key=..."), malloc'd in *ret, NULL when absent. */
+static int token_of(const char *line, const char *key, char **ret)
+{
+        _cleanup_free_ char *s = strdup(line);
+        if (!s)
+                return -ENOMEM;
+        size_t kl = strlen(key);
+        char *found = NULL, *save = NULL;
+        for (char *t = strtok_r(s, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+                if (strncmp(t, key, kl) == 0 && (t[kl] == '\0' || t[kl] == '='))
+                        found = t;
+        *ret = found ? strdup(found) : NULL;
+        return found && !*ret ? -ENOMEM : 0;
+}
+
+/*
+ * What the next boot gets: the generated grub.cfg's line when there is one (a drop-in whose
+ * generator has not run yet does not boot), else the configured line.
+ */
 static int cmdline_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
 {
         _cleanup_json_ json_object *cfg = NULL;
         int r = vt_bootcfg_read(ctx, &cfg);
         if (r < 0)
                 return r;
-        json_object *v;
-        if (!json_object_object_get_ex(cfg, "cmdline", &v) || !v)
+        const char *line = vt_json_str(vt_json_get(cfg, "generated"), "cmdline");
+        if (!line)
+                line = vt_json_str(cfg, "cmdline");
+        if (!line)
                 return -ENODATA;
-        _cleanup_free_ char *s = strdup(json_object_get_string(v));
-        if (!s)
-                return -ENOMEM;
-        size_t kl = strlen(c->target);
-        char *found = NULL, *save = NULL;
-        for (char *t = strtok_r(s, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
-                if (strncmp(t, c->target, kl) == 0 && (t[kl] == '\0' || t[kl] == '='))
-                        found = t;
-        *ret = found ? strdup(found) : NULL;
-        return found && !*ret ? -ENOMEM : 0;
+        return token_of(line, c->target, ret);
 }
 
 static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
