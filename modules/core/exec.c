@@ -330,14 +330,30 @@ static int systemctl(const char *verb, const char *unit)
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
+bool vt_exec_is_unit_path(const char *path)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(unit_dirs); i++)
+                if (startswith(path, unit_dirs[i]) && path[strlen(unit_dirs[i])] == '/')
+                        return true;
+        return startswith(path, "/run/systemd/system/");
+}
+
 static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec)
 {
         if (!vt_exec_is_real_root(ctx) || !vt_exists(ctx, "/run/systemd/system")) {
                 note(rec, "skipped: systemd is not running this root; restart it yourself");
                 return 1;
         }
-        /* A drop-in written by this apply (qemu-ga's ExecStart) counts only after a reload. */
-        int r = systemctl("daemon-reload", NULL);
+        /*
+         * A drop-in written by this apply (qemu-ga's ExecStart) counts only after a reload; a
+         * config file the service reads at start (qemu-ga.conf) needs none. A reload re-reads
+         * every unit (seconds in a booted guest), so it runs only when a unit file changed.
+         */
+        json_object *reload = NULL;
+        int r = 0;
+        if (json_object_object_get_ex(rec, "daemon_reload", &reload) &&
+            json_object_get_boolean(reload))
+                r = systemctl("daemon-reload", NULL);
         return r < 0 ? r : systemctl("try-restart", unit);
 }
 
@@ -362,6 +378,9 @@ static int unit_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 {
         if (!streq_ptr(c->to, "enabled")) {
                 _cleanup_json_ json_object *tmp = json_object_new_object();
+                json_object *reload = NULL;
+                if (json_object_object_get_ex(rec, "daemon_reload", &reload))
+                        json_object_object_add(tmp, "daemon_reload", json_object_get(reload));
                 int r = unit_restart(ctx, c->target, tmp);
                 return r < 0 ? r : 0;
         }

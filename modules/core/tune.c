@@ -192,12 +192,17 @@ static void set_str(json_object *o, const char *key, const char *value)
         json_object_object_add(o, key, json_object_new_string(value));
 }
 
-/* Undoes the applied changes of recs (newest first); marks each with `result`. */
+/*
+ * Undoes the applied changes of recs (newest first); marks each with `result`. Restarts come
+ * last: a service restarted on revert must read its files as they are put back.
+ */
 static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result)
 {
         int ret = 0;
-        for (size_t i = json_object_array_length(recs); i > 0; i--) {
-                json_object *rec = json_object_array_get_idx(recs, i - 1), *v, *undo = NULL;
+        for (size_t k = 0; k < 2 * json_object_array_length(recs); k++) {
+                size_t n = json_object_array_length(recs);
+                bool restarts = k >= n;
+                json_object *rec = json_object_array_get_idx(recs, n - 1 - k % n), *v, *undo = NULL;
                 if (!json_object_object_get_ex(rec, "result", &v) ||
                     !streq_ptr(json_object_get_string(v), "applied"))
                         continue;
@@ -205,6 +210,10 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result)
                 int r = vt_change_from_json(rec, &c);
                 if (r < 0)
                         return r;
+                if (is_restart(&c) != restarts) {
+                        vt_change_done(&c);
+                        continue;
+                }
                 json_object_object_get_ex(rec, "record", &undo);
                 r = vt_exec_undo(ctx, &c, undo ? undo : rec);
                 if (r < 0) {
@@ -252,6 +261,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         json_object_object_add(entry, "notes", json_object_get(plan.notes));
         size_t applied = 0;
         int failed = 0;
+        bool unit_files = false; /* a unit file or drop-in changed: a restart reloads first */
         for (size_t i = 0; i < plan.n; i++) {
                 const struct vt_change *c = &plan.changes[i];
                 json_object *rec = vt_change_to_json(c);
@@ -268,6 +278,9 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 }
                 json_object *undo = json_object_new_object();
                 json_object_object_add(rec, "record", undo);
+                if (is_restart(c))
+                        json_object_object_add(undo, "daemon_reload",
+                                               json_object_new_boolean(unit_files));
                 r = vt_exec_apply(ctx, c, undo);
                 if (r < 0) {
                         json_object *why;
@@ -286,6 +299,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 } else {
                         set_str(rec, "result", "applied");
                         applied++;
+                        unit_files |= c->kind == VT_TARGET_FILE && vt_exec_is_unit_path(c->target);
                 }
         }
         vt_plan_done(&plan);
