@@ -101,6 +101,20 @@ PY
 VIRTUNE_BOOTCFG_GENERATOR=$gen "$VIRTUNE" apply --root "$F" --json >"$T/again.json" 2>&1
 grep -q '"status": "no-op"' "$T/again.json" && [ "$(wc -l <"$T/first/generator.log")" -eq 1 ] &&
         ok "second boot: no-op, no generator run" || bad "second apply: $(cat "$T/again.json")"
+# BLS (RHEL 9): the line in /etc/kernel/cmdline only (a hand edit) does not boot; the entries
+# are what boots, and apply writes them.
+B=$T/bls; cp -a "$VT_FIXTURES/boot-rhel9-bls/root" "$B"
+BK=5.14.0-362.8.1.el9_3.x86_64
+mkdir -p "$B/lib/modules/$BK" "$B/etc/virtune"
+echo kernel/drivers/cpuidle/cpuidle-haltpoll.ko >"$B/lib/modules/$BK/modules.builtin"
+printf '[haltpoll]\nenable = yes\n' >"$B/etc/virtune/virtune.conf"
+sed -i 's/$/ cpuidle_haltpoll.force=Y/' "$B/etc/kernel/cmdline"
+"$VIRTUNE" apply --root "$B" >"$T/bls.out" 2>&1 || { cat "$T/bls.out"; bad "apply on the BLS image"; }
+grep -q '^options .* cpuidle_haltpoll.force=Y$' "$B/boot/loader/entries/"*"-$BK.conf" &&
+        ! grep -q force=Y "$B/boot/loader/entries/"*-rescue.conf &&
+        ok "BLS: the line only in /etc/kernel/cmdline: apply writes the entry (not the rescue one)" ||
+        bad "BLS entry lacks the line after apply"
+
 # `cmdline set` is journaled: one revert undoes the first boot's apply and the edit before it,
 # and the generator rebuilds grub.cfg as it was.
 VIRTUNE_BOOTCFG_GENERATOR=$gen "$VIRTUNE" revert --root "$F" --json >"$T/rev.json" 2>&1 ||
