@@ -299,8 +299,10 @@ static int unit_current(struct vt_ctx *ctx, const struct vt_change *c, char **re
         if (r < 0)
                 return r;
         struct stat st;
-        _cleanup_close_ int dfd = vt_open(ctx, "/", O_PATH | O_DIRECTORY, 0);
-        bool on = dfd >= 0 && fstatat(dfd, link + 1, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        const char *base;
+        /* Only the last component is looked at unresolved: the directories resolve in the root. */
+        _cleanup_close_ int dfd = vt_open_parent(ctx, link, &base);
+        bool on = dfd >= 0 && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
         *ret = strdup(on ? "enabled" : "disabled");
         return *ret ? 0 : -ENOMEM;
 }

@@ -35,10 +35,17 @@ static inline void vt_ctx_freep(struct vt_ctx **c)
 
 /*
  * Root-relative file access. `path` is absolute as seen from inside the root ("/sys/...").
- * Symlinks, absolute ones included, are resolved inside the root (openat2 RESOLVE_IN_ROOT),
- * so a --root tree can never make us read or write the host's files.
+ * Symlinks, absolute ones included, are resolved inside the root (openat2 RESOLVE_IN_ROOT,
+ * or where openat2 is missing or filtered a user-space walk with the same rules: ".." stops at
+ * the root, absolute links restart there, 40 links at most), so a --root tree can never make us
+ * read or write the host's files.
  * All return 0/positive or -errno.
  */
+/*
+ * Tests: false makes every later vt_open take the user-space walk, as on a kernel without
+ * openat2 (the environment variable VIRTUNE_NO_OPENAT2 does the same for a whole process).
+ */
+void vt_ctx_use_openat2(bool on);
 int vt_open(struct vt_ctx *ctx, const char *path, int flags, mode_t mode);
 int vt_opendir(struct vt_ctx *ctx, const char *path, DIR **ret);
 /* A stdio stream for reading line by line (logs, configs too large to read whole). */
