@@ -89,33 +89,50 @@ static int cmdline_current(struct vt_ctx *ctx, const struct vt_change *c, char *
         return found && !*ret ? -ENOMEM : 0;
 }
 
-static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+int vt_exec_apply_cmdline(struct vt_ctx *ctx, const struct vt_change *const *cs, size_t n,
+                          json_object *const *recs)
 {
-        struct vt_cmdline_edit e = {.op = c->to ? VT_CMDLINE_SET : VT_CMDLINE_REMOVE,
-                                    .key = c->target};
-        const char *eq = c->to ? strchr(c->to, '=') : NULL;
-        if (eq)
-                e.value = eq + 1;
+        assert(n > 0);
+        _cleanup_free_ struct vt_cmdline_edit *e = calloc(n, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                assert(cs[i]->kind == VT_TARGET_CMDLINE);
+                const char *to = cs[i]->to, *eq = to ? strchr(to, '=') : NULL;
+                e[i] = (struct vt_cmdline_edit){.op = to ? VT_CMDLINE_SET : VT_CMDLINE_REMOVE,
+                                                .key = cs[i]->target,
+                                                .value = eq ? eq + 1 : NULL};
+        }
         char err[512] = "", msg[600];
         struct vt_bootcfg_opts o = {.err = err, .errlen = sizeof(err)};
         json_object *record = NULL;
-        int r = vt_bootcfg_edit_opts(ctx, &e, 1, &o, NULL, &record);
+        int r = vt_bootcfg_edit_opts(ctx, e, n, &o, NULL, &record);
         if (r == -EOPNOTSUPP || r == -ENOENT) {
                 /* No bootloader support, or no boot configuration in this root: not an error. */
                 snprintf(msg, sizeof(msg), "not applied: %s",
                          *err ? err : "bootloader support not available");
-                note(rec, msg);
+                for (size_t i = 0; i < n; i++)
+                        note(recs[i], msg);
                 json_object_put(record);
                 return 1;
         }
         if (r < 0) {
-                if (*err)
-                        json_object_object_add(rec, "error", json_object_new_string(err));
+                for (size_t i = 0; *err && i < n; i++)
+                        json_object_object_add(recs[i], "error", json_object_new_string(err));
                 json_object_put(record);
                 return r;
         }
-        json_object_object_add(rec, "bootcfg", record);
+        /* One record restores every token: the others have nothing of their own to undo. */
+        json_object_object_add(recs[0], "bootcfg", record);
+        for (size_t i = 1; i < n; i++)
+                json_object_object_add(recs[i], "bootcfg_with",
+                                       json_object_new_string(cs[0]->target));
         return 0;
+}
+
+static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        return vt_exec_apply_cmdline(ctx, &c, 1, &rec);
 }
 
 static int cmdline_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)

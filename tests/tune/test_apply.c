@@ -2,6 +2,7 @@
 #include <ftw.h>
 #include <sys/stat.h>
 #include "ctx.h"
+#include "grubcfg.h"
 #include "journal.h"
 #include "module.h"
 #include "vt_cpuid.h"
@@ -329,6 +330,59 @@ static void test_only_limits_apply_to_one_module(void **state)
         assert_string_equal(rng, "virtio_rng.0");
         vt_ctx_free(ctx);
         vt_test_rm_rf(root);
+}
+
+/*
+ * Three command-line tokens (openEuler's haltpoll pair and arm_pvspin) on a Debian grub root:
+ * /etc/default/grub is rewritten once and update-grub runs once for the apply, once for revert.
+ */
+static void test_cmdline_tokens_edit_boot_config_once_per_apply_and_revert(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = vt_test_copy_fixture_root("boot-debian12-cloud");
+        _cleanup_free_ char *tools = vt_test_mkdtemp();
+        _cleanup_free_ char *gen = vt_test_write_generator(tools);
+        _cleanup_free_ char *before = snapshot(root);
+        _cleanup_json_ json_object *facts = load_facts("openeuler-aarch64-haltpoll-yes");
+        _cleanup_json_ json_object *e = NULL, *r = NULL;
+        setenv("VIRTUNE_BOOTCFG_GENERATOR", gen, 1);
+        struct vt_ctx *ctx = ctx_for(root, false, CONF);
+        const char *only[] = {"haltpoll", "pvspin", NULL};
+        struct vt_apply_opts o = {.facts = facts, .only = only};
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        assert_string_equal(status_of(e), "applied");
+        json_object *recs = json_object_object_get(e, "changes");
+        size_t cmdline = 0, with_record = 0;
+        for (size_t i = 0; i < json_object_array_length(recs); i++) {
+                json_object *rec = json_object_array_get_idx(recs, i);
+                if (!streq_ptr(vt_json_str(rec, "kind"), "cmdline"))
+                        continue;
+                cmdline++;
+                assert_string_equal(vt_json_str(rec, "result"), "applied");
+                with_record += json_object_object_get(json_object_object_get(rec, "record"),
+                                                      "bootcfg") != NULL;
+        }
+        assert_int_equal(cmdline, 3);
+        assert_int_equal(with_record, 1);
+        assert_int_equal(vt_test_count_lines(tools, "gen.log"), 1);
+        _cleanup_json_ json_object *boot = NULL;
+        assert_int_equal(vt_bootcfg_read(ctx, &boot), 0);
+        const char *next = vt_json_str(boot, "cmdline");
+        assert_non_null(strstr(next, "cpuidle_haltpoll.force=Y haltpoll.enable=Y arm_pvspin"));
+        assert_int_equal(vt_tune_revert(ctx, false, &r), 0);
+        assert_string_equal(status_of(r), "reverted");
+        assert_int_equal(vt_test_count_lines(tools, "gen.log"), 2);
+        unsetenv("VIRTUNE_BOOTCFG_GENERATOR");
+        vt_ctx_free(ctx);
+        _cleanup_free_ char *p = NULL;
+        assert_true(asprintf(&p, "%s/etc/virtune/virtune.conf", root) > 0);
+        assert_int_equal(unlink(p), 0);
+        *strrchr(p, '/') = '\0';
+        assert_int_equal(rmdir(p), 0);
+        _cleanup_free_ char *after = snapshot(root);
+        assert_same_tree(before, after);
+        vt_test_rm_rf(root);
+        vt_test_rm_rf(tools);
 }
 
 static void test_runtime_only_leaves_files_alone(void **state)
@@ -729,6 +783,7 @@ int main(void)
                 cmocka_unit_test(test_fixture_kvm_buildhost_offline_round_trip),
                 cmocka_unit_test(test_fixture_openeuler_aarch64_offline_round_trip),
                 cmocka_unit_test(test_boot_fixtures_cmdline_round_trip),
+                cmocka_unit_test(test_cmdline_tokens_edit_boot_config_once_per_apply_and_revert),
                 cmocka_unit_test(test_rng_current_moves_to_virtio_and_back),
                 cmocka_unit_test(test_qga_debian_conf_edited_in_place),
                 cmocka_unit_test(test_qga_debian_conf_without_list_gets_key_under_general),
