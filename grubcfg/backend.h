@@ -52,9 +52,6 @@ struct vt_bootcfg_backend {
 extern const struct vt_bootcfg_backend vt_backend_grubd, vt_backend_default_grub, vt_backend_bls,
         vt_backend_grub_cfg, vt_backend_kernel_cmdline;
 
-/* Boot files are small; anything larger is not one. */
-#define VT_BOOTCFG_FILE_MAX (1u << 20)
-
 /* Reads path; -ENOENT when absent. Logs nothing. */
 int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len);
 /* A read() entry for a backend of one file: "files": [path], "cmdline": cmdline (may be NULL). */

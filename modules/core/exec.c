@@ -9,8 +9,6 @@
 #include "exec.h"
 #include "fsutil.h"
 
-#define FILE_MAX (1u << 20)
-
 extern char **environ;
 
 bool vt_exec_is_real_root(const struct vt_ctx *ctx)
@@ -147,7 +145,7 @@ static int cmdline_undo(struct vt_ctx *ctx, const struct vt_change *c, json_obje
 
 static int file_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
 {
-        int r = vt_read_file_max(ctx, c->target, FILE_MAX, ret, NULL);
+        int r = vt_read_file_max(ctx, c->target, VT_CONFIG_FILE_MAX, ret, NULL);
         if (r == -ENOENT) {
                 *ret = NULL;
                 return 0;
@@ -160,7 +158,7 @@ static int file_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object
         _cleanup_free_ char *old = NULL;
         size_t len = 0;
         mode_t mode = 0644;
-        int r = vt_read_file_max(ctx, c->target, FILE_MAX, &old, &len);
+        int r = vt_read_file_max(ctx, c->target, VT_CONFIG_FILE_MAX, &old, &len);
         if (r < 0 && r != -ENOENT)
                 return r;
         if (old) {
@@ -276,7 +274,7 @@ static int unit_find(struct vt_ctx *ctx, const char *unit, char *path, size_t pa
                 if (vt_pathf(path, pathlen, "%s/%s", unit_dirs[i], unit) < 0)
                         return -ENAMETOOLONG;
                 _cleanup_free_ char *text = NULL;
-                if (vt_read_file_max(ctx, path, FILE_MAX, &text, NULL) < 0)
+                if (vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, NULL) < 0)
                         continue;
                 snprintf(wanted, wantedlen, "multi-user.target");
                 char *save = NULL;

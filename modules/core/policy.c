@@ -251,7 +251,7 @@ static int load_one(struct vt_ctx *ctx, struct vt_policy *p, const char *path, c
 {
         _cleanup_free_ char *text = NULL;
         size_t len;
-        int r = vt_read_file_max(ctx, path, 1u << 20, &text, &len);
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, &len);
         if (r == -ENOENT)
                 return 0;
         if (r < 0) {

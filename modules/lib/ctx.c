@@ -318,7 +318,7 @@ int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)
 int vt_read_attr(struct vt_ctx *ctx, const char *path, char **ret)
 {
         char *s;
-        int r = vt_read_file_max(ctx, path, 1u << 20, &s, NULL);
+        int r = vt_read_file_max(ctx, path, VT_KERNEL_FILE_MAX, &s, NULL);
         if (r < 0)
                 return r;
         *ret = vt_strip(s);

@@ -53,6 +53,10 @@ int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret);
 /* Whole file, NUL-terminated; files larger than max give -EFBIG. len may be NULL. */
 int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len);
 #define VT_READ_MAX_DEFAULT (4u << 20)
+/* What one file of each kind may weigh when read whole; anything larger is not one. */
+#define VT_KERNEL_FILE_MAX (1u << 20) /* a sysfs or procfs file: an attribute, mountinfo */
+/* a configuration file: the policy, a unit, an env file, a boot file, a file virtune writes */
+#define VT_CONFIG_FILE_MAX (1u << 20)
 int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len);
 /* Whole file with trailing whitespace stripped (sysfs attributes). */
 int vt_read_attr(struct vt_ctx *ctx, const char *path, char **ret);

@@ -113,7 +113,7 @@ int vt_env_parse(const char *text, char ***env)
 int vt_env_load(struct vt_ctx *ctx, const char *path, char ***env)
 {
         _cleanup_free_ char *text = NULL;
-        int r = vt_read_file_max(ctx, path, 1u << 20, &text, NULL);
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, NULL);
         if (r < 0)
                 return r;
         return vt_env_parse(text, env);

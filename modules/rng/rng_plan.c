@@ -44,7 +44,7 @@ static int plan_rngd(struct vt_ctx *ctx, json_object *rngd, struct vt_plan *plan
                 if (!streq(flavours[i].flavour, flavour))
                         continue;
                 _cleanup_free_ char *old = NULL;
-                int r = vt_read_file_max(ctx, flavours[i].path, 1u << 20, &old, NULL);
+                int r = vt_read_file_max(ctx, flavours[i].path, VT_CONFIG_FILE_MAX, &old, NULL);
                 if (r < 0 && r != -ENOENT)
                         return r;
                 _cleanup_free_ char *text =

@@ -252,7 +252,7 @@ struct unit_state {
 static int unit_parse_one(struct vt_ctx *ctx, const char *file, struct unit_state *st)
 {
         _cleanup_free_ char *text = NULL;
-        int r = vt_read_file_max(ctx, file, 1u << 20, &text, NULL);
+        int r = vt_read_file_max(ctx, file, VT_CONFIG_FILE_MAX, &text, NULL);
         if (r < 0)
                 return r;
         join_continuations(text);
