@@ -68,8 +68,8 @@ void vt_bootcfg_set_clear(struct vt_bootcfg_set *set);
 char *vt_bootcfg_tool_path(struct vt_ctx *ctx, const char *const *paths, size_t n);
 /* Adds a tool (takes argv) to set; its 1-based index, or -E2BIG. */
 int vt_bootcfg_set_tool(struct vt_bootcfg_set *set, const char *name, char **argv, bool exact);
-/* Runs argv (no shell) and waits; its output goes to our stderr. 0, or -EIO when it failed. */
-int vt_bootcfg_spawn(char *const *argv);
+/* How generators and tools run: their chatter goes to our stderr, never into a diff or JSON. */
+extern const struct vt_run_opts vt_bootcfg_run_opts;
 
 /*
  * Applies edits to one command line (s, len bytes). *ret gets the new text (malloc'd).

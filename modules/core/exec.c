@@ -1,15 +1,12 @@
 /* The executor: read, apply and undo each kind of target (attr, cmdline, file, kmod, unit). */
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include "grubcfg.h"
 #include "dl_kmod.h"
 #include "exec.h"
 #include "fsutil.h"
-
-extern char **environ;
+#include "run.h"
 
 bool vt_exec_is_real_root(const struct vt_ctx *ctx)
 {
@@ -325,14 +322,7 @@ static int unit_current(struct vt_ctx *ctx, const struct vt_change *c, char **re
 static int systemctl(const char *verb, const char *unit)
 {
         char *argv[] = {"systemctl", (char *)verb, (char *)unit, NULL};
-        pid_t pid;
-        int r = posix_spawnp(&pid, "systemctl", NULL, NULL, argv, environ);
-        if (r != 0)
-                return -r;
-        int status;
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+        return vt_run(argv, &(const struct vt_run_opts){.search_path = true}, NULL);
 }
 
 static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec)
