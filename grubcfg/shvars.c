@@ -321,26 +321,3 @@ int vt_shvars_parse(const char *text, size_t len, const struct vt_shvars *env,
         *ret = v;
         return 0;
 }
-
-char *vt_shvars_quote(const char *value, char style)
-{
-        struct buf b = {0};
-        if (style == 0 && (!*value || strpbrk(value, " \t\r\n'\"\\$`|&;<>()*?[]#~{}")))
-                style = '"';
-        if (style == '\'' && strchr(value, '\''))
-                style = '"';
-        int r = style ? buf_add(&b, &style, 1) : buf_add(&b, "", 0);
-        for (const char *p = value; r >= 0 && *p; p++) {
-                if (style == '"' && strchr("$`\"\\", *p))
-                        r = buf_add(&b, "\\", 1);
-                if (r >= 0)
-                        r = buf_add(&b, p, 1);
-        }
-        if (r >= 0 && style)
-                r = buf_add(&b, &style, 1);
-        if (r < 0) {
-                free(b.s);
-                return NULL;
-        }
-        return b.s;
-}

@@ -244,32 +244,3 @@ int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module
         _cleanup_free_ char *running = vt_plan_running_token(facts, key);
         return vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, token, VT_WHEN_BOOT, why);
 }
-
-char *vt_text_set_var(const char *text, const char *key, const char *value)
-{
-        size_t kl = strlen(key);
-        const char *line = text ? text : "";
-        const char *hit = NULL, *end = NULL;
-        for (const char *l = line; *l;) {
-                const char *nl = strchr(l, '\n');
-                const char *next = nl ? nl + 1 : l + strlen(l);
-                const char *s = l;
-                while (*s == ' ' || *s == '\t')
-                        s++;
-                if (strncmp(s, key, kl) == 0 && s[kl] == '=') {
-                        hit = l;
-                        end = next;
-                }
-                l = next;
-        }
-        char *out;
-        int r;
-        if (hit)
-                r = asprintf(&out, "%.*s%s=%s\n%s", (int)(hit - line), line, key, value, end);
-        else {
-                size_t n = strlen(line);
-                r = asprintf(&out, "%s%s%s=%s\n", line, n && line[n - 1] != '\n' ? "\n" : "", key,
-                             value);
-        }
-        return r < 0 ? NULL : out;
-}

@@ -1,6 +1,7 @@
 /* KEY=VALUE files (systemd EnvironmentFile=, /etc/sysconfig, /etc/default, udev db "E:" lines). */
 #include <ctype.h>
 #include "envfile.h"
+#include "shell.h"
 #include "strv.h"
 
 int vt_env_set(char ***env, const char *key, const char *value)
@@ -117,4 +118,36 @@ int vt_env_load(struct vt_ctx *ctx, const char *path, char ***env)
         if (r < 0)
                 return r;
         return vt_env_parse(text, env);
+}
+
+char *vt_text_set_var(const char *text, const char *key, const char *value, char quote)
+{
+        size_t kl = strlen(key);
+        const char *line = text ? text : "";
+        const char *hit = NULL, *end = NULL;
+        for (const char *l = line; *l;) {
+                const char *nl = strchr(l, '\n');
+                const char *next = nl ? nl + 1 : l + strlen(l);
+                const char *s = l;
+                while (*s == ' ' || *s == '\t')
+                        s++;
+                if (strncmp(s, key, kl) == 0 && s[kl] == '=') {
+                        hit = l;
+                        end = next;
+                }
+                l = next;
+        }
+        _cleanup_free_ char *word = vt_shell_quote(value, quote);
+        if (!word)
+                return NULL;
+        char *out;
+        int r;
+        if (hit)
+                r = asprintf(&out, "%.*s%s=%s\n%s", (int)(hit - line), line, key, word, end);
+        else {
+                size_t n = strlen(line);
+                r = asprintf(&out, "%s%s%s=%s\n", line, n && line[n - 1] != '\n' ? "\n" : "", key,
+                             word);
+        }
+        return r < 0 ? NULL : out;
 }
