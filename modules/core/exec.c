@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include "cmdline.h"
 #include "grubcfg.h"
 #include "dl_kmod.h"
 #include "exec.h"
@@ -72,16 +73,21 @@ static int cmdline_current(struct vt_ctx *ctx, const struct vt_change *c, char *
         json_object *v;
         if (!json_object_object_get_ex(cfg, "cmdline", &v) || !v)
                 return -ENODATA;
-        _cleanup_free_ char *s = strdup(json_object_get_string(v));
-        if (!s)
-                return -ENOMEM;
-        size_t kl = strlen(c->target);
-        char *found = NULL, *save = NULL;
-        for (char *t = strtok_r(s, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
-                if (strncmp(t, c->target, kl) == 0 && (t[kl] == '\0' || t[kl] == '='))
-                        found = t;
-        *ret = found ? strdup(found) : NULL;
-        return found && !*ret ? -ENOMEM : 0;
+        /* As the kernel will read it: quotes, the last one wins, '-' and '_' alike in keys. */
+        _cleanup_cmdline_ struct vt_cmdline *cl = NULL;
+        r = vt_cmdline_parse_kernel(json_object_get_string(v), &cl);
+        if (r < 0)
+                return r;
+        const char *value;
+        if (vt_cmdline_get(cl, c->target, &value) < 0) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!value)
+                *ret = strdup(c->target);
+        else if (asprintf(ret, "%s=%s", c->target, value) < 0)
+                *ret = NULL;
+        return *ret ? 0 : -ENOMEM;
 }
 
 int vt_exec_apply_cmdline(struct vt_ctx *ctx, const struct vt_change *const *cs, size_t n,

@@ -385,6 +385,48 @@ static void test_cmdline_tokens_edit_boot_config_once_per_apply_and_revert(void 
         vt_test_rm_rf(tools);
 }
 
+/*
+ * /etc/default/grub already has cpuidle-haltpoll.force=Y, the kernel's other spelling of the
+ * key: it is configured, waits for a reboot, and is neither rewritten nor added again.
+ */
+static void test_cmdline_key_spelled_with_dash_counts_as_configured(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = vt_test_copy_fixture_root("boot-debian12-cloud");
+        _cleanup_free_ char *grub = vt_test_read(root, "etc/default/grub");
+        char *at = strstr(grub, "GRUB_CMDLINE_LINUX=\"\"");
+        assert_non_null(at);
+        _cleanup_free_ char *edited = NULL;
+        assert_true(asprintf(&edited, "%.*sGRUB_CMDLINE_LINUX=\"cpuidle-haltpoll.force=Y\"%s",
+                             (int)(at - grub), grub, at + strlen("GRUB_CMDLINE_LINUX=\"\"")) > 0);
+        vt_test_write(root, "etc/default/grub", edited);
+        _cleanup_json_ json_object *facts = load_facts("openeuler-aarch64-haltpoll-yes");
+        _cleanup_json_ json_object *e = NULL;
+        struct vt_ctx *ctx = ctx_for(root, false, CONF);
+        const char *only[] = {"haltpoll", NULL};
+        struct vt_apply_opts o = {.facts = facts, .only = only};
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        json_object *recs = json_object_object_get(e, "changes");
+        bool seen_force = false;
+        for (size_t i = 0; i < json_object_array_length(recs); i++) {
+                json_object *rec = json_object_array_get_idx(recs, i);
+                if (!streq_ptr(vt_json_str(rec, "target"), "cpuidle_haltpoll.force"))
+                        continue;
+                seen_force = true;
+                assert_string_equal(vt_json_str(rec, "result"), "skipped");
+                assert_string_equal(vt_json_str(rec, "when"), "reboot-needed");
+        }
+        assert_true(seen_force);
+        _cleanup_json_ json_object *boot = NULL;
+        assert_int_equal(vt_bootcfg_read(ctx, &boot), 0);
+        const char *next = vt_json_str(boot, "cmdline");
+        assert_non_null(strstr(next, "cpuidle-haltpoll.force=Y"));
+        assert_non_null(strstr(next, "haltpoll.enable=Y"));
+        assert_null(strstr(next, "cpuidle_haltpoll"));
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
 static void test_runtime_only_leaves_files_alone(void **state)
 {
         (void)state;
@@ -784,6 +826,7 @@ int main(void)
                 cmocka_unit_test(test_fixture_openeuler_aarch64_offline_round_trip),
                 cmocka_unit_test(test_boot_fixtures_cmdline_round_trip),
                 cmocka_unit_test(test_cmdline_tokens_edit_boot_config_once_per_apply_and_revert),
+                cmocka_unit_test(test_cmdline_key_spelled_with_dash_counts_as_configured),
                 cmocka_unit_test(test_rng_current_moves_to_virtio_and_back),
                 cmocka_unit_test(test_qga_debian_conf_edited_in_place),
                 cmocka_unit_test(test_qga_debian_conf_without_list_gets_key_under_general),
