@@ -33,52 +33,21 @@ static bool key_char(char c, bool first)
         return c == '_' || isalpha((unsigned char)c) || (!first && isdigit((unsigned char)c));
 }
 
-/* Parses one value starting at *p, up to the end of its logical line; advances *p. */
-static char *parse_value(const char **p)
+/* Parses one value starting at *p (end: the text's end), up to the end of its logical line. */
+static char *parse_value(const char **p, const char *end)
 {
-        const char *s = *p;
-        size_t cap = strlen(s) + 1, n = 0;
-        char *out = malloc(cap);
-        if (!out)
+        struct vt_shlex lx = {.t = *p, .len = (size_t)(end - *p), .dialect = VT_SHLEX_ENVFILE};
+        if (vt_shlex_word(&lx) < 0) {
+                vt_shlex_done(&lx);
                 return NULL;
-        char quote = 0;
-        size_t last_nonblank = 0; /* trailing blanks of an unquoted value are dropped */
-        for (; *s; s++) {
-                char c = *s;
-                if (!quote && c == '\n')
-                        break;
-                if (c == '\\' && quote != '\'') {
-                        if (s[1] == '\n') { /* continuation */
-                                s++;
-                                continue;
-                        }
-                        if (s[1]) {
-                                out[n++] = *++s;
-                                last_nonblank = n;
-                        }
-                        continue;
-                }
-                if (!quote && (c == '"' || c == '\'')) {
-                        quote = c;
-                        continue;
-                }
-                if (quote && c == quote) {
-                        quote = 0;
-                        last_nonblank = n;
-                        continue;
-                }
-                out[n++] = c;
-                if (quote || (c != ' ' && c != '\t'))
-                        last_nonblank = n;
         }
-        out[last_nonblank] = '\0';
-        *p = s;
-        return out;
+        *p += lx.i;
+        return lx.word;
 }
 
 int vt_env_parse(const char *text, char ***env)
 {
-        const char *p = text;
+        const char *p = text, *end = text + strlen(text);
         while (*p) {
                 p += strspn(p, " \t\r\n");
                 if (!*p)
@@ -101,7 +70,7 @@ int vt_env_parse(const char *text, char ***env)
                 p++;
                 p += strspn(p, " \t");
                 _cleanup_free_ char *key = strndup(k, kl);
-                _cleanup_free_ char *val = parse_value(&p);
+                _cleanup_free_ char *val = parse_value(&p, end);
                 if (!key || !val)
                         return -ENOMEM;
                 int r = vt_env_set(env, key, val);

@@ -3,6 +3,7 @@
 #include "envfile.h"
 #include "strv.h"
 #include "inifile.h"
+#include "shell.h"
 #include "unitfile.h"
 
 /* Highest priority first, as systemd searches them. */
@@ -141,46 +142,23 @@ static char *expand_inline(const char *w, char *const *env)
         return out;
 }
 
-/* Cuts the next word off *p: blanks separate, quotes group, backslash escapes. */
+/* Cuts the next word off *p with systemd's ExecStart= rules (vt_shlex's EXEC dialect). */
 static int next_word(const char **p, char **ret, bool *plain)
 {
         const char *s = *p + strspn(*p, " \t\n");
-        if (!*s) {
-                *p = s;
-                *ret = NULL;
-                return 0;
-        }
-        char *out = malloc(strlen(s) + 1);
-        if (!out)
-                return -ENOMEM;
-        size_t n = 0;
-        char quote = 0;
-        *plain = true;
-        for (; *s; s++) {
-                char c = *s;
-                if (!quote && (c == ' ' || c == '\t' || c == '\n'))
-                        break;
-                if (c == '\\' && s[1] && quote != '\'') {
-                        static const char from[] = "ntr", to[] = "\n\t\r";
-                        const char *k = strchr(from, *++s);
-                        out[n++] = k ? to[k - from] : *s;
-                        *plain = false;
-                        continue;
-                }
-                if (!quote && (c == '"' || c == '\'')) {
-                        quote = c;
-                        *plain = false;
-                        continue;
-                }
-                if (quote && c == quote) {
-                        quote = 0;
-                        continue;
-                }
-                out[n++] = c;
-        }
-        out[n] = '\0';
         *p = s;
-        *ret = out;
+        *ret = NULL;
+        if (!*s)
+                return 0;
+        struct vt_shlex lx = {.t = s, .len = strlen(s), .dialect = VT_SHLEX_EXEC};
+        int r = vt_shlex_word(&lx);
+        if (r < 0) {
+                vt_shlex_done(&lx);
+                return r;
+        }
+        *p = s + lx.i;
+        *ret = lx.word;
+        *plain = !lx.quoted;
         return 1;
 }
 
