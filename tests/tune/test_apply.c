@@ -72,6 +72,16 @@ static struct vt_ctx *ctx_for(const char *root, bool live, const char *conf)
         return ctx;
 }
 
+/* Removes the policy ctx_for() wrote and its directory, so the tree compares with the fixture. */
+static void remove_test_policy(const char *root)
+{
+        _cleanup_free_ char *p = NULL;
+        assert_true(asprintf(&p, "%s/etc/virtune/virtune.conf", root) > 0);
+        assert_int_equal(unlink(p), 0);
+        *strrchr(p, '/') = '\0';
+        assert_int_equal(rmdir(p), 0);
+}
+
 /* The whole tree as text: "path mode bytes" per entry (symlinks as their target). */
 static FILE *snap_out;
 static const char *snap_root;
@@ -374,11 +384,7 @@ static void test_cmdline_tokens_edit_boot_config_once_per_apply_and_revert(void 
         assert_int_equal(vt_test_count_lines(tools, "gen.log"), 2);
         unsetenv("VIRTUNE_BOOTCFG_GENERATOR");
         vt_ctx_free(ctx);
-        _cleanup_free_ char *p = NULL;
-        assert_true(asprintf(&p, "%s/etc/virtune/virtune.conf", root) > 0);
-        assert_int_equal(unlink(p), 0);
-        *strrchr(p, '/') = '\0';
-        assert_int_equal(rmdir(p), 0);
+        remove_test_policy(root);
         _cleanup_free_ char *after = snapshot(root);
         assert_same_tree(before, after);
         vt_test_rm_rf(root);
@@ -558,13 +564,8 @@ static void round_trip_conf(const char *name, bool live, const char *conf, const
         assert_same_tree(after1, after2);
         assert_int_equal(vt_tune_revert(ctx, false, &r), 0);
         vt_ctx_free(ctx);
-        if (conf) {
-                _cleanup_free_ char *p = NULL;
-                assert_true(asprintf(&p, "%s/etc/virtune/virtune.conf", root) > 0);
-                assert_int_equal(unlink(p), 0);
-                *strrchr(p, '/') = '\0';
-                assert_int_equal(rmdir(p), 0); /* the test's own policy directory */
-        }
+        if (conf)
+                remove_test_policy(root);
         _cleanup_free_ char *after = snapshot(root);
         assert_same_tree(before, after);
         vt_test_rm_rf(root);
