@@ -100,6 +100,8 @@ static bool same_inode(int fd, const struct stat *st)
  * component at a time with O_NOFOLLOW, so every step is a real directory inside the root; ".."
  * at the root stays at the root; a symlink's target is spliced in front of the rest of the path
  * and, when absolute, restarts at the root. More than VT_RESOLVE_LINKS_MAX links is ELOOP.
+ * Like chase() it trusts that no one moves a directory out of the root while we stand in it:
+ * the root is an image or a test tree, not a place an attacker renames things in as we read.
  */
 static int open_beneath(int root_fd, const char *path, int flags, mode_t mode)
 {
