@@ -8,6 +8,7 @@
 #include "exec.h"
 #include "fsutil.h"
 #include "run.h"
+#include "unitfile.h"
 
 bool vt_exec_is_real_root(const struct vt_ctx *ctx)
 {
@@ -266,34 +267,23 @@ static int kmod_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 
 /* ---- unit: enable is the wants symlink; restart is systemctl, live only ---- */
 
-static const char *const unit_dirs[] = {"/etc/systemd/system", "/usr/lib/systemd/system",
-                                        "/lib/systemd/system"};
-
 /* The unit file's path and its first WantedBy= target (multi-user.target when none). */
 static int unit_find(struct vt_ctx *ctx, const char *unit, char *path, size_t pathlen, char *wanted,
                      size_t wantedlen)
 {
-        for (size_t i = 0; i < ARRAY_SIZE(unit_dirs); i++) {
-                if (vt_pathf(path, pathlen, "%s/%s", unit_dirs[i], unit) < 0)
-                        return -ENAMETOOLONG;
-                _cleanup_free_ char *text = NULL;
-                if (vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, NULL) < 0)
-                        continue;
-                snprintf(wanted, wantedlen, "multi-user.target");
-                char *save = NULL;
-                for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                        if (startswith(l, "WantedBy=")) {
-                                char *w = l + strlen("WantedBy="), *sp = strpbrk(w, " \t");
-                                if (sp)
-                                        *sp = '\0';
-                                if (*w && !strchr(w, '/'))
-                                        snprintf(wanted, wantedlen, "%s", vt_strip(w));
-                                break;
-                        }
-                }
-                return 0;
-        }
-        return -ENOENT;
+        _cleanup_free_ char *found = NULL, *target = NULL;
+        int r = vt_unit_find(ctx, unit, &found);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        r = vt_unit_wanted_by(ctx, found, &target);
+        if (r < 0)
+                return r;
+        /* a target is a unit name: anything with a '/' in it is not one */
+        snprintf(wanted, wantedlen, "%s",
+                 target && !strchr(target, '/') ? target : "multi-user.target");
+        return vt_pathf(path, pathlen, "%s", found);
 }
 
 static int unit_link(struct vt_ctx *ctx, const char *unit, char *link, size_t linklen, char *path,

@@ -30,6 +30,24 @@ int vt_unit_find(struct vt_ctx *ctx, const char *name, char **path)
         return 0;
 }
 
+int vt_unit_wanted_by(struct vt_ctx *ctx, const char *path, char **ret)
+{
+        *ret = NULL;
+        _cleanup_free_ char *text = NULL;
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, NULL);
+        if (r < 0)
+                return r;
+        struct vt_ini it = vt_ini_start(text);
+        char *key, *value;
+        while (vt_ini_next(&it, "[Install]", &key, &value)) {
+                if (!streq(key, "WantedBy") || !*value)
+                        continue;
+                *ret = strndup(value, strcspn(value, " \t"));
+                return *ret ? 0 : -ENOMEM;
+        }
+        return 0;
+}
+
 static int cmp_base(const void *a, const void *b)
 {
         const char *x = strrchr(*(char *const *)a, '/'), *y = strrchr(*(char *const *)b, '/');

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include "ctx.h"
 #include "grubcfg.h"
+#include "exec.h"
 #include "journal.h"
 #include "module.h"
 #include "vt_cpuid.h"
@@ -433,6 +434,49 @@ static void test_cmdline_key_spelled_with_dash_counts_as_configured(void **state
         vt_test_rm_rf(root);
 }
 
+/*
+ * Enabling a unit links it where its [Install] WantedBy= says, read as systemd reads unit
+ * files ("WantedBy = graphical.target", the section that holds it), from the unit found first
+ * in systemd's search path; undo removes the link and the directory it made.
+ */
+static void test_unit_enable_links_into_its_install_target(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = vt_test_mkdtemp();
+        vt_test_write(root, "usr/lib/systemd/system/x.service",
+                      "[Unit]\nDescription=WantedBy=wrong.target\n[Service]\nExecStart=/bin/x\n"
+                      "[Install]\nAlias=y.service\nWantedBy = graphical.target other.target\n");
+        vt_test_write(root, "lib/systemd/system/x.service", "[Install]\nWantedBy=masked.target\n");
+        struct vt_ctx *ctx = ctx_for(root, false, NULL);
+        struct vt_plan plan;
+        vt_plan_init(&plan);
+        assert_int_equal(vt_plan_add(&plan, "rng", VT_TARGET_UNIT, "x.service", NULL, "enabled",
+                                     VT_WHEN_BOOT, "test"),
+                         0);
+        const struct vt_change *c = &plan.changes[0];
+        char *cur = NULL;
+        assert_int_equal(vt_exec_current(ctx, c, &cur), 0);
+        assert_string_equal(cur, "disabled");
+        free(cur);
+        _cleanup_json_ json_object *rec = json_object_new_object();
+        assert_int_equal(vt_exec_apply(ctx, c, rec), 0);
+        char link[512];
+        snprintf(link, sizeof(link), "%s/etc/systemd/system/graphical.target.wants/x.service",
+                 root);
+        char target[512] = "";
+        assert_true(readlink(link, target, sizeof(target) - 1) > 0);
+        assert_string_equal(target, "/usr/lib/systemd/system/x.service");
+        assert_int_equal(vt_exec_current(ctx, c, &cur), 0);
+        assert_string_equal(cur, "enabled");
+        free(cur);
+        assert_int_equal(vt_exec_undo(ctx, c, rec), 0);
+        snprintf(link, sizeof(link), "%s/etc/systemd", root);
+        assert_int_equal(access(link, F_OK), -1);
+        vt_plan_done(&plan);
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
 static void test_runtime_only_leaves_files_alone(void **state)
 {
         (void)state;
@@ -828,6 +872,7 @@ int main(void)
                 cmocka_unit_test(test_boot_fixtures_cmdline_round_trip),
                 cmocka_unit_test(test_cmdline_tokens_edit_boot_config_once_per_apply_and_revert),
                 cmocka_unit_test(test_cmdline_key_spelled_with_dash_counts_as_configured),
+                cmocka_unit_test(test_unit_enable_links_into_its_install_target),
                 cmocka_unit_test(test_rng_current_moves_to_virtio_and_back),
                 cmocka_unit_test(test_qga_debian_conf_edited_in_place),
                 cmocka_unit_test(test_qga_debian_conf_without_list_gets_key_under_general),
