@@ -53,15 +53,10 @@ int vt_cmd_detect(struct vt_cli *cli, int argc, char **argv)
                              "Prints the facts: hypervisor, virtio devices, cpuidle and haltpoll,\n"
                              "PV spinlocks, disks and I/O schedulers, hw RNG, qemu-ga, TPM.\n"
                              "Text output starts with a summary; --json keys: virtune-facts(7).\n");
-        if (i < 0)
-                return i == -2 ? VT_EXIT_OK : VT_EXIT_USAGE;
-        if (i < argc) {
-                log_error("virtune detect: unexpected argument '%s'", argv[i]);
-                return VT_EXIT_USAGE;
-        }
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        if (vt_cli_ctx(cli, &ctx) < 0)
-                return VT_EXIT_USAGE;
+        int e;
+        if (!vt_cli_setup(cli, i, argc, argv, &ctx, &e))
+                return e;
         _cleanup_json_ json_object *facts = NULL;
         int r = vt_detect_all(ctx, &facts);
         if (r < 0) {

@@ -13,20 +13,6 @@ static int tpm_fail(struct vt_cli *cli, int r, const char *what)
         return r == -EINVAL ? VT_EXIT_USAGE : VT_EXIT_FAIL;
 }
 
-/* After option parsing: no positional arguments, then the context. <0 to go on, else an exit. */
-static int parsed_ctx(struct vt_cli *cli, int i, int argc, char **argv, struct vt_ctx **ctx)
-{
-        if (i < 0)
-                return i == -2 ? VT_EXIT_OK : VT_EXIT_USAGE;
-        if (i < argc) {
-                log_error("%s %s: unexpected argument '%s'", cli->prog, cli->command, argv[i]);
-                return VT_EXIT_USAGE;
-        }
-        if (vt_cli_ctx(cli, ctx) < 0)
-                return VT_EXIT_USAGE;
-        return -1;
-}
-
 struct pcrs_args {
         json_object *banks;
 };
@@ -68,8 +54,8 @@ int vt_cmd_pcrs(struct vt_cli *cli, int argc, char **argv)
                              "  -b, --bank B   only bank B (sha1, sha256, sha384, sha512, ...)\n");
         banks = a.banks;
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        int e = parsed_ctx(cli, i, argc, argv, &ctx);
-        if (e >= 0)
+        int e;
+        if (!vt_cli_setup(cli, i, argc, argv, &ctx, &e))
                 return e;
         _cleanup_json_ json_object *doc = NULL;
         int r = vt_tpm2_pcr_read(ctx, banks, NULL, &doc);
@@ -160,8 +146,10 @@ static int eventlog_opt(int opt, const char *arg, void *userdata)
         else if (opt == 'o') {
                 errno = 0;
                 a->offset = strtoull(arg, &end, 10);
-                if (errno || *end || end == arg)
+                if (errno || *end || end == arg) {
+                        log_error("eventlog: --offset '%s' is not a byte count (decimal)", arg);
                         return -1;
+                }
         } else
                 return -1;
         return 0;
@@ -178,8 +166,8 @@ int vt_cmd_eventlog(struct vt_cli *cli, int argc, char **argv)
                              "      --ima       the IMA runtime log instead\n"
                              "      --offset N  start at byte N (fetch only what is new)\n");
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        int e = parsed_ctx(cli, i, argc, argv, &ctx);
-        if (e >= 0)
+        int e;
+        if (!vt_cli_setup(cli, i, argc, argv, &ctx, &e))
                 return e;
         _cleanup_json_ json_object *doc = NULL;
         int r = vt_tpm2_eventlog(ctx, a.ima, a.offset, &doc);
