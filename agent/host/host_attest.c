@@ -409,6 +409,15 @@ static int state_save(struct attest *a, const char *path, const char *ek, json_o
         return r < 0 ? r : vt_fs_write_atomic(&a->root, path, text, strlen(text), 0600);
 }
 
+/*
+ * Whether to stop: a failed link of this guest's chain makes the rest meaningless; another
+ * guest with the same EK is a finding about the fleet, and the chain is still checked.
+ */
+static bool chain_broken(const struct attest *a)
+{
+        return a->v.reason[0] && !streq(a->v.reason, "ek-duplicate");
+}
+
 static int attest(struct attest *a)
 {
         const struct vt_attest_opts *o = a->o;
@@ -438,10 +447,10 @@ static int attest(struct attest *a)
         if (r < 0)
                 return r;
         check_ak(a, &ak.publicArea);
-        if (!vt_checks_ok(&a->v))
+        if (chain_broken(a))
                 return 0; /* an untrusted EK or a weak AK: nothing below would mean anything */
         check_activation(a, &ek, &ak);
-        if (!vt_checks_ok(&a->v))
+        if (chain_broken(a))
                 return 0;
 
         uint8_t nonce[NONCE_LEN];
