@@ -1,10 +1,14 @@
 /* virtune-host: the host-side client of a guest's virtune agent, over the channel's socket. */
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <sys/stat.h>
 #include "render.h"
 #include "host.h"
 #include "host_verify.h"
 #include "codec.h"
+#include "ctx.h"
+#include "fsutil.h"
 #include "log.h"
 #include "version.h"
 
@@ -12,12 +16,15 @@
 
 struct host {
         const char *socket;
+        const char *uri, *domain; /* -c, -d: the socket comes from libvirt */
+        const char *label;        /* what messages call the guest: its domain or socket */
+        char *socket_owned;
         int timeout_ms;
-        bool json;
+        bool json, table;
         /* command options */
-        const char *nonce_hex, *output, *ak, *name, *pcrs;
-        bool random, dry_run, prometheus, ima, from_files;
-        char **files; /* verify --from-files: QUOTE [EVENTLOG] */
+        const char *nonce_hex, *output, *ak, *name, *pcrs, *prom_file;
+        bool random, dry_run, prometheus, ima, from_files, live, config;
+        char **files; /* verify --from-files: QUOTE [EVENTLOG]; scan: DIR... */
         size_t nfiles;
         unsigned used; /* which command options were given (bit per option) */
 };
@@ -40,15 +47,19 @@ enum {
         OPT_NAME = 1u << 6,
         OPT_IMA = 1u << 7,
         OPT_PCRS = 1u << 8,
-        OPT_FROM_FILES = 1u << 9
+        OPT_FROM_FILES = 1u << 9,
+        OPT_PROM_FILE = 1u << 10,
+        OPT_TABLE = 1u << 11,
+        OPT_LIVE = 1u << 12,
+        OPT_CONFIG = 1u << 13,
 };
 
 static int exit_for(int r, const struct host *h)
 {
         if (r == -ETIMEDOUT)
-                log_error("No answer from the agent on %s within %d ms", h->socket, h->timeout_ms);
+                log_error("No answer from the agent on %s within %d ms", h->label, h->timeout_ms);
         else
-                log_error_errno(r, "Cannot talk to the agent on %s", h->socket);
+                log_error_errno(r, "Cannot talk to the agent on %s", h->label);
         return VT_HOST_EXIT_NO_AGENT;
 }
 
@@ -115,7 +126,7 @@ static int run_ping(struct host *h, const struct host_cmd *cmd)
         if (h->json)
                 print(h, value);
         else
-                printf("The agent on %s answered (%" PRId64 " ms with the sync)\n", h->socket,
+                printf("The agent on %s answered (%" PRId64 " ms with the sync)\n", h->label,
                        vt_host_now_ms() - t0);
         return VT_HOST_EXIT_OK;
 }
@@ -251,6 +262,147 @@ static int run_verify(struct host *h, const struct host_cmd *cmd)
                        : VT_HOST_EXIT_GUEST_ERROR;
 }
 
+static int libvirt_error(int r, const char *uri, const char *err)
+{
+        log_error("%s", err);
+        if (r == -ENOENT)
+                return VT_HOST_EXIT_USAGE;
+        if (r == -ENOTCONN && geteuid() != 0)
+                log_error("(as a user: the group 'libvirt' may connect to %s, or use "
+                          "qemu:///session)",
+                          uri);
+        return r == -ESRCH ? VT_HOST_EXIT_NO_AGENT : VT_HOST_EXIT_HOST;
+}
+
+/* A scan directory that cannot be read: say which, and what to do about it. */
+static int dir_error(int r, const char *dir)
+{
+        if (r == -ENOENT || r == -ENOTDIR) {
+                log_error("scan: %s: no such directory", dir);
+                return VT_HOST_EXIT_USAGE;
+        }
+        if (r == -EACCES || r == -EPERM) {
+                struct stat st;
+                struct group *gr = stat(dir, &st) == 0 ? getgrgid(st.st_gid) : NULL;
+                log_error("scan: %s: permission denied; join the group '%s' that owns it "
+                          "(libvirt: libvirt-qemu), or run as root",
+                          dir, gr ? gr->gr_name : "libvirt-qemu");
+                return VT_HOST_EXIT_HOST;
+        }
+        log_error_errno(r, "scan: cannot read %s", dir);
+        return VT_HOST_EXIT_HOST;
+}
+
+/* The exposition into path, atomically (a temp file beside it, renamed): node_exporter never
+ * reads half a file. */
+static int write_atomic(const char *path, const char *data, size_t len)
+{
+        _cleanup_free_ char *abs = NULL;
+        struct vt_ctx root = {.root_fd = -1};
+        if (path[0] != '/') {
+                _cleanup_free_ char *cwd = getcwd(NULL, 0);
+                if (!cwd || asprintf(&abs, "%s/%s", cwd, path) < 0)
+                        return -ENOMEM;
+        }
+        int r = vt_ctx_init_root(&root, "/");
+        if (r >= 0)
+                r = vt_fs_write_atomic(&root, abs ? abs : path, data, len, 0644);
+        vt_ctx_fini_root(&root);
+        return r;
+}
+
+static int run_scan(struct host *h, const struct host_cmd *cmd)
+{
+        struct vt_host_targets t = {};
+        const char *port = h->name ? h->name : VT_HOST_PORT_NAME, *bad = NULL;
+        char err[512];
+        int r;
+
+        bool libvirt = h->nfiles == 0;
+        if (libvirt) {
+                r = vt_host_libvirt_targets(h->uri, NULL, port, &t, err, sizeof(err));
+                if (r < 0) {
+                        vt_host_targets_done(&t);
+                        return libvirt_error(r, h->uri, err);
+                }
+        } else if ((r = vt_host_targets_from_dirs(h->files, h->nfiles, port, &t, &bad)) < 0) {
+                vt_host_targets_done(&t);
+                return dir_error(r, bad);
+        }
+        struct vt_scan_opts so = {.timeout_ms = h->timeout_ms, .libvirt = libvirt};
+        so.format = h->prometheus || h->prom_file                     ? VT_SCAN_PROMETHEUS
+                    : h->table || (!h->json && isatty(STDOUT_FILENO)) ? VT_SCAN_TABLE
+                                                                      : VT_SCAN_JSON;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *out = h->prom_file ? open_memstream(&buf, &len) : stdout;
+        if (!out) {
+                vt_host_targets_done(&t);
+                return log_error_errno(-errno, "scan"), VT_HOST_EXIT_HOST;
+        }
+        r = vt_host_scan(&t, &so, out);
+        vt_host_targets_done(&t);
+        if (h->prom_file && fclose(out) != 0 && r >= 0)
+                r = -errno;
+        if (r < 0)
+                return log_error_errno(r, "scan"), VT_HOST_EXIT_HOST;
+        if (h->prom_file && (r = write_atomic(h->prom_file, buf, len)) < 0) {
+                log_error_errno(r,
+                                "scan: cannot write %s (its directory must exist and be "
+                                "writable)",
+                                h->prom_file);
+                return VT_HOST_EXIT_HOST;
+        }
+        return VT_HOST_EXIT_OK;
+}
+
+static int run_setup(struct host *h, const struct host_cmd *cmd)
+{
+        char err[512];
+        unsigned added;
+        const char *port = h->name ? h->name : VT_HOST_PORT_NAME;
+        if (!h->domain) {
+                log_error("setup: name the domain with -d NAME|UUID");
+                return VT_HOST_EXIT_USAGE;
+        }
+        int r = vt_host_libvirt_setup(h->uri, h->domain, port, h->live, h->config, &added, err,
+                                      sizeof(err));
+        if (r < 0)
+                return libvirt_error(r, h->uri, err);
+        if (!added)
+                printf("%s already has the %s channel\n", h->domain, port);
+        else
+                printf("Added the %s channel to %s (%s%s%s)\n", port, h->domain,
+                       added & VT_HOST_SETUP_LIVE ? "live" : "",
+                       added == (VT_HOST_SETUP_LIVE | VT_HOST_SETUP_CONFIG) ? ", " : "",
+                       added & VT_HOST_SETUP_CONFIG ? "definition: from its next start" : "");
+        return VT_HOST_EXIT_OK;
+}
+
+/* -d NAME|UUID: the domain's channel socket, from its live XML. */
+static int resolve_domain(struct host *h)
+{
+        struct vt_host_targets t = {};
+        char err[512];
+        int r = vt_host_libvirt_targets(h->uri, h->domain, h->name ? h->name : VT_HOST_PORT_NAME,
+                                        &t, err, sizeof(err));
+        if (r < 0) {
+                vt_host_targets_done(&t);
+                return libvirt_error(r, h->uri, err);
+        }
+        if (!t.v[0].running) {
+                log_error("Domain %s is not running", h->domain);
+                r = VT_HOST_EXIT_NO_AGENT;
+        } else if (!t.v[0].socket) {
+                log_error("Domain %s has no %s channel: add it with virtune-host setup -d %s",
+                          h->domain, VT_HOST_PORT_NAME, h->domain);
+                r = VT_HOST_EXIT_NO_AGENT;
+        } else
+                h->socket = h->socket_owned = TAKE_PTR(t.v[0].socket);
+        vt_host_targets_done(&t);
+        return r;
+}
+
 static const struct host_cmd commands[] = {
         {"ping", "guest-ping", run_ping, 0, "is the agent there"},
         {"info", "guest-info", run_simple, 0, "the agent's version and commands"},
@@ -264,19 +416,26 @@ static const struct host_cmd commands[] = {
          "quote + event log, checked here (or saved: --from-files)"},
         {"apply", "virtune-apply", run_simple, OPT_DRY_RUN,
          "apply the guest's policy (if it allows)"},
-        {"scan", NULL, NULL, OPT_NAME | OPT_PROMETHEUS, "every channel socket under DIR..."},
+        {"scan", NULL, run_scan, OPT_NAME | OPT_PROMETHEUS | OPT_PROM_FILE | OPT_TABLE,
+         "every running libvirt domain, or every channel socket under DIR..."},
+        {"setup", NULL, run_setup, OPT_NAME | OPT_LIVE | OPT_CONFIG,
+         "add the channel to a libvirt domain (-d)"},
 };
 
 static void usage(FILE *f)
 {
         fprintf(f,
-                "Usage: virtune-host [--socket PATH] [OPTIONS] COMMAND [ARGS]\n"
-                "       virtune-host scan [--prometheus] [--name NAME] DIR...\n"
+                "Usage: virtune-host (-d DOMAIN | -s PATH) [OPTIONS] COMMAND [ARGS]\n"
+                "       virtune-host [-c URI] scan [--table|--json|--prometheus|\n"
+                "                                   --prometheus-file PATH] [DIR...]\n"
+                "       virtune-host [-c URI] -d DOMAIN setup [--live] [--config]\n"
                 "       virtune-host verify --from-files --nonce HEX [--pcrs SEL] [--ak-pin FILE]\n"
                 "                           QUOTE.json [EVENTLOG]\n"
                 "Talks to a guest's virtune agent over the virtio-serial channel's socket.\n\n"
                 "Options:\n"
-                "  -s, --socket PATH   the channel's unix socket (QEMU/libvirt chardev)\n"
+                "  -d, --domain NAME   the libvirt domain (name or UUID) whose channel to use\n"
+                "  -c, --connect URI   libvirt's URI (default %s)\n"
+                "  -s, --socket PATH   the channel's unix socket (QEMU chardev), no libvirt\n"
                 "  -t, --timeout SEC   give up after SEC seconds (default 5)\n"
                 "  -j, --json          print the guest's reply as JSON\n"
                 "  -v, --verbose       more log output\n"
@@ -290,14 +449,18 @@ static void usage(FILE *f)
                 "  -o, --output FILE        eventlog: write the binary log to FILE\n"
                 "  --ima                    eventlog: the IMA runtime log instead\n"
                 "  --dry-run                apply: only say what would change\n"
+                "  --table                  scan: the table (the default on a terminal)\n"
                 "  --prometheus             scan: text exposition instead of JSON lines\n"
-                "  --name NAME              scan: socket file name (default %s)\n\n"
+                "  --prometheus-file PATH   scan: write it to PATH atomically (node_exporter)\n"
+                "  --live, --config         setup: the running domain, its definition\n"
+                "  --name NAME              scan, setup: the port's name (default %s)\n\n"
                 "Commands:\n",
-                VT_HOST_PORT_NAME);
+                VT_HOST_DEFAULT_URI, VT_HOST_PORT_NAME);
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
         fputs("\nExit status: 0 ok, 1 the guest answered with an error (or verify failed),\n"
-              "2 usage, 3 no agent or no answer in time.\n",
+              "2 usage (or no such directory or domain), 3 no agent, no channel or no answer in\n"
+              "time, 4 the host's state cannot be read (libvirt unreachable, permission denied).\n",
               f);
 }
 
@@ -321,10 +484,20 @@ int main(int argc, char **argv)
                 O_NAME,
                 O_IMA,
                 O_PCRS,
-                O_FROM_FILES
+                O_FROM_FILES,
+                O_PROM_FILE,
+                O_TABLE,
+                O_LIVE,
+                O_CONFIG
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, 's'},
+                {"domain", required_argument, NULL, 'd'},
+                {"connect", required_argument, NULL, 'c'},
+                {"prometheus-file", required_argument, NULL, O_PROM_FILE},
+                {"table", no_argument, NULL, O_TABLE},
+                {"live", no_argument, NULL, O_LIVE},
+                {"config", no_argument, NULL, O_CONFIG},
                 {"timeout", required_argument, NULL, 't'},
                 {"json", no_argument, NULL, 'j'},
                 {"verbose", no_argument, NULL, 'v'},
@@ -344,14 +517,36 @@ int main(int argc, char **argv)
                 {"name", required_argument, NULL, O_NAME},
                 {},
         };
-        struct host h = {.timeout_ms = 5000};
+        struct host h = {.timeout_ms = 5000, .uri = VT_HOST_DEFAULT_URI};
         int c;
 
         vt_log_init_from_env();
-        while ((c = getopt_long(argc, argv, "s:t:jvqho:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "s:d:c:t:jvqho:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 's':
                         h.socket = optarg;
+                        break;
+                case 'd':
+                        h.domain = optarg;
+                        break;
+                case 'c':
+                        h.uri = optarg;
+                        break;
+                case O_PROM_FILE:
+                        h.prom_file = optarg;
+                        h.used |= OPT_PROM_FILE;
+                        break;
+                case O_TABLE:
+                        h.table = true;
+                        h.used |= OPT_TABLE;
+                        break;
+                case O_LIVE:
+                        h.live = true;
+                        h.used |= OPT_LIVE;
+                        break;
+                case O_CONFIG:
+                        h.config = true;
+                        h.used |= OPT_CONFIG;
                         break;
                 case 't': {
                         char *end;
@@ -442,19 +637,27 @@ int main(int argc, char **argv)
                 return VT_HOST_EXIT_USAGE;
         }
 
-        if (streq(cmd->name, "scan")) {
-                if (optind + 1 >= argc) {
-                        log_error("scan: give at least one directory");
+        if (h.socket && h.domain) {
+                log_error("%s: --socket and --domain exclude each other", cmd->name);
+                return VT_HOST_EXIT_USAGE;
+        }
+        if ((h.json && (h.table || h.prometheus || h.prom_file)) || (h.table && h.prometheus)) {
+                log_error("%s: give one output format", cmd->name);
+                return VT_HOST_EXIT_USAGE;
+        }
+        if (cmd->run == run_scan || cmd->run == run_setup) {
+                if (h.socket || (cmd->run == run_scan && h.domain)) {
+                        log_error("%s: takes no --socket%s", cmd->name,
+                                  cmd->run == run_scan ? " or --domain" : "");
                         return VT_HOST_EXIT_USAGE;
                 }
-                struct vt_scan_opts so = {
-                        .name = h.name, .timeout_ms = h.timeout_ms, .prometheus = h.prometheus};
-                int r = vt_host_scan(argv + optind + 1, (size_t)(argc - optind - 1), &so, stdout);
-                if (r < 0) {
-                        log_error_errno(r, "scan");
-                        return VT_HOST_EXIT_NO_AGENT;
+                h.files = argv + optind + 1;
+                h.nfiles = (size_t)(argc - optind - 1);
+                if (cmd->run == run_setup && h.nfiles) {
+                        log_error("setup: unexpected argument '%s'", h.files[0]);
+                        return VT_HOST_EXIT_USAGE;
                 }
-                return VT_HOST_EXIT_OK;
+                return cmd->run(&h, cmd);
         }
         if (h.from_files) {
                 h.files = argv + optind + 1;
@@ -470,9 +673,17 @@ int main(int argc, char **argv)
                 log_error("%s: unexpected argument '%s'", cmd->name, argv[optind + 1]);
                 return VT_HOST_EXIT_USAGE;
         }
-        if (!h.socket) {
-                log_error("%s: --socket PATH is needed", cmd->name);
+        if (!h.socket && !h.domain) {
+                log_error("%s: name the guest: -d DOMAIN (libvirt) or --socket PATH", cmd->name);
                 return VT_HOST_EXIT_USAGE;
         }
-        return cmd->run(&h, cmd);
+        if (h.domain) {
+                int r = resolve_domain(&h);
+                if (r != 0)
+                        return r;
+        }
+        h.label = h.domain ? h.domain : h.socket;
+        int r = cmd->run(&h, cmd);
+        free(h.socket_owned);
+        return r;
 }

@@ -69,6 +69,38 @@ expect_rc 0 "$H" scan --prometheus "$t/fleet"
 n=$(grep -c '^virtune_up{socket=".*"} 1$' "$t/last")
 [ "$n" = 1000 ] || fail "prometheus: $n of 1000 up"
 grep -q '^# TYPE virtune_up gauge$' "$t/last" || fail "prometheus: no TYPE line"
-expect_rc 0 "$H" scan "$t/does-not-exist"
-[ ! -s "$t/last" ] || fail "scan of nothing printed $(cat "$t/last")"
+expect_rc 2 "$H" scan "$t/does-not-exist"
+grep -q "$t/does-not-exist: no such directory" "$t/last" || fail "scan of nothing: $(cat "$t/last")"
+# Written atomically beside the target (no temp file left), the fixed series with HELP/TYPE.
+expect_rc 0 "$H" scan --prometheus-file "$t/virtune.prom" "$t/fleet"
+[ ! -s "$t/last" ] || fail "--prometheus-file printed $(cat "$t/last")"
+n=$(grep -c '^virtune_up{socket=".*"} 1$' "$t/virtune.prom")
+[ "$n" = 1000 ] || fail "prometheus file: $n of 1000 up"
+[ "$(ls -A "$t" | grep -c '^\.#')" = 0 ] || fail "a temp file was left: $(ls -A "$t")"
+for m in virtune_up virtune_rtt_seconds virtune_drift_settings virtune_pending_reboot_changes \
+        virtune_attestation_enabled virtune_agent_info virtune_scan_duration_seconds; do
+        grep -q "^# HELP $m " "$t/virtune.prom" && grep -q "^# TYPE $m gauge$" "$t/virtune.prom" ||
+                fail "no HELP/TYPE for $m"
+done
+expect_rc 4 "$H" scan --prometheus-file "$t/no/such/dir/virtune.prom" "$t/fleet"
+grep -q "cannot write $t/no/such/dir/virtune.prom" "$t/last" || fail "write error: $(cat "$t/last")"
+if command -v promtool >/dev/null; then
+        promtool check metrics <"$t/virtune.prom" || fail "promtool check metrics"
+        echo "ok: promtool check metrics"
+fi
+# The people's table: one row per guest under a header.
+expect_rc 0 "$H" scan --table "$t/stale"
+head -n1 "$t/last" | grep -q '^SOCKET .* UP .* RTT .* VERSION .* DRIFT .* PENDING REBOOT .* ATTESTATION$' ||
+        fail "table header: $(cat "$t/last")"
+grep -q "^$t/stale/guest0000/org.virtune.agent.0 *yes " "$t/last" || fail "table row: $(cat "$t/last")"
+# Without root, a directory that cannot be read is named, with the group to join.
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+        mkdir -m 0750 "$t/private"
+        chmod o+x "$t"
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$H" scan "$t/private" >"$t/last" 2>&1
+        rc=$?
+        [ "$rc" = 4 ] || fail "scan of an unreadable directory exited $rc: $(cat "$t/last")"
+        grep -q "$t/private: permission denied; join the group 'root'" "$t/last" ||
+                fail "permission message: $(cat "$t/last")"
+fi
 echo "ok"

@@ -1,0 +1,218 @@
+/* virtune-host's view of libvirt: the running domains, their agent channel's socket, and setup. */
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include "host.h"
+
+/* libvirt prints every error to stderr by default; the caller reports ours once. */
+static void quiet(void *userdata, virErrorPtr err)
+{
+        (void)userdata, (void)err;
+}
+
+static int fail(char *err, size_t errlen, int r, const char *what)
+{
+        const char *msg = virGetLastErrorMessage();
+        snprintf(err, errlen, "%s: %s", what, msg ? msg : "unknown libvirt error");
+        return r;
+}
+
+static void conn_closep(virConnectPtr *c)
+{
+        if (*c)
+                virConnectClose(*c);
+}
+static void dom_freep(virDomainPtr *d)
+{
+        if (*d)
+                virDomainFree(*d);
+}
+static void xml_docp(xmlDocPtr *d)
+{
+        if (*d)
+                xmlFreeDoc(*d);
+}
+
+static int connect_uri(const char *uri, bool read_only, virConnectPtr *ret, char *err,
+                       size_t errlen)
+{
+        virSetErrorFunc(NULL, quiet);
+        *ret = read_only ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
+        if (!*ret) {
+                char what[256];
+                snprintf(what, sizeof(what), "cannot connect to libvirt at %s", uri);
+                return fail(err, errlen, -ENOTCONN, what);
+        }
+        return 0;
+}
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+        for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+                if (c->type == XML_ELEMENT_NODE && streq((const char *)c->name, name))
+                        return c;
+        return NULL;
+}
+
+static bool attr_is(xmlNodePtr n, const char *attr, const char *want)
+{
+        xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)attr) : NULL;
+        bool r = v && streq((const char *)v, want);
+        xmlFree(v);
+        return r;
+}
+
+/*
+ * The channel for port in a domain's XML: 1 with *path (malloc'd, NULL when libvirt has not
+ * named it yet, as in an inactive definition) when there is one, 0 when there is none.
+ */
+static int channel_find(const char *xml, const char *port, char **path)
+{
+        *path = NULL;
+        _cleanup_(xml_docp) xmlDocPtr doc =
+                xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+        if (!root || !streq((const char *)root->name, "domain"))
+                return -EBADMSG;
+        for (xmlNodePtr c = child(root, "devices") ? child(root, "devices")->children : NULL; c;
+             c = c->next) {
+                if (c->type != XML_ELEMENT_NODE || !streq((const char *)c->name, "channel"))
+                        continue;
+                xmlNodePtr t = child(c, "target");
+                if (!attr_is(t, "type", "virtio") || !attr_is(t, "name", port))
+                        continue;
+                xmlChar *p = attr_is(c, "type", "unix")
+                                     ? xmlGetProp(child(c, "source"), (const xmlChar *)"path")
+                                     : NULL;
+                if (p) {
+                        *path = strdup((const char *)p);
+                        xmlFree(p);
+                        if (!*path)
+                                return -ENOMEM;
+                }
+                return 1;
+        }
+        return 0;
+}
+
+static int target_of(virDomainPtr d, const char *port, struct vt_host_targets *t, char *err,
+                     size_t errlen)
+{
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        const char *name = virDomainGetName(d);
+        if (!name || virDomainGetUUIDString(d, uuid) < 0)
+                return fail(err, errlen, -EIO, "cannot read a domain's name and UUID");
+        int active = virDomainIsActive(d);
+        _cleanup_free_ char *xml = active == 1 ? virDomainGetXMLDesc(d, 0) : NULL;
+        _cleanup_free_ char *path = NULL;
+        if (active == 1 && !xml) {
+                char what[256];
+                snprintf(what, sizeof(what), "cannot read domain %s's XML", name);
+                return fail(err, errlen, -EIO, what);
+        }
+        if (xml && channel_find(xml, port, &path) < 0) {
+                snprintf(err, errlen, "domain %s: libvirt's XML does not parse", name);
+                return -EBADMSG;
+        }
+        return vt_host_targets_add(t, path, name, uuid, active == 1);
+}
+
+int vt_host_libvirt_targets(const char *uri, const char *domain, const char *port,
+                            struct vt_host_targets *t, char *err, size_t errlen)
+{
+        _cleanup_(conn_closep) virConnectPtr conn = NULL;
+        int r = connect_uri(uri, true, &conn, err, errlen);
+        if (r < 0)
+                return r;
+        if (domain) {
+                _cleanup_(dom_freep) virDomainPtr d = virDomainLookupByName(conn, domain);
+                if (!d)
+                        d = virDomainLookupByUUIDString(conn, domain);
+                if (!d) {
+                        snprintf(err, errlen, "no domain named %s at %s (virsh -c %s list --all)",
+                                 domain, uri, uri);
+                        return -ENOENT;
+                }
+                return target_of(d, port, t, err, errlen);
+        }
+        virDomainPtr *doms = NULL;
+        int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+        if (n < 0)
+                return fail(err, errlen, -EIO, "cannot list the domains");
+        r = 0;
+        for (int i = 0; i < n; i++) {
+                if (r == 0)
+                        r = target_of(doms[i], port, t, err, errlen);
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+        return r;
+}
+
+/* One XML (live or inactive) holds the channel already: 1, 0 not, -errno. */
+static int has_channel(virDomainPtr d, unsigned xml_flags, const char *port)
+{
+        _cleanup_free_ char *xml = virDomainGetXMLDesc(d, xml_flags);
+        _cleanup_free_ char *path = NULL;
+        return xml ? channel_find(xml, port, &path) : -EIO;
+}
+
+int vt_host_libvirt_setup(const char *uri, const char *domain, const char *port, bool live,
+                          bool config, unsigned *added, char *err, size_t errlen)
+{
+        _cleanup_(conn_closep) virConnectPtr conn = NULL;
+        char what[256], xml[256];
+        *added = 0;
+        int r = connect_uri(uri, false, &conn, err, errlen);
+        if (r < 0)
+                return r;
+        _cleanup_(dom_freep) virDomainPtr d = virDomainLookupByName(conn, domain);
+        if (!d)
+                d = virDomainLookupByUUIDString(conn, domain);
+        if (!d) {
+                snprintf(err, errlen, "no domain named %s at %s (virsh -c %s list --all)", domain,
+                         uri, uri);
+                return -ENOENT;
+        }
+        int active = virDomainIsActive(d), persistent = virDomainIsPersistent(d);
+        if (!live && !config) { /* libvirt's "current": the running domain, else its definition */
+                live = active == 1;
+                config = active != 1;
+        }
+        if (live && active != 1) {
+                snprintf(err, errlen, "domain %s is not running: --live needs it running", domain);
+                return -ESRCH;
+        }
+        if (config && persistent != 1) {
+                snprintf(err, errlen, "domain %s is transient: it has no definition for --config",
+                         domain);
+                return -EINVAL;
+        }
+        snprintf(xml, sizeof(xml),
+                 "<channel type='unix'><source mode='bind'/>"
+                 "<target type='virtio' name='%s'/></channel>",
+                 port);
+        /* Each side on its own: a domain may hold the channel live but not in its definition. */
+        static const struct {
+                unsigned flag, xml_flags;
+        } sides[] = {{VIR_DOMAIN_AFFECT_LIVE, 0},
+                     {VIR_DOMAIN_AFFECT_CONFIG, VIR_DOMAIN_XML_INACTIVE}};
+        for (size_t i = 0; i < ARRAY_SIZE(sides); i++) {
+                if (!(i == 0 ? live : config))
+                        continue;
+                r = has_channel(d, sides[i].xml_flags, port);
+                if (r < 0)
+                        return fail(err, errlen, r, "cannot read the domain's XML");
+                if (r > 0)
+                        continue;
+                if (virDomainAttachDeviceFlags(d, xml, sides[i].flag) < 0) {
+                        snprintf(what, sizeof(what), "cannot add the %s channel to %s (%s)", port,
+                                 domain, i == 0 ? "live" : "config");
+                        return fail(err, errlen, -EIO, what);
+                }
+                *added |= i == 0 ? VT_HOST_SETUP_LIVE : VT_HOST_SETUP_CONFIG;
+        }
+        return 0;
+}
