@@ -3,7 +3,79 @@
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include "dl.h"
 #include "host.h"
+
+/*
+ * libvirt (and libxml2, which it brings) are opened on first use: they map some forty libraries
+ * (gnutls, libssh, ...), which --socket and scan DIR have no use for.
+ */
+static typeof(virSetErrorFunc) *sym_virSetErrorFunc;
+static typeof(virGetLastErrorMessage) *sym_virGetLastErrorMessage;
+static typeof(virConnectOpen) *sym_virConnectOpen;
+static typeof(virConnectOpenReadOnly) *sym_virConnectOpenReadOnly;
+static typeof(virConnectClose) *sym_virConnectClose;
+static typeof(virDomainFree) *sym_virDomainFree;
+static typeof(virDomainGetName) *sym_virDomainGetName;
+static typeof(virDomainGetUUIDString) *sym_virDomainGetUUIDString;
+static typeof(virDomainIsActive) *sym_virDomainIsActive;
+static typeof(virDomainIsPersistent) *sym_virDomainIsPersistent;
+static typeof(virDomainGetXMLDesc) *sym_virDomainGetXMLDesc;
+static typeof(virDomainLookupByName) *sym_virDomainLookupByName;
+static typeof(virDomainLookupByUUIDString) *sym_virDomainLookupByUUIDString;
+static typeof(virConnectListAllDomains) *sym_virConnectListAllDomains;
+static typeof(virDomainAttachDeviceFlags) *sym_virDomainAttachDeviceFlags;
+static typeof(xmlReadMemory) *sym_xmlReadMemory;
+static typeof(xmlDocGetRootElement) *sym_xmlDocGetRootElement;
+static typeof(xmlGetProp) *sym_xmlGetProp;
+static typeof(xmlFreeDoc) *sym_xmlFreeDoc;
+static typeof(xmlMemGet) *sym_xmlMemGet;
+
+static const struct vt_dl_sym virt_syms[] = {
+        VT_DL_SYM(virSetErrorFunc),
+        VT_DL_SYM(virGetLastErrorMessage),
+        VT_DL_SYM(virConnectOpen),
+        VT_DL_SYM(virConnectOpenReadOnly),
+        VT_DL_SYM(virConnectClose),
+        VT_DL_SYM(virDomainFree),
+        VT_DL_SYM(virDomainGetName),
+        VT_DL_SYM(virDomainGetUUIDString),
+        VT_DL_SYM(virDomainIsActive),
+        VT_DL_SYM(virDomainIsPersistent),
+        VT_DL_SYM(virDomainGetXMLDesc),
+        VT_DL_SYM(virDomainLookupByName),
+        VT_DL_SYM(virDomainLookupByUUIDString),
+        VT_DL_SYM(virConnectListAllDomains),
+        VT_DL_SYM(virDomainAttachDeviceFlags),
+};
+static const struct vt_dl_sym xml_syms[] = {
+        VT_DL_SYM(xmlReadMemory), VT_DL_SYM(xmlDocGetRootElement),
+        VT_DL_SYM(xmlGetProp),    VT_DL_SYM(xmlFreeDoc),
+        VT_DL_SYM(xmlMemGet),
+};
+static struct vt_dl_lib virt_lib = {
+        .soname = "libvirt.so.0", .syms = virt_syms, .n_syms = ARRAY_SIZE(virt_syms)};
+static struct vt_dl_lib xml_lib = {
+        .soname = "libxml2.so.2", .syms = xml_syms, .n_syms = ARRAY_SIZE(xml_syms)};
+static xmlFreeFunc xml_free;
+
+static int load(char *err, size_t errlen)
+{
+        char buf[128];
+        if (vt_dl_open(&virt_lib) < 0) {
+                snprintf(err, errlen, "%s (Debian: apt install libvirt0)",
+                         vt_dl_error(&virt_lib, buf, sizeof(buf)));
+                return -EOPNOTSUPP;
+        }
+        if (vt_dl_open(&xml_lib) < 0) {
+                snprintf(err, errlen, "%s (Debian: apt install libxml2)",
+                         vt_dl_error(&xml_lib, buf, sizeof(buf)));
+                return -EOPNOTSUPP;
+        }
+        if (!xml_free && sym_xmlMemGet(&xml_free, NULL, NULL, NULL) < 0)
+                xml_free = free;
+        return 0;
+}
 
 /* libvirt prints every error to stderr by default; the caller reports ours once. */
 static void quiet(void *userdata, virErrorPtr err)
@@ -13,7 +85,7 @@ static void quiet(void *userdata, virErrorPtr err)
 
 static int fail(char *err, size_t errlen, int r, const char *what)
 {
-        const char *msg = virGetLastErrorMessage();
+        const char *msg = sym_virGetLastErrorMessage();
         snprintf(err, errlen, "%s: %s", what, msg ? msg : "unknown libvirt error");
         return r;
 }
@@ -21,24 +93,27 @@ static int fail(char *err, size_t errlen, int r, const char *what)
 static void conn_closep(virConnectPtr *c)
 {
         if (*c)
-                virConnectClose(*c);
+                sym_virConnectClose(*c);
 }
 static void dom_freep(virDomainPtr *d)
 {
         if (*d)
-                virDomainFree(*d);
+                sym_virDomainFree(*d);
 }
 static void xml_docp(xmlDocPtr *d)
 {
         if (*d)
-                xmlFreeDoc(*d);
+                sym_xmlFreeDoc(*d);
 }
 
 static int connect_uri(const char *uri, bool read_only, virConnectPtr *ret, char *err,
                        size_t errlen)
 {
-        virSetErrorFunc(NULL, quiet);
-        *ret = read_only ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
+        int r = load(err, errlen);
+        if (r < 0)
+                return r;
+        sym_virSetErrorFunc(NULL, quiet);
+        *ret = read_only ? sym_virConnectOpenReadOnly(uri) : sym_virConnectOpen(uri);
         if (!*ret) {
                 char what[256];
                 snprintf(what, sizeof(what), "cannot connect to libvirt at %s", uri);
@@ -57,9 +132,10 @@ static xmlNodePtr child(xmlNodePtr n, const char *name)
 
 static bool attr_is(xmlNodePtr n, const char *attr, const char *want)
 {
-        xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)attr) : NULL;
+        xmlChar *v = n ? sym_xmlGetProp(n, (const xmlChar *)attr) : NULL;
         bool r = v && streq((const char *)v, want);
-        xmlFree(v);
+        if (v)
+                xml_free(v);
         return r;
 }
 
@@ -71,9 +147,9 @@ static int channel_find(const char *xml, const char *port, char **path)
 {
         *path = NULL;
         _cleanup_(xml_docp) xmlDocPtr doc =
-                xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+                sym_xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        xmlNodePtr root = doc ? sym_xmlDocGetRootElement(doc) : NULL;
         if (!root || !streq((const char *)root->name, "domain"))
                 return -EBADMSG;
         for (xmlNodePtr c = child(root, "devices") ? child(root, "devices")->children : NULL; c;
@@ -84,11 +160,11 @@ static int channel_find(const char *xml, const char *port, char **path)
                 if (!attr_is(t, "type", "virtio") || !attr_is(t, "name", port))
                         continue;
                 xmlChar *p = attr_is(c, "type", "unix")
-                                     ? xmlGetProp(child(c, "source"), (const xmlChar *)"path")
+                                     ? sym_xmlGetProp(child(c, "source"), (const xmlChar *)"path")
                                      : NULL;
                 if (p) {
                         *path = strdup((const char *)p);
-                        xmlFree(p);
+                        xml_free(p);
                         if (!*path)
                                 return -ENOMEM;
                 }
@@ -101,11 +177,11 @@ static int target_of(virDomainPtr d, const char *port, struct vt_host_targets *t
                      size_t errlen)
 {
         char uuid[VIR_UUID_STRING_BUFLEN];
-        const char *name = virDomainGetName(d);
-        if (!name || virDomainGetUUIDString(d, uuid) < 0)
+        const char *name = sym_virDomainGetName(d);
+        if (!name || sym_virDomainGetUUIDString(d, uuid) < 0)
                 return fail(err, errlen, -EIO, "cannot read a domain's name and UUID");
-        int active = virDomainIsActive(d);
-        _cleanup_free_ char *xml = active == 1 ? virDomainGetXMLDesc(d, 0) : NULL;
+        int active = sym_virDomainIsActive(d);
+        _cleanup_free_ char *xml = active == 1 ? sym_virDomainGetXMLDesc(d, 0) : NULL;
         _cleanup_free_ char *path = NULL;
         if (active == 1 && !xml) {
                 char what[256];
@@ -119,6 +195,12 @@ static int target_of(virDomainPtr d, const char *port, struct vt_host_targets *t
         return vt_host_targets_add(t, path, name, uuid, active == 1);
 }
 
+static int cmp_domain(const void *a, const void *b)
+{
+        const struct vt_host_target *x = a, *y = b;
+        return strcmp(x->domain, y->domain);
+}
+
 int vt_host_libvirt_targets(const char *uri, const char *domain, const char *port,
                             struct vt_host_targets *t, char *err, size_t errlen)
 {
@@ -127,9 +209,9 @@ int vt_host_libvirt_targets(const char *uri, const char *domain, const char *por
         if (r < 0)
                 return r;
         if (domain) {
-                _cleanup_(dom_freep) virDomainPtr d = virDomainLookupByName(conn, domain);
+                _cleanup_(dom_freep) virDomainPtr d = sym_virDomainLookupByName(conn, domain);
                 if (!d)
-                        d = virDomainLookupByUUIDString(conn, domain);
+                        d = sym_virDomainLookupByUUIDString(conn, domain);
                 if (!d) {
                         snprintf(err, errlen, "no domain named %s at %s (virsh -c %s list --all)",
                                  domain, uri, uri);
@@ -138,23 +220,25 @@ int vt_host_libvirt_targets(const char *uri, const char *domain, const char *por
                 return target_of(d, port, t, err, errlen);
         }
         virDomainPtr *doms = NULL;
-        int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+        int n = sym_virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
         if (n < 0)
                 return fail(err, errlen, -EIO, "cannot list the domains");
         r = 0;
         for (int i = 0; i < n; i++) {
                 if (r == 0)
                         r = target_of(doms[i], port, t, err, errlen);
-                virDomainFree(doms[i]);
+                sym_virDomainFree(doms[i]);
         }
         free(doms);
+        if (r == 0 && t->n > 0) /* libvirt lists in no particular order */
+                qsort(t->v, t->n, sizeof(*t->v), cmp_domain);
         return r;
 }
 
 /* One XML (live or inactive) holds the channel already: 1, 0 not, -errno. */
 static int has_channel(virDomainPtr d, unsigned xml_flags, const char *port)
 {
-        _cleanup_free_ char *xml = virDomainGetXMLDesc(d, xml_flags);
+        _cleanup_free_ char *xml = sym_virDomainGetXMLDesc(d, xml_flags);
         _cleanup_free_ char *path = NULL;
         return xml ? channel_find(xml, port, &path) : -EIO;
 }
@@ -168,15 +252,15 @@ int vt_host_libvirt_setup(const char *uri, const char *domain, const char *port,
         int r = connect_uri(uri, false, &conn, err, errlen);
         if (r < 0)
                 return r;
-        _cleanup_(dom_freep) virDomainPtr d = virDomainLookupByName(conn, domain);
+        _cleanup_(dom_freep) virDomainPtr d = sym_virDomainLookupByName(conn, domain);
         if (!d)
-                d = virDomainLookupByUUIDString(conn, domain);
+                d = sym_virDomainLookupByUUIDString(conn, domain);
         if (!d) {
                 snprintf(err, errlen, "no domain named %s at %s (virsh -c %s list --all)", domain,
                          uri, uri);
                 return -ENOENT;
         }
-        int active = virDomainIsActive(d), persistent = virDomainIsPersistent(d);
+        int active = sym_virDomainIsActive(d), persistent = sym_virDomainIsPersistent(d);
         if (!live && !config) { /* libvirt's "current": the running domain, else its definition */
                 live = active == 1;
                 config = active != 1;
@@ -207,7 +291,7 @@ int vt_host_libvirt_setup(const char *uri, const char *domain, const char *port,
                         return fail(err, errlen, r, "cannot read the domain's XML");
                 if (r > 0)
                         continue;
-                if (virDomainAttachDeviceFlags(d, xml, sides[i].flag) < 0) {
+                if (sym_virDomainAttachDeviceFlags(d, xml, sides[i].flag) < 0) {
                         snprintf(what, sizeof(what), "cannot add the %s channel to %s (%s)", port,
                                  domain, i == 0 ? "live" : "config");
                         return fail(err, errlen, -EIO, what);

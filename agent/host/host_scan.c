@@ -299,7 +299,9 @@ static void json_line(FILE *out, const struct guest *g, bool libvirt)
         json_object_object_add(o, "status", status);
         json_object_object_add(o, "status_error", status_error);
         vt_json_add_str(o, "error", guest_error(g));
-        fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        fprintf(out, "%s\n",
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* Label values: backslash, double quote and newline escaped (text exposition format). */

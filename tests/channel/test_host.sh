@@ -88,6 +88,42 @@ if command -v promtool >/dev/null; then
         promtool check metrics <"$t/virtune.prom" || fail "promtool check metrics"
         echo "ok: promtool check metrics"
 fi
+# libvirt's test driver (in-process, no daemon): domains by name and UUID, one without the channel.
+for p in virtune virtuned virtuned-worker virtune-host; do
+        ! ldd "$(dirname "$H")/$p" | grep -q 'libvirt\|libxml2' || fail "$p links libvirt or libxml2"
+done
+if "$H" -c test:///default scan --json >/dev/null 2>&1; then
+        cat >"$t/node.xml" <<X
+<node>
+<domain type='test'><name>web</name><uuid>6695eb01-f6a4-8304-79aa-97f2502e0001</uuid>
+<memory>65536</memory><os><type arch='x86_64'>hvm</type></os><devices>
+<channel type='unix'><source mode='bind' path='$t/stale/guest0000/org.virtune.agent.0'/>
+<target type='virtio' name='org.virtune.agent.0'/></channel></devices></domain>
+<domain type='test'><name>bare</name><uuid>6695eb01-f6a4-8304-79aa-97f2502e0002</uuid>
+<memory>65536</memory><os><type arch='x86_64'>hvm</type></os><devices/></domain>
+</node>
+X
+        L=(-c "test://$t/node.xml")
+        expect_rc 0 "$H" "${L[@]}" scan --json
+        grep -q '^{"domain":"bare","uuid":"6695eb01-f6a4-8304-79aa-97f2502e0002","socket":null,"up":false,.*"error":"no org.virtune.agent.0 channel' "$t/last" ||
+                fail "scan of a domain without the channel: $(cat "$t/last")"
+        grep -q '^{"domain":"web","uuid":"6695eb01-f6a4-8304-79aa-97f2502e0001","socket":".*guest0000/org.virtune.agent.0","up":true' "$t/last" ||
+                fail "scan by domain: $(cat "$t/last")"
+        expect_rc 0 "$H" "${L[@]}" scan --prometheus
+        grep -q '^virtune_up{domain="web",uuid="6695eb01-f6a4-8304-79aa-97f2502e0001"} 1$' "$t/last" ||
+                fail "domain labels: $(cat "$t/last")"
+        ! grep -q 'socket=\|domain="bare"' "$t/last" || fail "socket label or a series for bare"
+        grep -q '^virtune_scan_domains_without_channel 1$' "$t/last" || fail "no-channel count"
+        expect_rc 0 "$H" "${L[@]}" -d web ping
+        grep -q "The agent on web answered" "$t/last" || fail "-d web ping: $(cat "$t/last")"
+        expect_rc 0 "$H" "${L[@]}" -d 6695eb01-f6a4-8304-79aa-97f2502e0001 ping
+        expect_rc 3 "$H" "${L[@]}" -d bare ping
+        grep -q "has no org.virtune.agent.0 channel: add it with virtune-host setup -d bare" "$t/last" ||
+                fail "-d bare: $(cat "$t/last")"
+        expect_rc 2 "$H" "${L[@]}" -d nosuch ping
+        expect_rc 2 "$H" "${L[@]}" -d web -s "$t/host.sock" ping
+        echo "ok: libvirt test driver: scan, labels, -d NAME|UUID, exit codes"
+fi
 # The people's table: one row per guest under a header.
 expect_rc 0 "$H" scan --table "$t/stale"
 head -n1 "$t/last" | grep -q '^SOCKET .* UP .* RTT .* VERSION .* DRIFT .* PENDING REBOOT .* ATTESTATION$' ||
