@@ -3,7 +3,9 @@
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <inttypes.h>
 #include "dl.h"
+#include "log.h"
 #include "host.h"
 
 /*
@@ -113,7 +115,9 @@ static int connect_uri(const char *uri, bool read_only, virConnectPtr *ret, char
         if (r < 0)
                 return r;
         sym_virSetErrorFunc(NULL, quiet);
+        int64_t t0 = vt_host_now_ms();
         *ret = read_only ? sym_virConnectOpenReadOnly(uri) : sym_virConnectOpen(uri);
+        log_debug("libvirt: connected to %s in %" PRId64 " ms", uri, vt_host_now_ms() - t0);
         if (!*ret) {
                 char what[256];
                 snprintf(what, sizeof(what), "cannot connect to libvirt at %s", uri);

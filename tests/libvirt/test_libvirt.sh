@@ -151,16 +151,17 @@ ok "setup adds the channel to the definition, idempotent"
 expect_rc 3 "$H" -c "$URI" -d $DOM setup --live
 grep -q "not running" "$T/last" || fail "setup --live on a stopped domain: $(cat "$T/last")"
 
-boot() { # waits for the guest script's end on the console
-        ln -sf "console-$DOM.log" "$T/dom/console.log"
-        rm -f "$T/dom/console-$DOM.log" # QEMU (as nobody) makes it afresh
-        virsh_ start $DOM >/dev/null || fail "virsh start"
+boot() { # [NAME]: starts it, waits for the guest script's end on the console
+        local d=${1:-$DOM}
+        ln -sf "console-$d.log" "$T/dom/console.log"
+        rm -f "$T/dom/console-$d.log" # QEMU (as nobody) makes it afresh
+        virsh_ start "$d" >/dev/null || fail "virsh start $d"
         for _ in $(seq 1800); do
-                tr -d '\r' <"$T/dom/console-$DOM.log" 2>/dev/null | grep -q '^vtvm: ready$' && break
+                tr -d '\r' <"$T/dom/console-$d.log" 2>/dev/null | grep -q '^vtvm: ready$' && break
                 sleep 0.1
         done
-        tr -d '\r' <"$T/dom/console-$DOM.log" | grep -q '^vtvm: exit status 0$' ||
-                fail "the guest did not get ready"
+        tr -d '\r' <"$T/dom/console-$d.log" | grep -q '^vtvm: exit status 0$' ||
+                fail "the guest $d did not get ready"
 }
 boot
 ok "domain $DOM ($UUID) started by libvirt"
@@ -256,4 +257,26 @@ grep '^virtune_' "$T/prom/virtune.prom" | grep -v '^virtune_rtt_seconds\|^virtun
 diff -u "$T/series.1" "$T/series.2" || fail "the series changed across destroy/start"
 [ "$sock1" != "$sock2" ] || echo "note: libvirt kept the socket path ($sock1)"
 ok "destroy/start: socket $sock1 -> $sock2, same series ($(wc -l <"$T/series.2"))"
+s0=$(date +%s%N)
+"$H" -c "$URI" scan --json >"$T/last" || fail "scan"
+echo "scan of one TCG guest through libvirt: $((($(date +%s%N) - s0) / 1000000)) ms," \
+        "rtt $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rtt_ms"])' "$T/last") ms"
+
+# setup --live: hot-plugged into a running domain that lacks it (the definition untouched);
+# virtuned in the guest opens the new port and answers.
+virsh_ destroy $DOM >/dev/null
+boot vtlv2
+expect_rc 3 "$H" -c "$URI" -d vtlv2 ping
+expect_rc 0 "$H" -c "$URI" -d vtlv2 setup --live
+grep -q "Added the org.virtune.agent.0 channel to vtlv2 (live)" "$T/last" || fail "setup --live: $(cat "$T/last")"
+virsh_ dumpxml vtlv2 | grep -q "name='org.virtune.agent.0'" || fail "not in the live XML"
+! virsh_ dumpxml --inactive vtlv2 | grep -q "name='org.virtune.agent.0'" || fail "--live changed the definition"
+for i in $(seq 100); do
+        "$H" -c "$URI" -d vtlv2 ping >"$T/last" 2>&1 && break
+        [ "$i" = 100 ] && fail "no answer on the hot-plugged channel: $(cat "$T/last")"
+        sleep 0.2
+done
+expect_rc 0 "$H" -c "$URI" -d vtlv2 setup --live
+grep -q "already has" "$T/last" || fail "setup --live twice: $(cat "$T/last")"
+ok "setup --live hot-plugs the channel into running vtlv2; virtuned answers on it"
 exit $fail
