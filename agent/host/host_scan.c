@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include "host.h"
+#include "host_table.h"
 
 enum { ID_SYNC, ID_INFO, ID_STATUS, _ID_MAX };
 static const char *const scan_commands[_ID_MAX] = {"guest-sync-delimited", "guest-info",
@@ -403,33 +404,19 @@ static void prometheus(FILE *out, const struct guest *gs, size_t n, bool libvirt
                         VT_HOST_PORT_NAME, no_channel);
 }
 
-/* A cell for a terminal: control characters and anything past the width shown as '?'/'~'. */
-static void cell(FILE *out, const char *s, int width, bool last)
+static int table(FILE *out, const struct guest *gs, size_t n, bool libvirt)
 {
-        int w = 0;
-        if (!s || !*s)
-                s = "-";
-        for (; *s && (last || w < width); s++, w++)
-                fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
-        if (*s && !last)
-                fputc('~', out), w++;
-        if (!last)
-                fprintf(out, "%*s", width + 2 - w, "");
-}
-
-static void table(FILE *out, const struct guest *gs, size_t n, bool libvirt)
-{
-        int wname = libvirt ? 6 : 6;
-        for (size_t i = 0; i < n; i++) {
-                const char *name = libvirt ? gs[i].t->domain : gs[i].path;
-                int l = name ? (int)strlen(name) : 1;
-                if (l > wname)
-                        wname = l > 64 ? 64 : l;
-        }
-        fprintf(out, "%-*s  %-4s  %-8s  %-10s  %-5s  %-14s  %s\n", wname,
-                libvirt ? "DOMAIN" : "SOCKET", "UP", "RTT", "VERSION", "DRIFT", "PENDING REBOOT",
-                "ATTESTATION");
-        for (size_t i = 0; i < n; i++) {
+        const char *header[] = {libvirt ? "DOMAIN" : "SOCKET",
+                                "UP",
+                                "RTT",
+                                "VERSION",
+                                "DRIFT",
+                                "PENDING REBOOT",
+                                "ATTESTATION",
+                                "ERROR"};
+        struct vt_table t;
+        int r = vt_table_init(&t, header, ARRAY_SIZE(header));
+        for (size_t i = 0; r >= 0 && i < n; i++) {
                 const struct guest *g = &gs[i];
                 char rtt[32] = "-", drift[32] = "-", pending[32] = "-";
                 double v;
@@ -440,20 +427,22 @@ static void table(FILE *out, const struct guest *gs, size_t n, bool libvirt)
                 if (status_count(g, "pending_reboot", &v))
                         snprintf(pending, sizeof(pending), "%.0f", v);
                 int a = info_attestation(g);
-                cell(out, libvirt ? g->t->domain : g->path, wname, false);
-                cell(out, g->replies[ID_INFO] ? "yes" : "no", 4, false);
-                cell(out, rtt, 8, false);
-                cell(out, info_version(g), 10, false);
-                cell(out, drift, 5, false);
-                cell(out, pending, 14, false);
-                cell(out, a < 0 ? "-" : a ? "quote" : "off", 11, !guest_error(g));
-                if (guest_error(g)) {
-                        fputs("(", out);
-                        cell(out, guest_error(g), 0, true);
-                        fputs(")", out);
-                }
-                fputc('\n', out);
+                const char *cells[] = {libvirt ? g->t->domain : g->path,
+                                       g->replies[ID_INFO] ? "yes" : "no",
+                                       rtt,
+                                       info_version(g),
+                                       drift,
+                                       pending,
+                                       a < 0 ? "-"
+                                       : a   ? "quote"
+                                             : "off",
+                                       guest_error(g)};
+                r = vt_table_row(&t, cells);
         }
+        if (r >= 0)
+                vt_table_print(&t, out);
+        vt_table_done(&t);
+        return r;
 }
 
 int vt_host_scan(const struct vt_host_targets *t, const struct vt_scan_opts *opts, FILE *out)
@@ -517,8 +506,8 @@ int vt_host_scan(const struct vt_host_targets *t, const struct vt_scan_opts *opt
         }
         if (opts->format == VT_SCAN_PROMETHEUS)
                 prometheus(out, gs, n, opts->libvirt, no_channel, duration_ms);
-        else if (opts->format == VT_SCAN_TABLE)
-                table(out, gs, n, opts->libvirt);
+        else if (opts->format == VT_SCAN_TABLE && table(out, gs, n, opts->libvirt) < 0)
+                up = -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 for (int j = 0; j < _ID_MAX; j++)
                         json_object_put(gs[i].replies[j]);

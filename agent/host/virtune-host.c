@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include "render.h"
 #include "host.h"
+#include "host_table.h"
 #include "host_verify.h"
 #include "codec.h"
 #include "ctx.h"
@@ -19,6 +20,7 @@ struct host {
         const char *uri, *domain; /* -c, -d: the socket comes from libvirt */
         const char *label;        /* what messages call the guest: its domain or socket */
         char *socket_owned;
+        int (*table_fn)(FILE *out, json_object *value);
         int timeout_ms;
         bool json, table;
         /* command options */
@@ -35,6 +37,7 @@ struct host_cmd {
         int (*run)(struct host *h, const struct host_cmd *cmd);
         unsigned options; /* allowed command options */
         const char *summary;
+        int (*table)(FILE *out, json_object *value); /* for people, on a terminal or --table */
 };
 
 enum {
@@ -93,6 +96,9 @@ static int call(struct host *h, const char *execute, json_object *args, json_obj
 
 static void print(const struct host *h, json_object *value)
 {
+        if (h->table_fn && (h->table || (!h->json && isatty(STDOUT_FILENO))) &&
+            h->table_fn(stdout, value) >= 0)
+                return;
         if (h->json)
                 printf("%s\n",
                        json_object_to_json_string_ext(
@@ -408,22 +414,25 @@ static int resolve_domain(struct host *h)
 }
 
 static const struct host_cmd commands[] = {
-        {"ping", "guest-ping", run_ping, 0, "is the agent there"},
-        {"info", "guest-info", run_simple, 0, "the agent's version and commands"},
-        {"facts", "virtune-facts", run_simple, 0, "what the guest detected"},
-        {"status", "virtune-status", run_simple, 0, "policy, last apply, drift, pending reboot"},
-        {"plan", "virtune-plan", run_simple, 0, "what apply would change"},
-        {"pcrs", "virtune-pcr-read", run_simple, 0, "the guest's TPM PCRs"},
-        {"quote", NULL, run_quote, OPT_NONCE | OPT_RANDOM | OPT_PCRS, "a TPM quote over a nonce"},
-        {"eventlog", NULL, run_eventlog, OPT_OUTPUT | OPT_IMA, "the measured-boot event log"},
+        {"ping", "guest-ping", run_ping, 0, "is the agent there", NULL},
+        {"info", "guest-info", run_simple, 0, "the agent's version and commands", NULL},
+        {"facts", "virtune-facts", run_simple, 0, "what the guest detected", NULL},
+        {"status", "virtune-status", run_simple, OPT_TABLE,
+         "policy, last apply, drift, pending reboot", vt_host_table_status},
+        {"plan", "virtune-plan", run_simple, OPT_TABLE, "what apply would change",
+         vt_host_table_plan},
+        {"pcrs", "virtune-pcr-read", run_simple, 0, "the guest's TPM PCRs", NULL},
+        {"quote", NULL, run_quote, OPT_NONCE | OPT_RANDOM | OPT_PCRS, "a TPM quote over a nonce",
+         NULL},
+        {"eventlog", NULL, run_eventlog, OPT_OUTPUT | OPT_IMA, "the measured-boot event log", NULL},
         {"verify", NULL, run_verify, OPT_NONCE | OPT_RANDOM | OPT_AK | OPT_PCRS | OPT_FROM_FILES,
-         "quote + event log, checked here (or saved: --from-files)"},
+         "quote + event log, checked here (or saved: --from-files)", NULL},
         {"apply", "virtune-apply", run_simple, OPT_DRY_RUN,
-         "apply the guest's policy (if it allows)"},
+         "apply the guest's policy (if it allows)", NULL},
         {"scan", NULL, run_scan, OPT_NAME | OPT_PROMETHEUS | OPT_PROM_FILE | OPT_TABLE,
-         "every running libvirt domain, or every channel socket under DIR..."},
+         "every running libvirt domain, or every channel socket under DIR...", NULL},
         {"setup", NULL, run_setup, OPT_NAME | OPT_LIVE | OPT_CONFIG,
-         "add the channel to a libvirt domain (-d)"},
+         "add the channel to a libvirt domain (-d)", NULL},
 };
 
 static void usage(FILE *f)
@@ -453,7 +462,7 @@ static void usage(FILE *f)
                 "  -o, --output FILE        eventlog: write the binary log to FILE\n"
                 "  --ima                    eventlog: the IMA runtime log instead\n"
                 "  --dry-run                apply: only say what would change\n"
-                "  --table                  scan: the table (the default on a terminal)\n"
+                "  --table                  scan, plan, status: a table (default on a terminal)\n"
                 "  --prometheus             scan: text exposition instead of JSON lines\n"
                 "  --prometheus-file PATH   scan: write it to PATH atomically (node_exporter)\n"
                 "  --live, --config         setup: the running domain, its definition\n"
@@ -687,6 +696,7 @@ int main(int argc, char **argv)
                         return r;
         }
         h.label = h.domain ? h.domain : h.socket;
+        h.table_fn = cmd->table;
         int r = cmd->run(&h, cmd);
         free(h.socket_owned);
         return r;

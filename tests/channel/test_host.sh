@@ -126,9 +126,20 @@ X
 fi
 # The people's table: one row per guest under a header.
 expect_rc 0 "$H" scan --table "$t/stale"
-head -n1 "$t/last" | grep -q '^SOCKET .* UP .* RTT .* VERSION .* DRIFT .* PENDING REBOOT .* ATTESTATION$' ||
+head -n1 "$t/last" | grep -q '^SOCKET .* UP .* RTT .* VERSION .* DRIFT .* PENDING REBOOT .* ATTESTATION  ERROR$' ||
         fail "table header: $(cat "$t/last")"
 grep -q "^$t/stale/guest0000/org.virtune.agent.0 *yes " "$t/last" || fail "table row: $(cat "$t/last")"
+S0=$t/stale/guest0000/org.virtune.agent.0
+expect_rc 0 "$H" -s "$S0" plan --table
+grep -q '^MODULE  *WHEN  *TARGET  *FROM  *TO  *WHY$' "$t/last" || fail "plan --table: $(cat "$t/last")"
+grep -q '^iosched  *next-boot  */etc/udev/rules.d/60-virtune-iosched.rules  *-  *(3 lines)  ' "$t/last" ||
+        fail "plan --table row: $(cat "$t/last")"
+expect_rc 0 "$H" -s "$S0" status --table
+grep -q '^DRIFT  *PENDING REBOOT  *REBOOT NEEDED  *LAST APPLY  *LAST REAPPLY$' "$t/last" &&
+        grep -q '^channel  *port  *org.virtune.agent.0$' "$t/last" || fail "status --table: $(cat "$t/last")"
+expect_rc 0 "$H" -s "$S0" plan
+grep -q '^changes:$' "$t/last" || fail "plan to a pipe is the text rendering, not the table: $(cat "$t/last")"
+expect_rc 2 "$H" -s "$S0" facts --table
 # Without root, a directory that cannot be read is named, with the group to join.
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
         mkdir -m 0750 "$t/private"
