@@ -22,3 +22,9 @@ int vt_host_verify_load(const char *quote_path, const char *log_path, json_objec
         (void)quote_path, (void)log_path, (void)quote, (void)eventlog, (void)bad_path;
         return -EOPNOTSUPP;
 }
+
+int vt_host_pcrs_text(FILE *out, json_object *value)
+{
+        (void)out, (void)value;
+        return -EOPNOTSUPP;
+}

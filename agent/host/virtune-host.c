@@ -21,6 +21,7 @@ struct host {
         const char *label;        /* what messages call the guest: its domain or socket */
         char *socket_owned;
         int (*table_fn)(FILE *out, json_object *value);
+        int (*text_fn)(FILE *out, json_object *value);
         int timeout_ms;
         bool json, table;
         /* command options */
@@ -38,6 +39,7 @@ struct host_cmd {
         unsigned options; /* allowed command options */
         const char *summary;
         int (*table)(FILE *out, json_object *value); /* for people, on a terminal or --table */
+        int (*text)(FILE *out, json_object *value);  /* a fixed text layout, unless --json */
 };
 
 enum {
@@ -98,6 +100,8 @@ static void print(const struct host *h, json_object *value)
 {
         if (h->table_fn && (h->table || (!h->json && isatty(STDOUT_FILENO))) &&
             h->table_fn(stdout, value) >= 0)
+                return;
+        if (!h->json && h->text_fn && h->text_fn(stdout, value) >= 0)
                 return;
         if (h->json)
                 printf("%s\n",
@@ -414,25 +418,27 @@ static int resolve_domain(struct host *h)
 }
 
 static const struct host_cmd commands[] = {
-        {"ping", "guest-ping", run_ping, 0, "is the agent there", NULL},
-        {"info", "guest-info", run_simple, 0, "the agent's version and commands", NULL},
-        {"facts", "virtune-facts", run_simple, 0, "what the guest detected", NULL},
+        {"ping", "guest-ping", run_ping, 0, "is the agent there", NULL, NULL},
+        {"info", "guest-info", run_simple, 0, "the agent's version and commands", NULL, NULL},
+        {"facts", "virtune-facts", run_simple, 0, "what the guest detected", NULL, NULL},
         {"status", "virtune-status", run_simple, OPT_TABLE,
-         "policy, last apply, drift, pending reboot", vt_host_table_status},
+         "policy, last apply, drift, pending reboot", vt_host_table_status, NULL},
         {"plan", "virtune-plan", run_simple, OPT_TABLE, "what apply would change",
-         vt_host_table_plan},
-        {"pcrs", "virtune-pcr-read", run_simple, 0, "the guest's TPM PCRs", NULL},
+         vt_host_table_plan, NULL},
+        {"pcrs", "virtune-pcr-read", run_simple, 0, "the guest's TPM PCRs", NULL,
+         vt_host_pcrs_text},
         {"quote", NULL, run_quote, OPT_NONCE | OPT_RANDOM | OPT_PCRS, "a TPM quote over a nonce",
+         NULL, NULL},
+        {"eventlog", NULL, run_eventlog, OPT_OUTPUT | OPT_IMA, "the measured-boot event log", NULL,
          NULL},
-        {"eventlog", NULL, run_eventlog, OPT_OUTPUT | OPT_IMA, "the measured-boot event log", NULL},
         {"verify", NULL, run_verify, OPT_NONCE | OPT_RANDOM | OPT_AK | OPT_PCRS | OPT_FROM_FILES,
-         "quote + event log, checked here (or saved: --from-files)", NULL},
+         "quote + event log, checked here (or saved: --from-files)", NULL, NULL},
         {"apply", "virtune-apply", run_simple, OPT_DRY_RUN,
-         "apply the guest's policy (if it allows)", NULL},
+         "apply the guest's policy (if it allows)", NULL, NULL},
         {"scan", NULL, run_scan, OPT_NAME | OPT_PROMETHEUS | OPT_PROM_FILE | OPT_TABLE,
-         "every running libvirt domain, or every channel socket under DIR...", NULL},
+         "every running libvirt domain, or every channel socket under DIR...", NULL, NULL},
         {"setup", NULL, run_setup, OPT_NAME | OPT_LIVE | OPT_CONFIG,
-         "add the channel to a libvirt domain (-d)", NULL},
+         "add the channel to a libvirt domain (-d)", NULL, NULL},
 };
 
 static void usage(FILE *f)
@@ -697,6 +703,7 @@ int main(int argc, char **argv)
         }
         h.label = h.domain ? h.domain : h.socket;
         h.table_fn = cmd->table;
+        h.text_fn = cmd->text;
         int r = cmd->run(&h, cmd);
         free(h.socket_owned);
         return r;
