@@ -40,13 +40,33 @@ int vt_host_targets_from_dirs(char *const *dirs, size_t ndirs, const char *name,
                               struct vt_host_targets *t, const char **bad);
 
 /*
- * libvirt (host_libvirt.c; host_libvirt_stub.c returns -EOPNOTSUPP): the running domains at
- * uri (or the one named by domain: a name or a UUID) with their channel's socket from the
- * live XML. On an error, err says what failed in words. -ENOTCONN no connection, -ENOENT no
- * such domain.
+ * Where a scan's guests come from, one at a time: get() fills target i (strings malloc'd, the
+ * scan frees them), which may block (a libvirt call); the scan asks guest i while it looks up
+ * i + 1, so the lookups overlap the guests' answers. <0 from get() ends the scan.
+ */
+struct vt_scan_source {
+        size_t n;
+        int (*get)(void *userdata, size_t i, struct vt_host_target *ret, char *err, size_t errlen);
+        void *userdata;
+};
+/* A source over targets collected beforehand (scan DIR...); t must outlive the scan. */
+void vt_host_targets_source(const struct vt_host_targets *t, struct vt_scan_source *src);
+
+/*
+ * libvirt (host_libvirt.c; host_libvirt_stub.c returns -EOPNOTSUPP): the running domain named by
+ * domain (a name or a UUID) with its channel's socket from the live XML. On an error, err says
+ * what failed in words. -ENOTCONN no connection, -ENOENT no such domain.
  */
 int vt_host_libvirt_targets(const char *uri, const char *domain, const char *port,
                             struct vt_host_targets *t, char *err, size_t errlen);
+/*
+ * Every running domain at uri, sorted by name, as a scan source: the list is read here, each
+ * domain's live XML when the scan asks for it. Free with vt_host_libvirt_close().
+ */
+struct vt_host_libvirt;
+int vt_host_libvirt_open(const char *uri, const char *port, struct vt_host_libvirt **ret,
+                         struct vt_scan_source *src, char *err, size_t errlen);
+void vt_host_libvirt_close(struct vt_host_libvirt *lv);
 /*
  * Adds the port's channel (unix socket that libvirt names, virtio target) to the domain, live
  * and/or in its definition (neither: libvirt's "current"); what is there already is left as it
@@ -94,5 +114,6 @@ struct vt_scan_opts {
         enum vt_scan_format format;
         bool libvirt; /* label the series with domain and uuid instead of the socket */
 };
-/* Returns the number of guests that answered, or -errno. */
-int vt_host_scan(const struct vt_host_targets *t, const struct vt_scan_opts *opts, FILE *out);
+/* Returns the number of guests that answered, or -errno (err: what failed, from the source). */
+int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *opts, FILE *out,
+                 char *err, size_t errlen);

@@ -3,6 +3,7 @@
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <assert.h>
 #include <inttypes.h>
 #include "dl.h"
 #include "log.h"
@@ -177,66 +178,110 @@ static int channel_find(const char *xml, const char *port, char **path)
         return 0;
 }
 
-static int target_of(virDomainPtr d, const char *port, struct vt_host_targets *t, char *err,
-                     size_t errlen)
+/* One domain as a target; active: 1 running, 0 not, -1 ask libvirt. */
+static int target_fill(virDomainPtr d, int active, const char *port, struct vt_host_target *t,
+                       char *err, size_t errlen)
 {
         char uuid[VIR_UUID_STRING_BUFLEN];
         const char *name = sym_virDomainGetName(d);
+        *t = (struct vt_host_target){};
         if (!name || sym_virDomainGetUUIDString(d, uuid) < 0)
                 return fail(err, errlen, -EIO, "cannot read a domain's name and UUID");
-        int active = sym_virDomainIsActive(d);
+        if (!(t->domain = strdup(name)) || !(t->uuid = strdup(uuid)))
+                return -ENOMEM;
+        if (active < 0)
+                active = sym_virDomainIsActive(d);
         _cleanup_free_ char *xml = active == 1 ? sym_virDomainGetXMLDesc(d, 0) : NULL;
-        _cleanup_free_ char *path = NULL;
-        if (active == 1 && !xml) {
-                char what[256];
-                snprintf(what, sizeof(what), "cannot read domain %s's XML", name);
-                return fail(err, errlen, -EIO, what);
-        }
-        if (xml && channel_find(xml, port, &path) < 0) {
+        /* No live XML: it stopped since it was listed. */
+        t->running = xml != NULL;
+        if (xml && channel_find(xml, port, &t->socket) < 0) {
                 snprintf(err, errlen, "domain %s: libvirt's XML does not parse", name);
                 return -EBADMSG;
         }
-        return vt_host_targets_add(t, path, name, uuid, active == 1);
-}
-
-static int cmp_domain(const void *a, const void *b)
-{
-        const struct vt_host_target *x = a, *y = b;
-        return strcmp(x->domain, y->domain);
+        return 0;
 }
 
 int vt_host_libvirt_targets(const char *uri, const char *domain, const char *port,
                             struct vt_host_targets *t, char *err, size_t errlen)
 {
         _cleanup_(conn_closep) virConnectPtr conn = NULL;
+        struct vt_host_target one;
         int r = connect_uri(uri, true, &conn, err, errlen);
         if (r < 0)
                 return r;
-        if (domain) {
-                _cleanup_(dom_freep) virDomainPtr d = sym_virDomainLookupByName(conn, domain);
-                if (!d)
-                        d = sym_virDomainLookupByUUIDString(conn, domain);
-                if (!d) {
-                        snprintf(err, errlen, "no domain named %s at %s (virsh -c %s list --all)",
-                                 domain, uri, uri);
-                        return -ENOENT;
-                }
-                return target_of(d, port, t, err, errlen);
+        _cleanup_(dom_freep) virDomainPtr d = sym_virDomainLookupByName(conn, domain);
+        if (!d)
+                d = sym_virDomainLookupByUUIDString(conn, domain);
+        if (!d) {
+                snprintf(err, errlen, "no domain named %s at %s (virsh -c %s list --all)", domain,
+                         uri, uri);
+                return -ENOENT;
         }
-        virDomainPtr *doms = NULL;
-        int n = sym_virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-        if (n < 0)
-                return fail(err, errlen, -EIO, "cannot list the domains");
-        r = 0;
-        for (int i = 0; i < n; i++) {
-                if (r == 0)
-                        r = target_of(doms[i], port, t, err, errlen);
-                sym_virDomainFree(doms[i]);
-        }
-        free(doms);
-        if (r == 0 && t->n > 0) /* libvirt lists in no particular order */
-                qsort(t->v, t->n, sizeof(*t->v), cmp_domain);
+        r = target_fill(d, -1, port, &one, err, errlen);
+        if (r >= 0)
+                r = vt_host_targets_add(t, one.socket, one.domain, one.uuid, one.running);
+        free(one.socket), free(one.domain), free(one.uuid);
         return r;
+}
+
+struct vt_host_libvirt {
+        virConnectPtr conn;
+        virDomainPtr *doms;
+        size_t n;
+        const char *port;
+};
+
+static int cmp_dom(const void *a, const void *b)
+{
+        const char *x = sym_virDomainGetName(*(virDomainPtr const *)a);
+        const char *y = sym_virDomainGetName(*(virDomainPtr const *)b);
+        return strcmp(x ? x : "", y ? y : "");
+}
+
+static int libvirt_get(void *userdata, size_t i, struct vt_host_target *ret, char *err,
+                       size_t errlen)
+{
+        struct vt_host_libvirt *lv = userdata;
+        assert(i < lv->n);
+        return target_fill(lv->doms[i], 1, lv->port, ret, err, errlen);
+}
+
+void vt_host_libvirt_close(struct vt_host_libvirt *lv)
+{
+        if (!lv)
+                return;
+        for (size_t i = 0; i < lv->n; i++)
+                sym_virDomainFree(lv->doms[i]);
+        free(lv->doms);
+        if (lv->conn)
+                sym_virConnectClose(lv->conn);
+        free(lv);
+}
+
+int vt_host_libvirt_open(const char *uri, const char *port, struct vt_host_libvirt **ret,
+                         struct vt_scan_source *src, char *err, size_t errlen)
+{
+        struct vt_host_libvirt *lv = calloc(1, sizeof(*lv));
+        if (!lv)
+                return -ENOMEM;
+        lv->port = port;
+        int r = connect_uri(uri, true, &lv->conn, err, errlen);
+        if (r < 0) {
+                vt_host_libvirt_close(lv);
+                return r;
+        }
+        int n = sym_virConnectListAllDomains(lv->conn, &lv->doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+        if (n < 0) {
+                r = fail(err, errlen, -EIO, "cannot list the domains");
+                vt_host_libvirt_close(lv);
+                return r;
+        }
+        lv->n = (size_t)n;
+        if (lv->n > 1) /* libvirt lists in no particular order; the name is local, no call */
+                qsort(lv->doms, lv->n, sizeof(*lv->doms), cmp_dom);
+        *src = (struct vt_scan_source){.n = lv->n, .get = libvirt_get, .userdata = lv};
+        *ret = lv;
+        return 0;
 }
 
 /* One XML (live or inactive) holds the channel already: 1, 0 not, -errno. */

@@ -23,3 +23,15 @@ int vt_host_libvirt_setup(const char *uri, const char *domain, const char *port,
         *added = 0;
         return none(err, errlen);
 }
+
+int vt_host_libvirt_open(const char *uri, const char *port, struct vt_host_libvirt **ret,
+                         struct vt_scan_source *src, char *err, size_t errlen)
+{
+        (void)uri, (void)port, (void)ret, (void)src;
+        return none(err, errlen);
+}
+
+void vt_host_libvirt_close(struct vt_host_libvirt *lv)
+{
+        (void)lv;
+}

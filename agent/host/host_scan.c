@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "host.h"
 #include "host_table.h"
+#include "log.h"
 
 enum { ID_SYNC, ID_INFO, ID_STATUS, _ID_MAX };
 static const char *const scan_commands[_ID_MAX] = {"guest-sync-delimited", "guest-info",
@@ -445,17 +446,54 @@ static int table(FILE *out, const struct guest *gs, size_t n, bool libvirt)
         return r;
 }
 
-int vt_host_scan(const struct vt_host_targets *t, const struct vt_scan_opts *opts, FILE *out)
+static int targets_get(void *userdata, size_t i, struct vt_host_target *ret, char *err,
+                       size_t errlen)
 {
-        assert(t && opts && out);
-        size_t n = t->n, no_channel = 0;
-        int up = 0;
+        const struct vt_host_targets *t = userdata;
+        const struct vt_host_target *v = &t->v[i];
+        *ret = (struct vt_host_target){.running = v->running};
+        if ((v->socket && !(ret->socket = strdup(v->socket))) ||
+            (v->domain && !(ret->domain = strdup(v->domain))) ||
+            (v->uuid && !(ret->uuid = strdup(v->uuid))))
+                return -ENOMEM;
+        return 0;
+}
+
+void vt_host_targets_source(const struct vt_host_targets *t, struct vt_scan_source *src)
+{
+        *src = (struct vt_scan_source){.n = t->n, .get = targets_get, .userdata = (void *)t};
+}
+
+/* Handles what is ready (wait_ms: how long to wait for it); false once the deadline passed. */
+static bool scan_poll(int epfd, size_t *pending, int64_t deadline, int wait_ms)
+{
+        struct epoll_event evs[64];
+        int64_t left = deadline - vt_host_now_ms();
+        if (left <= 0)
+                return false;
+        int k = epoll_wait(epfd, evs, ARRAY_SIZE(evs), wait_ms < left ? wait_ms : (int)left);
+        for (int i = 0; i < k; i++) {
+                struct guest *g = evs[i].data.ptr;
+                guest_io(g, epfd, evs[i].events);
+                if (g->done)
+                        (*pending)--;
+        }
+        return true;
+}
+
+int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *opts, FILE *out,
+                 char *err, size_t errlen)
+{
+        assert(src && opts && out);
+        size_t n = src->n, no_channel = 0;
+        int up = 0, r = 0;
 
         raise_nofile(n);
         struct guest *gs = calloc(n ? n : 1, sizeof(*gs));
+        struct vt_host_target *ts = calloc(n ? n : 1, sizeof(*ts));
         int epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (!gs || epfd < 0) {
-                free(gs);
+        if (!gs || !ts || epfd < 0) {
+                free(gs), free(ts);
                 if (epfd >= 0)
                         close(epfd);
                 return -ENOMEM;
@@ -464,13 +502,20 @@ int vt_host_scan(const struct vt_host_targets *t, const struct vt_scan_opts *opt
         size_t pending = 0;
         for (size_t i = 0; i < n; i++) {
                 struct guest *g = &gs[i];
-                g->t = &t->v[i];
-                g->path = g->t->socket;
+                g->t = &ts[i];
                 g->fd = -1;
                 g->rtt_ms = -1;
                 vt_proto_reader_init_max(&g->reader, VT_HOST_REPLY_MAX);
+        }
+        /* Guest i is asked before target i + 1 is looked up; what answers meanwhile is read. */
+        for (size_t i = 0; i < n; i++) {
+                struct guest *g = &gs[i];
+                r = src->get(src->userdata, i, &ts[i], err, errlen);
+                if (r < 0)
+                        break;
+                g->path = g->t->socket;
                 if (!g->path) {
-                        no_channel++;
+                        no_channel += g->t->running;
                         guest_finish(g, epfd,
                                      g->t->running ? "no " VT_HOST_PORT_NAME
                                                      " channel (virtune-host setup -d DOMAIN)"
@@ -482,29 +527,23 @@ int vt_host_scan(const struct vt_host_targets *t, const struct vt_scan_opts *opt
                         guest_finish(g, epfd, "no agent listening on the socket");
                 else
                         pending++;
+                scan_poll(epfd, &pending, deadline, 0);
         }
-        struct epoll_event evs[64];
-        while (pending > 0) {
-                int64_t left = deadline - vt_host_now_ms();
-                if (left <= 0)
-                        break;
-                int k = epoll_wait(epfd, evs, ARRAY_SIZE(evs), (int)left);
-                for (int i = 0; i < k; i++) {
-                        struct guest *g = evs[i].data.ptr;
-                        guest_io(g, epfd, evs[i].events);
-                        if (g->done)
-                                pending--;
-                }
-        }
+        if (r >= 0)
+                log_info("scan: %zu guests looked up in %" PRId64 " ms", n, vt_host_now_ms() - t0);
+        while (r >= 0 && pending > 0 && scan_poll(epfd, &pending, deadline, INT32_MAX))
+                ;
         int64_t duration_ms = vt_host_now_ms() - t0;
         for (size_t i = 0; i < n; i++) {
                 guest_finish(&gs[i], epfd, "no answer in time");
                 if (gs[i].replies[ID_INFO])
                         up++;
-                if (opts->format == VT_SCAN_JSON)
+                if (r >= 0 && opts->format == VT_SCAN_JSON)
                         json_line(out, &gs[i], opts->libvirt);
         }
-        if (opts->format == VT_SCAN_PROMETHEUS)
+        if (r < 0)
+                up = r;
+        else if (opts->format == VT_SCAN_PROMETHEUS)
                 prometheus(out, gs, n, opts->libvirt, no_channel, duration_ms);
         else if (opts->format == VT_SCAN_TABLE && table(out, gs, n, opts->libvirt) < 0)
                 up = -ENOMEM;
@@ -512,8 +551,10 @@ int vt_host_scan(const struct vt_host_targets *t, const struct vt_scan_opts *opt
                 for (int j = 0; j < _ID_MAX; j++)
                         json_object_put(gs[i].replies[j]);
                 free(gs[i].out);
+                free(ts[i].socket), free(ts[i].domain), free(ts[i].uuid);
         }
         free(gs);
+        free(ts);
         close(epfd);
         return up;
 }

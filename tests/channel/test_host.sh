@@ -104,6 +104,9 @@ if "$H" -c test:///default scan --json >/dev/null 2>&1; then
 </node>
 X
         L=(-c "test://$t/node.xml")
+        # LeakSanitizer's tracer can crash ("Tracer caught signal 11") stopping libvirt's own
+        # threads at exit; ASan's memory checks stay on.
+        case ${VT_SANITIZE:-none} in none | "") ;; *) export ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 ;; esac
         expect_rc 0 "$H" "${L[@]}" scan --json
         grep -q '^{"domain":"bare","uuid":"6695eb01-f6a4-8304-79aa-97f2502e0002","socket":null,"up":false,.*"error":"no org.virtune.agent.0 channel' "$t/last" ||
                 fail "scan of a domain without the channel: $(cat "$t/last")"
@@ -123,6 +126,7 @@ X
         expect_rc 2 "$H" "${L[@]}" -d nosuch ping
         expect_rc 2 "$H" "${L[@]}" -d web -s "$t/host.sock" ping
         echo "ok: libvirt test driver: scan, labels, -d NAME|UUID, exit codes"
+        case ${VT_SANITIZE:-none} in none | "") ;; *) export ASAN_OPTIONS=${ASAN_OPTIONS%:detect_leaks=0} ;; esac
 fi
 # The people's table: one row per guest under a header.
 expect_rc 0 "$H" scan --table "$t/stale"
