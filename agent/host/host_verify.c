@@ -369,3 +369,12 @@ int vt_host_verify_load(const char *quote_path, const char *log_path, json_objec
         *eventlog = TAKE_PTR(ev);
         return 0;
 }
+
+int vt_host_pcrs_text(FILE *out, json_object *value)
+{
+        json_object *banks;
+        if (!json_object_object_get_ex(value, "banks", &banks) ||
+            !json_object_is_type(banks, json_type_object))
+                return -EBADMSG;
+        return vt_pcr_values_print(out, banks, NULL);
+}
