@@ -16,12 +16,6 @@
  * of requests pays one process start (under TCG most of a PCR read's time), and exits when
  * idle, so the daemon's own footprint and wake-ups stay as they were.
  */
-int vt_proto_worker_call(const struct vt_proto_command *cmd, struct vt_ctx *ctx, json_object *args,
-                         json_object **ret, char *desc, size_t desclen)
-{
-        /* Never reached: virtuned dispatches with vt_proto_dispatch_light() only. */
-        return -EOPNOTSUPP;
-}
 
 /* In the child: stdin is the worker's end of the socketpair (or as inherited); then exec. */
 static void child_exec(char *const *argv, int in_fd)

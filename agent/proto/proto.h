@@ -57,33 +57,74 @@ char *vt_proto_reply_error(enum vt_proto_class c, const char *desc, json_object 
 /* A request line: {"execute": name, "arguments": args, "id": id} + "\n". Takes args and id. */
 char *vt_proto_request(const char *name, json_object *args, json_object *id, size_t *len);
 
-/* The command table (proto_commands.c). */
+/*
+ * The command table (proto_commands.c): one row per command, with its handler, its argument
+ * schema, whether it changes the system and where it runs. The dispatcher checks every argument
+ * against the schema before any handler runs, so a handler gets typed, in-range values only.
+ */
+enum vt_proto_kind {
+        VT_PROTO_BOOL,
+        VT_PROTO_INT,    /* an integer in [min, max] */
+        VT_PROTO_STRING, /* [min, max] bytes of UTF-8, no NUL; one of choices when given */
+        VT_PROTO_HEX,    /* hex digits for [min, max] bytes */
+        VT_PROTO_ARRAY,  /* [min, max] elements, each as elem says */
+};
+
 struct vt_proto_arg {
-        const char *name;
-        json_type type;
+        const char *name; /* for array elements: NULL */
+        enum vt_proto_kind kind;
         bool required;
-        json_type elem; /* for arrays: the type of every element */
+        int64_t min, max;
+        const char *const *choices;      /* STRING: the only values allowed, NULL-terminated */
+        bool (*known)(const char *name); /* STRING: a name the engine knows (see below) */
+        const char *what;                /* what known() looks up, for its error message */
+        const struct vt_proto_arg *elem; /* ARRAY: every element */
 };
 
 /* 0 with *ret (NULL means {}), or -errno with desc filled when there is more to say. */
 typedef int (*vt_proto_handler_fn)(struct vt_ctx *ctx, json_object *args, json_object **ret,
                                    char *desc, size_t desclen);
 
+enum vt_proto_where {
+        VT_PROTO_IN_DAEMON, /* answered from what the protocol knows */
+        VT_PROTO_IN_WORKER, /* reads or changes the system: virtuned hands it to virtuned-worker */
+};
+
 struct vt_proto_command {
         const char *name;
         vt_proto_handler_fn fn;
         const struct vt_proto_arg *args; /* terminated by {NULL} */
         bool mutating;                   /* refused unless [channel] allow-apply = yes */
-        bool delimited;                  /* the reply starts with 0xFF */
-        bool worker; /* reads or changes the system: virtuned runs it in a child process */
+        enum vt_proto_where where;
+        bool delimited; /* the reply starts with 0xFF */
 };
 
 /*
- * Runs a command whose table entry has no handler (proto_workers.c). virtuned does not link
- * it: there, those commands go to virtuned-worker and this answers -EOPNOTSUPP.
+ * The worker's handlers and name checks (agent/daemon/proto_workers.c) need the engine. The
+ * table names them as weak references: virtuned-worker, the tests and the fuzz targets link
+ * them; virtuned does not, and there they are NULL. virtuned still has every row, so it checks
+ * each request's shape and permission itself and hands only valid requests to the worker,
+ * whose dispatcher (the same table, bound) checks again, names included, before it runs them.
  */
-int vt_proto_worker_call(const struct vt_proto_command *cmd, struct vt_ctx *ctx, json_object *args,
-                         json_object **ret, char *desc, size_t desclen);
+#define _weak_ __attribute__((weak))
+int vt_proto_cmd_facts(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                       size_t desclen) _weak_;
+int vt_proto_cmd_status(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                        size_t desclen) _weak_;
+int vt_proto_cmd_plan(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                      size_t desclen) _weak_;
+int vt_proto_cmd_pcr_read(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                          size_t desclen) _weak_;
+int vt_proto_cmd_quote(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                       size_t desclen) _weak_;
+int vt_proto_cmd_eventlog(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                          size_t desclen) _weak_;
+int vt_proto_cmd_apply(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                       size_t desclen) _weak_;
+int vt_proto_cmd_revert(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                        size_t desclen) _weak_;
+/* A module of the engine's module table (the names --only takes on the command line). */
+bool vt_proto_module_known(const char *name) _weak_;
 
 extern const struct vt_proto_command vt_proto_commands[];
 extern const size_t vt_proto_commands_len;

@@ -2,6 +2,7 @@
 #include "../lib/testlib.h"
 #include "proto.h"
 #include "policy.h"
+#include "module.h"
 
 /* What the reader handed out, as text: "M:<json>" per message, "L", "D", "R" for events. */
 struct events {
@@ -276,13 +277,91 @@ static void test_dispatch_checks_argument_schema_strictly(void **state)
                      "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Invalid parameter type "
                      "for 'pcrs[1]', expected: integer\"}}");
         assert_reply(ctx, "{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":\"abcd\"}}",
-                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"nonce must be 16-64 "
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'nonce' must be 16-64 "
                      "bytes in hex\"}}");
         assert_reply(ctx,
                      "{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":"
                      "\"00112233445566778899aabbccddeeXX\"}}",
-                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"nonce must be 16-64 "
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'nonce' must be 16-64 "
                      "bytes in hex\"}}");
+}
+
+/* Ranges, counts and lengths come from the table: no request out of them reaches a handler. */
+static void test_dispatch_checks_ranges_from_the_schema(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = yes\n");
+        static const struct {
+                const char *req, *desc;
+        } cases[] = {
+                {"{\"execute\":\"virtune-pcr-read\",\"arguments\":{\"pcrs\":[0,24]}}",
+                 "'pcrs[1]' = 24 is not 0-23"},
+                {"{\"execute\":\"virtune-pcr-read\",\"arguments\":{\"pcrs\":[-1]}}",
+                 "'pcrs[0]' = -1 is not 0-23"},
+                {"{\"execute\":\"virtune-pcr-read\",\"arguments\":{\"pcrs\":[0,1,2,3,4,5,6,7,"
+                 "8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,0]}}",
+                 "'pcrs' must have 0-24 elements"},
+                {"{\"execute\":\"virtune-pcr-read\",\"arguments\":{\"banks\":[\"\"]}}",
+                 "'banks[0]' must be 1-16 bytes long"},
+                {"{\"execute\":\"virtune-eventlog\",\"arguments\":{\"offset\":-1}}",
+                 "'offset' = -1 is not 0-9223372036854775807"},
+                {"{\"execute\":\"virtune-eventlog\",\"arguments\":{\"ima\":1}}",
+                 "Invalid parameter type for 'ima', expected: boolean"},
+                {"{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":"
+                 "\"00112233445566778899aabbccddeeff\",\"pcrs\":\"\"}}",
+                 "'pcrs' must be 1-256 bytes long"},
+                {"{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":\"" /* 65 bytes */
+                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00\"}}",
+                 "'nonce' must be 16-64 bytes in hex"},
+                {"{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[]}}",
+                 "'only' must have 1-16 elements"},
+                {"{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"iosched\",3]}}",
+                 "Invalid parameter type for 'only[1]', expected: string"},
+                {"{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"iosched\","
+                 "\"nope\"]}}",
+                 "'only[1]': no module named 'nope'"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                char want[512];
+                snprintf(want, sizeof(want),
+                         "{\"error\":{\"class\":\"GenericError\",\"desc\":\"%s\"}}", cases[i].desc);
+                assert_reply(ctx, cases[i].req, want);
+        }
+}
+
+/* One row per command: every one has its handler here (the worker's link), a schema, a place. */
+static void test_command_table_binds_every_row(void **state)
+{
+        for (size_t i = 0; i < vt_proto_commands_len; i++) {
+                const struct vt_proto_command *c = &vt_proto_commands[i];
+                assert_non_null(c->fn);
+                assert_non_null(c->args);
+                assert_ptr_equal(vt_proto_command_find(c->name), c);
+                /* Whatever changes the system runs in the worker. */
+                if (c->mutating)
+                        assert_int_equal(c->where, VT_PROTO_IN_WORKER);
+                for (const struct vt_proto_arg *a = c->args; a->name; a++)
+                        if (a->kind == VT_PROTO_ARRAY)
+                                assert_non_null(a->elem);
+        }
+        assert_non_null(vt_proto_module_known);
+}
+
+/* The --only names are the module table's, nothing else. */
+static void test_dispatch_only_takes_the_module_tables_names(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = yes\n");
+        for (size_t i = 0; i < vt_modules_len; i++) {
+                char req[256];
+                snprintf(req, sizeof(req),
+                         "{\"execute\":\"virtune-apply\",\"arguments\":{\"dry-run\":true,"
+                         "\"only\":[\"%s\"]}}",
+                         vt_modules[i].name);
+                char *r = ask(ctx, req);
+                if (strstr(r, "no module named"))
+                        fail_msg("%s: %s", vt_modules[i].name, r);
+                free(r);
+        }
 }
 
 static void test_dispatch_mutating_commands_refused_without_allow_apply(void **state)
@@ -306,8 +385,8 @@ static void test_dispatch_mutating_commands_run_with_allow_apply(void **state)
         assert_null(strstr(r, "PermissionDenied"));
         free(r);
         assert_reply(ctx, "{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"nope\"]}}",
-                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"only: no module named "
-                     "'nope'\"}}");
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'only[0]': no module "
+                     "named 'nope'\"}}");
 }
 
 static void test_dispatch_info_lists_every_command(void **state)
@@ -379,6 +458,10 @@ int main(void)
                 cmocka_unit_test_teardown(test_dispatch_malformed_requests_are_generic_errors,
                                           teardown),
                 cmocka_unit_test_teardown(test_dispatch_checks_argument_schema_strictly, teardown),
+                cmocka_unit_test_teardown(test_dispatch_checks_ranges_from_the_schema, teardown),
+                cmocka_unit_test(test_command_table_binds_every_row),
+                cmocka_unit_test_teardown(test_dispatch_only_takes_the_module_tables_names,
+                                          teardown),
                 cmocka_unit_test_teardown(
                         test_dispatch_mutating_commands_refused_without_allow_apply, teardown),
                 cmocka_unit_test_teardown(test_dispatch_mutating_commands_run_with_allow_apply,
