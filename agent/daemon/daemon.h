@@ -3,6 +3,7 @@
 
 #include "ctx.h"
 #include "proto.h"
+#include "policy.h"
 
 /* The port: a virtio-serial character device in production; a unix socket or pty in tests. */
 enum vt_port_kind {
@@ -76,8 +77,16 @@ struct vt_worker {
         size_t len, cap;
 };
 
-/* Starts argv (virtuned-worker ... serve) with its stdin on the other end of the socketpair. */
-int vt_worker_start(struct vt_worker *w, char *const *argv);
+/* The policy handed to every worker: virtuned's policy in force, serialized into a sealed memfd
+ * that the child gets as VT_WORKER_POLICY_FD (virtuned-worker --policy-fd). */
+#define VT_WORKER_POLICY_FD     3
+#define VT_WORKER_POLICY_FD_ARG "3" /* the same, as the argument of --policy-fd */
+#define VT_POLICY_HANDOVER_MAX  (8u << 20)
+int vt_worker_policy_fd(const struct vt_policy *p);
+
+/* Starts argv (virtuned-worker ... serve) with its stdin on the other end of the socketpair
+ * and policy_fd (>= 0) as VT_WORKER_POLICY_FD. */
+int vt_worker_start(struct vt_worker *w, char *const *argv, int policy_fd);
 /* Sends one job frame (len <= VT_WORKER_JOB_MAX); -EPIPE when the worker is gone. */
 int vt_worker_send(struct vt_worker *w, const char *job, size_t len);
 /* Reads what the worker wrote: 1 with a whole frame (vt_worker_reply), 0 when more may come,
@@ -89,5 +98,6 @@ const char *vt_worker_reply(struct vt_worker *w, size_t *len);
 void vt_worker_reply_done(struct vt_worker *w);
 /* Kills a worker still running (the caller reaps children) and closes its end. */
 void vt_worker_done(struct vt_worker *w);
-/* Runs argv without input or output; with wait, -EIO unless it exits 0. */
-int vt_worker_run(char *const *argv, bool wait);
+/* Runs argv without input or output, policy_fd as in vt_worker_start(); with wait, -EIO unless
+ * it exits 0. */
+int vt_worker_run(char *const *argv, int policy_fd, bool wait);

@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -17,10 +18,42 @@
  * idle, so the daemon's own footprint and wake-ups stay as they were.
  */
 
-/* In the child: stdin is the worker's end of the socketpair (or as inherited); then exec. */
-static void child_exec(char *const *argv, int in_fd)
+int vt_worker_policy_fd(const struct vt_policy *p)
+{
+        _cleanup_free_ char *text = vt_policy_serialize(p);
+        if (!text)
+                return -ENOMEM;
+        size_t len = strlen(text);
+        if (len > VT_POLICY_HANDOVER_MAX)
+                return -EMSGSIZE;
+        _cleanup_close_ int fd = memfd_create("virtune-policy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        for (size_t off = 0; off < len;) {
+                ssize_t n = write(fd, text + off, len - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                off += (size_t)n;
+        }
+        /* Sealed: a worker cannot change what the next one reads. */
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                return -errno;
+        int r = fd;
+        fd = -1;
+        return r;
+}
+
+/* In the child: stdin is the worker's end of the socketpair (or as inherited), the policy at
+ * VT_WORKER_POLICY_FD; then exec. */
+static void child_exec(char *const *argv, int in_fd, int policy_fd)
 {
         if (in_fd >= 0 && dup2(in_fd, STDIN_FILENO) < 0)
+                _exit(127);
+        if (policy_fd == VT_WORKER_POLICY_FD)
+                (void)fcntl(policy_fd, F_SETFD, 0);
+        else if (policy_fd >= 0 && dup2(policy_fd, VT_WORKER_POLICY_FD) < 0)
                 _exit(127);
         sigset_t none;
         sigemptyset(&none);
@@ -29,7 +62,7 @@ static void child_exec(char *const *argv, int in_fd)
         _exit(127);
 }
 
-int vt_worker_start(struct vt_worker *w, char *const *argv)
+int vt_worker_start(struct vt_worker *w, char *const *argv, int policy_fd)
 {
         assert(w && w->pid == 0 && w->fd < 0 && argv && argv[0]);
         int sv[2];
@@ -46,7 +79,7 @@ int vt_worker_start(struct vt_worker *w, char *const *argv)
                 return r;
         }
         if (pid == 0)
-                child_exec(argv, sv[1]);
+                child_exec(argv, sv[1], policy_fd);
         close(sv[1]);
         if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) {
                 int r = -errno;
@@ -146,13 +179,13 @@ void vt_worker_done(struct vt_worker *w)
         *w = (struct vt_worker){.fd = -1};
 }
 
-int vt_worker_run(char *const *argv, bool wait)
+int vt_worker_run(char *const *argv, int policy_fd, bool wait)
 {
         pid_t pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0)
-                child_exec(argv, -1);
+                child_exec(argv, -1, policy_fd);
         int status;
         if (wait && waitpid(pid, &status, 0) < 0)
                 return -errno;

@@ -36,6 +36,7 @@ struct daemon {
         bool worker_retire; /* end the worker after this job: the policy changed */
         char idle_ms[16];   /* the worker's idle time, as its argument */
         int epfd, sigfd;
+        int policy_fd; /* the policy in force, as every worker gets it (vt_worker_policy_fd) */
         bool quit;
         bool apply; /* the runtime policy at start */
         const char *worker_path, *cpuid_path;
@@ -65,8 +66,8 @@ static char *const *worker_argv(struct daemon *d, const char *job)
         if (!d->apply)
                 d->argv[n++] = "--no-apply";
         /* The policy in force is the daemon's (a bad file on disk after SIGHUP is not). */
-        if (vt_proto_allow_apply(d->ctx))
-                d->argv[n++] = "--allow-apply";
+        d->argv[n++] = "--policy-fd";
+        d->argv[n++] = VT_WORKER_POLICY_FD_ARG;
         if (streq(job, "serve")) {
                 d->argv[n++] = "--idle-ms";
                 d->argv[n++] = d->idle_ms;
@@ -75,6 +76,18 @@ static char *const *worker_argv(struct daemon *d, const char *job)
         d->argv[n] = NULL;
         assert(n < ARRAY_SIZE(d->argv));
         return d->argv;
+}
+
+/* Hands the policy in force to the workers from now on. */
+static int policy_share(struct daemon *d)
+{
+        int fd = vt_worker_policy_fd(d->ctx->policy);
+        if (fd < 0)
+                return fd;
+        if (d->policy_fd >= 0)
+                close(d->policy_fd);
+        d->policy_fd = fd;
+        return 0;
 }
 
 static void queue_reply(struct daemon *d, const char *reply, size_t n)
@@ -136,7 +149,7 @@ static int worker_send_job(struct daemon *d)
         int r = 0;
         for (int attempt = 0; attempt < 2; attempt++) {
                 if (d->worker.fd < 0) {
-                        r = vt_worker_start(&d->worker, worker_argv(d, "serve"));
+                        r = vt_worker_start(&d->worker, worker_argv(d, "serve"), d->policy_fd);
                         struct epoll_event ev = {.events = EPOLLIN, .data.fd = d->worker.fd};
                         if (r >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->worker.fd, &ev) < 0)
                                 r = -errno;
@@ -280,8 +293,17 @@ static void reload(struct daemon *d)
                 log_error("Keeping the old policy: %s", err[0] ? err : strerror(-r));
                 return;
         }
-        vt_policy_free(d->ctx->policy);
+        struct vt_policy *old = d->ctx->policy;
         d->ctx->policy = p;
+        r = policy_share(d);
+        if (r < 0) {
+                /* The workers would still get the old one: keep it everywhere. */
+                d->ctx->policy = old;
+                vt_policy_free(p);
+                log_error_errno(r, "Keeping the old policy: cannot hand the new one over");
+                return;
+        }
+        vt_policy_free(old);
         log_notice("Policy reloaded");
         /* The worker read the old policy when it started: the next job gets a new one. */
         if (d->job)
@@ -376,7 +398,7 @@ static void on_udev(struct daemon *d)
                                 sysname, sizeof(sysname)) == 0) {
                 log_debug("udev: %s %s %s", action, subsystem, sysname);
                 if (streq(subsystem, "block") && streq(action, "add")) {
-                        if (vt_worker_run(worker_argv(d, "iosched"), false) < 0)
+                        if (vt_worker_run(worker_argv(d, "iosched"), d->policy_fd, false) < 0)
                                 log_warning("Cannot start the scheduler update for %s", sysname);
                         continue;
                 }
@@ -433,6 +455,9 @@ static int setup(struct daemon *d)
                 if (!d->ctx->policy)
                         return log_error_errno(-ENOMEM, "Policy");
         }
+        r = policy_share(d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot hand the policy over to the workers");
 
         sigset_t mask;
         sigemptyset(&mask);
@@ -459,7 +484,7 @@ static int setup(struct daemon *d)
                         return log_error_errno(r, "epoll_ctl");
         }
 
-        r = vt_worker_run(worker_argv(d, "start"), true);
+        r = vt_worker_run(worker_argv(d, "start"), d->policy_fd, true);
         if (r < 0)
                 log_warning_errno(r, "Start-up detection and tuning (%s) failed", d->worker_path);
 
@@ -530,8 +555,12 @@ int main(int argc, char **argv)
                 {"version", no_argument, NULL, OPT_VERSION},
                 {},
         };
-        struct daemon d = {
-                .port = {.fd = -1}, .epfd = -1, .sigfd = -1, .apply = true, .worker = {.fd = -1}};
+        struct daemon d = {.port = {.fd = -1},
+                           .epfd = -1,
+                           .sigfd = -1,
+                           .policy_fd = -1,
+                           .apply = true,
+                           .worker = {.fd = -1}};
         const char *root = NULL, *cpuid = NULL;
         char self_dir[PATH_MAX];
         int c, r;
@@ -630,6 +659,8 @@ out:
                 close(d.sigfd);
         if (d.epfd >= 0)
                 close(d.epfd);
+        if (d.policy_fd >= 0)
+                close(d.policy_fd);
         vt_ctx_free(d.ctx);
         return r < 0 ? 1 : 0;
 }

@@ -395,3 +395,80 @@ json_object *vt_policy_files(const struct vt_policy *p)
 {
         return p ? json_object_get(p->files) : json_object_new_array();
 }
+
+char *vt_policy_serialize(const struct vt_policy *p)
+{
+        _cleanup_json_ json_object *o = json_object_new_object();
+        json_object *entries = json_object_new_array();
+        if (!o || !entries) {
+                json_object_put(entries);
+                return NULL;
+        }
+        json_object_object_add(o, "files", vt_policy_files(p));
+        json_object_object_add(o, "entries", entries);
+        for (size_t i = 0; p && i < p->n; i++) {
+                json_object *e = json_object_new_array();
+                if (!e)
+                        return NULL;
+                json_object_array_add(e, json_object_new_string(p->e[i].section));
+                json_object_array_add(e, json_object_new_string(p->e[i].key));
+                json_object_array_add(e, json_object_new_string(p->e[i].value));
+                json_object_array_add(e, json_object_new_string(p->e[i].origin));
+                json_object_array_add(entries, e);
+        }
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        return s ? strdup(s) : NULL;
+}
+
+static const char *entry_str(json_object *e, size_t i)
+{
+        json_object *v = json_object_array_get_idx(e, i);
+        return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+int vt_policy_deserialize(const char *text, struct vt_policy **ret, char *err, size_t errlen)
+{
+        _cleanup_json_ json_object *o = json_tokener_parse(text);
+        json_object *files, *entries;
+        if (!o || !json_object_object_get_ex(o, "files", &files) ||
+            !json_object_is_type(files, json_type_array) ||
+            !json_object_object_get_ex(o, "entries", &entries) ||
+            !json_object_is_type(entries, json_type_array)) {
+                snprintf(err, errlen, "the policy handed over is not a serialized policy");
+                return -EINVAL;
+        }
+        struct vt_policy *p = vt_policy_new();
+        if (!p)
+                return -ENOMEM;
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < json_object_array_length(files); i++) {
+                const char *f = entry_str(files, i);
+                if (!f) {
+                        snprintf(err, errlen, "policy files[%zu] is not a string", i);
+                        r = -EINVAL;
+                } else
+                        r = json_object_array_add(p->files, json_object_new_string(f)) < 0 ? -ENOMEM
+                                                                                           : 0;
+        }
+        for (size_t i = 0; r == 0 && i < json_object_array_length(entries); i++) {
+                json_object *e = json_object_array_get_idx(entries, i);
+                const char *s = entry_str(e, 0), *k = entry_str(e, 1), *v = entry_str(e, 2),
+                           *origin = entry_str(e, 3);
+                const struct vt_policy_key *key = s && k ? schema_find(s, k) : NULL;
+                const char *why = !v || !origin ? "not four strings"
+                                  : !key        ? "unknown key"
+                                                : check_value(key, v);
+                if (why) {
+                        snprintf(err, errlen, "policy entry %zu (%s): %s", i, origin ? origin : "?",
+                                 why);
+                        r = -EINVAL;
+                } else
+                        r = add_entry(p, s, k, v, origin);
+        }
+        if (r < 0) {
+                vt_policy_free(p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}

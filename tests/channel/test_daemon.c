@@ -274,6 +274,44 @@ static void test_daemon_sighup_reloads_policy_and_keeps_old_on_error(void **stat
         free(l);
 }
 
+/* After a bad reload the daemon keeps its policy, and so does every job: the worker gets the
+ * daemon's policy in force, not the file now on disk. */
+static void test_daemon_worker_runs_with_the_daemons_policy_after_a_bad_reload(void **state)
+{
+        struct harness *h = *state;
+        write_policy(h->root, "[channel]\nallow-apply = yes\n[iosched]\nvirtio = kyber\n");
+        kill(h->pid, SIGHUP);
+        usleep(100 * 1000);
+        write_policy(h->root, "[iosched]\nvirtio = bfq\nnot-a-key = 1\n");
+        kill(h->pid, SIGHUP);
+        usleep(100 * 1000);
+
+        /* The first worker starts now, after the bad file is on disk. */
+        send_str(h->fd, "{\"execute\":\"virtune-status\",\"id\":1}");
+        char *l = recv_line(h->fd);
+        json_object *o = json_tokener_parse(l), *ret, *pol, *sec, *v;
+        if (!o || !json_object_object_get_ex(o, "return", &ret))
+                fail_msg("virtune-status: %.300s", l);
+        assert_true(json_object_object_get_ex(ret, "policy", &pol));
+        assert_true(json_object_object_get_ex(pol, "iosched", &sec));
+        assert_true(json_object_object_get_ex(sec, "virtio", &v));
+        assert_string_equal(json_object_get_string(v), "kyber");
+        assert_true(json_object_object_get_ex(pol, "channel", &sec));
+        assert_true(json_object_object_get_ex(sec, "allow-apply", &v));
+        assert_string_equal(json_object_get_string(v), "yes");
+        json_object_put(o);
+        free(l);
+
+        /* A good file again: the next job has it. */
+        write_policy(h->root, "[iosched]\nvirtio = bfq\n");
+        kill(h->pid, SIGHUP);
+        usleep(100 * 1000);
+        send_str(h->fd, "{\"execute\":\"virtune-status\",\"id\":2}");
+        l = recv_line(h->fd);
+        assert_non_null(strstr(l, "\"virtio\":\"bfq\""));
+        free(l);
+}
+
 /* voluntary + nonvoluntary context switches of pid. */
 static long ctxt_switches(pid_t pid)
 {
@@ -643,6 +681,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(
                         test_daemon_sighup_reloads_policy_and_keeps_old_on_error, setup_socket,
                         teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_daemon_worker_runs_with_the_daemons_policy_after_a_bad_reload,
+                        setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_notifies_readiness, setup_socket,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_reuses_one_worker_for_many_jobs,
