@@ -9,9 +9,11 @@
 
 #define VT_ONLY_MAX 16 /* module names in one virtune-apply: the schema's bound */
 
+/* What --only names on the command line too: a module of the table with a plan half. */
 bool vt_proto_module_known(const char *name)
 {
-        return vt_module_find(name) != NULL;
+        const struct vt_module *m = vt_module_find(name);
+        return m && m->plan;
 }
 
 int vt_proto_cmd_facts(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,

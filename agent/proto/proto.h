@@ -123,7 +123,7 @@ int vt_proto_cmd_apply(struct vt_ctx *ctx, json_object *args, json_object **ret,
                        size_t desclen) _weak_;
 int vt_proto_cmd_revert(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
                         size_t desclen) _weak_;
-/* A module of the engine's module table (the names --only takes on the command line). */
+/* A module of the engine's module table with a plan half (what --only takes on the CLI too). */
 bool vt_proto_module_known(const char *name) _weak_;
 
 extern const struct vt_proto_command vt_proto_commands[];

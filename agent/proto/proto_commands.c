@@ -100,7 +100,7 @@ static const struct vt_proto_arg args_apply[] = {
                .min = 1,
                .max = 64,
                .known = vt_proto_module_known,
-               .what = "module"}),
+               .what = "tunable module"}),
         ARG_END,
 };
 static const struct vt_proto_arg args_revert[] = {BOOL("dry-run"), ARG_END};
