@@ -232,6 +232,25 @@ static void test_daemon_answers_bad_input_with_errors_and_goes_on(void **state)
         assert_reply(h->fd, "{\"return\":{},\"id\":1}");
 }
 
+/* Strict input on the real port: what json-c lets through is refused before anything runs. */
+static void test_daemon_refuses_nul_names_non_finite_numbers_and_huge_ids(void **state)
+{
+        struct harness *h = *state;
+        send_str(h->fd, "{\"execute\":\"guest-ping\\u0000virtune-apply\",\"id\":1}\n");
+        assert_reply(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'execute' "
+                            "contains a NUL character\"},\"id\":1}");
+        send_str(h->fd, "{\"execute\":\"guest-ping\",\"id\":NaN}\n");
+        assert_reply(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse "
+                            "error at byte 29: non-finite number\"}}");
+        send_str(h->fd, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":"
+                        "18446744073709551616}}\n");
+        assert_reply(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse "
+                            "error at byte 42: integer past the int64 range\"}}");
+        send_str(h->fd, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":"
+                        "-9223372036854775808}}\n");
+        assert_reply(h->fd, "{\"return\":-9223372036854775808}");
+}
+
 static void test_daemon_exits_within_100ms_of_sigterm(void **state)
 {
         struct harness *h = *state;
@@ -675,6 +694,9 @@ int main(void)
                         teardown),
                 cmocka_unit_test_setup_teardown(
                         test_daemon_answers_bad_input_with_errors_and_goes_on, setup_socket,
+                        teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_daemon_refuses_nul_names_non_finite_numbers_and_huge_ids, setup_socket,
                         teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_exits_within_100ms_of_sigterm,
                                                 setup_socket, teardown),

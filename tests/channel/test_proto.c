@@ -364,6 +364,65 @@ static void test_dispatch_only_takes_the_module_tables_names(void **state)
         }
 }
 
+/* What json-c would let through: each is refused where it enters, with its byte. */
+static void test_dispatch_refuses_non_finite_numbers_and_integers_past_int64(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "");
+        static const struct {
+                const char *req, *desc;
+        } cases[] = {
+                {"{\"execute\":\"guest-ping\",\"id\":NaN}", "at byte 29: non-finite number"},
+                {"{\"execute\":\"guest-ping\",\"id\":Infinity}", "at byte 29: non-finite number"},
+                {"{\"execute\":\"guest-ping\",\"id\":[-Infinity]}",
+                 "at byte 30: non-finite number"},
+                {"{\"execute\":\"guest-ping\",\"id\":1e400}",
+                 "at byte 29: number too large for a double"},
+                {"{\"execute\":\"guest-ping\",\"id\":9223372036854775808}",
+                 "at byte 29: integer past the int64 range"},
+                {"{\"execute\":\"guest-ping\",\"id\":-9223372036854775809}",
+                 "at byte 29: integer past the int64 range"},
+                {"{\"execute\":\"guest-sync\",\"arguments\":{\"id\":123456789012345678901}}",
+                 "at byte 42: integer past the int64 range"},
+                {"{\"execute\":\"guest-ping\",\"i\\u0000d\":1}",
+                 "at byte 24: NUL in a member name"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                char want[512];
+                snprintf(
+                        want, sizeof(want),
+                        "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error %s\"}}",
+                        cases[i].desc);
+                assert_reply(ctx, cases[i].req, want);
+        }
+        /* The ends of int64, fractions and NUL in an id are echoed exactly as sent. */
+        assert_reply(ctx, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":9223372036854775807}}",
+                     "{\"return\":9223372036854775807}");
+        assert_reply(ctx,
+                     "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":-9223372036854775808}}",
+                     "{\"return\":-9223372036854775808}");
+        assert_reply(ctx, "{\"execute\":\"guest-ping\",\"id\":[1.10,-2e-400,\"a\\u0000b\"]}",
+                     "{\"return\":{},\"id\":[1.10,-2e-400,\"a\\u0000b\"]}");
+}
+
+/* NUL cuts a C string: never in a name or an argument, where it would change what is run. */
+static void test_dispatch_refuses_nul_in_command_names_and_arguments(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = yes\n");
+        assert_reply(ctx, "{\"execute\":\"guest-ping\\u0000virtune-apply\",\"id\":1}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'execute' contains a "
+                     "NUL character\"},\"id\":1}");
+        assert_reply(ctx,
+                     "{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":"
+                     "\"00112233445566778899aabbccddeeff\\u0000zz\"}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'nonce' contains a NUL "
+                     "character\"}}");
+        assert_reply(
+                ctx,
+                "{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"iosched\\u0000x\"]}}",
+                "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'only[0]' contains a NUL "
+                "character\"}}");
+}
+
 static void test_dispatch_mutating_commands_refused_without_allow_apply(void **state)
 {
         struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = no\n");
@@ -459,6 +518,10 @@ int main(void)
                                           teardown),
                 cmocka_unit_test_teardown(test_dispatch_checks_argument_schema_strictly, teardown),
                 cmocka_unit_test_teardown(test_dispatch_checks_ranges_from_the_schema, teardown),
+                cmocka_unit_test_teardown(
+                        test_dispatch_refuses_non_finite_numbers_and_integers_past_int64, teardown),
+                cmocka_unit_test_teardown(test_dispatch_refuses_nul_in_command_names_and_arguments,
+                                          teardown),
                 cmocka_unit_test(test_command_table_binds_every_row),
                 cmocka_unit_test_teardown(test_dispatch_only_takes_the_module_tables_names,
                                           teardown),
