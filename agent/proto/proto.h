@@ -35,6 +35,21 @@ void vt_proto_reader_reset(struct vt_proto_reader *r);
 int vt_proto_reader_feed(struct vt_proto_reader *r, const void *data, size_t len, vt_proto_fn fn,
                          void *userdata);
 
+#define VT_PROTO_READER_KEEP 4096 /* a buffer larger than this is freed before the next text */
+
+struct vt_proto_reader_event {
+        enum vt_proto_event ev;
+        const char *buf; /* VT_PROTO_MESSAGE: the text, valid until the next call */
+        size_t len;
+};
+/*
+ * The same, one event at a time, so that the caller decides when to take the next (virtuned:
+ * not while a worker job is out or its replies wait). 1 with *out and *used bytes consumed;
+ * 0 when all len bytes went in without completing one; -ENOMEM.
+ */
+int vt_proto_reader_next(struct vt_proto_reader *r, const void *data, size_t len, size_t *used,
+                         struct vt_proto_reader_event *out);
+
 /* Error classes: qemu-ga's, plus ours. */
 enum vt_proto_class {
         VT_PROTO_GENERIC_ERROR,

@@ -140,6 +140,52 @@ static void test_reader_raw_newline_in_string_ends_the_request(void **state)
         vt_proto_reader_done(&r);
 }
 
+/* Stray closers are garbage like any other: one text up to the newline, not one per byte. */
+static void test_reader_stray_closers_make_one_text_per_line(void **state)
+{
+        struct vt_proto_reader r;
+        struct events e = {{0}};
+        vt_proto_reader_init(&r);
+        const char s[] = "}}]}\n{\"execute\":\"guest-ping\"}}}\n";
+        assert_int_equal(vt_proto_reader_feed(&r, s, sizeof(s) - 1, record, &e), 0);
+        assert_string_equal(e.log, "M:}}]}\n|M:{\"execute\":\"guest-ping\"}|M:}}\n|");
+
+        /* 64 KiB of them: one "too large", and the buffer is given back before the next text. */
+        memset(&e, 0, sizeof(e));
+        char *buf = malloc(VT_PROTO_MAX_REQUEST);
+        assert_non_null(buf);
+        memset(buf, '}', VT_PROTO_MAX_REQUEST);
+        assert_int_equal(vt_proto_reader_feed(&r, buf, VT_PROTO_MAX_REQUEST, record, &e), 0);
+        assert_int_equal(vt_proto_reader_feed(&r, "\n[1]", 4, record, &e), 0);
+        assert_string_equal(e.log, "L|M:[1]|");
+        assert_true(r.cap <= VT_PROTO_READER_KEEP);
+        free(buf);
+        vt_proto_reader_done(&r);
+}
+
+/* The pull form stops at each event and says how much it took. */
+static void test_reader_next_stops_at_each_event(void **state)
+{
+        struct vt_proto_reader r;
+        struct vt_proto_reader_event ev;
+        size_t used;
+        const char s[] = "[1] \xff[2]";
+        vt_proto_reader_init(&r);
+        assert_int_equal(vt_proto_reader_next(&r, s, sizeof(s) - 1, &used, &ev), 1);
+        assert_int_equal(used, 3);
+        assert_int_equal(ev.ev, VT_PROTO_MESSAGE);
+        assert_int_equal(ev.len, 3);
+        assert_memory_equal(ev.buf, "[1]", 3);
+        assert_int_equal(vt_proto_reader_next(&r, s + 3, sizeof(s) - 4, &used, &ev), 1);
+        assert_int_equal(used, 2);
+        assert_int_equal(ev.ev, VT_PROTO_RESET);
+        assert_int_equal(vt_proto_reader_next(&r, s + 5, 2, &used, &ev), 0);
+        assert_int_equal(used, 2);
+        assert_int_equal(vt_proto_reader_next(&r, s + 7, 1, &used, &ev), 1);
+        assert_memory_equal(ev.buf, "[2]", 3);
+        vt_proto_reader_done(&r);
+}
+
 /* The dispatcher, on a context whose root is an empty directory. */
 struct fixture {
         char *root;
@@ -509,6 +555,8 @@ int main(void)
                 cmocka_unit_test(test_reader_oversized_request_skips_to_delimiter),
                 cmocka_unit_test(test_reader_nesting_deeper_than_32_is_refused),
                 cmocka_unit_test(test_reader_raw_newline_in_string_ends_the_request),
+                cmocka_unit_test(test_reader_stray_closers_make_one_text_per_line),
+                cmocka_unit_test(test_reader_next_stops_at_each_event),
                 cmocka_unit_test_teardown(test_dispatch_ping_returns_empty_object_and_echoes_id,
                                           teardown),
                 cmocka_unit_test_teardown(test_dispatch_sync_echoes_its_argument, teardown),
