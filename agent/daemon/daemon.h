@@ -28,18 +28,27 @@ int vt_port_find(struct vt_ctx *ctx, const char *name, char **ret);
 int vt_port_open(struct vt_ctx *ctx, const char *name, const char *path, struct vt_port *ret);
 void vt_port_close(struct vt_port *port);
 
-#define VT_OBUF_MAX  (4u << 20)  /* backlog past this is dropped */
-#define VT_WRITE_MAX (32u << 10) /* the port takes at most this per write */
+#define VT_OBUF_MAX (VT_PROTO_MAX_REPLY + (64u << 10)) /* one largest reply and the rest */
+#define VT_OBUF_PAUSE                                                                              \
+        (64u << 10)                /* replies waiting past this: no request is taken until they go \
+                                    */
+#define VT_WRITE_MAX   (32u << 10) /* the port takes at most this per write */
+#define VT_READ_BUDGET (64u << 10) /* bytes read per wake-up: then the replies, then epoll */
+#define VT_READ_CHUNK  (16u << 10) /* bytes per read (the buffer the daemon keeps for it) */
 
-/* What the daemon still has to write: grows on demand, bounded by VT_OBUF_MAX. */
+/* What the daemon still has to write, whole replies each ending in a newline. */
 struct vt_obuf {
         char *data;
         size_t off, len, cap; /* data[off..len) is pending */
-        uint64_t dropped;     /* bytes dropped over the daemon's life */
+        uint64_t dropped;     /* replies dropped over the daemon's life */
 };
 
-/* Queues bytes; past VT_OBUF_MAX the backlog is dropped first (-ENOBUFS, bytes still queued). */
+/* Queues one reply; -ENOBUFS (nothing queued) when it would take the backlog past VT_OBUF_MAX. */
 int vt_obuf_append(struct vt_obuf *b, const char *data, size_t len);
+/* The same without the bound: the short error that resynchronises the host after a drop. */
+int vt_obuf_append_force(struct vt_obuf *b, const char *data, size_t len);
+/* Drops every whole reply queued; the one partly written stays to its end. Returns how many. */
+size_t vt_obuf_drop(struct vt_obuf *b);
 /* Writes until done or the fd would block. 0 done/blocked, or -errno from write. */
 int vt_obuf_flush(struct vt_obuf *b, int fd);
 size_t vt_obuf_pending(const struct vt_obuf *b);

@@ -7,6 +7,7 @@
 #define VT_PROTO_MAX_REQUEST (64u * 1024) /* bytes of one request, the reader's bound */
 #define VT_PROTO_MAX_DEPTH   32           /* nesting of objects and arrays */
 #define VT_PROTO_DELIM       0xFF         /* resets the reader; prefixes guest-sync-delimited */
+#define VT_PROTO_MAX_REPLY   (4u << 20)   /* bytes of one reply: past it, an error says so */
 
 /* What the reader hands out. */
 enum vt_proto_event {
@@ -35,7 +36,14 @@ void vt_proto_reader_reset(struct vt_proto_reader *r);
 int vt_proto_reader_feed(struct vt_proto_reader *r, const void *data, size_t len, vt_proto_fn fn,
                          void *userdata);
 
-#define VT_PROTO_READER_KEEP 4096 /* a buffer larger than this is freed before the next text */
+/*
+ * A buffer that grows: up to VT_PROTO_BUF_SMALL bytes on the heap, past it mapped on its own so
+ * that freeing it gives the memory back (proto_buf.c). grow makes room for want bytes, keeping
+ * the first len; -ENOMEM. free takes either kind.
+ */
+#define VT_PROTO_BUF_SMALL 4096
+int vt_proto_buf_grow(char **buf, size_t *cap, size_t len, size_t want);
+void vt_proto_buf_free(char **buf, size_t *cap);
 
 struct vt_proto_reader_event {
         enum vt_proto_event ev;

@@ -237,7 +237,19 @@ static char *dispatch_request(struct vt_ctx *ctx, json_object *req, size_t *repl
                         snprintf(desc, sizeof(desc), "%s failed: %s", cmd->name, strerror(-r));
                 return vt_proto_reply_error(errno_class(r), desc, id, reply_len);
         }
-        return vt_proto_reply_return(ret, id, cmd->delimited, reply_len);
+        size_t n = 0;
+        char *reply = vt_proto_reply_return(ret, id, cmd->delimited, &n);
+        if (reply && n > VT_PROTO_MAX_REPLY) {
+                /* Said, not dropped: the host gets an answer it can act on. */
+                free(reply);
+                snprintf(desc, sizeof(desc),
+                         "The reply to %s is %zu bytes, more than the channel's limit of %u",
+                         cmd->name, n, VT_PROTO_MAX_REPLY);
+                return vt_proto_reply_error(VT_PROTO_GENERIC_ERROR, desc, id, reply_len);
+        }
+        if (reply_len)
+                *reply_len = n;
+        return reply;
 }
 
 static char *dispatch(struct vt_ctx *ctx, enum vt_proto_event ev, const char *buf, size_t len,

@@ -15,7 +15,7 @@ void vt_proto_reader_init(struct vt_proto_reader *r)
 
 void vt_proto_reader_done(struct vt_proto_reader *r)
 {
-        free(r->buf);
+        vt_proto_buf_free(&r->buf, &r->cap);
         *r = (struct vt_proto_reader){.max = r->max};
 }
 
@@ -36,15 +36,16 @@ void vt_proto_reader_reset(struct vt_proto_reader *r)
 static int reader_append(struct vt_proto_reader *r, char c)
 {
         if (r->len == r->cap) {
-                /* Grow geometrically up to the bound; most requests are well under 1 KiB. */
+                /* Most requests are well under 1 KiB: small steps on the heap, then one large
+                 * buffer of its own (64 KiB, doubling up to the bound). */
                 size_t cap = r->cap ? r->cap * 2 : 256;
+                if (cap > VT_PROTO_BUF_SMALL && cap < VT_PROTO_MAX_REQUEST)
+                        cap = VT_PROTO_MAX_REQUEST;
                 if (cap > r->max)
                         cap = r->max;
-                char *b = realloc(r->buf, cap);
-                if (!b)
-                        return -ENOMEM;
-                r->buf = b;
-                r->cap = cap;
+                int k = vt_proto_buf_grow(&r->buf, &r->cap, r->len, cap);
+                if (k < 0)
+                        return k;
         }
         r->buf[r->len++] = c;
         return 0;
@@ -79,11 +80,8 @@ static int reader_byte(struct vt_proto_reader *r, unsigned char c,
                         return 0;
                 r->started = true;
                 /* A large request's buffer is not kept for the daemon's life. */
-                if (r->cap > VT_PROTO_READER_KEEP) {
-                        free(r->buf);
-                        r->buf = NULL;
-                        r->cap = 0;
-                }
+                if (r->cap > VT_PROTO_BUF_SMALL)
+                        vt_proto_buf_free(&r->buf, &r->cap);
         }
         if (r->len >= r->max)
                 return reader_end(r, VT_PROTO_TOO_LARGE, c != '\n', out);

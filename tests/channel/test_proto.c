@@ -158,7 +158,7 @@ static void test_reader_stray_closers_make_one_text_per_line(void **state)
         assert_int_equal(vt_proto_reader_feed(&r, buf, VT_PROTO_MAX_REQUEST, record, &e), 0);
         assert_int_equal(vt_proto_reader_feed(&r, "\n[1]", 4, record, &e), 0);
         assert_string_equal(e.log, "L|M:[1]|");
-        assert_true(r.cap <= VT_PROTO_READER_KEEP);
+        assert_true(r.cap <= VT_PROTO_BUF_SMALL);
         free(buf);
         vt_proto_reader_done(&r);
 }
