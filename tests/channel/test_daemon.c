@@ -415,7 +415,12 @@ static void test_daemon_answers_a_host_that_never_pauses_and_stops_at_once(void 
         usleep(300 * 1000);
         double took = sigterm_ms(h);
         flood_stop(writer);
-        if (took > 100)
+#if defined(__SANITIZE_ADDRESS__)
+        const double limit = 1000; /* LeakSanitizer's scan at exit takes its own 100 ms */
+#else
+        const double limit = 100;
+#endif
+        if (took > limit)
                 fail_msg("SIGTERM under a flood took %.1f ms", took);
 }
 
@@ -456,6 +461,9 @@ static void hostile_round(struct harness *h)
 static void test_daemon_memory_stays_flat_under_stray_bytes_and_pipelined_pings(void **state)
 {
         struct harness *h = *state;
+#if defined(__SANITIZE_ADDRESS__)
+        skip(); /* ASan keeps freed memory in quarantine: RSS says nothing there */
+#endif
         send_str(h->fd, "{\"execute\":\"guest-ping\"}");
         assert_reply(h->fd, "{\"return\":{}}");
         long start = rss_kb(h->pid);
