@@ -64,6 +64,37 @@ static bool int64_digits(const char *d, size_t n, bool negative)
         return memcmp(d, negative ? min : max, n) <= 0;
 }
 
+/* RFC 8259's number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? (json-c takes "1." too). */
+static bool number_grammar(const char *s, size_t n)
+{
+        size_t i = 0, k;
+        if (i < n && s[i] == '-')
+                i++;
+        if (i < n && s[i] == '0')
+                i++;
+        else {
+                for (k = i; i < n && isdigit((unsigned char)s[i]); i++)
+                        ;
+                if (i == k)
+                        return false;
+        }
+        if (i < n && s[i] == '.') {
+                for (k = ++i; i < n && isdigit((unsigned char)s[i]); i++)
+                        ;
+                if (i == k)
+                        return false;
+        }
+        if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+                if (++i < n && (s[i] == '+' || s[i] == '-'))
+                        i++;
+                for (k = i; i < n && isdigit((unsigned char)s[i]); i++)
+                        ;
+                if (i == k)
+                        return false;
+        }
+        return i == n;
+}
+
 static bool finite_literal(const char *s, size_t n)
 {
         char small[64];
@@ -77,11 +108,13 @@ static bool finite_literal(const char *s, size_t n)
 }
 
 /*
- * What json-c lets through although the text cannot stand for it: NaN and Infinity (not JSON),
- * numbers that overflow a double, integers past int64 (json-c saturates them, so they would not
- * be echoed as sent) and NUL in a member name (json-c cuts the name there, so "i\u0000d" would
- * be "i"). Runs on a text json-c accepted, so its tokens are well formed. Returns the offset
- * of the first offence with *why, or len.
+ * What json-c lets through although the text cannot stand for it: NaN, Infinity and "1." (not
+ * JSON), numbers that overflow a double, integers past int64 (json-c saturates them, so they
+ * would not be echoed as sent), unpaired surrogate escapes (no character), raw control
+ * characters in strings and NUL in a member
+ * name (json-c cuts the name there, so "i\u0000d" would be "i"). Runs on a text json-c
+ * accepted, so its tokens are delimited. Returns the offset of the first offence with *why, or
+ * len.
  */
 static size_t strict_check(const char *buf, size_t len, const char **why)
 {
@@ -90,11 +123,31 @@ static size_t strict_check(const char *buf, size_t len, const char **why)
                 if (c == '"') {
                         size_t start = i;
                         bool nul = false;
-                        for (i++; i < len && buf[i] != '"'; i++)
-                                if (buf[i] == '\\') {
-                                        nul |= len - i > 5 && memcmp(buf + i + 1, "u0000", 5) == 0;
-                                        i++;
+                        bool high = false; /* the last escape was a high surrogate */
+                        for (i++; i < len && buf[i] != '"'; i++) {
+                                if ((unsigned char)buf[i] < 0x20) {
+                                        *why = "control character in a string";
+                                        return i;
                                 }
+                                int u = -1;
+                                if (buf[i] == '\\' && len - i > 5 && buf[i + 1] == 'u')
+                                        u = (int)strtol((char[5]){buf[i + 2], buf[i + 3],
+                                                                  buf[i + 4], buf[i + 5], 0},
+                                                        NULL, 16);
+                                bool low = u >= 0xDC00 && u <= 0xDFFF;
+                                if (high != low) {
+                                        *why = "unpaired surrogate escape";
+                                        return i;
+                                }
+                                high = u >= 0xD800 && u <= 0xDBFF;
+                                nul |= u == 0;
+                                if (buf[i] == '\\')
+                                        i += u >= 0 ? 5 : 1;
+                        }
+                        if (high) {
+                                *why = "unpaired surrogate escape";
+                                return i;
+                        }
                         size_t j = i + 1;
                         while (j < len && strchr(" \t\r\n", buf[j]))
                                 j++;
@@ -118,6 +171,10 @@ static size_t strict_check(const char *buf, size_t len, const char **why)
                         else if (buf[j] != '-' || j != i)
                                 fraction = true;
                         j++;
+                }
+                if (!number_grammar(buf + i, j - i)) {
+                        *why = "malformed number";
+                        return i;
                 }
                 if (!fraction && !int64_digits(buf + j - digits, digits, c == '-')) {
                         *why = "integer past the int64 range";

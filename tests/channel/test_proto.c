@@ -3,6 +3,7 @@
 #include "proto.h"
 #include "policy.h"
 #include "module.h"
+#include "../fuzz/json_strict.h"
 
 /* What the reader handed out, as text: "M:<json>" per message, "L", "D", "R" for events. */
 struct events {
@@ -545,6 +546,55 @@ static void test_dispatch_tpm_commands_without_tpm_are_unsupported_or_fail(void 
         free(r);
 }
 
+/* The fuzz oracle's validator, written apart from the parser, agrees with it on the edges. */
+static void test_fuzz_oracle_and_parser_agree(void **state)
+{
+        static const struct {
+                const char *text;
+                bool valid;
+        } cases[] = {
+                {"{\"a\":[1,-0,1.5e3,\"\\u00e9\\ud83d\\ude00\"],\"b\":null}", true},
+                /* In arrays: json-c cannot tell a bare number at the end of input is whole. */
+                {"[9223372036854775807]", true},
+                {"[-9223372036854775808]", true},
+                {"[9223372036854775808]", false},
+                {"[NaN]", false},
+                {"[Infinity]", false},
+                {"[-Infinity]", false},
+                {"[1e400]", false},
+                {"[01]", false},
+                {"[1.]", false},
+                {"\"\\ud800\"", false},
+                {"\"\xc0\xaf\"", false},
+                {"\"a\tb\"", false},
+                {"{\"a\":1,}", false},
+                {"[1] [2]", false},
+                {"\"\\x41\"", false},
+                {"[1.e5]", false},
+                {"[-]", false},
+                {"[1e]", false},
+                {"[+1]", false},
+                {"[.5]", false},
+                {"[-0.0e-0]", true},
+                {"\"\\udc00\"", false},
+                {"\"\\ud800x\"", false},
+                {"\"\\ud800\\u0041\"", false},
+                {"\"\\u00\"", false},
+                {"[\"\\u0000\"]", true},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                const char *t = cases[i].text;
+                json_object *o = NULL;
+                char err[256];
+                bool parsed = vt_proto_parse(t, strlen(t), &o, err, sizeof(err)) == 0;
+                json_object_put(o);
+                if (json_strict_valid(t, strlen(t), 8) != cases[i].valid)
+                        fail_msg("oracle on '%s': not %s", t, cases[i].valid ? "valid" : "invalid");
+                if (parsed != cases[i].valid)
+                        fail_msg("parser on '%s': not %s", t, cases[i].valid ? "valid" : "invalid");
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -557,6 +607,7 @@ int main(void)
                 cmocka_unit_test(test_reader_raw_newline_in_string_ends_the_request),
                 cmocka_unit_test(test_reader_stray_closers_make_one_text_per_line),
                 cmocka_unit_test(test_reader_next_stops_at_each_event),
+                cmocka_unit_test(test_fuzz_oracle_and_parser_agree),
                 cmocka_unit_test_teardown(test_dispatch_ping_returns_empty_object_and_echoes_id,
                                           teardown),
                 cmocka_unit_test_teardown(test_dispatch_sync_echoes_its_argument, teardown),
