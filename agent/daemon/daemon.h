@@ -33,8 +33,8 @@ void vt_port_close(struct vt_port *port);
         (64u << 10)                /* replies waiting past this: no request is taken until they go \
                                     */
 #define VT_WRITE_MAX   (32u << 10) /* the port takes at most this per write */
-#define VT_READ_BUDGET (16u << 10) /* bytes read per wake-up: then the replies, then epoll */
-#define VT_READ_CHUNK  (16u << 10) /* bytes per read (the buffer the daemon keeps for it) */
+#define VT_READ_BUDGET (4u << 10)  /* bytes read per wake-up: then the replies, then epoll */
+#define VT_READ_CHUNK  (4u << 10)  /* bytes per read (the buffer the daemon keeps for it) */
 
 /* What the daemon still has to write, whole replies each ending in a newline. */
 struct vt_obuf {

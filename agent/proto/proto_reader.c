@@ -57,6 +57,11 @@ static int reader_end(struct vt_proto_reader *r, enum vt_proto_event ev, bool sk
 {
         *out = (struct vt_proto_reader_event){
                 .ev = ev, .buf = r->buf, .len = ev == VT_PROTO_MESSAGE ? r->len : 0};
+        /* An event without bytes: a large buffer can go at once. */
+        if (ev != VT_PROTO_MESSAGE && r->cap > VT_PROTO_BUF_SMALL) {
+                vt_proto_buf_free(&r->buf, &r->cap);
+                out->buf = NULL;
+        }
         reader_clear(r, skip);
         return 1;
 }
