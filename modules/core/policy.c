@@ -454,15 +454,26 @@ int vt_policy_deserialize(const char *text, struct vt_policy **ret, char *err, s
                 json_object *e = json_object_array_get_idx(entries, i);
                 const char *s = entry_str(e, 0), *k = entry_str(e, 1), *v = entry_str(e, 2),
                            *origin = entry_str(e, 3);
-                const struct vt_policy_key *key = s && k ? schema_find(s, k) : NULL;
-                const char *why = !v || !origin ? "not four strings"
-                                  : !key        ? "unknown key"
-                                                : check_value(key, v);
-                if (why) {
-                        snprintf(err, errlen, "policy entry %zu (%s): %s", i, origin ? origin : "?",
-                                 why);
+                if (!s || !k || !v || !origin || strpbrk(s, "]\n\r") || strpbrk(k, "=\n\r") ||
+                    strpbrk(v, "\n\r")) {
+                        snprintf(err, errlen,
+                                 "policy entry %zu: not one line's section, key and value with "
+                                 "an origin",
+                                 i);
                         r = -EINVAL;
-                } else
+                        break;
+                }
+                /* Checked as a file's line is, by the reader itself. */
+                _cleanup_free_ char *line = NULL;
+                struct vt_policy *one = vt_policy_new();
+                char why[VT_POLICY_ERR_MAX] = "";
+                r = !one || asprintf(&line, "[%s]\n%s = %s\n", s, k, v) < 0
+                            ? -ENOMEM
+                            : vt_policy_parse(one, origin, line, why, sizeof(why));
+                vt_policy_free(one);
+                if (r == -EINVAL)
+                        snprintf(err, errlen, "policy entry %zu: %s", i, why);
+                if (r == 0)
                         r = add_entry(p, s, k, v, origin);
         }
         if (r < 0) {
