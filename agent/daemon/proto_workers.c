@@ -7,8 +7,6 @@
 #include "tpm2.h"
 #include "tune.h"
 
-#define VT_ONLY_MAX 16 /* module names in one virtune-apply: the schema's bound */
-
 /* What --only names on the command line too: a module of the table with a plan half. */
 bool vt_proto_module_known(const char *name)
 {
@@ -88,7 +86,7 @@ int vt_proto_cmd_apply(struct vt_ctx *ctx, json_object *args, json_object **ret,
                        size_t desclen)
 {
         json_object *only = arg(args, "only");
-        const char *names[VT_ONLY_MAX + 1] = {0};
+        const char *names[VT_PROTO_ONLY_MAX + 1] = {0};
         struct vt_apply_opts opts = {
                 .dry_run = arg_bool(args, "dry-run"),
                 .no_bootloader = arg_bool(args, "no-bootloader"),
@@ -97,7 +95,7 @@ int vt_proto_cmd_apply(struct vt_ctx *ctx, json_object *args, json_object **ret,
 
         if (only) {
                 size_t n = json_object_array_length(only);
-                if (n > VT_ONLY_MAX)
+                if (n > VT_PROTO_ONLY_MAX)
                         return -EINVAL; /* the schema says 1-16: cannot happen */
                 for (size_t i = 0; i < n; i++)
                         names[i] = json_object_get_string(json_object_array_get_idx(only, i));

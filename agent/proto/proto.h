@@ -129,7 +129,10 @@ struct vt_proto_command {
  * each request's shape and permission itself and hands only valid requests to the worker,
  * whose dispatcher (the same table, bound) checks again, names included, before it runs them.
  */
+#ifndef _weak_
 #define _weak_ __attribute__((weak))
+#endif
+#define VT_PROTO_ONLY_MAX 16 /* module names in one virtune-apply */
 int vt_proto_cmd_facts(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
                        size_t desclen) _weak_;
 int vt_proto_cmd_status(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,

@@ -95,7 +95,7 @@ static const struct vt_proto_arg args_apply[] = {
         BOOL("dry-run"),
         BOOL("no-bootloader"),
         BOOL("runtime-only"),
-        ARRAY("only", 1, 16,
+        ARRAY("only", 1, VT_PROTO_ONLY_MAX,
               {.kind = VT_PROTO_STRING,
                .min = 1,
                .max = 64,

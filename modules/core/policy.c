@@ -454,8 +454,10 @@ int vt_policy_deserialize(const char *text, struct vt_policy **ret, char *err, s
                 json_object *e = json_object_array_get_idx(entries, i);
                 const char *s = entry_str(e, 0), *k = entry_str(e, 1), *v = entry_str(e, 2),
                            *origin = entry_str(e, 3);
-                if (!s || !k || !v || !origin || strpbrk(s, "]\n\r") || strpbrk(k, "=\n\r") ||
-                    strpbrk(v, "\n\r")) {
+                /* A line ends at '\n' only: a value may hold '\r' or '\v' (the reader keeps them).
+                 */
+                if (!s || !k || !v || !origin || strpbrk(s, "]\n") || strpbrk(k, "=\n") ||
+                    strchr(v, '\n')) {
                         snprintf(err, errlen,
                                  "policy entry %zu: not one line's section, key and value with "
                                  "an origin",
