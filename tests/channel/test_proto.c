@@ -595,6 +595,48 @@ static void test_fuzz_oracle_and_parser_agree(void **state)
         }
 }
 
+/* The policy virtuned hands to each worker: every value and its origin as they were, and an
+ * entry the reader would refuse is refused. */
+static void test_policy_handover_keeps_values_and_origins(void **state)
+{
+        struct vt_policy *p = vt_policy_new(), *q = NULL;
+        char err[VT_POLICY_ERR_MAX] = "";
+        assert_non_null(p);
+        assert_int_equal(vt_policy_parse(p, "/etc/virtune/virtune.conf",
+                                         "[channel]\nallow-apply = yes\n\n[iosched]\n"
+                                         "virtio = kyber\ndevice.vda = bfq\r x\n",
+                                         err, sizeof(err)),
+                         0);
+        char *text = vt_policy_serialize(p);
+        assert_non_null(text);
+        assert_int_equal(vt_policy_deserialize(text, &q, err, sizeof(err)), 0);
+        assert_string_equal(vt_policy_get(q, "iosched", "virtio"), "kyber");
+        assert_string_equal(vt_policy_get(q, "iosched", "device.vda"), "bfq\r x");
+        assert_string_equal(vt_policy_origin(q, "iosched", "virtio"),
+                            "/etc/virtune/virtune.conf:5");
+        assert_int_equal(vt_policy_get_tristate(q, "channel", "allow-apply"), 1);
+        char *again = vt_policy_serialize(q);
+        assert_string_equal(again, text);
+        free(again);
+        free(text);
+        vt_policy_free(q);
+        q = NULL;
+
+        static const char *const bad[] = {
+                "{\"files\":[],\"entries\":[[\"channel\",\"allow-apply\",\"maybe\",\"x:1\"]]}",
+                "{\"files\":[],\"entries\":[[\"nosuch\",\"k\",\"v\",\"x:1\"]]}",
+                "{\"files\":[],\"entries\":[[\"iosched\",\"virtio\",\"a\\nb\",\"x:1\"]]}",
+                "{\"files\":[],\"entries\":[[\"iosched\",\"virtio\",\"none\"]]}",
+                "{\"entries\":[]}",
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                err[0] = '\0';
+                assert_int_equal(vt_policy_deserialize(bad[i], &q, err, sizeof(err)), -EINVAL);
+                assert_true(err[0] != '\0');
+        }
+        vt_policy_free(p);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -608,6 +650,7 @@ int main(void)
                 cmocka_unit_test(test_reader_stray_closers_make_one_text_per_line),
                 cmocka_unit_test(test_reader_next_stops_at_each_event),
                 cmocka_unit_test(test_fuzz_oracle_and_parser_agree),
+                cmocka_unit_test(test_policy_handover_keeps_values_and_origins),
                 cmocka_unit_test_teardown(test_dispatch_ping_returns_empty_object_and_echoes_id,
                                           teardown),
                 cmocka_unit_test_teardown(test_dispatch_sync_echoes_its_argument, teardown),
