@@ -26,7 +26,7 @@ struct daemon {
         size_t in_off, in_len;
         bool port_more; /* the port may hold more: serve it again after a look at the others */
         char *job;      /* the request the worker has (NUL-terminated), until it is answered */
-        size_t job_len;
+        size_t job_len, job_cap; /* job_cap: for vt_proto_buf_free (a large one is mapped) */
         struct vt_worker worker;
         bool worker_retire; /* end the worker after this job: the policy changed */
         char idle_ms[16];   /* the worker's idle time, as its argument */
@@ -151,8 +151,7 @@ static void job_done(struct daemon *d, const char *reply, size_t n)
 {
         if (reply)
                 queue_reply(d, reply, n);
-        free(d->job);
-        d->job = NULL;
+        vt_proto_buf_free(&d->job, &d->job_cap);
 }
 
 static void job_failed(struct daemon *d, const char *desc)
@@ -179,8 +178,7 @@ static void take_request(struct daemon *d, const struct vt_proto_reader_event *e
                         queue_reply(d, reply, n);
                 return;
         }
-        d->job = malloc(e->len + 1);
-        if (!d->job) {
+        if (vt_proto_buf_grow(&d->job, &d->job_cap, 0, e->len + 1) < 0) {
                 log_error("Out of memory: dropped a request");
                 return;
         }
@@ -666,7 +664,7 @@ int main(int argc, char **argv)
         log_info("Stopping after %" PRIu64 " replies", d.requests);
 out:
         port_close(&d);
-        free(d.job);
+        vt_proto_buf_free(&d.job, &d.job_cap);
         vt_worker_done(&d.worker);
         vt_obuf_done(&d.out);
         vt_proto_reader_done(&d.reader);
