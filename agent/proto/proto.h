@@ -88,7 +88,7 @@ char *vt_proto_request(const char *name, json_object *args, json_object *id, siz
 enum vt_proto_kind {
         VT_PROTO_BOOL,
         VT_PROTO_INT,    /* an integer in [min, max] */
-        VT_PROTO_STRING, /* [min, max] bytes of UTF-8, no NUL; one of choices when given */
+        VT_PROTO_STRING, /* [min, max] bytes of UTF-8, no control characters; choices if given */
         VT_PROTO_HEX,    /* hex digits for [min, max] bytes */
         VT_PROTO_ARRAY,  /* [min, max] elements, each as elem says */
 };

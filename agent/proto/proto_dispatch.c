@@ -51,6 +51,14 @@ static bool all_hex(const char *s, size_t n)
         return true;
 }
 
+static bool has_control(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F)
+                        return true;
+        return false;
+}
+
 static bool one_of(const char *const *choices, const char *s)
 {
         for (; *choices; choices++)
@@ -85,8 +93,9 @@ static int value_check(const struct vt_proto_arg *a, const char *where, json_obj
         case VT_PROTO_HEX: {
                 const char *s = json_object_get_string(val);
                 size_t n = (size_t)json_object_get_string_len(val);
-                if (memchr(s, '\0', n)) {
-                        snprintf(desc, desclen, "'%s' contains a NUL character", where);
+                /* No argument of ours holds one; NUL would cut the C string short. */
+                if (has_control(s, n)) {
+                        snprintf(desc, desclen, "'%s' contains a control character", where);
                         return -EINVAL;
                 }
                 if (a->kind == VT_PROTO_HEX) {

@@ -451,7 +451,8 @@ static void test_dispatch_refuses_non_finite_numbers_and_integers_past_int64(voi
                      "{\"return\":{},\"id\":[1.10,-2e-400,\"a\\u0000b\"]}");
 }
 
-/* NUL cuts a C string: never in a name or an argument, where it would change what is run. */
+/* NUL cuts a C string: never in a name or an argument, where it would change what is run;
+ * no other control character in an argument either. */
 static void test_dispatch_refuses_nul_in_command_names_and_arguments(void **state)
 {
         struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = yes\n");
@@ -461,13 +462,19 @@ static void test_dispatch_refuses_nul_in_command_names_and_arguments(void **stat
         assert_reply(ctx,
                      "{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":"
                      "\"00112233445566778899aabbccddeeff\\u0000zz\"}}",
-                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'nonce' contains a NUL "
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'nonce' contains a control "
                      "character\"}}");
         assert_reply(
                 ctx,
                 "{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"iosched\\u0000x\"]}}",
-                "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'only[0]' contains a NUL "
-                "character\"}}");
+                "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'only[0]' contains a "
+                "control character\"}}");
+        /* ESC and the like too: an argument never needs one, a terminal would obey it. */
+        assert_reply(
+                ctx,
+                "{\"execute\":\"virtune-pcr-read\",\"arguments\":{\"banks\":[\"\\u001b[2J\"]}}",
+                "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'banks[0]' contains a "
+                "control character\"}}");
 }
 
 static void test_dispatch_mutating_commands_refused_without_allow_apply(void **state)
