@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include "strv.h"
+#include "fsutil.h"
 #include "util.h"
 #include "atomic.h"
 #include "backend.h"
@@ -392,6 +393,10 @@ int vt_bootcfg_edit_opts(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits
                                             set.f[i].new, set.f[i].new_len, &d);
         }
         bool dry = o && (o->flags & VT_BOOTCFG_DRY_RUN);
+        if (r >= 0 && !dry && set.n > 0 && o && o->before_write) {
+                _cleanup_json_ json_object *intent = make_record(&set, names, gens);
+                r = o->before_write(o->userdata, intent);
+        }
         if (r >= 0 && !dry && set.n > 0) {
                 r = write_set(ctx, &set, o);
                 if (r >= 0) {
@@ -425,7 +430,10 @@ int vt_bootcfg_edit(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, siz
         return r;
 }
 
-/* One file of a record, checked: what is there now must be what virtune wrote. */
+/*
+ * One file of a record, checked: what is there now must be what virtune wrote, or already the
+ * old bytes (1: nothing to do for this file).
+ */
 static int restore_entry(struct vt_ctx *ctx, json_object *f, struct vt_bootcfg_file *out,
                          const struct vt_bootcfg_opts *o)
 {
@@ -442,6 +450,15 @@ static int restore_entry(struct vt_ctx *ctx, json_object *f, struct vt_bootcfg_f
         size_t len;
         int r = vt_bootcfg_read_file(ctx, path, &out->old, &len);
         out->old_len = len;
+        if (r == -ENOENT && !jold)
+                return 1; /* absent before, absent now */
+        if (r >= 0 && json_object_is_type(jold, json_type_string) &&
+            len == (size_t)json_object_get_string_len(jold) &&
+            memcmp(out->old, json_object_get_string(jold), len) == 0) {
+                free(out->old);
+                out->old = NULL;
+                return 1;
+        }
         if (r < 0 || len != (size_t)json_object_get_string_len(jnew) ||
             memcmp(out->old, json_object_get_string(jnew), len) != 0) {
                 set_err(o, "%s changed since virtune wrote it; not restoring it", path);
@@ -471,8 +488,13 @@ int vt_bootcfg_restore_opts(struct vt_ctx *ctx, json_object *record,
                 return -ENOMEM;
         _cleanup_free_ char *d = NULL;
         int r = 0;
-        for (size_t i = 0; r >= 0 && i < n; i++, set.n++)
-                r = restore_entry(ctx, json_object_array_get_idx(files, i), &set.f[i], o);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = restore_entry(ctx, json_object_array_get_idx(files, i), &set.f[set.n], o);
+                if (r == 0 || r < 0)
+                        set.n++; /* a refused entry is kept for clearing */
+                else
+                        r = 0;
+        }
         for (size_t i = 0; r >= 0 && i < set.n; i++)
                 r = vt_diff_unified(set.f[i].path, set.f[i].old, set.f[i].old_len, set.f[i].new,
                                     set.f[i].new_len, &d);
@@ -500,4 +522,22 @@ int vt_bootcfg_restore(struct vt_ctx *ctx, json_object *record, unsigned flags, 
 {
         struct vt_bootcfg_opts o = {.flags = flags};
         return vt_bootcfg_restore_opts(ctx, record, &o, diff);
+}
+
+void vt_bootcfg_clean_tmp(struct vt_ctx *ctx, json_object *record, pid_t pid)
+{
+        json_object *files = json_object_object_get(record, "files");
+        for (size_t i = 0;
+             json_object_is_type(files, json_type_array) && i < json_object_array_length(files);
+             i++) {
+                const char *path = json_object_get_string(
+                        json_object_object_get(json_object_array_get_idx(files, i), "path"));
+                char backup[4096];
+                if (!path || path[0] != '/')
+                        continue;
+                _cleanup_free_ char *real = NULL;
+                vt_fs_remove_tmp(ctx, vt_realpath(ctx, path, &real) >= 0 ? real : path, pid);
+                if (vt_pathf(backup, sizeof(backup), VT_BACKUP_DIR "%s", path) >= 0)
+                        vt_fs_remove_tmp(ctx, backup, pid);
+        }
 }

@@ -18,6 +18,11 @@ bool vt_exec_is_real_root(const struct vt_ctx *ctx)
         return ctx->live && streq(ctx->root, "/");
 }
 
+static int before(const struct vt_exec_hook *h)
+{
+        return h && h->before ? h->before(h->userdata) : 0;
+}
+
 static void note(json_object *rec, const char *text)
 {
         json_object_object_add(rec, "note", json_object_new_string(text));
@@ -40,7 +45,8 @@ static int attr_current(struct vt_ctx *ctx, const struct vt_change *c, char **re
         return 0;
 }
 
-static int attr_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+static int attr_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec,
+                      const struct vt_exec_hook *h)
 {
         _cleanup_free_ char *raw = NULL;
         size_t len;
@@ -48,6 +54,9 @@ static int attr_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object
         if (r < 0)
                 return r;
         json_object_object_add(rec, "raw", json_object_new_string_len(raw, (int)len));
+        r = before(h);
+        if (r < 0)
+                return r;
         return vt_write_attr(ctx, c->target, c->to ? c->to : "");
 }
 
@@ -89,7 +98,21 @@ static int cmdline_current(struct vt_ctx *ctx, const struct vt_change *c, char *
         return found && !*ret ? -ENOMEM : 0;
 }
 
-static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+/* The bootcfg record, in rec before any boot file is touched. */
+struct cmdline_intent {
+        json_object *rec;
+        const struct vt_exec_hook *hook;
+};
+
+static int cmdline_before(void *userdata, json_object *record)
+{
+        struct cmdline_intent *ci = userdata;
+        json_object_object_add(ci->rec, "bootcfg", json_object_get(record));
+        return before(ci->hook);
+}
+
+static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec,
+                         const struct vt_exec_hook *h)
 {
         struct vt_cmdline_edit e = {.op = c->to ? VT_CMDLINE_SET : VT_CMDLINE_REMOVE,
                                     .key = c->target};
@@ -97,7 +120,9 @@ static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_obj
         if (eq)
                 e.value = eq + 1;
         char err[512] = "", msg[600];
-        struct vt_bootcfg_opts o = {.err = err, .errlen = sizeof(err)};
+        struct cmdline_intent ci = {rec, h};
+        struct vt_bootcfg_opts o = {
+                .err = err, .errlen = sizeof(err), .before_write = cmdline_before, .userdata = &ci};
         json_object *record = NULL;
         int r = vt_bootcfg_edit_opts(ctx, &e, 1, &o, NULL, &record);
         if (r == -EOPNOTSUPP || r == -ENOENT) {
@@ -138,7 +163,8 @@ static int file_current(struct vt_ctx *ctx, const struct vt_change *c, char **re
         return r;
 }
 
-static int file_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+static int file_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec,
+                      const struct vt_exec_hook *h)
 {
         _cleanup_free_ char *old = NULL;
         size_t len = 0;
@@ -154,15 +180,26 @@ static int file_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object
                 json_object_object_add(rec, "mode", json_object_new_int((int)mode));
         } else
                 json_object_object_add(rec, "old", NULL);
-        if (!c->to)
-                return old ? vt_fs_unlink(ctx, c->target) : 0;
+        if (!c->to) {
+                r = before(h);
+                return r < 0 ? r : old ? vt_fs_unlink(ctx, c->target) : 0;
+        }
         json_object *created = json_object_new_array();
         json_object_object_add(rec, "created", created);
         char dir[PATH_MAX];
         const char *slash = strrchr(c->target, '/');
-        if (slash && slash != c->target) {
+        bool sub = slash && slash != c->target;
+        if (sub) {
                 snprintf(dir, sizeof(dir), "%.*s", (int)(slash - c->target), c->target);
-                r = vt_fs_mkdir_p(ctx, dir, created);
+                r = vt_fs_missing_dirs(ctx, dir, created);
+                if (r < 0)
+                        return r;
+        }
+        r = before(h);
+        if (r < 0)
+                return r;
+        if (sub) {
+                r = vt_fs_mkdir_p(ctx, dir, NULL);
                 if (r < 0)
                         return r;
         }
@@ -220,15 +257,21 @@ static int kmod_do(const char *name, const char *options)
         return r;
 }
 
-static int kmod_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+static int kmod_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec,
+                      const struct vt_exec_hook *h)
 {
         if (!vt_exec_is_real_root(ctx)) {
                 note(rec, "skipped: modules load only on the running system's own root");
                 return 1;
         }
-        int r = kmod_do(c->target, c->to ? c->to : "");
-        if (r == 0)
-                json_object_object_add(rec, "loaded", json_object_new_boolean(true));
+        /* Recorded before: a crash right after the load still unloads it on recovery. */
+        json_object_object_add(rec, "loaded", json_object_new_boolean(true));
+        int r = before(h);
+        if (r < 0)
+                return r;
+        r = kmod_do(c->target, c->to ? c->to : "");
+        if (r < 0)
+                json_object_object_del(rec, "loaded");
         if (r == -ELIBACC || r == -ELIBBAD) {
                 char msg[128];
                 json_object_object_add(rec, "error",
@@ -243,7 +286,8 @@ static int kmod_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
         if (!vt_exec_is_real_root(ctx) || !json_object_object_get_ex(rec, "loaded", &loaded) ||
             !json_object_get_boolean(loaded))
                 return 0;
-        return kmod_do(c->target, NULL);
+        int r = kmod_do(c->target, NULL);
+        return r == -ENOENT ? 0 : r; /* not loaded: the apply was cut short before the load */
 }
 
 /* ---- unit: enable is the wants symlink; restart is systemctl, live only ---- */
@@ -318,21 +362,26 @@ static int systemctl(const char *verb, const char *unit)
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec)
+static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec,
+                        const struct vt_exec_hook *h)
 {
         if (!vt_exec_is_real_root(ctx) || !vt_exists(ctx, "/run/systemd/system")) {
                 note(rec, "skipped: systemd is not running this root; restart it yourself");
                 return 1;
         }
+        int r = before(h);
+        if (r < 0)
+                return r;
         /* A drop-in written by this apply (qemu-ga's ExecStart) counts only after a reload. */
-        int r = systemctl("daemon-reload", NULL);
+        r = systemctl("daemon-reload", NULL);
         return r < 0 ? r : systemctl("try-restart", unit);
 }
 
-static int unit_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+static int unit_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec,
+                      const struct vt_exec_hook *h)
 {
         if (!streq_ptr(c->to, "enabled"))
-                return unit_restart(ctx, c->target, rec);
+                return unit_restart(ctx, c->target, rec, h);
         char link[PATH_MAX], path[PATH_MAX], dir[PATH_MAX];
         int r = unit_link(ctx, c->target, link, sizeof(link), path, sizeof(path));
         if (r < 0)
@@ -340,17 +389,22 @@ static int unit_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object
         json_object *created = json_object_new_array();
         json_object_object_add(rec, "created", created);
         snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(link, '/') - link), link);
-        r = vt_fs_mkdir_p(ctx, dir, created);
+        r = vt_fs_missing_dirs(ctx, dir, created);
+        if (r >= 0)
+                r = before(h);
+        if (r >= 0)
+                r = vt_fs_mkdir_p(ctx, dir, NULL);
         if (r < 0)
                 return r;
-        return vt_fs_symlink(ctx, path, link);
+        r = vt_fs_symlink(ctx, path, link);
+        return r == -EEXIST ? 0 : r;
 }
 
 static int unit_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
 {
         if (!streq_ptr(c->to, "enabled")) {
                 _cleanup_json_ json_object *tmp = json_object_new_object();
-                int r = unit_restart(ctx, c->target, tmp);
+                int r = unit_restart(ctx, c->target, tmp, NULL);
                 return r < 0 ? r : 0;
         }
         char link[PATH_MAX], path[PATH_MAX];
@@ -369,7 +423,8 @@ static int unit_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 /* One row per kind. */
 static const struct {
         int (*current)(struct vt_ctx *, const struct vt_change *, char **);
-        int (*apply)(struct vt_ctx *, const struct vt_change *, json_object *);
+        int (*apply)(struct vt_ctx *, const struct vt_change *, json_object *,
+                     const struct vt_exec_hook *);
         int (*undo)(struct vt_ctx *, const struct vt_change *, json_object *);
 } kinds[] = {
         [VT_TARGET_ATTR] = {attr_current, attr_apply, attr_undo},
@@ -386,14 +441,24 @@ int vt_exec_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
         return kinds[c->kind].current(ctx, c, ret);
 }
 
-int vt_exec_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+int vt_exec_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec,
+                  const struct vt_exec_hook *hook)
 {
         assert((size_t)c->kind < ARRAY_SIZE(kinds));
-        return kinds[c->kind].apply(ctx, c, rec);
+        return kinds[c->kind].apply(ctx, c, rec, hook);
 }
 
 int vt_exec_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
 {
         assert((size_t)c->kind < ARRAY_SIZE(kinds));
         return kinds[c->kind].undo(ctx, c, rec);
+}
+
+void vt_exec_clean_tmp(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec, pid_t pid)
+{
+        json_object *record;
+        if (c->kind == VT_TARGET_FILE)
+                vt_fs_remove_tmp(ctx, c->target, pid);
+        else if (c->kind == VT_TARGET_CMDLINE && json_object_object_get_ex(rec, "bootcfg", &record))
+                vt_bootcfg_clean_tmp(ctx, record, pid);
 }

@@ -9,11 +9,26 @@
 /* The current value as plans compare it (*ret NULL: absent); -EOPNOTSUPP: cannot be read. */
 int vt_exec_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret);
 /*
- * Applies c and stores in rec what undo needs ("old", "raw", "created", "bootcfg", ...).
- * Returns 0 applied, 1 skipped (rec "note" says why), or -errno.
+ * Called by vt_exec_apply once rec holds what undo needs and before the target is touched; the
+ * caller makes rec durable there (the write-ahead intent). A negative return stops the apply.
  */
-int vt_exec_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec);
-/* Undoes one applied change from its record. */
+struct vt_exec_hook {
+        int (*before)(void *userdata);
+        void *userdata;
+};
+/*
+ * Applies c and stores in rec what undo needs ("old", "raw", "created", "bootcfg", ...).
+ * Returns 0 applied, 1 skipped (rec "note" says why), or -errno. hook may be NULL.
+ */
+int vt_exec_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec,
+                  const struct vt_exec_hook *hook);
+/*
+ * Undoes one applied change from its record. Undoing twice, or undoing a change whose apply
+ * was cut short (rec written, target maybe untouched), leaves the old state: recovery and a
+ * revert run again after a crash rely on it.
+ */
 int vt_exec_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec);
 /* True when ctx is this machine's real "/" (not a --live fixture copy): kmod, systemctl. */
 bool vt_exec_is_real_root(const struct vt_ctx *ctx);
+/* Removes the temp files process pid (killed) may have left beside the targets of c. */
+void vt_exec_clean_tmp(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec, pid_t pid);

@@ -192,14 +192,19 @@ static void set_str(json_object *o, const char *key, const char *value)
         json_object_object_add(o, key, json_object_new_string(value));
 }
 
-/* Undoes the applied changes of recs (newest first); marks each with `result`. */
-static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result)
+/*
+ * Undoes the applied changes of recs (newest first); marks each with `result`. cut_short: also
+ * those an interrupted apply was making ("applying": recorded, maybe not yet made).
+ */
+static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result, bool cut_short)
 {
         int ret = 0;
         for (size_t i = json_object_array_length(recs); i > 0; i--) {
                 json_object *rec = json_object_array_get_idx(recs, i - 1), *v, *undo = NULL;
-                if (!json_object_object_get_ex(rec, "result", &v) ||
-                    !streq_ptr(json_object_get_string(v), "applied"))
+                if (!json_object_object_get_ex(rec, "result", &v))
+                        continue;
+                const char *was = json_object_get_string(v);
+                if (!streq_ptr(was, "applied") && !(cut_short && streq_ptr(was, "applying")))
                         continue;
                 struct vt_change c;
                 int r = vt_change_from_json(rec, &c);
@@ -217,9 +222,195 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result)
         return ret;
 }
 
+static json_object *error_msg(const char *msg)
+{
+        json_object *o = json_object_new_object();
+        vt_json_add_str(o, "error", msg);
+        return o;
+}
+
+/* ---- the write-ahead intent: recorded before each target is touched ---- */
+
+struct wal {
+        struct vt_ctx *ctx;
+        json_object *intent;
+};
+
+static int wal_save(void *userdata)
+{
+        const struct wal *w = userdata;
+        return vt_intent_save(w->ctx, w->intent);
+}
+
+/*
+ * {"action": "apply" | "revert", "pids": [...], "entry": the apply entry being made or undone};
+ * pids: every process that worked on it (a recovery killed in turn adds its own), whose temp
+ * files a later recovery removes.
+ */
+static json_object *new_intent(const char *action, json_object *entry)
+{
+        json_object *in = json_object_new_object();
+        json_object_object_add(in, "version", json_object_new_int(1));
+        set_str(in, "action", action);
+        json_object *pids = json_object_new_array();
+        json_object_array_add(pids, json_object_new_int((int)getpid()));
+        json_object_object_add(in, "pids", pids);
+        json_object_object_add(in, "entry", json_object_get(entry));
+        return in;
+}
+
+static json_object *entry_changes(json_object *entry)
+{
+        json_object *recs;
+        if (!json_object_object_get_ex(entry, "changes", &recs) ||
+            !json_object_is_type(recs, json_type_array))
+                return NULL;
+        return recs;
+}
+
+/* Temp files the killed process left beside the targets of recs. */
+static void clean_tmp(struct vt_ctx *ctx, json_object *recs, pid_t pid)
+{
+        for (size_t i = 0; i < json_object_array_length(recs); i++) {
+                json_object *rec = json_object_array_get_idx(recs, i), *undo = NULL;
+                struct vt_change c;
+                if (vt_change_from_json(rec, &c) < 0)
+                        continue;
+                json_object_object_get_ex(rec, "record", &undo);
+                vt_exec_clean_tmp(ctx, &c, undo ? undo : rec, pid);
+                vt_change_done(&c);
+        }
+        vt_journal_clean_tmp(ctx);
+}
+
+/* The apply entry of the journal matching entry ("id"; "time" for entries older than ids). */
+static json_object *journal_match(json_object *journal, json_object *entry)
+{
+        const char *id = vt_json_str(entry, "id");
+        if (id)
+                return vt_journal_find(journal, id);
+        json_object *last = vt_journal_last_apply(journal);
+        return last && !vt_json_str(last, "id") &&
+                               streq_ptr(vt_json_str(last, "time"), vt_json_str(entry, "time"))
+                       ? last
+                       : NULL;
+}
+
+static bool reverted(json_object *entry)
+{
+        json_object *v;
+        return json_object_object_get_ex(entry, "reverted", &v) && json_object_get_boolean(v);
+}
+
+/*
+ * A previous apply or revert was killed (the intent is still there): undo the apply that was
+ * not journaled, or finish the revert that was. *done gets what was done (NULL: nothing).
+ */
+static int recover(struct vt_ctx *ctx, json_object *journal, json_object **done, char *err,
+                   size_t errlen)
+{
+        _cleanup_json_ json_object *in = NULL;
+        *done = NULL;
+        int r = vt_intent_load(ctx, &in);
+        if (r == -ENOENT) {
+                vt_journal_clean_tmp(ctx);
+                return 0;
+        }
+        if (r < 0) {
+                snprintf(err, errlen,
+                         "%s: cannot read the record of an interrupted apply or revert (%s); "
+                         "check the files it lists by hand, then remove it",
+                         VT_INTENT_PATH, strerror(-r));
+                return r;
+        }
+        const char *action = vt_json_str(in, "action");
+        json_object *entry = json_object_object_get(in, "entry"), *pids;
+        json_object *recs = entry_changes(entry);
+        if (!recs || (!streq_ptr(action, "apply") && !streq_ptr(action, "revert")) ||
+            !json_object_object_get_ex(in, "pids", &pids) ||
+            !json_object_is_type(pids, json_type_array)) {
+                snprintf(err, errlen, "%s: not a record of an apply or revert; remove it",
+                         VT_INTENT_PATH);
+                return -EBADMSG;
+        }
+        /* This process writes temp files too while it undoes: recorded first, like any. */
+        json_object_array_add(pids, json_object_new_int((int)getpid()));
+        r = vt_intent_save(ctx, in);
+        if (r < 0) {
+                snprintf(err, errlen, "%s: cannot update: %s", VT_INTENT_PATH, strerror(-r));
+                return r;
+        }
+        for (size_t i = 0; i < json_object_array_length(pids); i++)
+                clean_tmp(ctx, recs,
+                          (pid_t)json_object_get_int(json_object_array_get_idx(pids, i)));
+        json_object *journaled = journal_match(journal, entry);
+        _cleanup_json_ json_object *e = NULL;
+        if (streq(action, "apply") && !journaled) {
+                e = new_entry("recover");
+                set_str(e, "interrupted", "apply");
+                json_object_object_add(e, "changes", json_object_get(recs));
+                r = undo_all(ctx, recs, "rolled-back", true);
+        } else if (streq(action, "revert") && journaled && !reverted(journaled)) {
+                e = new_entry("revert");
+                set_str(e, "interrupted", "revert");
+                recs = entry_changes(journaled);
+                json_object_object_add(e, "changes", json_object_get(recs));
+                r = undo_all(ctx, recs, "reverted", false);
+                if (r >= 0)
+                        json_object_object_add(journaled, "reverted",
+                                               json_object_new_boolean(true));
+        }
+        if (r < 0) {
+                snprintf(err, errlen,
+                         "an interrupted %s could not be undone (%s); %s lists what it changed",
+                         action, strerror(-r), VT_INTENT_PATH);
+                return r;
+        }
+        if (e) {
+                set_str(e, "status", streq(action, "apply") ? "rolled-back" : "reverted");
+                r = vt_journal_append(ctx, journal, e);
+                if (r < 0) {
+                        snprintf(err, errlen, "%s: cannot record the recovery: %s", VT_JOURNAL_PATH,
+                                 strerror(-r));
+                        return r;
+                }
+        }
+        r = vt_intent_clear(ctx);
+        if (r < 0) {
+                snprintf(err, errlen, "%s: cannot remove: %s", VT_INTENT_PATH, strerror(-r));
+                return r;
+        }
+        *done = TAKE_PTR(e);
+        return 0;
+}
+
+/* Lock the root, load the journal, recover from a killed run; *ret says why on failure. */
+static int begin(struct vt_ctx *ctx, int *lock, json_object **journal, json_object **recovered,
+                 json_object **ret)
+{
+        char err[768] = "";
+        int r = vt_journal_lock(ctx, lock, err, sizeof(err));
+        if (r < 0) {
+                *ret = error_msg(err);
+                return r;
+        }
+        r = vt_journal_load(ctx, journal);
+        if (r < 0) {
+                snprintf(err, sizeof(err), "%s under %s: %s", VT_JOURNAL_PATH, ctx->root,
+                         strerror(-r));
+                *ret = error_msg(err);
+                return r;
+        }
+        r = recover(ctx, *journal, recovered, err, sizeof(err));
+        if (r < 0)
+                *ret = error_msg(err);
+        return r;
+}
+
 int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_object **ret)
 {
-        _cleanup_json_ json_object *detected = NULL;
+        _cleanup_json_ json_object *detected = NULL, *journal = NULL, *recovered = NULL;
+        _cleanup_close_ int lock = -1;
         json_object *facts = opts->facts;
         int r = 0;
         if (!facts) {
@@ -230,22 +421,33 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         }
         struct vt_plan plan;
         r = build(ctx, facts, opts->only, &plan);
+        if (r >= 0 && !opts->dry_run) {
+                /* A refused policy writes nothing, not even the lock; under the lock (another
+                 * apply may have run meanwhile, a killed one is undone) the plan is made anew. */
+                vt_plan_done(&plan);
+                r = begin(ctx, &lock, &journal, &recovered, ret);
+                if (r < 0)
+                        return r;
+                r = build(ctx, facts, opts->only, &plan);
+        }
         if (r < 0) {
                 if (r == -EINVAL && plan.error)
                         *ret = error_doc(&plan);
                 vt_plan_done(&plan);
                 return r;
         }
-        _cleanup_json_ json_object *journal = NULL;
-        if (!opts->dry_run) {
-                r = vt_journal_load(ctx, &journal);
-                if (r < 0) {
-                        vt_plan_done(&plan);
-                        return r;
-                }
-        }
         /* The daemon's boot-time pass re-asserts runtime values; revert undoes the real apply. */
         _cleanup_json_ json_object *entry = new_entry(opts->runtime_only ? "reapply" : "apply");
+        char id[17];
+        vt_journal_new_id(id);
+        set_str(entry, "id", id);
+        if (recovered)
+                set_str(entry, "recovered",
+                        "an interrupted run was undone first (see the journal's recover entry)");
+        _cleanup_json_ json_object *intent = new_intent("apply", entry);
+        struct wal wal = {ctx, intent};
+        const struct vt_exec_hook hook = {wal_save, &wal};
+        bool wal_written = false;
         json_object *recs = json_object_new_array();
         json_object_object_add(entry, "changes", recs);
         json_object_object_add(entry, "warnings", json_object_get(plan.warnings));
@@ -268,7 +470,9 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 }
                 json_object *undo = json_object_new_object();
                 json_object_object_add(rec, "record", undo);
-                r = vt_exec_apply(ctx, c, undo);
+                set_str(rec, "result", "applying");
+                wal_written = true;
+                r = vt_exec_apply(ctx, c, undo, &hook);
                 if (r < 0) {
                         json_object *why;
                         set_str(rec, "result", "failed");
@@ -293,9 +497,10 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         json_object_object_add(
                 entry, "reboot_needed",
                 json_object_new_boolean(!failed && !opts->dry_run && cmdline_waits(recs)));
+        int u = 0;
         if (failed) {
                 /* All or nothing: a half-tuned system is harder to reason about than either. */
-                int u = undo_all(ctx, recs, "rolled-back");
+                u = undo_all(ctx, recs, "rolled-back", true);
                 status = u < 0 ? "rollback-failed" : "rolled-back";
                 set_str(entry, "error", strerror(-failed));
         }
@@ -303,8 +508,31 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         /* A boot with nothing to re-assert leaves no trace: the journal would fill with no-ops. */
         if (!opts->dry_run && !(opts->runtime_only && applied == 0 && !failed)) {
                 r = vt_journal_append(ctx, journal, entry);
-                if (r < 0)
+                if (r < 0 && !failed) {
+                        /* Changes with nothing to revert them are worse than none: undo. */
+                        u = undo_all(ctx, recs, "rolled-back", true);
+                        if (u >= 0)
+                                (void)vt_intent_clear(ctx);
+                        char err[512];
+                        snprintf(err, sizeof(err), "Cannot write %s under %s (%s); %s",
+                                 VT_JOURNAL_PATH, ctx->root, strerror(-r),
+                                 u < 0 ? "the changes could not be undone either: "
+                                         "the next apply or revert undoes them"
+                                       : "every change was undone");
+                        *ret = error_msg(err);
                         return r;
+                }
+        }
+        /* Journaled (or rolled back): the intent has done its work. A failed rollback keeps it. */
+        if (wal_written && u >= 0) {
+                r = vt_intent_clear(ctx);
+                if (r < 0) {
+                        char err[512];
+                        snprintf(err, sizeof(err), "Cannot remove %s under %s: %s", VT_INTENT_PATH,
+                                 ctx->root, strerror(-r));
+                        *ret = error_msg(err);
+                        return r;
+                }
         }
         *ret = TAKE_PTR(entry);
         return failed ? 1 : 0;
@@ -312,10 +540,20 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
 
 int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret)
 {
-        _cleanup_json_ json_object *journal = NULL;
-        int r = vt_journal_load(ctx, &journal);
+        _cleanup_json_ json_object *journal = NULL, *recovered = NULL;
+        _cleanup_close_ int lock = -1;
+        int r;
+        if (dry_run)
+                r = vt_journal_load(ctx, &journal);
+        else
+                r = begin(ctx, &lock, &journal, &recovered, ret);
         if (r < 0)
                 return r;
+        if (recovered) {
+                /* The interrupted apply (or revert) was the newest: undoing it is this revert. */
+                *ret = TAKE_PTR(recovered);
+                return 0;
+        }
         _cleanup_json_ json_object *entry = new_entry("revert");
         json_object *last = vt_journal_last_apply(journal), *recs;
         if (!last || !json_object_object_get_ex(last, "changes", &recs)) {
@@ -332,7 +570,16 @@ int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret)
                 *ret = TAKE_PTR(entry);
                 return 0;
         }
-        r = undo_all(ctx, recs, "reverted");
+        _cleanup_json_ json_object *intent = new_intent("revert", last);
+        r = vt_intent_save(ctx, intent);
+        if (r < 0) {
+                char err[512];
+                snprintf(err, sizeof(err), "Cannot write %s under %s: %s", VT_INTENT_PATH,
+                         ctx->root, strerror(-r));
+                *ret = error_msg(err);
+                return r;
+        }
+        r = undo_all(ctx, recs, "reverted", false);
         json_object_object_add(last, "reverted", json_object_new_boolean(r >= 0));
         set_str(entry, "status", r < 0 ? "failed" : "reverted");
         json_object *summary = json_object_new_array();
@@ -350,8 +597,16 @@ int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret)
         }
         json_object_object_add(entry, "changes", summary);
         int w = vt_journal_append(ctx, journal, entry);
-        if (w < 0)
+        if (w < 0) {
+                char err[512];
+                snprintf(err, sizeof(err),
+                         "Cannot write %s under %s (%s); run revert again to finish it",
+                         VT_JOURNAL_PATH, ctx->root, strerror(-w));
+                *ret = error_msg(err);
                 return w;
+        }
+        if (r >= 0)
+                (void)vt_intent_clear(ctx); /* a failed revert keeps it: the next one finishes */
         *ret = TAKE_PTR(entry);
         return r < 0 ? 1 : 0;
 }

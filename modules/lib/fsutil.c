@@ -22,6 +22,27 @@ static int open_parent(struct vt_ctx *ctx, const char *path, char *base, size_t 
         return fd;
 }
 
+int vt_fs_missing_dirs(struct vt_ctx *ctx, const char *dir, json_object *missing)
+{
+        char buf[PATH_MAX];
+        if (vt_pathf(buf, sizeof(buf), "%s", dir) < 0)
+                return -ENAMETOOLONG;
+        for (char *p = buf + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                char saved = *p;
+                *p = '\0';
+                _cleanup_close_ int fd = vt_open(ctx, buf, O_PATH | O_DIRECTORY, 0);
+                if (fd == -ENOENT)
+                        json_object_array_add(missing, json_object_new_string(buf));
+                else if (fd < 0)
+                        return fd;
+                *p = saved;
+                if (!saved)
+                        return 0;
+        }
+}
+
 int vt_fs_mkdir_p(struct vt_ctx *ctx, const char *dir, json_object *created)
 {
         char buf[PATH_MAX];
@@ -157,6 +178,14 @@ int vt_fs_write_atomic(struct vt_ctx *ctx, const char *path, const char *data, s
                 return -errno;
         struct vt_fs_replace_opts o = {.mode = mode};
         return vt_fs_replace_at(d, base, data, len, &o);
+}
+
+void vt_fs_remove_tmp(struct vt_ctx *ctx, const char *path, pid_t pid)
+{
+        char base[NAME_MAX + 1], tmp[NAME_MAX + 1];
+        _cleanup_close_ int dfd = open_parent(ctx, path, base, sizeof(base));
+        if (dfd >= 0 && vt_fs_tmpname(tmp, sizeof(tmp), base, pid) >= 0)
+                (void)unlinkat(dfd, tmp, 0);
 }
 
 int vt_fs_unlink(struct vt_ctx *ctx, const char *path)

@@ -4,6 +4,8 @@
 #include <sys/types.h>
 #include "ctx.h"
 
+/* Appends to missing each directory of dir (outermost first) that does not exist yet. */
+int vt_fs_missing_dirs(struct vt_ctx *ctx, const char *dir, json_object *missing);
 /* mkdir -p inside the root; each directory made is appended to created (may be NULL). */
 int vt_fs_mkdir_p(struct vt_ctx *ctx, const char *dir, json_object *created);
 /*
@@ -26,6 +28,8 @@ int vt_fs_replace_at(int dfd, const char *base, const char *data, size_t len,
                      const struct vt_fs_replace_opts *o);
 /* The temp name vt_fs_replace_at uses for base in process pid. */
 int vt_fs_tmpname(char *buf, size_t size, const char *base, pid_t pid);
+/* Removes the temp file process pid may have left beside path (a killed run). */
+void vt_fs_remove_tmp(struct vt_ctx *ctx, const char *path, pid_t pid);
 /* vt_fs_replace_at on path inside the root, mode for a new file and for the replaced one. */
 int vt_fs_write_atomic(struct vt_ctx *ctx, const char *path, const char *data, size_t len,
                        mode_t mode);
