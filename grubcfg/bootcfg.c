@@ -96,7 +96,7 @@ int vt_bootcfg_read(struct vt_ctx *ctx, json_object **ret)
                 int r = backends[i]->read(ctx, entry, &set);
                 if (r < 0) {
                         char buf[600];
-                        snprintf(buf, sizeof(buf), "%s", set.err[0] ? set.err : strerror(-r));
+                        snprintf(buf, sizeof(buf), "%s", set.err[0] ? set.err : vt_strerror(r));
                         vt_json_add_str(entry, "error", buf);
                 } else if (!first)
                         first = json_object_get_string(json_object_object_get(entry, "cmdline"));
@@ -202,7 +202,7 @@ static int run_generator(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b,
         }
         vt_json_add_str(g, "status", status);
         if (r < 0)
-                set_err(o, "%s failed (%s)", cmd ? cmd : b->name, strerror(-r));
+                set_err(o, "%s failed (%s)", cmd ? cmd : b->name, vt_strerror(r));
         vt_strv_free(argv);
         return r;
 }
@@ -219,7 +219,7 @@ static int plan(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, size_t 
                         if (set->err[0])
                                 set_err(o, "%s", set->err);
                         else
-                                set_err(o, "%s: %s", backends[i]->name, strerror(-r));
+                                set_err(o, "%s: %s", backends[i]->name, vt_strerror(r));
                         return r;
                 }
                 if (names)
@@ -243,7 +243,7 @@ static int check_written(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits
                 struct vt_bootcfg_file *f = &set->f[i];
                 _cleanup_free_ char *back = NULL;
                 size_t len;
-                int r = vt_bootcfg_read_file(ctx, f->path, &back, &len);
+                int r = vt_bootcfg_read_file(ctx, f->path, &back, &len, NULL);
                 if (r >= 0 && f->tool && !set->tools[f->tool - 1].exact) {
                         /* the tool words it its own way: keep what it wrote, re-plan below */
                         free(f->new);
@@ -317,7 +317,7 @@ static int write_set(struct vt_ctx *ctx, struct vt_bootcfg_set *set,
                 struct vt_bootcfg_file *f = &set->f[i];
                 int r = f->old ? vt_backup_write(ctx, f->path, f->old, f->old_len) : 0;
                 if (r < 0) {
-                        set_err(o, "Cannot back up %s: %s", f->path, strerror(-r));
+                        set_err(o, "Cannot back up %s: %s", f->path, vt_strerror(r));
                         return r;
                 }
         }
@@ -337,7 +337,7 @@ static int write_set(struct vt_ctx *ctx, struct vt_bootcfg_set *set,
                         return r;
                 if (r < 0) {
                         set_err(o, "Cannot write %s%s%s: %s", f->path, t ? " with " : "",
-                                t ? t->name : "", strerror(-r));
+                                t ? t->name : "", vt_strerror(r));
                         /* a tool may have touched any file of the set */
                         restore_all(ctx, set, t ? set->n : i + 1);
                         return r;
@@ -425,7 +425,7 @@ int vt_bootcfg_edit(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, siz
         int r = vt_bootcfg_edit_opts(ctx, edits, n, &o, diff, record);
         if (r < 0 && record) {
                 *record = json_object_new_object();
-                vt_json_add_str(*record, "error", err[0] ? err : strerror(-r));
+                vt_json_add_str(*record, "error", err[0] ? err : vt_strerror(r));
         }
         return r;
 }
@@ -448,7 +448,7 @@ static int restore_entry(struct vt_ctx *ctx, json_object *f, struct vt_bootcfg_f
                 return -EINVAL;
         }
         size_t len;
-        int r = vt_bootcfg_read_file(ctx, path, &out->old, &len);
+        int r = vt_bootcfg_read_file(ctx, path, &out->old, &len, NULL);
         out->old_len = len;
         if (r == -ENOENT && !jold)
                 return 1; /* absent before, absent now */
@@ -506,7 +506,7 @@ int vt_bootcfg_restore_opts(struct vt_ctx *ctx, json_object *record,
                 if (r >= 0)
                         r = put_back(ctx, f->path, f->new, f->new_len);
                 if (r < 0)
-                        set_err(o, "Cannot restore %s: %s", f->path, strerror(-r));
+                        set_err(o, "Cannot restore %s: %s", f->path, vt_strerror(r));
         }
         if (r >= 0 && !dry) {
                 _cleanup_json_ json_object *gens = json_object_new_array();

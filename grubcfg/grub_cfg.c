@@ -148,7 +148,7 @@ static int grub_cfg_read(struct vt_ctx *ctx, json_object *entry, struct vt_bootc
         int r = find_cfg(ctx, &path);
         if (r < 0 || !path)
                 return r < 0 ? r : -ENOENT;
-        r = vt_bootcfg_read_file(ctx, path, &text, &len);
+        r = vt_bootcfg_read_file(ctx, path, &text, &len, set);
         if (r >= 0)
                 r = vt_grub_cfg_edit(path, text, len, NULL, 0, &out, &olen, &first, set);
         if (r < 0)
@@ -166,7 +166,7 @@ static int grub_cfg_write(struct vt_ctx *ctx, const struct vt_cmdline_edit *edit
         int r = find_cfg(ctx, &path);
         if (r < 0 || !path)
                 return r < 0 ? r : -ENOENT;
-        r = vt_bootcfg_read_file(ctx, path, &text, &len);
+        r = vt_bootcfg_read_file(ctx, path, &text, &len, set);
         if (r >= 0)
                 r = vt_grub_cfg_edit(path, text, len, edits, n, &out, &olen, NULL, set);
         if (r < 0)

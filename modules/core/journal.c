@@ -120,7 +120,7 @@ int vt_journal_lock(struct vt_ctx *ctx, int *ret, char *err, size_t errlen)
         int r = vt_fs_mkdir_p(ctx, streq(ctx->root, "/") ? "/run/lock" : JOURNAL_DIR, NULL);
         if (r < 0) {
                 snprintf(err, errlen, "Cannot create the directory of %s under %s: %s", path,
-                         ctx->root, strerror(-r));
+                         ctx->root, vt_strerror(r));
                 return r;
         }
         _cleanup_close_ int fd = vt_open(ctx, path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
@@ -128,7 +128,7 @@ int vt_journal_lock(struct vt_ctx *ctx, int *ret, char *err, size_t errlen)
                 fd = vt_open(ctx, path, O_RDONLY | O_NOFOLLOW, 0); /* flock needs no write */
         if (fd < 0) {
                 snprintf(err, errlen, "Cannot open the lock %s under %s: %s", path, ctx->root,
-                         strerror(-fd));
+                         vt_strerror(fd));
                 return fd;
         }
         unsigned timeout = lock_timeout_ms();
@@ -138,7 +138,7 @@ int vt_journal_lock(struct vt_ctx *ctx, int *ret, char *err, size_t errlen)
                 if (errno != EWOULDBLOCK && errno != EINTR) {
                         r = -errno;
                         snprintf(err, errlen, "Cannot lock %s under %s: %s", path, ctx->root,
-                                 strerror(-r));
+                                 vt_strerror(r));
                         return r;
                 }
                 if (waited >= timeout) {

@@ -255,7 +255,7 @@ static int load_one(struct vt_ctx *ctx, struct vt_policy *p, const char *path, c
         if (r == -ENOENT)
                 return 0;
         if (r < 0) {
-                snprintf(err, errlen, "%s: %s", path, strerror(-r));
+                snprintf(err, errlen, "%s: %s", path, vt_strerror(r));
                 return r;
         }
         if (memchr(text, '\0', len))
@@ -283,7 +283,7 @@ int vt_policy_load(struct vt_ctx *ctx, struct vt_policy **ret, char *err, size_t
                 goto done;
         }
         if (r < 0) {
-                snprintf(err, errlen, "/etc/virtune/virtune.conf.d: %s", strerror(-r));
+                snprintf(err, errlen, "/etc/virtune/virtune.conf.d: %s", vt_strerror(r));
                 goto out;
         }
         char **names = NULL;

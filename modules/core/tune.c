@@ -213,7 +213,7 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result, b
                 json_object_object_get_ex(rec, "record", &undo);
                 r = vt_exec_undo(ctx, &c, undo ? undo : rec);
                 if (r < 0) {
-                        set_str(rec, "undo_error", strerror(-r));
+                        set_str(rec, "undo_error", vt_strerror(r));
                         ret = r;
                 } else
                         set_str(rec, "result", result);
@@ -320,7 +320,7 @@ static int recover(struct vt_ctx *ctx, json_object *journal, json_object **done,
                 snprintf(err, errlen,
                          "%s: cannot read the record of an interrupted apply or revert (%s); "
                          "check the files it lists by hand, then remove it",
-                         VT_INTENT_PATH, strerror(-r));
+                         VT_INTENT_PATH, vt_strerror(r));
                 return r;
         }
         const char *action = vt_json_str(in, "action");
@@ -337,7 +337,7 @@ static int recover(struct vt_ctx *ctx, json_object *journal, json_object **done,
         json_object_array_add(pids, json_object_new_int((int)getpid()));
         r = vt_intent_save(ctx, in);
         if (r < 0) {
-                snprintf(err, errlen, "%s: cannot update: %s", VT_INTENT_PATH, strerror(-r));
+                snprintf(err, errlen, "%s: cannot update: %s", VT_INTENT_PATH, vt_strerror(r));
                 return r;
         }
         for (size_t i = 0; i < json_object_array_length(pids); i++)
@@ -363,7 +363,7 @@ static int recover(struct vt_ctx *ctx, json_object *journal, json_object **done,
         if (r < 0) {
                 snprintf(err, errlen,
                          "an interrupted %s could not be undone (%s); %s lists what it changed",
-                         action, strerror(-r), VT_INTENT_PATH);
+                         action, vt_strerror(r), VT_INTENT_PATH);
                 return r;
         }
         if (e) {
@@ -371,13 +371,13 @@ static int recover(struct vt_ctx *ctx, json_object *journal, json_object **done,
                 r = vt_journal_append(ctx, journal, e);
                 if (r < 0) {
                         snprintf(err, errlen, "%s: cannot record the recovery: %s", VT_JOURNAL_PATH,
-                                 strerror(-r));
+                                 vt_strerror(r));
                         return r;
                 }
         }
         r = vt_intent_clear(ctx);
         if (r < 0) {
-                snprintf(err, errlen, "%s: cannot remove: %s", VT_INTENT_PATH, strerror(-r));
+                snprintf(err, errlen, "%s: cannot remove: %s", VT_INTENT_PATH, vt_strerror(r));
                 return r;
         }
         *done = TAKE_PTR(e);
@@ -397,7 +397,7 @@ static int begin(struct vt_ctx *ctx, int *lock, json_object **journal, json_obje
         r = vt_journal_load(ctx, journal);
         if (r < 0) {
                 snprintf(err, sizeof(err), "%s under %s: %s", VT_JOURNAL_PATH, ctx->root,
-                         strerror(-r));
+                         vt_strerror(r));
                 *ret = error_msg(err);
                 return r;
         }
@@ -479,7 +479,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                         if (json_object_object_get_ex(undo, "error", &why))
                                 json_object_object_add(rec, "error", json_object_get(why));
                         else
-                                set_str(rec, "error", strerror(-r));
+                                set_str(rec, "error", vt_strerror(r));
                         failed = r;
                 } else if (r > 0) {
                         json_object *note;
@@ -502,7 +502,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 /* All or nothing: a half-tuned system is harder to reason about than either. */
                 u = undo_all(ctx, recs, "rolled-back", true);
                 status = u < 0 ? "rollback-failed" : "rolled-back";
-                set_str(entry, "error", strerror(-failed));
+                set_str(entry, "error", vt_strerror(failed));
         }
         set_str(entry, "status", status);
         /* A boot with nothing to re-assert leaves no trace: the journal would fill with no-ops. */
@@ -515,7 +515,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                                 (void)vt_intent_clear(ctx);
                         char err[512];
                         snprintf(err, sizeof(err), "Cannot write %s under %s (%s); %s",
-                                 VT_JOURNAL_PATH, ctx->root, strerror(-r),
+                                 VT_JOURNAL_PATH, ctx->root, vt_strerror(r),
                                  u < 0 ? "the changes could not be undone either: "
                                          "the next apply or revert undoes them"
                                        : "every change was undone");
@@ -529,7 +529,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 if (r < 0) {
                         char err[512];
                         snprintf(err, sizeof(err), "Cannot remove %s under %s: %s", VT_INTENT_PATH,
-                                 ctx->root, strerror(-r));
+                                 ctx->root, vt_strerror(r));
                         *ret = error_msg(err);
                         return r;
                 }
@@ -575,7 +575,7 @@ int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret)
         if (r < 0) {
                 char err[512];
                 snprintf(err, sizeof(err), "Cannot write %s under %s: %s", VT_INTENT_PATH,
-                         ctx->root, strerror(-r));
+                         ctx->root, vt_strerror(r));
                 *ret = error_msg(err);
                 return r;
         }
@@ -601,7 +601,7 @@ int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret)
                 char err[512];
                 snprintf(err, sizeof(err),
                          "Cannot write %s under %s (%s); run revert again to finish it",
-                         VT_JOURNAL_PATH, ctx->root, strerror(-w));
+                         VT_JOURNAL_PATH, ctx->root, vt_strerror(w));
                 *ret = error_msg(err);
                 return w;
         }

@@ -41,9 +41,14 @@ static inline void vt_ctx_freep(struct vt_ctx **c)
  */
 int vt_open(struct vt_ctx *ctx, const char *path, int flags, mode_t mode);
 int vt_opendir(struct vt_ctx *ctx, const char *path, DIR **ret);
+/*
+ * A regular file opened for reading (O_NONBLOCK: a FIFO planted there cannot hang the open);
+ * anything else is refused with vt_notreg_error()'s code (util.h) and never read.
+ */
+int vt_open_regular(struct vt_ctx *ctx, const char *path);
 /* A stdio stream for reading line by line (logs, configs too large to read whole). */
 int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret);
-/* Whole file, NUL-terminated; files larger than max give -EFBIG. len may be NULL. */
+/* Whole regular file, NUL-terminated; larger than max gives -EFBIG. len may be NULL. */
 int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len);
 #define VT_READ_MAX_DEFAULT (4u << 20)
 int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len);

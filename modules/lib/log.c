@@ -46,7 +46,7 @@ void vt_logv(int level, int err, const char *fmt, va_list ap)
         else if (level == LOG_WARNING)
                 fputs("warning: ", stderr);
         if (err > 0)
-                fprintf(stderr, "%s: %s\n", msg, strerror(err));
+                fprintf(stderr, "%s: %s\n", msg, vt_strerror(-err));
         else
                 fprintf(stderr, "%s\n", msg);
 }

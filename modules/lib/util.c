@@ -1,5 +1,6 @@
 /* The helpers util.h declares: array growth, string trimming, small json-c additions. */
 #include <stdint.h>
+#include <sys/stat.h>
 #include "util.h"
 
 int vt_grow(void **p, size_t *cap, size_t need, size_t size)
@@ -44,6 +45,41 @@ void vt_json_add_error(json_object *o, const char *path, int r)
         }
         json_object *e = json_object_new_object();
         vt_json_add_str(e, "path", path);
-        vt_json_add_str(e, "error", strerror(r < 0 ? -r : r));
+        vt_json_add_str(e, "error", vt_strerror(r < 0 ? r : -r));
         json_object_array_add(errs, e);
+}
+
+int vt_notreg_error(mode_t mode)
+{
+        switch (mode & S_IFMT) {
+        case S_IFDIR:
+                return -EISDIR;
+        case S_IFIFO:
+                return VT_ENOTREG_FIFO;
+        case S_IFCHR:
+                return VT_ENOTREG_CHR;
+        case S_IFBLK:
+                return VT_ENOTREG_BLK;
+        case S_IFSOCK:
+                return VT_ENOTREG_SOCK;
+        default:
+                return VT_ENOTREG_OTHER;
+        }
+}
+
+const char *vt_strerror(int r)
+{
+        switch (r) {
+        case VT_ENOTREG_FIFO:
+                return "is a FIFO, not a regular file: not read";
+        case VT_ENOTREG_CHR:
+                return "is a character device, not a regular file: not read";
+        case VT_ENOTREG_BLK:
+                return "is a block device, not a regular file: not read";
+        case VT_ENOTREG_SOCK:
+                return "is a socket, not a regular file: not read";
+        case VT_ENOTREG_OTHER:
+                return "is not a regular file: not read";
+        }
+        return strerror(r < 0 ? -r : r);
 }

@@ -1,0 +1,49 @@
+#!/bin/sh
+# An image is untrusted: FIFOs, devices and sockets where virtune reads a config, a boot file
+# or its journal are refused at once, naming the path and the file type; nothing hangs, no
+# terminal or disk is read, nothing is written.
+set -u
+fail=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/virtune-hostile.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+bad() { echo "FAIL: $*"; fail=1; }
+
+BLS=boot/loader/entries/3f6a9c1e2b7d4e8f9a0b1c2d3e4f5a6b-5.14.0-362.8.1.el9_3.x86_64.conf
+# case: path in the image, how to make it, the type the message names, the command
+check() {
+        rel=$1 make=$2 type=$3 cmd=$4
+        R="$T/r"; rm -rf "$R"
+        cp -a "$VT_FIXTURES/boot-rhel9-bls/root" "$R"
+        mkdir -p "$R/etc/virtune" "$R/var/lib/virtune" "$(dirname "$R/$rel")"
+        printf '[pvspin]\nenable = no\n' >"$R/etc/virtune/virtune.conf"
+        rm -f "$R/$rel"
+        case $make in
+        fifo) mkfifo "$R/$rel" ;;
+        chr) mknod "$R/$rel" c 1 5 ;;   # /dev/zero
+        blk) mknod "$R/$rel" b 7 0 ;;   # /dev/loop0
+        esac
+        find "$R" -newer "$R/etc/virtune/virtune.conf" ! -type d ! -path '*/var/lib/virtune/*' |
+                sort >"$T/before"
+        timeout 20 "$VIRTUNE" "$cmd" --root "$R" </dev/null >"$T/out" 2>"$T/err"
+        rc=$?
+        [ "$rc" -eq 124 ] && { bad "$cmd with a $make at /$rel hangs"; return; }
+        [ "$rc" -ne 0 ] || { bad "$cmd with a $make at /$rel exits 0"; cat "$T/out"; }
+        cat "$T/out" >>"$T/err" # a failed change says why in apply's result
+        grep -q "/$rel" "$T/err" || { bad "$cmd with a $make at /$rel: the message names the path"; cat "$T/err"; }
+        grep -q "is a $type, not a regular file" "$T/err" ||
+                { bad "$cmd with a $make at /$rel: the message names the type"; cat "$T/err"; }
+        # (a rolled-back apply is journaled: virtune's own state is not the image's files)
+        find "$R" -newer "$R/etc/virtune/virtune.conf" ! -type d ! -path '*/var/lib/virtune/*' |
+                sort >"$T/after"
+        cmp -s "$T/before" "$T/after" || { bad "$cmd with a $make at /$rel wrote files"; diff "$T/before" "$T/after"; }
+        echo "ok: $cmd refuses a $make at /$rel"
+}
+
+check etc/virtune/virtune.conf fifo FIFO plan
+check etc/virtune/virtune.conf chr "character device" plan
+check etc/virtune/virtune.conf.d/50-evil.conf blk "block device" plan
+check etc/default/grub fifo FIFO apply
+check "$BLS" fifo FIFO apply
+check var/lib/virtune/journal.json fifo FIFO apply
+check var/lib/virtune/journal.json fifo FIFO revert
+exit "$fail"
