@@ -77,25 +77,51 @@ static int attr_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 
 /* ---- cmdline: through grubcfg only ---- */
 
+/* The last KEY or KEY=... token of line (the kernel takes the last), or NULL. */
+static int find_token(const char *line, const char *key, char **ret)
+{
+        _cleanup_free_ char *s = strdup(line);
+        if (!s)
+                return -ENOMEM;
+        size_t kl = strlen(key);
+        char *found = NULL, *save = NULL;
+        for (char *t = strtok_r(s, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+                if (strncmp(t, key, kl) == 0 && (t[kl] == '\0' || t[kl] == '='))
+                        found = t;
+        *ret = found ? strdup(found) : NULL;
+        return found && !*ret ? -ENOMEM : 0;
+}
+
+/*
+ * Every backend of the system is read: the token counts as there only when each carries it
+ * (one BLS entry with it and /etc/default/grub without is a change still to make, not a
+ * reboot away). Otherwise the value of the first backend that differs from c->to.
+ */
 static int cmdline_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
 {
         _cleanup_json_ json_object *cfg = NULL;
         int r = vt_bootcfg_read(ctx, &cfg);
         if (r < 0)
                 return r;
-        json_object *v;
-        if (!json_object_object_get_ex(cfg, "cmdline", &v) || !v)
-                return -ENODATA;
-        _cleanup_free_ char *s = strdup(json_object_get_string(v));
-        if (!s)
-                return -ENOMEM;
-        size_t kl = strlen(c->target);
-        char *found = NULL, *save = NULL;
-        for (char *t = strtok_r(s, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
-                if (strncmp(t, c->target, kl) == 0 && (t[kl] == '\0' || t[kl] == '='))
-                        found = t;
-        *ret = found ? strdup(found) : NULL;
-        return found && !*ret ? -ENOMEM : 0;
+        json_object *backends = json_object_object_get(cfg, "backends");
+        bool any = false;
+        for (size_t i = 0; i < json_object_array_length(backends); i++) {
+                json_object *b = json_object_array_get_idx(backends, i), *v;
+                if (!json_object_object_get_ex(b, "cmdline", &v) || !v)
+                        continue; /* a backend that failed to read: apply will say why */
+                _cleanup_free_ char *tok = NULL;
+                r = find_token(json_object_get_string(v), c->target, &tok);
+                if (r < 0)
+                        return r;
+                if (!any || !streq_ptr(tok, c->to)) {
+                        free(*ret);
+                        *ret = TAKE_PTR(tok);
+                }
+                any = true;
+                if (!streq_ptr(*ret, c->to))
+                        break;
+        }
+        return any ? 0 : -ENODATA;
 }
 
 /* The bootcfg record, in rec before any boot file is touched. */

@@ -246,14 +246,41 @@ int vt_policy_parse(struct vt_policy *p, const char *name, const char *text, cha
         return 0;
 }
 
+#define POLICY_FILE_MAX (1u << 20)
+#define POLICY_LINE_MAX 4096
+
+/* A file over the size limit: the first overlong line by number when that is the cause. */
+static int too_large(struct vt_ctx *ctx, const char *path, char *err, size_t errlen)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        if (vt_fopen_read(ctx, path, &f) >= 0) {
+                unsigned line = 1;
+                size_t len = 0;
+                for (int c; (c = getc(f)) != EOF;) {
+                        if (c == '\n') {
+                                line++;
+                                len = 0;
+                        } else if (++len > POLICY_LINE_MAX)
+                                return fail(err, errlen, path, line,
+                                            "line longer than %u bytes: not a policy line",
+                                            POLICY_LINE_MAX);
+                }
+        }
+        snprintf(err, errlen, "%s: larger than %u KiB: not a policy file", path,
+                 POLICY_FILE_MAX >> 10);
+        return -EFBIG;
+}
+
 static int load_one(struct vt_ctx *ctx, struct vt_policy *p, const char *path, char *err,
                     size_t errlen)
 {
         _cleanup_free_ char *text = NULL;
         size_t len;
-        int r = vt_read_file_max(ctx, path, 1u << 20, &text, &len);
+        int r = vt_read_file_max(ctx, path, POLICY_FILE_MAX, &text, &len);
         if (r == -ENOENT)
                 return 0;
+        if (r == -EFBIG)
+                return too_large(ctx, path, err, errlen);
         if (r < 0) {
                 snprintf(err, errlen, "%s: %s", path, vt_strerror(r));
                 return r;

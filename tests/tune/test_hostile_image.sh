@@ -1,7 +1,7 @@
 #!/bin/sh
 # An image is untrusted: FIFOs, devices and sockets where virtune reads a config, a boot file
 # or its journal are refused at once, naming the path and the file type; nothing hangs, no
-# terminal or disk is read, nothing is written.
+# terminal or disk is read, nothing is written. Oversized configs are named by file and line.
 set -u
 fail=0
 T=$(mktemp -d "${TMPDIR:-/tmp}/virtune-hostile.XXXXXX")
@@ -46,4 +46,24 @@ check etc/default/grub fifo FIFO apply
 check "$BLS" fifo FIFO apply
 check var/lib/virtune/journal.json fifo FIFO apply
 check var/lib/virtune/journal.json fifo FIFO revert
+
+# A 10 MB line in virtune.conf: file:line, exit 2 (a configuration error), read in no time.
+R="$T/big"; rm -rf "$R"; mkdir -p "$R/etc/virtune"
+{ printf '[pvspin]\nenable = no\n[iosched]\nvirtio = '; head -c 10000000 /dev/zero | tr '\0' x; echo; } \
+        >"$R/etc/virtune/virtune.conf"
+timeout 20 "$VIRTUNE" plan --root "$R" >"$T/out" 2>"$T/err"; rc=$?
+[ "$rc" -eq 2 ] || bad "a 10 MB policy line: exit $rc, want 2"
+grep -q '/etc/virtune/virtune.conf:4: line longer than 4096 bytes' "$T/err" ||
+        { bad "a 10 MB policy line is named by file and line"; cat "$T/err"; }
+
+# A 1 GB (sparse) /etc/default/grub on Debian (read by the grub.d backend): named by its path.
+R="$T/huge"; rm -rf "$R"
+cp -a "$VT_FIXTURES/boot-debian12-cloud/root" "$R"
+mkdir -p "$R/etc/virtune"; printf '[pvspin]\nenable = no\n' >"$R/etc/virtune/virtune.conf"
+truncate -s 1G "$R/etc/default/grub"
+timeout 20 "$VIRTUNE" apply --root "$R" >"$T/out" 2>"$T/err"; rc=$?
+[ "$rc" -eq 1 ] || bad "a 1 GB /etc/default/grub: exit $rc, want 1"
+grep -q '/etc/default/grub: larger than 1024 KiB' "$T/out" ||
+        { bad "a 1 GB /etc/default/grub is named by its path"; cat "$T/out" "$T/err"; }
+[ "$fail" -eq 0 ] && echo "ok: oversized configs named by file (and line)"
 exit "$fail"
