@@ -22,6 +22,8 @@ struct guest {
         int64_t rtt_ms;    /* round trip of the sync, -1 until it came */
         const char *error; /* static text: why it is down */
         bool done;
+        bool settled, up;    /* printed (or cut down for Prometheus); answered guest-info */
+        const char *refused; /* a reply too large or too costly: give up on this guest now */
 };
 
 static bool is_socket(const char *path)
@@ -92,9 +94,17 @@ static void on_message(enum vt_proto_event ev, const char *buf, size_t len, void
 {
         struct guest *g = userdata;
         json_object *o = NULL, *v;
-        char err[64];
 
-        if (ev != VT_PROTO_MESSAGE || vt_proto_parse(buf, len, &o, err, sizeof(err)) < 0)
+        if (ev == VT_PROTO_TOO_LARGE || ev == VT_PROTO_TOO_DEEP) {
+                g->refused = "the agent sent a reply larger than a scan reads";
+                return;
+        }
+        int r = ev == VT_PROTO_MESSAGE
+                        ? vt_host_reply_parse(buf, len, VT_HOST_SCAN_REPLY_UNITS_MAX, &o)
+                        : -EINVAL;
+        if (r == -E2BIG)
+                g->refused = "the agent sent a reply of more elements than a scan parses";
+        if (r < 0)
                 return;
         if (g->rtt_ms < 0) {
                 if (json_object_object_get_ex(o, "return", &v) &&
@@ -180,7 +190,9 @@ static void guest_io(struct guest *g, int epfd, uint32_t events)
                 return guest_finish(g, epfd, "the agent closed the connection");
         if (n > 0 && vt_proto_reader_feed(&g->reader, buf, (size_t)n, on_message, g) < 0)
                 return guest_finish(g, epfd, "out of memory");
-        if (g->replies[ID_INFO] && g->replies[ID_STATUS])
+        if (g->refused)
+                guest_finish(g, epfd, g->refused); /* waiting on would only cost more */
+        else if (g->replies[ID_INFO] && g->replies[ID_STATUS])
                 guest_finish(g, epfd, NULL);
 }
 
@@ -299,6 +311,61 @@ static void prometheus(FILE *out, struct guest *gs, size_t n)
         }
 }
 
+/*
+ * A guest is done: its line goes out now and its replies are freed (JSON lines), or they are
+ * cut to the few values the Prometheus text needs. Memory stays that of the guests in flight.
+ */
+static void settle(struct guest *g, FILE *out, bool prometheus)
+{
+        if (g->settled)
+                return;
+        g->settled = true;
+        g->up = g->replies[ID_INFO] != NULL;
+        if (!prometheus) {
+                json_line(out, g);
+                fflush(out);
+        } else {
+                json_object *v, *small = json_object_new_object(), *ret = json_object_new_object();
+                const char *class, *desc;
+                json_object_object_add(small, "return", ret);
+                if (g->replies[ID_STATUS] &&
+                    vt_host_reply_value(g->replies[ID_STATUS], &v, &class, &desc) == 0) {
+                        static const char *const keep[] = {"drift", "pending_reboot"};
+                        for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
+                                double d;
+                                if (status_int(g, keep[i], &d))
+                                        json_object_object_add(ret, keep[i],
+                                                               json_object_new_int64((int64_t)d));
+                        }
+                }
+                json_object_put(g->replies[ID_STATUS]);
+                g->replies[ID_STATUS] =
+                        g->replies[ID_STATUS] ? small : (json_object_put(small), NULL);
+                json_object *info = NULL;
+                if (g->replies[ID_INFO] &&
+                    vt_host_reply_value(g->replies[ID_INFO], &v, &class, &desc) == 0 &&
+                    json_object_object_get_ex(v, "version", &v)) {
+                        info = json_object_new_object();
+                        json_object *r = json_object_new_object();
+                        json_object_object_add(r, "version", json_object_get(v));
+                        json_object_object_add(info, "return", r);
+                }
+                if (g->replies[ID_INFO] && !info) {
+                        info = json_object_new_object();
+                        json_object_object_add(info, "return", json_object_new_object());
+                }
+                json_object_put(g->replies[ID_INFO]);
+                g->replies[ID_INFO] = info;
+                return;
+        }
+        for (int j = 0; j < _ID_MAX; j++) {
+                json_object_put(g->replies[j]);
+                g->replies[j] = NULL;
+        }
+        free(g->out);
+        g->out = NULL;
+}
+
 int vt_host_scan(char *const *dirs, size_t ndirs, const struct vt_scan_opts *opts, FILE *out)
 {
         assert(opts && out);
@@ -331,7 +398,7 @@ int vt_host_scan(char *const *dirs, size_t ndirs, const struct vt_scan_opts *opt
                 g->path = paths[i];
                 g->fd = -1;
                 g->rtt_ms = -1;
-                vt_proto_reader_init_max(&g->reader, VT_HOST_REPLY_MAX);
+                vt_proto_reader_init_max(&g->reader, VT_HOST_SCAN_REPLY_MAX);
                 struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = g};
                 if (guest_start(g) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, g->fd, &ev) < 0) {
                         guest_finish(g, epfd, "no agent listening on the socket");
@@ -347,16 +414,17 @@ int vt_host_scan(char *const *dirs, size_t ndirs, const struct vt_scan_opts *opt
                 for (int i = 0; i < k; i++) {
                         struct guest *g = evs[i].data.ptr;
                         guest_io(g, epfd, evs[i].events);
-                        if (g->done)
+                        if (g->done) {
                                 pending--;
+                                settle(g, out, opts->prometheus);
+                        }
                 }
         }
         for (size_t i = 0; i < n; i++) {
                 guest_finish(&gs[i], epfd, "no answer in time");
-                if (gs[i].replies[ID_INFO])
+                settle(&gs[i], out, opts->prometheus);
+                if (gs[i].up)
                         up++;
-                if (!opts->prometheus)
-                        json_line(out, &gs[i]);
         }
         if (opts->prometheus)
                 prometheus(out, gs, n);

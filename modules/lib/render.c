@@ -1,4 +1,5 @@
 /* The human-readable rendering of any facts/plan/status document: indented key: value. */
+#include <stdint.h>
 #include "render.h"
 
 static bool is_scalar(json_object *o)
@@ -12,7 +13,7 @@ static void scalar(FILE *f, json_object *o)
         if (!o)
                 fputs("-", f);
         else if (json_object_is_type(o, json_type_string))
-                fputs(json_object_get_string(o), f);
+                vt_fputs_term(f, json_object_get_string(o), SIZE_MAX); /* guests, images */
         else if (json_object_is_type(o, json_type_boolean))
                 fputs(json_object_get_boolean(o) ? "yes" : "no", f);
         else
@@ -69,9 +70,11 @@ static void render(FILE *f, json_object *o, int depth, bool list_item)
         bool first = true;
         json_object_object_foreach (o, k, v) {
                 if (list_item && first)
-                        fprintf(f, " %s:", k);
+                        fputc(' ', f);
                 else
-                        fprintf(f, "%*s%s:", depth * 2, "", k);
+                        fprintf(f, "%*s", depth * 2, "");
+                vt_fputs_term(f, k, SIZE_MAX);
+                fputc(':', f);
                 first = false;
                 render_value(f, v, depth);
         }

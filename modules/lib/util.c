@@ -83,3 +83,17 @@ const char *vt_strerror(int r)
         }
         return strerror(r < 0 ? -r : r);
 }
+
+void vt_fputs_term(FILE *f, const char *s, size_t n)
+{
+        for (size_t i = 0; i < n && s[i]; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (c < 0x20 || c == 0x7f)
+                        fprintf(f, "\\x%02x", c);
+                else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+                         (unsigned char)s[i + 1] <= 0x9f)
+                        fprintf(f, "\\u%04x", (unsigned char)s[++i]); /* C1: U+0080-U+009F */
+                else
+                        fputc(c, f);
+        }
+}

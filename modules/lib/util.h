@@ -114,3 +114,10 @@ enum {
 int vt_notreg_error(mode_t mode);
 /* strerror(-r), knowing the project's codes above. */
 const char *vt_strerror(int r);
+
+/*
+ * Writes s for a terminal: control characters (C0, DEL, and C1 as UTF-8) written as \xNN or
+ * \u00NN, so a string from a guest or an image cannot move the cursor, retitle the window or
+ * forge a line. n bytes (SIZE_MAX: up to the NUL).
+ */
+void vt_fputs_term(FILE *f, const char *s, size_t n);
