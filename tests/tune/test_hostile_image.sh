@@ -66,4 +66,15 @@ timeout 20 "$VIRTUNE" apply --root "$R" >"$T/out" 2>"$T/err"; rc=$?
 grep -q '/etc/default/grub: larger than 1024 KiB' "$T/out" ||
         { bad "a 1 GB /etc/default/grub is named by its path"; cat "$T/out" "$T/err"; }
 [ "$fail" -eq 0 ] && echo "ok: oversized configs named by file (and line)"
+
+# A policy value with terminal control sequences: the error quotes it escaped, never raw.
+R="$T/esc"; rm -rf "$R"; mkdir -p "$R/etc/virtune"
+printf '[iosched]\nvirtio = \033]0;owned\007\r\033[2J\n' >"$R/etc/virtune/virtune.conf"
+"$VIRTUNE" plan --root "$R" >"$T/out" 2>"$T/err"; rc=$?
+[ "$rc" -eq 2 ] || bad "a policy value with ESC: exit $rc, want 2"
+grep -q 'virtune.conf:2' "$T/err" || { bad "a policy value with ESC: file:line"; cat "$T/err"; }
+if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$T/err"; then
+        bad "a policy value's control characters reached the terminal raw"; od -c "$T/err" | head
+fi
+[ "$fail" -eq 0 ] && echo "ok: policy values in errors are escaped"
 exit "$fail"
