@@ -12,7 +12,12 @@ int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_
         int r = vt_read_file_max(ctx, path, VT_BOOTCFG_FILE_MAX, ret, len);
         if (r >= 0 || r == -ENOENT || !set)
                 return r;
-        if (r == -EFBIG)
+        unsigned line = r == -EFBIG ? vt_first_long_line(ctx, path, VT_BOOTCFG_LINE_MAX) : 0;
+        if (line)
+                snprintf(set->err, sizeof(set->err),
+                         "%s:%u: line longer than %u KiB, not a boot configuration line: not read",
+                         path, line, VT_BOOTCFG_LINE_MAX >> 10);
+        else if (r == -EFBIG)
                 snprintf(set->err, sizeof(set->err),
                          "%s: larger than %u KiB, not a boot configuration file: not read", path,
                          VT_BOOTCFG_FILE_MAX >> 10);

@@ -54,6 +54,8 @@ extern const struct vt_bootcfg_backend vt_backend_grubd, vt_backend_default_grub
 
 /* Boot files are small; anything larger is not one. */
 #define VT_BOOTCFG_FILE_MAX (1u << 20)
+/* The kernel takes a command line of a few KiB: a 64 KiB line is named as the culprit. */
+#define VT_BOOTCFG_LINE_MAX (64u << 10)
 
 /*
  * Reads path (a regular file of at most VT_BOOTCFG_FILE_MAX); -ENOENT when absent. Any other

@@ -252,20 +252,10 @@ int vt_policy_parse(struct vt_policy *p, const char *name, const char *text, cha
 /* A file over the size limit: the first overlong line by number when that is the cause. */
 static int too_large(struct vt_ctx *ctx, const char *path, char *err, size_t errlen)
 {
-        _cleanup_fclose_ FILE *f = NULL;
-        if (vt_fopen_read(ctx, path, &f) >= 0) {
-                unsigned line = 1;
-                size_t len = 0;
-                for (int c; (c = getc(f)) != EOF;) {
-                        if (c == '\n') {
-                                line++;
-                                len = 0;
-                        } else if (++len > POLICY_LINE_MAX)
-                                return fail(err, errlen, path, line,
-                                            "line longer than %u bytes: not a policy line",
-                                            POLICY_LINE_MAX);
-                }
-        }
+        unsigned line = vt_first_long_line(ctx, path, POLICY_LINE_MAX);
+        if (line)
+                return fail(err, errlen, path, line, "line longer than %u bytes: not a policy line",
+                            POLICY_LINE_MAX);
         snprintf(err, errlen, "%s: larger than %u KiB: not a policy file", path,
                  POLICY_FILE_MAX >> 10);
         return -EFBIG;

@@ -195,6 +195,23 @@ int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **re
         return 0;
 }
 
+unsigned vt_first_long_line(struct vt_ctx *ctx, const char *path, size_t max)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        if (vt_fopen_read(ctx, path, &f) < 0)
+                return 0;
+        unsigned line = 1;
+        size_t len = 0;
+        for (int c; (c = getc_unlocked(f)) != EOF;) {
+                if (c == '\n') {
+                        line++;
+                        len = 0;
+                } else if (++len > max)
+                        return line;
+        }
+        return 0;
+}
+
 int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)
 {
         return vt_read_file_max(ctx, path, VT_READ_MAX_DEFAULT, ret, len);

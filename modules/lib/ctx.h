@@ -51,6 +51,11 @@ int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret);
 /* Whole regular file, NUL-terminated; larger than max gives -EFBIG. len may be NULL. */
 int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len);
 #define VT_READ_MAX_DEFAULT (4u << 20)
+/*
+ * After -EFBIG: the number of the first line of path longer than max bytes (streamed, nothing
+ * kept), so an error can name it; 0 when no line is (the file is only long).
+ */
+unsigned vt_first_long_line(struct vt_ctx *ctx, const char *path, size_t max);
 int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len);
 /* Whole file with trailing whitespace stripped (sysfs attributes). */
 int vt_read_attr(struct vt_ctx *ctx, const char *path, char **ret);

@@ -63,9 +63,21 @@ mkdir -p "$R/etc/virtune"; printf '[pvspin]\nenable = no\n' >"$R/etc/virtune/vir
 truncate -s 1G "$R/etc/default/grub"
 timeout 20 "$VIRTUNE" apply --root "$R" >"$T/out" 2>"$T/err"; rc=$?
 [ "$rc" -eq 1 ] || bad "a 1 GB /etc/default/grub: exit $rc, want 1"
-grep -q '/etc/default/grub: larger than 1024 KiB' "$T/out" ||
+# (the sparse tail is one line of NULs: named as the long line it is)
+grep -Eq '/etc/default/grub(: larger than 1024 KiB|:[0-9]+: line longer than 64 KiB)' "$T/out" ||
         { bad "a 1 GB /etc/default/grub is named by its path"; cat "$T/out" "$T/err"; }
 [ "$fail" -eq 0 ] && echo "ok: oversized configs named by file (and line)"
+
+# A 10 MB line in /etc/default/grub: named by file and line.
+R="$T/longline"; rm -rf "$R"
+cp -a "$VT_FIXTURES/boot-rhel9-bls/root" "$R"
+mkdir -p "$R/etc/virtune"; printf '[pvspin]\nenable = no\n' >"$R/etc/virtune/virtune.conf"
+{ printf 'GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX="'; head -c 10000000 /dev/zero | tr '\0' x; echo '"'; } \
+        >"$R/etc/default/grub"
+timeout 20 "$VIRTUNE" apply --root "$R" >"$T/out" 2>"$T/err"; rc=$?
+[ "$rc" -eq 1 ] || bad "a 10 MB line in /etc/default/grub: exit $rc, want 1"
+grep -q '/etc/default/grub:2: line longer than 64 KiB' "$T/out" ||
+        { bad "a 10 MB line in /etc/default/grub is named by file and line"; cat "$T/out" "$T/err"; }
 
 # A policy value with terminal control sequences: the error quotes it escaped, never raw.
 R="$T/esc"; rm -rf "$R"; mkdir -p "$R/etc/virtune"
