@@ -77,8 +77,8 @@ static int attr_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 
 /* ---- cmdline: through grubcfg only ---- */
 
-/* The last KEY or KEY=... token of line (the kernel takes the last), or NULL. */
-static int find_token(const char *line, const char *key, char **ret)
+/* The last token of line for key ("key" or "key=..."), malloc'd in *ret, NULL when absent. */
+static int token_of(const char *line, const char *key, char **ret)
 {
         _cleanup_free_ char *s = strdup(line);
         if (!s)
@@ -93,9 +93,10 @@ static int find_token(const char *line, const char *key, char **ret)
 }
 
 /*
- * Every backend of the system is read: the token counts as there only when each carries it
+ * Every backend of the system is read, and the generated grub.cfg (what boots: a drop-in whose
+ * generator has not run yet does not): the token counts as there only when each carries it
  * (one BLS entry with it and /etc/default/grub without is a change still to make, not a
- * reboot away). Otherwise the value of the first backend that differs from c->to.
+ * reboot away). Otherwise the value of the first that differs from c->to.
  */
 static int cmdline_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
 {
@@ -103,25 +104,37 @@ static int cmdline_current(struct vt_ctx *ctx, const struct vt_change *c, char *
         int r = vt_bootcfg_read(ctx, &cfg);
         if (r < 0)
                 return r;
+        const char *lines[16];
+        size_t n = 0;
+        const char *gen = vt_json_str(vt_json_get(cfg, "generated"), "cmdline");
+        if (gen)
+                lines[n++] = gen;
         json_object *backends = json_object_object_get(cfg, "backends");
-        bool any = false;
-        for (size_t i = 0; i < json_object_array_length(backends); i++) {
-                json_object *b = json_object_array_get_idx(backends, i), *v;
-                if (!json_object_object_get_ex(b, "cmdline", &v) || !v)
-                        continue; /* a backend that failed to read: apply will say why */
+        for (size_t i = 0; i < json_object_array_length(backends) && n < ARRAY_SIZE(lines); i++) {
+                /* a backend that failed to read has no line: apply will say why */
+                const char *l = vt_json_str(json_object_array_get_idx(backends, i), "cmdline");
+                if (l)
+                        lines[n++] = l;
+        }
+        if (n == 0) {
+                const char *l = vt_json_str(cfg, "cmdline");
+                if (!l)
+                        return -ENODATA;
+                lines[n++] = l;
+        }
+        for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *tok = NULL;
-                r = find_token(json_object_get_string(v), c->target, &tok);
+                r = token_of(lines[i], c->target, &tok);
                 if (r < 0)
                         return r;
-                if (!any || !streq_ptr(tok, c->to)) {
+                if (i == 0 || !streq_ptr(tok, c->to)) {
                         free(*ret);
                         *ret = TAKE_PTR(tok);
                 }
-                any = true;
                 if (!streq_ptr(*ret, c->to))
                         break;
         }
-        return any ? 0 : -ENODATA;
+        return 0;
 }
 
 /* The bootcfg record, in rec before any boot file is touched. */
@@ -388,6 +401,14 @@ static int systemctl(const char *verb, const char *unit)
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
+bool vt_exec_is_unit_path(const char *path)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(unit_dirs); i++)
+                if (startswith(path, unit_dirs[i]) && path[strlen(unit_dirs[i])] == '/')
+                        return true;
+        return startswith(path, "/run/systemd/system/");
+}
+
 static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec,
                         const struct vt_exec_hook *h)
 {
@@ -395,11 +416,18 @@ static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec,
                 note(rec, "skipped: systemd is not running this root; restart it yourself");
                 return 1;
         }
+        /*
+         * A drop-in written by this apply (qemu-ga's ExecStart) counts only after a reload; a
+         * config file the service reads at start (qemu-ga.conf) needs none. A reload re-reads
+         * every unit (seconds in a booted guest), so it runs only when a unit file changed.
+         */
+        json_object *reload = NULL;
         int r = before(h);
         if (r < 0)
                 return r;
-        /* A drop-in written by this apply (qemu-ga's ExecStart) counts only after a reload. */
-        r = systemctl("daemon-reload", NULL);
+        if (json_object_object_get_ex(rec, "daemon_reload", &reload) &&
+            json_object_get_boolean(reload))
+                r = systemctl("daemon-reload", NULL);
         return r < 0 ? r : systemctl("try-restart", unit);
 }
 
@@ -430,6 +458,9 @@ static int unit_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 {
         if (!streq_ptr(c->to, "enabled")) {
                 _cleanup_json_ json_object *tmp = json_object_new_object();
+                json_object *reload = NULL;
+                if (json_object_object_get_ex(rec, "daemon_reload", &reload))
+                        json_object_object_add(tmp, "daemon_reload", json_object_get(reload));
                 int r = unit_restart(ctx, c->target, tmp, NULL);
                 return r < 0 ? r : 0;
         }

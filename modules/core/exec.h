@@ -32,3 +32,10 @@ int vt_exec_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec
 bool vt_exec_is_real_root(const struct vt_ctx *ctx);
 /* Removes the temp files process pid (killed) may have left beside the targets of c. */
 void vt_exec_clean_tmp(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec, pid_t pid);
+/*
+ * Whether path is a unit file or drop-in systemd reads (/etc/systemd/system/..., /run/...,
+ * /usr/lib/..., /lib/...): a change to one needs a daemon-reload before a restart counts. A
+ * restart change whose record says "daemon_reload": true reloads first (tune.c sets it when the
+ * same apply changed such a file); without it, only the restart runs.
+ */
+bool vt_exec_is_unit_path(const char *path);

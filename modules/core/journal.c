@@ -175,7 +175,7 @@ json_object *vt_journal_find(json_object *journal, const char *id)
 }
 
 /* The apply a revert would undo must outlive any number of later entries (one per boot). */
-static bool in_force(json_object *entry)
+bool vt_journal_in_force(json_object *entry)
 {
         json_object *v;
         return json_object_object_get_ex(entry, "action", &v) &&
@@ -194,7 +194,7 @@ int vt_journal_append(struct vt_ctx *ctx, json_object *journal, json_object *ent
         /* Drop the oldest entries first, but never one whose changes are still in force. */
         for (size_t i = 0;
              json_object_array_length(e) > VT_JOURNAL_KEEP && i < json_object_array_length(e);) {
-                if (in_force(json_object_array_get_idx(e, i)))
+                if (vt_journal_in_force(json_object_array_get_idx(e, i)))
                         i++;
                 else
                         json_object_array_del_idx(e, i, 1);
@@ -206,7 +206,7 @@ json_object *vt_journal_last_apply(json_object *journal)
 {
         json_object *e = vt_journal_entries(journal);
         for (size_t i = e ? json_object_array_length(e) : 0; i > 0; i--)
-                if (in_force(json_object_array_get_idx(e, i - 1)))
+                if (vt_journal_in_force(json_object_array_get_idx(e, i - 1)))
                         return json_object_array_get_idx(e, i - 1);
         return NULL;
 }

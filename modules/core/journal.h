@@ -27,6 +27,8 @@ json_object *vt_journal_entries(json_object *journal);
  * not reverted). The daemon's boot-time re-applies are action "reapply": revert skips them.
  */
 json_object *vt_journal_last_apply(json_object *journal);
+/* Whether entry is an apply still in force (what revert undoes). */
+bool vt_journal_in_force(json_object *entry);
 /* The newest "reapply" entry (the daemon's runtime apply at its start), or NULL. */
 json_object *vt_journal_last_reapply(json_object *journal);
 /*

@@ -193,14 +193,17 @@ static void set_str(json_object *o, const char *key, const char *value)
 }
 
 /*
- * Undoes the applied changes of recs (newest first); marks each with `result`. cut_short: also
+ * Undoes the applied changes of recs (newest first); marks each with `result`. Restarts come
+ * last: a service restarted on revert must read its files as they are put back. cut_short: also
  * those an interrupted apply was making ("applying": recorded, maybe not yet made).
  */
 static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result, bool cut_short)
 {
         int ret = 0;
-        for (size_t i = json_object_array_length(recs); i > 0; i--) {
-                json_object *rec = json_object_array_get_idx(recs, i - 1), *v, *undo = NULL;
+        for (size_t k = 0; k < 2 * json_object_array_length(recs); k++) {
+                size_t n = json_object_array_length(recs);
+                bool restarts = k >= n;
+                json_object *rec = json_object_array_get_idx(recs, n - 1 - k % n), *v, *undo = NULL;
                 if (!json_object_object_get_ex(rec, "result", &v))
                         continue;
                 const char *was = json_object_get_string(v);
@@ -210,6 +213,10 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result, b
                 int r = vt_change_from_json(rec, &c);
                 if (r < 0)
                         return r;
+                if (is_restart(&c) != restarts) {
+                        vt_change_done(&c);
+                        continue;
+                }
                 json_object_object_get_ex(rec, "record", &undo);
                 r = vt_exec_undo(ctx, &c, undo ? undo : rec);
                 if (r < 0) {
@@ -283,24 +290,30 @@ static void clean_tmp(struct vt_ctx *ctx, json_object *recs, pid_t pid)
         vt_journal_clean_tmp(ctx);
 }
 
-/* The apply entry of the journal matching entry ("id"; "time" for entries older than ids). */
-static json_object *journal_match(json_object *journal, json_object *entry)
+/* The journal's entry ref names: its "id"; its "time" for entries older than ids. */
+static json_object *journal_match(json_object *journal, json_object *ref)
 {
-        const char *id = vt_json_str(entry, "id");
+        const char *id = vt_json_str(ref, "id"), *time = vt_json_str(ref, "time");
         if (id)
                 return vt_journal_find(journal, id);
-        json_object *last = vt_journal_last_apply(journal);
-        return last && !vt_json_str(last, "id") &&
-                               streq_ptr(vt_json_str(last, "time"), vt_json_str(entry, "time"))
-                       ? last
-                       : NULL;
+        json_object *e = vt_journal_entries(journal);
+        for (size_t i = e ? json_object_array_length(e) : 0; i > 0 && time; i--) {
+                json_object *entry = json_object_array_get_idx(e, i - 1);
+                if (!vt_json_str(entry, "id") && streq_ptr(vt_json_str(entry, "time"), time))
+                        return entry;
+        }
+        return NULL;
 }
 
-static bool reverted(json_object *entry)
+static json_object *entry_ref(json_object *entry)
 {
-        json_object *v;
-        return json_object_object_get_ex(entry, "reverted", &v) && json_object_get_boolean(v);
+        json_object *ref = json_object_new_object();
+        vt_json_add_str(ref, "id", vt_json_str(entry, "id"));
+        vt_json_add_str(ref, "time", vt_json_str(entry, "time"));
+        return ref;
 }
+
+static void add_reverted(json_object *recs, json_object *summary);
 
 /*
  * A previous apply or revert was killed (the intent is still there): undo the apply that was
@@ -343,22 +356,32 @@ static int recover(struct vt_ctx *ctx, json_object *journal, json_object **done,
         for (size_t i = 0; i < json_object_array_length(pids); i++)
                 clean_tmp(ctx, recs,
                           (pid_t)json_object_get_int(json_object_array_get_idx(pids, i)));
-        json_object *journaled = journal_match(journal, entry);
         _cleanup_json_ json_object *e = NULL;
-        if (streq(action, "apply") && !journaled) {
+        if (streq(action, "apply") && !journal_match(journal, entry)) {
                 e = new_entry("recover");
                 set_str(e, "interrupted", "apply");
                 json_object_object_add(e, "changes", json_object_get(recs));
                 r = undo_all(ctx, recs, "rolled-back", true);
-        } else if (streq(action, "revert") && journaled && !reverted(journaled)) {
-                e = new_entry("revert");
-                set_str(e, "interrupted", "revert");
-                recs = entry_changes(journaled);
-                json_object_object_add(e, "changes", json_object_get(recs));
-                r = undo_all(ctx, recs, "reverted", false);
-                if (r >= 0)
-                        json_object_object_add(journaled, "reverted",
-                                               json_object_new_boolean(true));
+        } else if (streq(action, "revert")) {
+                /* the applies it was undoing that the journal still has in force */
+                json_object *applies = json_object_object_get(in, "applies");
+                json_object *summary = json_object_new_array();
+                for (size_t i = 0; r >= 0 && i < json_object_array_length(applies); i++) {
+                        json_object *j =
+                                journal_match(journal, json_object_array_get_idx(applies, i));
+                        if (!j || !vt_journal_in_force(j))
+                                continue;
+                        json_object *jr = entry_changes(j);
+                        r = undo_all(ctx, jr, "reverted", false);
+                        json_object_object_add(j, "reverted", json_object_new_boolean(r >= 0));
+                        add_reverted(jr, summary);
+                }
+                if (json_object_array_length(summary) > 0 || r < 0) {
+                        e = new_entry("revert");
+                        set_str(e, "interrupted", "revert");
+                        json_object_object_add(e, "changes", summary);
+                } else
+                        json_object_put(summary);
         }
         if (r < 0) {
                 snprintf(err, errlen,
@@ -454,6 +477,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         json_object_object_add(entry, "notes", json_object_get(plan.notes));
         size_t applied = 0;
         int failed = 0;
+        bool unit_files = false; /* a unit file or drop-in changed: a restart reloads first */
         for (size_t i = 0; i < plan.n; i++) {
                 const struct vt_change *c = &plan.changes[i];
                 json_object *rec = vt_change_to_json(c);
@@ -470,6 +494,9 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 }
                 json_object *undo = json_object_new_object();
                 json_object_object_add(rec, "record", undo);
+                if (is_restart(c))
+                        json_object_object_add(undo, "daemon_reload",
+                                               json_object_new_boolean(unit_files));
                 set_str(rec, "result", "applying");
                 wal_written = true;
                 r = vt_exec_apply(ctx, c, undo, &hook);
@@ -490,6 +517,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 } else {
                         set_str(rec, "result", "applied");
                         applied++;
+                        unit_files |= c->kind == VT_TARGET_FILE && vt_exec_is_unit_path(c->target);
                 }
         }
         vt_plan_done(&plan);
@@ -538,7 +566,65 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         return failed ? 1 : 0;
 }
 
+int vt_tune_journal_cmdline(struct vt_ctx *ctx, const char *keys, const char *tokens,
+                            json_object *record)
+{
+        json_object *files = vt_json_get(record, "files"),
+                    *regen = vt_json_get(record, "regenerated");
+        if (json_object_array_length(files) == 0 && json_object_array_length(regen) == 0)
+                return 0; /* nothing changed: nothing to undo */
+        _cleanup_json_ json_object *journal = NULL;
+        _cleanup_close_ int lock = -1;
+        char err[768];
+        int r = vt_journal_lock(ctx, &lock, err, sizeof(err));
+        if (r < 0)
+                return r;
+        r = vt_journal_load(ctx, &journal);
+        if (r < 0)
+                return r;
+        struct vt_change c = {.module = (char *)"cmdline",
+                              .kind = VT_TARGET_CMDLINE,
+                              .target = (char *)keys,
+                              .to = (char *)tokens,
+                              .why = (char *)"virtune cmdline",
+                              .when = VT_WHEN_BOOT};
+        json_object *rec = vt_change_to_json(&c), *undo = json_object_new_object();
+        set_str(rec, "result", "applied");
+        json_object_object_add(undo, "bootcfg", json_object_get(record));
+        json_object_object_add(rec, "record", undo);
+        _cleanup_json_ json_object *entry = new_entry("apply");
+        json_object *recs = json_object_new_array();
+        json_object_array_add(recs, rec);
+        json_object_object_add(entry, "changes", recs);
+        json_object_object_add(entry, "reboot_needed", json_object_new_boolean(true));
+        set_str(entry, "status", "applied");
+        set_str(entry, "by", "virtune cmdline");
+        return vt_journal_append(ctx, journal, entry);
+}
+
+/* A summary of the reverted changes of recs (no undo records), newest first, into summary. */
+static void add_reverted(json_object *recs, json_object *summary)
+{
+        for (size_t i = json_object_array_length(recs); i > 0; i--) {
+                json_object *rec = json_object_array_get_idx(recs, i - 1), *v;
+                if (json_object_object_get_ex(rec, "result", &v) &&
+                    streq_ptr(json_object_get_string(v), "reverted")) {
+                        json_object *s = json_object_new_object();
+                        json_object_object_foreach (rec, k, val) {
+                                if (!streq(k, "record") && !streq(k, "why"))
+                                        json_object_object_add(s, k, json_object_get(val));
+                        }
+                        json_object_array_add(summary, s);
+                }
+        }
+}
+
 int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret)
+{
+        return vt_tune_revert_opts(ctx, dry_run, false, ret);
+}
+
+int vt_tune_revert_opts(struct vt_ctx *ctx, bool dry_run, bool last_only, json_object **ret)
 {
         _cleanup_json_ json_object *journal = NULL, *recovered = NULL;
         _cleanup_close_ int lock = -1;
@@ -555,47 +641,79 @@ int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret)
                 return 0;
         }
         _cleanup_json_ json_object *entry = new_entry("revert");
-        json_object *last = vt_journal_last_apply(journal), *recs;
-        if (!last || !json_object_object_get_ex(last, "changes", &recs)) {
+        if (!vt_journal_last_apply(journal)) {
                 set_str(entry, "status", "nothing-to-revert");
                 *ret = TAKE_PTR(entry);
                 return 0;
         }
-        json_object *t;
-        if (json_object_object_get_ex(last, "time", &t))
-                json_object_object_add(entry, "apply_time", json_object_get(t));
-        if (dry_run) {
-                json_object_object_add(entry, "changes", json_object_get(recs));
-                set_str(entry, "status", "dry-run");
-                *ret = TAKE_PTR(entry);
-                return 0;
-        }
-        _cleanup_json_ json_object *intent = new_intent("revert", last);
-        r = vt_intent_save(ctx, intent);
-        if (r < 0) {
-                char err[512];
-                snprintf(err, sizeof(err), "Cannot write %s under %s: %s", VT_INTENT_PATH,
-                         ctx->root, vt_strerror(r));
-                *ret = error_msg(err);
-                return r;
-        }
-        r = undo_all(ctx, recs, "reverted", false);
-        json_object_object_add(last, "reverted", json_object_new_boolean(r >= 0));
-        set_str(entry, "status", r < 0 ? "failed" : "reverted");
-        json_object *summary = json_object_new_array();
-        for (size_t i = json_object_array_length(recs); i > 0; i--) {
-                json_object *rec = json_object_array_get_idx(recs, i - 1), *v;
-                if (json_object_object_get_ex(rec, "result", &v) &&
-                    streq_ptr(json_object_get_string(v), "reverted")) {
-                        json_object *s = json_object_new_object();
-                        json_object_object_foreach (rec, k, val) {
-                                if (!streq(k, "record") && !streq(k, "why"))
-                                        json_object_object_add(s, k, json_object_get(val));
-                        }
-                        json_object_array_add(summary, s);
+        if (!dry_run) {
+                /* What this revert undoes, named before any file is touched (the intent). */
+                json_object *applies = json_object_new_array(), *all = json_object_new_array();
+                json_object *entries = vt_journal_entries(journal);
+                for (size_t i = json_object_array_length(entries); i > 0; i--) {
+                        json_object *e = json_object_array_get_idx(entries, i - 1);
+                        json_object *recs = entry_changes(e);
+                        if (!vt_journal_in_force(e) || !recs)
+                                continue;
+                        json_object_array_add(applies, entry_ref(e));
+                        for (size_t k = 0; k < json_object_array_length(recs); k++)
+                                json_object_array_add(
+                                        all, json_object_get(json_object_array_get_idx(recs, k)));
+                        if (last_only)
+                                break;
+                }
+                _cleanup_json_ json_object *all_entry = json_object_new_object();
+                json_object_object_add(all_entry, "changes", all);
+                _cleanup_json_ json_object *intent = new_intent("revert", all_entry);
+                json_object_object_add(intent, "applies", applies);
+                r = vt_intent_save(ctx, intent);
+                if (r < 0) {
+                        char err[512];
+                        snprintf(err, sizeof(err), "Cannot write %s under %s: %s", VT_INTENT_PATH,
+                                 ctx->root, vt_strerror(r));
+                        *ret = error_msg(err);
+                        return r;
                 }
         }
+        /* every apply still in force, newest first: back to before virtune's first apply */
+        json_object *summary = json_object_new_array(), *times = json_object_new_array();
         json_object_object_add(entry, "changes", summary);
+        json_object_object_add(entry, "apply_times", times);
+        json_object *entries = vt_journal_entries(journal);
+        r = 0;
+        for (size_t i = json_object_array_length(entries); i > 0 && r >= 0; i--) {
+                json_object *last = json_object_array_get_idx(entries, i - 1), *recs, *t;
+                if (last != vt_journal_last_apply(journal) ||
+                    !json_object_object_get_ex(last, "changes", &recs))
+                        continue;
+                if (json_object_object_get_ex(last, "time", &t)) {
+                        json_object_array_add(times, json_object_get(t));
+                        if (!json_object_object_get_ex(entry, "apply_time", NULL))
+                                json_object_object_add(entry, "apply_time", json_object_get(t));
+                }
+                if (dry_run) {
+                        for (size_t k = json_object_array_length(recs); k > 0; k--)
+                                json_object_array_add(
+                                        summary,
+                                        json_object_get(json_object_array_get_idx(recs, k - 1)));
+                        /* a dry run marks nothing: stop where a real one would start over */
+                        if (last_only)
+                                break;
+                        json_object_object_add(last, "reverted", json_object_new_boolean(true));
+                        continue;
+                }
+                r = undo_all(ctx, recs, "reverted", false);
+                json_object_object_add(last, "reverted", json_object_new_boolean(r >= 0));
+                add_reverted(recs, summary);
+                if (last_only)
+                        break;
+        }
+        if (dry_run) {
+                set_str(entry, "status", "dry-run");
+                *ret = TAKE_PTR(entry);
+                return 0; /* the journal loaded here is dropped unwritten */
+        }
+        set_str(entry, "status", r < 0 ? "failed" : "reverted");
         int w = vt_journal_append(ctx, journal, entry);
         if (w < 0) {
                 char err[512];

@@ -97,3 +97,18 @@ void vt_fputs_term(FILE *f, const char *s, size_t n)
                         fputc(c, f);
         }
 }
+
+char *vt_escape_ctl(const char *s)
+{
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        if (!f)
+                return NULL;
+        vt_fputs_term(f, s, SIZE_MAX);
+        if (fclose(f) != 0) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
