@@ -232,12 +232,15 @@ static void json_line(FILE *out, const struct guest *g)
 static void prom_label(FILE *out, const char *s)
 {
         for (; s && *s; s++) {
-                if (*s == '\\' || *s == '"')
+                unsigned char c = (unsigned char)*s;
+                if (c == '\\' || c == '"')
                         fputc('\\', out);
-                if (*s == '\n')
+                if (c == '\n')
                         fputs("\\n", out);
+                else if (c < 0x20 || c == 0x7f)
+                        fprintf(out, "\\\\x%02x", c); /* a guest's ESC stays out of the file */
                 else
-                        fputc(*s, out);
+                        fputc(c, out);
         }
 }
 

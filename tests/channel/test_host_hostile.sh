@@ -75,6 +75,8 @@ for cmd in info status plan; do
                 od -c "$t/last" | head -20; fail "$cmd: a control character reached the terminal"
         fi
 done
+"$H" scan --prometheus "$t/esc" >"$t/last" 2>&1
+LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$t/last" && { od -c "$t/last" | head; fail "scan --prometheus: a control character in a label"; }
 "$H" -s "$S" apply --dry-run >"$t/last" 2>&1
 LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$t/last" && fail "an error from the guest reached the terminal raw"
 echo "ok: no raw control character from a guest reaches the terminal"
