@@ -9,7 +9,7 @@
 int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len,
                          struct vt_bootcfg_set *set)
 {
-        int r = vt_read_file_max(ctx, path, VT_BOOTCFG_FILE_MAX, ret, len);
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, ret, len);
         if (r >= 0 || r == -ENOENT || !set)
                 return r;
         unsigned line = r == -EFBIG ? vt_first_long_line(ctx, path, VT_BOOTCFG_LINE_MAX) : 0;
@@ -20,7 +20,7 @@ int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_
         else if (r == -EFBIG)
                 snprintf(set->err, sizeof(set->err),
                          "%s: larger than %u KiB, not a boot configuration file: not read", path,
-                         VT_BOOTCFG_FILE_MAX >> 10);
+                         VT_CONFIG_FILE_MAX >> 10);
         else
                 snprintf(set->err, sizeof(set->err), "%s: %s", path, vt_strerror(r));
         return r;

@@ -23,6 +23,14 @@ struct vt_exec_hook {
 int vt_exec_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec,
                   const struct vt_exec_hook *hook);
 /*
+ * Applies n command-line changes with one edit of the boot configuration (each file rewritten
+ * once, the generator run once); recs[i] is what vt_exec_apply would get for cs[i]: recs[0]
+ * holds the record that undoes them all, the others name it ("bootcfg_with"). Same returns;
+ * hook as for vt_exec_apply, called once before any boot file is touched.
+ */
+int vt_exec_apply_cmdline(struct vt_ctx *ctx, const struct vt_change *const *cs, size_t n,
+                          json_object *const *recs, const struct vt_exec_hook *hook);
+/*
  * Undoes one applied change from its record. Undoing twice, or undoing a change whose apply
  * was cut short (rec written, target maybe untouched), leaves the old state: recovery and a
  * revert run again after a crash rely on it.
@@ -38,4 +46,3 @@ void vt_exec_clean_tmp(struct vt_ctx *ctx, const struct vt_change *c, json_objec
  * restart change whose record says "daemon_reload": true reloads first (tune.c sets it when the
  * same apply changed such a file); without it, only the restart runs.
  */
-bool vt_exec_is_unit_path(const char *path);
