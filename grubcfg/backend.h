@@ -54,8 +54,15 @@ struct vt_bootcfg_backend {
 extern const struct vt_bootcfg_backend vt_backend_grubd, vt_backend_default_grub, vt_backend_bls,
         vt_backend_grub_cfg, vt_backend_kernel_cmdline;
 
-/* Reads path; -ENOENT when absent. Logs nothing. */
-int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len);
+/* The kernel takes a command line of a few KiB: a 64 KiB line is named as the culprit. */
+#define VT_BOOTCFG_LINE_MAX (64u << 10)
+
+/*
+ * Reads path (a regular file of at most VT_CONFIG_FILE_MAX); -ENOENT when absent. Any other
+ * failure also sets set->err (set may be NULL) to "path: why". Logs nothing.
+ */
+int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len,
+                         struct vt_bootcfg_set *set);
 /* A read() entry for a backend of one file: "files": [path], "cmdline": cmdline (may be NULL). */
 void vt_bootcfg_entry_one(json_object *entry, const char *path, const char *cmdline);
 /* Sets set->err to "path:line: why" and returns -EBADMSG. */

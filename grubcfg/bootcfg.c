@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include "run.h"
 #include "strv.h"
+#include "fsutil.h"
 #include "util.h"
 #include "atomic.h"
 #include "backend.h"
@@ -97,7 +98,7 @@ static int generated_edit(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b
         int r = generated_cfg(ctx, b, &path);
         if (r < 0 || !path)
                 return r;
-        r = vt_bootcfg_read_file(ctx, path, text, len);
+        r = vt_bootcfg_read_file(ctx, path, text, len, NULL);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -190,7 +191,7 @@ int vt_bootcfg_read(struct vt_ctx *ctx, json_object **ret)
                 int r = backends[i]->read(ctx, entry, &set);
                 if (r < 0) {
                         char buf[600];
-                        snprintf(buf, sizeof(buf), "%s", set.err[0] ? set.err : strerror(-r));
+                        snprintf(buf, sizeof(buf), "%s", set.err[0] ? set.err : vt_strerror(r));
                         vt_json_add_str(entry, "error", buf);
                 } else if (!first) {
                         first = json_object_get_string(json_object_object_get(entry, "cmdline"));
@@ -301,7 +302,7 @@ static int run_generator(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b,
         }
         vt_json_add_str(g, "status", status);
         if (r < 0)
-                set_err(o, "%s failed (%s)", cmd ? cmd : b->name, strerror(-r));
+                set_err(o, "%s failed (%s)", cmd ? cmd : b->name, vt_strerror(r));
         vt_strv_free(argv);
         return r;
 }
@@ -352,7 +353,7 @@ static int plan(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, size_t 
                         if (set->err[0])
                                 set_err(o, "%s", set->err);
                         else
-                                set_err(o, "%s: %s", backends[i]->name, strerror(-r));
+                                set_err(o, "%s: %s", backends[i]->name, vt_strerror(r));
                         return r;
                 }
                 r = plan_generated(ctx, backends[i], i, edits, n, set, o);
@@ -379,7 +380,7 @@ static int check_written(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits
                 struct vt_bootcfg_file *f = &set->f[i];
                 _cleanup_free_ char *back = NULL;
                 size_t len;
-                int r = vt_bootcfg_read_file(ctx, f->path, &back, &len);
+                int r = vt_bootcfg_read_file(ctx, f->path, &back, &len, NULL);
                 if (r >= 0 && f->tool && !set->tools[f->tool - 1].exact) {
                         /* the tool words it its own way: keep what it wrote, re-plan below */
                         free(f->new);
@@ -460,7 +461,7 @@ static int write_set(struct vt_ctx *ctx, struct vt_bootcfg_set *set,
                 struct vt_bootcfg_file *f = &set->f[i];
                 int r = f->old ? vt_backup_write(ctx, f->path, f->old, f->old_len) : 0;
                 if (r < 0) {
-                        set_err(o, "Cannot back up %s: %s", f->path, strerror(-r));
+                        set_err(o, "Cannot back up %s: %s", f->path, vt_strerror(r));
                         return r;
                 }
         }
@@ -480,7 +481,7 @@ static int write_set(struct vt_ctx *ctx, struct vt_bootcfg_set *set,
                         return r;
                 if (r < 0) {
                         set_err(o, "Cannot write %s%s%s: %s", f->path, t ? " with " : "",
-                                t ? t->name : "", strerror(-r));
+                                t ? t->name : "", vt_strerror(r));
                         /* a tool may have touched any file of the set */
                         restore_all(ctx, set, t ? set->n : i + 1);
                         return r;
@@ -545,6 +546,10 @@ int vt_bootcfg_edit_opts(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits
                                         path ? path : backends[i]->name);
         }
         bool dry = o && (o->flags & VT_BOOTCFG_DRY_RUN);
+        if (r >= 0 && !dry && (set.n > 0 || set.regen) && o && o->before_write) {
+                _cleanup_json_ json_object *intent = make_record(&set, names, gens);
+                r = o->before_write(o->userdata, intent);
+        }
         if (r >= 0 && !dry && (set.n > 0 || set.regen)) {
                 r = write_set(ctx, &set, o);
                 if (r >= 0) {
@@ -573,12 +578,15 @@ int vt_bootcfg_edit(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, siz
         int r = vt_bootcfg_edit_opts(ctx, edits, n, &o, diff, record);
         if (r < 0 && record) {
                 *record = json_object_new_object();
-                vt_json_add_str(*record, "error", err[0] ? err : strerror(-r));
+                vt_json_add_str(*record, "error", err[0] ? err : vt_strerror(r));
         }
         return r;
 }
 
-/* One file of a record, checked: what is there now must be what virtune wrote. */
+/*
+ * One file of a record, checked: what is there now must be what virtune wrote, or already the
+ * old bytes (1: nothing to do for this file).
+ */
 static int restore_entry(struct vt_ctx *ctx, json_object *f, struct vt_bootcfg_file *out,
                          const struct vt_bootcfg_opts *o)
 {
@@ -594,8 +602,17 @@ static int restore_entry(struct vt_ctx *ctx, json_object *f, struct vt_bootcfg_f
                 return -EINVAL;
         }
         size_t len;
-        int r = vt_bootcfg_read_file(ctx, path, &out->old, &len);
+        int r = vt_bootcfg_read_file(ctx, path, &out->old, &len, NULL);
         out->old_len = len;
+        if (r == -ENOENT && !jold)
+                return 1; /* absent before, absent now */
+        if (r >= 0 && json_object_is_type(jold, json_type_string) &&
+            len == (size_t)json_object_get_string_len(jold) &&
+            memcmp(out->old, json_object_get_string(jold), len) == 0) {
+                free(out->old);
+                out->old = NULL;
+                return 1;
+        }
         if (r < 0 || len != (size_t)json_object_get_string_len(jnew) ||
             memcmp(out->old, json_object_get_string(jnew), len) != 0) {
                 if (out->generated && r >= 0) {
@@ -636,7 +653,7 @@ int vt_bootcfg_restore_opts(struct vt_ctx *ctx, json_object *record,
                 if (r > 0)
                         r = 0;
                 else
-                        set.n++;
+                        set.n++; /* a refused entry is kept for clearing */
         }
         for (size_t i = 0; r >= 0 && i < set.n; i++)
                 r = vt_diff_unified(set.f[i].path, set.f[i].old, set.f[i].old_len, set.f[i].new,
@@ -649,7 +666,7 @@ int vt_bootcfg_restore_opts(struct vt_ctx *ctx, json_object *record,
                 if (r >= 0)
                         r = put_back(ctx, f->path, f->new, f->new_len);
                 if (r < 0)
-                        set_err(o, "Cannot restore %s: %s", f->path, strerror(-r));
+                        set_err(o, "Cannot restore %s: %s", f->path, vt_strerror(r));
         }
         if (r >= 0 && !dry) {
                 _cleanup_json_ json_object *gens = json_object_new_array();
@@ -665,4 +682,22 @@ int vt_bootcfg_restore(struct vt_ctx *ctx, json_object *record, unsigned flags, 
 {
         struct vt_bootcfg_opts o = {.flags = flags};
         return vt_bootcfg_restore_opts(ctx, record, &o, diff);
+}
+
+void vt_bootcfg_clean_tmp(struct vt_ctx *ctx, json_object *record, pid_t pid)
+{
+        json_object *files = json_object_object_get(record, "files");
+        for (size_t i = 0;
+             json_object_is_type(files, json_type_array) && i < json_object_array_length(files);
+             i++) {
+                const char *path = json_object_get_string(
+                        json_object_object_get(json_object_array_get_idx(files, i), "path"));
+                char backup[4096];
+                if (!path || path[0] != '/')
+                        continue;
+                _cleanup_free_ char *real = NULL;
+                vt_fs_remove_tmp(ctx, vt_realpath(ctx, path, &real) >= 0 ? real : path, pid);
+                if (vt_pathf(backup, sizeof(backup), VT_BACKUP_DIR "%s", path) >= 0)
+                        vt_fs_remove_tmp(ctx, backup, pid);
+        }
 }

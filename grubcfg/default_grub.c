@@ -20,7 +20,7 @@ static bool default_grub_detect(struct vt_ctx *ctx)
 static int load(struct vt_ctx *ctx, struct vt_bootcfg_set *set, char **text, size_t *len,
                 struct vt_shvars **sv)
 {
-        int r = vt_bootcfg_read_file(ctx, DEFAULT_GRUB, text, len);
+        int r = vt_bootcfg_read_file(ctx, DEFAULT_GRUB, text, len, set);
         if (r < 0)
                 return r;
         size_t line = 0;

@@ -86,7 +86,7 @@ static int load(struct vt_ctx *ctx, struct state *s, struct vt_bootcfg_set *set)
                 _cleanup_free_ char *text = NULL;
                 size_t len, line;
                 const char *why;
-                r = vt_bootcfg_read_file(ctx, s->names[i], &text, &len);
+                r = vt_bootcfg_read_file(ctx, s->names[i], &text, &len, set);
                 if (r < 0)
                         return r;
                 r = vt_shvars_parse(text, len, prev, &s->sv[i], &line, &why);

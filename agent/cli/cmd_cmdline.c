@@ -115,7 +115,7 @@ static int edit(struct vt_cli *cli, struct vt_ctx *ctx, enum vt_cmdline_op op, c
                 return VT_EXIT_USAGE;
         }
         if (r < 0) {
-                log_error("%s; nothing was changed", err[0] ? err : strerror(-r));
+                log_error("%s; nothing was changed", err[0] ? err : vt_strerror(r));
                 return VT_EXIT_FAIL;
         }
         if (cli->json) {

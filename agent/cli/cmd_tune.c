@@ -70,13 +70,17 @@ static bool need_root(const struct vt_cli *cli, struct vt_ctx *ctx, bool dry_run
         return true;
 }
 
-/* A refused policy is a configuration error: file:line, exit 2. */
+/* A refused policy is a configuration error: file:line, exit 2. Other errors may say why. */
 static int fail(const struct vt_cli *cli, int r, json_object *doc, const char *what)
 {
         json_object *e;
         if (r == -EINVAL && doc && json_object_object_get_ex(doc, "error", &e)) {
                 log_error("%s", json_object_get_string(e));
                 return VT_EXIT_USAGE;
+        }
+        if (doc && json_object_object_get_ex(doc, "error", &e)) {
+                log_error("%s %s: %s", cli->prog, cli->command, json_object_get_string(e));
+                return VT_EXIT_FAIL;
         }
         return vt_cli_errno_exit(cli, r, what);
 }

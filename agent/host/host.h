@@ -4,7 +4,16 @@
 #include "proto.h"
 
 #define VT_HOST_REPLY_MAX (16u << 20) /* a guest's reply (facts, event logs) may be large */
-#define VT_HOST_PORT_NAME "org.virtune.agent.0"
+/*
+ * What a reply may cost once parsed, in units: a scalar or array slot 1, an array 2, an
+ * object 8 (json-c gives each a hash table). Bytes alone do not bound it: 15 MiB of "1,"
+ * parse to more than a gigabyte. An event log is one base64 string: 1 unit.
+ */
+#define VT_HOST_REPLY_UNITS_MAX (64u * 1024)
+/* scan asks only guest-info and virtune-status, of a few KiB, from up to thousands at once */
+#define VT_HOST_SCAN_REPLY_MAX       (32u * 1024)
+#define VT_HOST_SCAN_REPLY_UNITS_MAX 4096u
+#define VT_HOST_PORT_NAME            "org.virtune.agent.0"
 
 /* Exit codes of virtune-host. */
 enum {
@@ -83,6 +92,7 @@ struct vt_host_conn {
         json_object *reply; /* the reply being waited for, once read */
         int64_t want_id;
         bool synced; /* our guest-sync-delimited answer came back */
+        int error;   /* a reply refused while reading: -EMSGSIZE, -E2BIG (too costly to parse) */
 };
 
 int64_t vt_host_now_ms(void);
@@ -102,6 +112,12 @@ int vt_host_conn_open(struct vt_host_conn *c, const char *path, int timeout_ms);
 int vt_host_conn_call(struct vt_host_conn *c, const char *name, json_object *args,
                       json_object **reply);
 void vt_host_conn_close(struct vt_host_conn *c);
+
+/*
+ * Parses one reply after checking its shape against a budget of units (above) without
+ * allocating: -E2BIG when it would cost more, -EINVAL when it is not JSON.
+ */
+int vt_host_reply_parse(const char *buf, size_t len, size_t max_units, json_object **ret);
 
 /* Splits a reply: 0 with *value borrowed from reply, or -EREMOTEIO with *class and *desc. */
 int vt_host_reply_value(json_object *reply, json_object **value, const char **class,

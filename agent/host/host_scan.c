@@ -26,6 +26,11 @@ struct guest {
         int64_t rtt_ms;    /* round trip of the sync, -1 until it came */
         const char *error; /* static text: why it is down */
         bool done;
+        const char *refused; /* a reply too large or too costly: give up on this guest now */
+        /* where and how its result goes once done (settle): printed, or cut to what is shown */
+        FILE *sink;
+        int format;
+        bool libvirt, settled, up;
 };
 
 static bool is_socket(const char *path)
@@ -121,9 +126,17 @@ static void on_message(enum vt_proto_event ev, const char *buf, size_t len, void
 {
         struct guest *g = userdata;
         json_object *o = NULL, *v;
-        char err[64];
 
-        if (ev != VT_PROTO_MESSAGE || vt_proto_parse(buf, len, &o, err, sizeof(err)) < 0)
+        if (ev == VT_PROTO_TOO_LARGE || ev == VT_PROTO_TOO_DEEP) {
+                g->refused = "the agent sent a reply larger than a scan reads";
+                return;
+        }
+        int r = ev == VT_PROTO_MESSAGE
+                        ? vt_host_reply_parse(buf, len, VT_HOST_SCAN_REPLY_UNITS_MAX, &o)
+                        : -EINVAL;
+        if (r == -E2BIG)
+                g->refused = "the agent sent a reply of more elements than a scan parses";
+        if (r < 0)
                 return;
         if (g->rtt_ms < 0) {
                 if (json_object_object_get_ex(o, "return", &v) &&
@@ -209,7 +222,9 @@ static void guest_io(struct guest *g, int epfd, uint32_t events)
                 return guest_finish(g, epfd, "the agent closed the connection");
         if (n > 0 && vt_proto_reader_feed(&g->reader, buf, (size_t)n, on_message, g) < 0)
                 return guest_finish(g, epfd, "out of memory");
-        if (g->replies[ID_INFO] && g->replies[ID_STATUS])
+        if (g->refused)
+                guest_finish(g, epfd, g->refused); /* waiting on would only cost more */
+        else if (g->replies[ID_INFO] && g->replies[ID_STATUS])
                 guest_finish(g, epfd, NULL);
 }
 
@@ -310,12 +325,15 @@ static void json_line(FILE *out, const struct guest *g, bool libvirt)
 static void prom_label(FILE *out, const char *s)
 {
         for (; s && *s; s++) {
-                if (*s == '\\' || *s == '"')
+                unsigned char c = (unsigned char)*s;
+                if (c == '\\' || c == '"')
                         fputc('\\', out);
-                if (*s == '\n')
+                if (c == '\n')
                         fputs("\\n", out);
+                else if (c < 0x20 || c == 0x7f)
+                        fprintf(out, "\\\\x%02x", c); /* a guest's ESC stays out of the file */
                 else
-                        fputc(*s, out);
+                        fputc(c, out);
         }
 }
 
@@ -465,6 +483,59 @@ void vt_host_targets_source(const struct vt_host_targets *t, struct vt_scan_sour
 }
 
 /* Handles what is ready (wait_ms: how long to wait for it); false once the deadline passed. */
+/*
+ * A guest is done: its JSON line goes out now and its replies are freed, or (table, Prometheus)
+ * they are cut to the values those show. Memory stays that of the guests in flight.
+ */
+static void settle(struct guest *g)
+{
+        if (g->settled)
+                return;
+        g->settled = true;
+        g->up = g->replies[ID_INFO] != NULL;
+        if (g->format == VT_SCAN_JSON) {
+                json_line(g->sink, g, g->libvirt);
+                fflush(g->sink);
+                for (int j = 0; j < _ID_MAX; j++) {
+                        json_object_put(g->replies[j]);
+                        g->replies[j] = NULL;
+                }
+        } else {
+                json_object *info = NULL, *status = NULL, *ret;
+                if (g->replies[ID_INFO]) {
+                        info = json_object_new_object();
+                        json_object_object_add(info, "return", ret = json_object_new_object());
+                        vt_json_add_str(ret, "version", info_version(g));
+                        int a = info_attestation(g);
+                        if (a >= 0) {
+                                json_object *cmds = json_object_new_array(),
+                                            *q = json_object_new_object();
+                                vt_json_add_str(q, "name", "virtune-quote");
+                                json_object_object_add(q, "enabled", json_object_new_boolean(a));
+                                json_object_array_add(cmds, q);
+                                json_object_object_add(ret, "supported_commands", cmds);
+                        }
+                }
+                if (g->replies[ID_STATUS]) {
+                        static const char *const keep[] = {"drift", "pending_reboot"};
+                        status = json_object_new_object();
+                        json_object_object_add(status, "return", ret = json_object_new_object());
+                        for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
+                                double d;
+                                if (status_count(g, keep[i], &d))
+                                        json_object_object_add(ret, keep[i],
+                                                               json_object_new_int64((int64_t)d));
+                        }
+                }
+                json_object_put(g->replies[ID_INFO]);
+                json_object_put(g->replies[ID_STATUS]);
+                g->replies[ID_INFO] = info;
+                g->replies[ID_STATUS] = status;
+        }
+        free(g->out);
+        g->out = NULL;
+}
+
 static bool scan_poll(int epfd, size_t *pending, int64_t deadline, int wait_ms)
 {
         struct epoll_event evs[64];
@@ -475,8 +546,10 @@ static bool scan_poll(int epfd, size_t *pending, int64_t deadline, int wait_ms)
         for (int i = 0; i < k; i++) {
                 struct guest *g = evs[i].data.ptr;
                 guest_io(g, epfd, evs[i].events);
-                if (g->done)
+                if (g->done) {
                         (*pending)--;
+                        settle(g);
+                }
         }
         return true;
 }
@@ -505,7 +578,10 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
                 g->t = &ts[i];
                 g->fd = -1;
                 g->rtt_ms = -1;
-                vt_proto_reader_init_max(&g->reader, VT_HOST_REPLY_MAX);
+                vt_proto_reader_init_max(&g->reader, VT_HOST_SCAN_REPLY_MAX);
+                g->sink = out;
+                g->format = opts->format;
+                g->libvirt = opts->libvirt;
         }
         /* Guest i is asked before target i + 1 is looked up; what answers meanwhile is read. */
         for (size_t i = 0; i < n; i++) {
@@ -520,12 +596,14 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
                                      g->t->running ? "no " VT_HOST_PORT_NAME
                                                      " channel (virtune-host setup -d DOMAIN)"
                                                    : "not running");
+                        settle(g);
                         continue;
                 }
                 struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = g};
-                if (guest_start(g) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, g->fd, &ev) < 0)
+                if (guest_start(g) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, g->fd, &ev) < 0) {
                         guest_finish(g, epfd, "no agent listening on the socket");
-                else
+                        settle(g);
+                } else
                         pending++;
                 scan_poll(epfd, &pending, deadline, 0);
         }
@@ -536,10 +614,10 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
         int64_t duration_ms = vt_host_now_ms() - t0;
         for (size_t i = 0; i < n; i++) {
                 guest_finish(&gs[i], epfd, "no answer in time");
-                if (gs[i].replies[ID_INFO])
+                if (r >= 0)
+                        settle(&gs[i]);
+                if (gs[i].up || gs[i].replies[ID_INFO])
                         up++;
-                if (r >= 0 && opts->format == VT_SCAN_JSON)
-                        json_line(out, &gs[i], opts->libvirt);
         }
         if (r < 0)
                 up = r;

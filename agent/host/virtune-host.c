@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <math.h>
 #include <sys/stat.h>
 #include "render.h"
 #include "host.h"
@@ -73,13 +74,22 @@ static int exit_for(int r, const struct host *h)
 {
         if (r == -ETIMEDOUT)
                 log_error("No answer from the agent on %s within %d ms", h->label, h->timeout_ms);
-        else
+        else if (r == -E2BIG || r == -EMSGSIZE) {
+                log_error("The agent on %s sent a reply %s: refused", h->label,
+                          r == -E2BIG ? "of more elements than virtune-host parses"
+                                      : "larger than virtune-host reads");
+                return VT_HOST_EXIT_GUEST_ERROR;
+        } else
                 log_error_errno(r, "Cannot talk to the agent on %s", h->label);
         return VT_HOST_EXIT_NO_AGENT;
 }
 
-/* Runs one channel command; *value is the "return" value (a new reference). */
-static int call(struct host *h, const char *execute, json_object *args, json_object **value)
+/*
+ * Runs one channel command; *value is the "return" value (a new reference). quiet: a guest
+ * error is the caller's to report (nothing printed: --json output stays one document).
+ */
+static int call_ex(struct host *h, const char *execute, json_object *args, json_object **value,
+                   bool quiet)
 {
         struct vt_host_conn c;
         _cleanup_json_ json_object *reply = NULL;
@@ -95,6 +105,8 @@ static int call(struct host *h, const char *execute, json_object *args, json_obj
         if (r < 0)
                 return exit_for(r, h);
         if (vt_host_reply_value(reply, &v, &class, &desc) < 0) {
+                if (quiet)
+                        return VT_HOST_EXIT_GUEST_ERROR;
                 if (h->json)
                         printf("%s\n", json_object_to_json_string_ext(
                                                reply, JSON_C_TO_STRING_PRETTY |
@@ -104,6 +116,11 @@ static int call(struct host *h, const char *execute, json_object *args, json_obj
         }
         *value = json_object_get(v);
         return 0;
+}
+
+static int call(struct host *h, const char *execute, json_object *args, json_object **value)
+{
+        return call_ex(h, execute, args, value, false);
 }
 
 static void print(const struct host *h, json_object *value)
@@ -310,7 +327,7 @@ static int run_verify(struct host *h, const struct host_cmd *cmd)
                 if (r != 0)
                         return r;
                 /* No event log is a finding for the verifier, not a reason to stop here. */
-                if (call(h, "virtune-eventlog", NULL, &ev) != 0)
+                if (call_ex(h, "virtune-eventlog", NULL, &ev, true) != 0)
                         ev = NULL;
         }
         if (r >= 0)
@@ -804,7 +821,8 @@ int main(int argc, char **argv)
                 case 't': {
                         char *end;
                         double s = strtod(optarg, &end);
-                        if (*end || s <= 0 || s > 3600) {
+                        /* NaN fails every comparison: ask for what is wanted, not against it */
+                        if (end == optarg || *end || !isfinite(s) || !(s >= 0.001 && s <= 3600)) {
                                 log_error("--timeout takes seconds (0-3600), not '%s'", optarg);
                                 return VT_HOST_EXIT_USAGE;
                         }

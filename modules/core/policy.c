@@ -227,6 +227,20 @@ int vt_policy_parse(struct vt_policy *p, const char *name, const char *text, cha
         return 0;
 }
 
+#define POLICY_LINE_MAX 4096
+
+/* A file over the size limit: the first overlong line by number when that is the cause. */
+static int too_large(struct vt_ctx *ctx, const char *path, char *err, size_t errlen)
+{
+        unsigned line = vt_first_long_line(ctx, path, POLICY_LINE_MAX);
+        if (line)
+                return fail(err, errlen, path, line, "line longer than %u bytes: not a policy line",
+                            POLICY_LINE_MAX);
+        snprintf(err, errlen, "%s: larger than %u KiB: not a policy file", path,
+                 VT_CONFIG_FILE_MAX >> 10);
+        return -EFBIG;
+}
+
 static int load_one(struct vt_ctx *ctx, struct vt_policy *p, const char *path, char *err,
                     size_t errlen)
 {
@@ -235,8 +249,10 @@ static int load_one(struct vt_ctx *ctx, struct vt_policy *p, const char *path, c
         int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, &len);
         if (r == -ENOENT)
                 return 0;
+        if (r == -EFBIG)
+                return too_large(ctx, path, err, errlen);
         if (r < 0) {
-                snprintf(err, errlen, "%s: %s", path, strerror(-r));
+                snprintf(err, errlen, "%s: %s", path, vt_strerror(r));
                 return r;
         }
         if (memchr(text, '\0', len))
@@ -264,7 +280,7 @@ int vt_policy_load(struct vt_ctx *ctx, struct vt_policy **ret, char *err, size_t
                 goto done;
         }
         if (r < 0) {
-                snprintf(err, errlen, "/etc/virtune/virtune.conf.d: %s", strerror(-r));
+                snprintf(err, errlen, "/etc/virtune/virtune.conf.d: %s", vt_strerror(r));
                 goto out;
         }
         char **names = NULL;

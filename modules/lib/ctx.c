@@ -252,9 +252,38 @@ int vt_opendir(struct vt_ctx *ctx, const char *path, DIR **ret)
         return 0;
 }
 
+static int check_regular(int fd)
+{
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        return S_ISREG(st.st_mode) ? 0 : vt_notreg_error(st.st_mode);
+}
+
+int vt_open_regular(struct vt_ctx *ctx, const char *path)
+{
+        /* Looked at first without opening it: opening a device node can have effects. */
+        _cleanup_close_ int p = vt_open(ctx, path, O_PATH, 0);
+        if (p < 0)
+                return p;
+        int r = check_regular(p);
+        if (r < 0)
+                return r;
+        /* Opened for real; swapped for something else in between is refused just the same. */
+        int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+        if (fd < 0)
+                return fd;
+        r = check_regular(fd);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
 int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret)
 {
-        int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
+        int fd = vt_open_regular(ctx, path);
         if (fd < 0)
                 return fd;
         FILE *f = fdopen(fd, "r");
@@ -269,7 +298,7 @@ int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret)
 
 int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len)
 {
-        _cleanup_close_ int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
+        _cleanup_close_ int fd = vt_open_regular(ctx, path);
         if (fd < 0)
                 return fd;
         /* sysfs and procfs report sizes that are not the content's: read until EOF. */
@@ -309,6 +338,23 @@ int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **re
         if (len)
                 *len = n;
         *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+unsigned vt_first_long_line(struct vt_ctx *ctx, const char *path, size_t max)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        if (vt_fopen_read(ctx, path, &f) < 0)
+                return 0;
+        unsigned line = 1;
+        size_t len = 0;
+        for (int c; (c = getc_unlocked(f)) != EOF;) {
+                if (c == '\n') {
+                        line++;
+                        len = 0;
+                } else if (++len > max)
+                        return line;
+        }
         return 0;
 }
 

@@ -45,6 +45,8 @@ struct item {
         char *out;
         size_t out_len;
         struct item *conn; /* TIMER: whose output to send */
+        int timers;        /* CONN: timers still to fire for it (it outlives them) */
+        bool gone;         /* CONN: the host left; freed when its last timer fires */
 };
 
 static struct vt_ctx *ctx;
@@ -63,8 +65,15 @@ static void add(struct item *it, uint32_t events)
 
 static void drop(struct item *it)
 {
-        epoll_ctl(epfd, EPOLL_CTL_DEL, it->fd, NULL);
-        close(it->fd);
+        if (it->fd >= 0) {
+                epoll_ctl(epfd, EPOLL_CTL_DEL, it->fd, NULL);
+                close(it->fd);
+                it->fd = -1;
+        }
+        if (it->timers > 0) {
+                it->gone = true; /* a slow answer is still due: its timer frees it */
+                return;
+        }
         vt_proto_reader_done(&it->reader);
         free(it->out);
         free(it);
@@ -113,6 +122,7 @@ static void conn_read(struct item *c)
         struct itimerspec its = {.it_value = {slow_ms / 1000, (slow_ms % 1000) * 1000000L}};
         t->kind = TIMER;
         t->conn = c;
+        c->timers++;
         t->fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
         timerfd_settime(t->fd, 0, &its, NULL);
         add(t, EPOLLIN);
@@ -167,8 +177,12 @@ static int serve(const char *dir, int count, int slow_count)
                         else if (it->kind == CONN)
                                 conn_read(it);
                         else {
-                                /* Connections outlive their timers in these tests. */
-                                flush_out(it->conn);
+                                struct item *c = it->conn;
+                                c->timers--;
+                                if (!c->gone)
+                                        flush_out(c);
+                                else if (c->timers == 0)
+                                        drop(c);
                                 drop(it);
                         }
                 }

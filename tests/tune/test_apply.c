@@ -468,7 +468,7 @@ static void test_unit_enable_links_into_its_install_target(void **state)
         assert_string_equal(cur, "disabled");
         free(cur);
         _cleanup_json_ json_object *rec = json_object_new_object();
-        assert_int_equal(vt_exec_apply(ctx, c, rec), 0);
+        assert_int_equal(vt_exec_apply(ctx, c, rec, NULL), 0);
         char link[512];
         snprintf(link, sizeof(link), "%s/etc/systemd/system/graphical.target.wants/x.service",
                  root);
