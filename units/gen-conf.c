@@ -35,8 +35,8 @@ int main(int argc, char **argv)
                    "# Prefer drop-ins in /etc/virtune/virtune.conf.d/*.conf (read after this\n"
                    "# file, in name order; the last value wins). Unknown keys are errors.\n");
         const char *section = "";
-        for (size_t i = 0; i < vt_policy_schema_len; i++) {
-                const struct vt_policy_key *k = &vt_policy_schema[i];
+        const struct vt_policy_key *k;
+        for (size_t i = 0; (k = vt_policy_schema_at(i)); i++) {
                 if (!streq(section, k->section)) {
                         section = k->section;
                         fprintf(f, "\n[%s]\n", section);

@@ -14,7 +14,7 @@ static const char *str_at(json_object *facts, const char *module, const char *ke
 /* The few lines a person wants first; the full facts follow (text only: --json is unchanged). */
 static void print_summary(json_object *facts)
 {
-        json_object *virtio, *devs, *cpuidle, *hp, *active, *reason, *steal, *pct;
+        json_object *virtio, *devs, *haltpoll, *hp, *active, *reason, *steal, *pct;
         printf("summary:\n  hypervisor: %s (%s), vcpus %s",
                str_at(facts, "virt", "hypervisor") ?: "-",
                str_at(facts, "virt", "hypervisor_source") ?: "-",
@@ -35,8 +35,8 @@ static void print_summary(json_object *facts)
                 if (json_object_array_length(devs) == 0)
                         printf(" none");
         }
-        if (json_object_object_get_ex(facts, "cpuidle", &cpuidle) &&
-            json_object_object_get_ex(cpuidle, "haltpoll", &hp) &&
+        if (json_object_object_get_ex(facts, "haltpoll", &haltpoll) &&
+            json_object_object_get_ex(haltpoll, "haltpoll", &hp) &&
             json_object_object_get_ex(hp, "active", &active) &&
             json_object_object_get_ex(hp, "reason", &reason))
                 printf("\n  haltpoll: %s%s",

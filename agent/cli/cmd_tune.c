@@ -22,9 +22,6 @@ static const struct option apply_opts[] = {
         {},
 };
 
-/* The module names --only takes: the plan halves. */
-static const char *const tune_modules[] = {"haltpoll", "pvspin", "iosched", "rng", "qga"};
-
 static int on_opt(int opt, const char *arg, void *userdata)
 {
         struct tune_opts *o = userdata;
@@ -35,15 +32,17 @@ static int on_opt(int opt, const char *arg, void *userdata)
         case OPT_NO_BOOTLOADER:
                 o->no_bootloader = true;
                 return 0;
-        case OPT_ONLY:
-                for (size_t i = 0; i < ARRAY_SIZE(tune_modules); i++)
-                        if (streq(arg, tune_modules[i]) && o->n_only < ONLY_MAX) {
-                                o->only[o->n_only++] = tune_modules[i];
-                                return 0;
-                        }
-                log_error("unknown module '%s' for --only (haltpoll, pvspin, iosched, rng, qga)",
-                          arg);
+        case OPT_ONLY: {
+                const struct vt_module *m = vt_module_find_tunable(arg);
+                if (m && o->n_only < ONLY_MAX) {
+                        o->only[o->n_only++] = m->name;
+                        return 0;
+                }
+                char names[256];
+                vt_module_tunable_names(names, sizeof(names));
+                log_error("unknown module '%s' for --only (%s)", arg, names);
                 return -EINVAL;
+        }
         }
         return -EINVAL;
 }
@@ -186,15 +185,18 @@ int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
 {
         struct tune_opts o = {0};
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        int r = setup(cli, argc, argv, apply_opts, &o,
-                      "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n\n"
-                      "Makes the planned changes and records each with its old value in\n"
-                      "/var/lib/virtune/journal.json. When one fails, those already made are\n"
-                      "rolled back (exit 1). Offline roots get persistent targets only.\n"
-                      "  --dry-run        show what would be done, write nothing\n"
-                      "  --only MODULE    haltpoll, pvspin, iosched, rng or qga (repeatable)\n"
-                      "  --no-bootloader  leave the kernel command line alone\n",
-                      &ctx);
+        char names[256], usage[1024];
+        vt_module_tunable_names(names, sizeof(names));
+        snprintf(usage, sizeof(usage),
+                 "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n\n"
+                 "Makes the planned changes and records each with its old value in\n"
+                 "/var/lib/virtune/journal.json. When one fails, those already made are\n"
+                 "rolled back (exit 1). Offline roots get persistent targets only.\n"
+                 "  --dry-run        show what would be done, write nothing\n"
+                 "  --only MODULE    one of %s (repeatable)\n"
+                 "  --no-bootloader  leave the kernel command line alone\n",
+                 names);
+        int r = setup(cli, argc, argv, apply_opts, &o, usage, &ctx);
         if (r < 0)
                 return setup_exit(r);
         if (need_root(cli, ctx, o.dry_run))

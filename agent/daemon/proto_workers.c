@@ -114,7 +114,7 @@ static int cmd_apply(struct vt_ctx *ctx, json_object *args, json_object **ret, c
                 }
                 for (size_t i = 0; i < n; i++) {
                         names[i] = json_object_get_string(json_object_array_get_idx(only, i));
-                        if (!vt_module_find(names[i])) {
+                        if (!vt_module_find_tunable(names[i])) {
                                 snprintf(desc, desclen, "only: no module named '%.64s'", names[i]);
                                 return -EINVAL;
                         }

@@ -1,7 +1,8 @@
 /*
  * The policy: /etc/virtune/virtune.conf, then /etc/virtune/virtune.conf.d/ *.conf in name order
- * (INI, systemd style; later wins). Keys are checked against one schema table (policy.c):
- * unknown sections or keys and bad values are errors naming file:line.
+ * (INI, systemd style; later wins). Keys are checked against one schema (each concern's keys in
+ * its module row, the agent's own sections in policy.c): unknown sections or keys and bad values
+ * are errors naming file:line.
  */
 #pragma once
 
@@ -52,5 +53,5 @@ json_object *vt_policy_to_json(const struct vt_policy *p);
 /* The list of files read, in order. */
 json_object *vt_policy_files(const struct vt_policy *p);
 
-extern const struct vt_policy_key vt_policy_schema[];
-extern const size_t vt_policy_schema_len;
+/* The schema's i-th key (the concerns' sections in module order, then the agent's), or NULL. */
+const struct vt_policy_key *vt_policy_schema_at(size_t i);

@@ -5,13 +5,12 @@
 #include "policy.h"
 #include "tune.h"
 
-/* Plan module names differ from detect names in one place: cpuidle's plan is "haltpoll". */
 bool vt_tune_selected(const char *const *only, const char *module)
 {
         if (!only)
                 return true;
         for (const char *const *o = only; *o; o++)
-                if (streq(*o, module) || (streq(*o, "cpuidle") && streq(module, "haltpoll")))
+                if (streq(*o, module))
                         return true;
         return false;
 }
@@ -72,11 +71,8 @@ static int build(struct vt_ctx *ctx, json_object *facts, const char *const *only
         if (!plan->warnings || !plan->notes)
                 return -ENOMEM;
         for (size_t i = 0; i < vt_modules_len; i++) {
-                const struct vt_module *m = &vt_modules[i];
-                if (!m->plan)
-                        continue;
-                if (only && !vt_tune_selected(only, m->name) &&
-                    !(streq(m->name, "cpuidle") && vt_tune_selected(only, "haltpoll")))
+                const struct vt_module *m = vt_modules[i];
+                if (!m->plan || !vt_tune_selected(only, m->name))
                         continue;
                 int r = m->plan(ctx, facts, plan);
                 if (r < 0)

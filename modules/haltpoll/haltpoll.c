@@ -161,9 +161,9 @@ static void add_haltpoll(struct vt_ctx *ctx, json_object *facts, json_object *c)
         json_object_object_add(c, "haltpoll", h);
 }
 
-int vt_cpuidle_detect(struct vt_ctx *ctx, json_object *facts)
+int vt_haltpoll_detect(struct vt_ctx *ctx, json_object *facts)
 {
-        json_object *c = vt_facts_module_new(facts, "cpuidle");
+        json_object *c = vt_facts_module_new(facts, "haltpoll");
         vt_facts_add_attr(ctx, c, "driver", CPUIDLE_DIR "/current_driver");
         vt_facts_add_attr(ctx, c, "governor", CPUIDLE_DIR "/current_governor");
         vt_facts_add_attr(ctx, c, "governor_ro", CPUIDLE_DIR "/current_governor_ro");

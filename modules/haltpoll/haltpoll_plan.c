@@ -161,9 +161,27 @@ static int plan_enable(struct vt_ctx *ctx, json_object *facts, json_object *hp,
         return 0;
 }
 
-int vt_haltpoll_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
+static int haltpoll_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 {
-        json_object *hp = vt_facts_get(facts, "cpuidle", "haltpoll");
+        json_object *hp = vt_facts_get(facts, M, "haltpoll");
         int r = plan_enable(ctx, facts, hp, plan);
         return r < 0 ? r : plan_params(ctx, hp, plan);
 }
+
+static const struct vt_policy_key policy[] = {
+        {M, "enable", VT_POL_TRISTATE, "auto", NULL,
+         "cpuidle-haltpoll: auto follows the host's dedicated-vCPU hint"},
+        {M, "guest_halt_poll_ns", VT_POL_UINT, NULL, NULL,
+         "max poll time, ns (1-10000000); set at runtime"},
+        {M, "guest_halt_poll_grow", VT_POL_UINT, NULL, NULL, "poll time growth factor (0-64)"},
+        {M, "guest_halt_poll_grow_start", VT_POL_UINT, NULL, NULL,
+         "first poll time when growing, ns (0-10000000)"},
+        {M, "guest_halt_poll_shrink", VT_POL_UINT, NULL, NULL,
+         "poll time shrink divisor (0-64; 0 resets)"},
+        {M, "guest_halt_poll_allow_shrink", VT_POL_BOOL, NULL, NULL,
+         "allow the poll time to shrink"},
+        {},
+};
+
+const struct vt_module vt_module_haltpoll = {
+        .name = M, .detect = vt_haltpoll_detect, .plan = haltpoll_plan, .policy = policy};

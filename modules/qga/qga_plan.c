@@ -400,7 +400,7 @@ static bool running_stale(json_object *qga, const char *list)
         return false;
 }
 
-int vt_qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
+static int qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 {
         json_object *qga = vt_json_get(facts, M);
         int en = vt_policy_get_tristate(ctx->policy, M, "enable");
@@ -432,3 +432,18 @@ int vt_qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
                            running_stale(qga, list) ? "running with an older block list" : NULL,
                            "restarted", VT_WHEN_NOW, why_block);
 }
+
+#define QGA_DEFAULT_BLOCK                                                                          \
+        "guest-exec,guest-exec-status,guest-file-open,guest-file-close,guest-file-read,"           \
+        "guest-file-write,guest-file-seek,guest-file-flush,guest-set-user-password,"               \
+        "guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
+
+static const struct vt_policy_key policy[] = {
+        {M, "block-rpcs", VT_POL_LIST, QGA_DEFAULT_BLOCK, NULL,
+         "qemu-ga commands to block, checked against qemu-ga's own list"},
+        {M, "enable", VT_POL_TRISTATE, "auto", NULL, "manage qemu-ga's block list"},
+        {},
+};
+
+const struct vt_module vt_module_qga = {
+        .name = M, .detect = vt_qga_detect, .plan = qga_plan, .policy = policy};

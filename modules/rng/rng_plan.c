@@ -71,7 +71,7 @@ static int plan_rngd(struct vt_ctx *ctx, json_object *rngd, struct vt_plan *plan
         return 0;
 }
 
-int vt_rng_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
+static int rng_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 {
         json_object *rng = vt_json_get(facts, M), *available = NULL, *rngd = NULL;
         int en = vt_policy_get_tristate(ctx->policy, M, "enable");
@@ -103,3 +103,12 @@ int vt_rng_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
         json_object_object_get_ex(rng, "rngd", &rngd);
         return plan_rngd(ctx, rngd, plan);
 }
+
+static const struct vt_policy_key policy[] = {
+        {M, "enable", VT_POL_TRISTATE, "auto", NULL,
+         "use virtio-rng as the hw RNG; rng-tools only when the kernel does not credit it"},
+        {},
+};
+
+const struct vt_module vt_module_rng = {
+        .name = M, .detect = vt_rng_detect, .plan = rng_plan, .policy = policy};

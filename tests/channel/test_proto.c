@@ -310,6 +310,22 @@ static void test_dispatch_mutating_commands_run_with_allow_apply(void **state)
                      "'nope'\"}}");
 }
 
+/* --only takes the module names the CLI takes: a concern with a plan half, by its folder name. */
+static void test_dispatch_apply_only_takes_the_cli_module_names(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = yes\n");
+        char *r = ask(ctx, "{\"execute\":\"virtune-apply\",\"arguments\":{\"dry-run\":true,"
+                           "\"only\":[\"haltpoll\",\"qga\"]}}");
+        assert_non_null(strstr(r, "\"status\":\"dry-run\""));
+        free(r);
+        assert_reply(ctx, "{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"cpuidle\"]}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"only: no module named "
+                     "'cpuidle'\"}}");
+        assert_reply(ctx, "{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"tpm\"]}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"only: no module named "
+                     "'tpm'\"}}");
+}
+
 static void test_dispatch_info_lists_every_command(void **state)
 {
         struct vt_ctx *ctx = ctx_with_policy(state, "");
@@ -382,6 +398,8 @@ int main(void)
                 cmocka_unit_test_teardown(
                         test_dispatch_mutating_commands_refused_without_allow_apply, teardown),
                 cmocka_unit_test_teardown(test_dispatch_mutating_commands_run_with_allow_apply,
+                                          teardown),
+                cmocka_unit_test_teardown(test_dispatch_apply_only_takes_the_cli_module_names,
                                           teardown),
                 cmocka_unit_test_teardown(test_dispatch_info_lists_every_command, teardown),
                 cmocka_unit_test_teardown(test_dispatch_facts_returns_the_facts_document, teardown),

@@ -33,7 +33,7 @@ static void test_live_kernel_release_is_uname(void **state)
 static void test_live_cpuidle_driver_matches_sysfs(void **state)
 {
         char *want = plain_read("sys/devices/system/cpu/cpuidle/current_driver");
-        const char *got = json_object_get_string(get("cpuidle", "driver"));
+        const char *got = json_object_get_string(get("haltpoll", "driver"));
         if (want)
                 assert_string_equal(got, want);
         else
