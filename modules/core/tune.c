@@ -15,11 +15,6 @@ bool vt_tune_selected(const char *const *only, const char *module)
         return false;
 }
 
-static bool is_restart(const struct vt_change *c)
-{
-        return c->kind == VT_TARGET_UNIT && !streq_ptr(c->to, "enabled");
-}
-
 /*
  * Replaces each change's `from` with what the target holds now, marks command-line tokens that
  * are configured but not yet booted, and drops what is already as wanted.
@@ -28,12 +23,15 @@ static int resolve(struct vt_ctx *ctx, struct vt_plan *plan)
 {
         for (size_t i = 0; i < plan->n; i++) {
                 struct vt_change *c = &plan->changes[i];
-                if (is_restart(c))
+                if (vt_change_is_restart(c))
                         continue;
                 char *cur = NULL;
                 int r = vt_exec_current(ctx, c, &cur);
-                if (r == -EOPNOTSUPP || r == -ENODATA || (r < 0 && c->kind == VT_TARGET_ATTR))
-                        continue; /* keep the facts' value; apply will say what it can do */
+                /* Keep the facts' value; apply will say what it can do (a unit file gone: fails).
+                 */
+                if (r == -EOPNOTSUPP || r == -ENODATA || (r < 0 && c->kind == VT_TARGET_ATTR) ||
+                    (r == -ENOENT && c->kind == VT_TARGET_UNIT))
+                        continue;
                 if (r < 0)
                         return r;
                 if (c->kind == VT_TARGET_CMDLINE && streq_ptr(cur, c->to) &&
@@ -51,7 +49,7 @@ static int resolve(struct vt_ctx *ctx, struct vt_plan *plan)
         /* A restart is only worth it when something of its module changed, or is stale. */
         for (size_t i = plan->n; i > 0; i--) {
                 const struct vt_change *c = &plan->changes[i - 1];
-                if (!is_restart(c) || c->from)
+                if (!vt_change_is_restart(c) || c->stale)
                         continue;
                 bool other = false;
                 for (size_t j = 0; j < plan->n; j++)

@@ -10,7 +10,8 @@
 #include "tune.h"
 #include "../lib/testlib.h"
 
-/* A root like a KVM guest with a virtio disk, a SCSI disk, virtio-rng and rng-tools. */
+/* A root like a KVM guest with a virtio disk, a SCSI disk, virtio-rng and rng-tools-debian. */
+#define RNG_DEFAULT "# Configuration for rng-tools-debian\n#HRNGDEVICE=/dev/hwrng\n"
 static char *make_root(void)
 {
         char *root = vt_test_mkdtemp();
@@ -19,11 +20,10 @@ static char *make_root(void)
         vt_test_write(root, "sys/block/sda/queue/scheduler", "none [mq-deadline]\n");
         vt_test_write(root, "sys/devices/virtual/misc/hw_random/rng_current", "none\n");
         vt_test_symlink(root, "sys/class/misc/hw_random", "../../devices/virtual/misc/hw_random");
-        vt_test_write(root, "etc/default/rng-tools-debian",
-                      "# Configuration for rng-tools-debian\n#HRNGDEVICE=/dev/hwrng\n");
-        vt_test_write(root, "lib/systemd/system/rng-tools-debian.service",
-                      "[Service]\nExecStart=/usr/sbin/rngd -f\n\n[Install]\n"
-                      "WantedBy=multi-user.target\n");
+        vt_test_write(root, "etc/default/rng-tools-debian", RNG_DEFAULT);
+        /* The package ships an init script only; update-rc.d made its links. */
+        vt_test_write(root, "etc/init.d/rng-tools-debian", "#!/bin/sh\n");
+        vt_test_symlink(root, "etc/rc2.d/S01rng-tools-debian", "../init.d/rng-tools-debian");
         return root;
 }
 
@@ -50,6 +50,9 @@ static json_object *facts_for_root(void)
         json_object_array_add(disks, vdb);
         rng = json_object_object_get(facts, "rng");
         assert_true(json_object_object_get_ex(rng, "quality", &q));
+        json_object *rngd = json_object_object_get(rng, "rngd");
+        json_object_object_add(rngd, "enabled", json_object_new_boolean(true));
+        json_object_object_add(rngd, "config_text", json_object_new_string(RNG_DEFAULT));
         /* qemu-ga installed but stopped: nothing to restart, its config file is still written. */
         json_object_object_add(json_object_object_get(facts, "qga"), "running",
                                json_object_new_boolean(false));
@@ -153,20 +156,13 @@ static void test_apply_sets_runtime_and_persistent_targets(void **state)
         assert_string_equal(sda, "none [mq-deadline]\n"); /* not virtual, not configured */
         assert_string_equal(rng, "virtio_rng.0");
         assert_true(startswith(rule, VT_OWNED_HEADER));
-        assert_string_equal(deb, "# Configuration for rng-tools-debian\n#HRNGDEVICE=/dev/hwrng\n"
-                                 "HRNGDEVICE=/dev/hwrng\n");
+        assert_string_equal(deb, RNG_DEFAULT "HRNGDEVICE=/dev/hwrng\n");
         assert_true(startswith(qga, VT_OWNED_HEADER "[general]\nblock-rpcs=guest-exec,"));
         assert_string_equal(modprobe, VT_OWNED_HEADER "options cpuidle_haltpoll force=1\n");
-        char link[4096];
-        _cleanup_free_ char *lp = NULL;
-        assert_true(asprintf(&lp,
-                             "%s/etc/systemd/system/multi-user.target.wants/"
-                             "rng-tools-debian.service",
-                             root) > 0);
-        ssize_t k = readlink(lp, link, sizeof(link) - 1);
-        assert_true(k > 0);
-        link[k] = '\0';
-        assert_string_equal(link, "/lib/systemd/system/rng-tools-debian.service");
+        /* A SysV service is enabled by its rc links, which it has: no systemd link is made. */
+        _cleanup_free_ char *units = NULL;
+        assert_true(asprintf(&units, "%s/etc/systemd/system", root) > 0);
+        assert_int_not_equal(access(units, F_OK), 0);
         vt_ctx_free(ctx);
         vt_test_rm_rf(root);
 }
@@ -492,6 +488,88 @@ static void test_fixture_openeuler_aarch64_offline_round_trip(void **state)
         round_trip("openeuler-aarch64", false);
 }
 
+/*
+ * rngd on a root with one rng-tools flavour installed as its package ships (tests/fixtures/
+ * rng-*): the rng module's apply writes exactly `file` = `want` (NULL: no file) and `link`
+ * (NULL: none), verify finds no drift, revert gives the tree back (round_trip).
+ */
+static void rngd_flavour(const char *fixture, const char *file, const char *want, const char *link,
+                         const char *link_to)
+{
+        _cleanup_free_ char *src = NULL;
+        assert_true(asprintf(&src, "%s/%s/root", getenv("VT_FIXTURES"), fixture) > 0);
+        _cleanup_free_ char *root = vt_test_copy_tree(src), *before = snapshot(root);
+        struct vt_ctx *ctx = ctx_for(root, false, NULL);
+        const char *only[] = {"rng", NULL};
+        struct vt_apply_opts o = {.only = only};
+        _cleanup_json_ json_object *e = NULL, *facts = NULL, *v = NULL;
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        assert_string_equal(status_of(e), want || link ? "applied" : "no-op");
+        if (file) {
+                _cleanup_free_ char *got = vt_test_read(root, file);
+                if (want)
+                        assert_string_equal(got, want);
+                else
+                        assert_null(got);
+        }
+        if (link) {
+                char target[4096];
+                _cleanup_free_ char *p = NULL;
+                assert_true(asprintf(&p, "%s/%s", root, link) > 0);
+                ssize_t k = readlink(p, target, sizeof(target) - 1);
+                assert_true(k > 0);
+                target[k] = '\0';
+                assert_string_equal(target, link_to);
+        }
+        assert_int_equal(vt_detect_all(ctx, &facts), 0);
+        assert_int_equal(vt_tune_verify(ctx, facts, &v), 0);
+        json_object *drift = json_object_object_get(v, "drift");
+        for (size_t i = 0; i < json_object_array_length(drift); i++)
+                if (streq_ptr(vt_json_str(json_object_array_get_idx(drift, i), "module"), "rng"))
+                        fail_msg("rng drift after apply: %s",
+                                 json_object_to_json_string(json_object_array_get_idx(drift, i)));
+        vt_ctx_free(ctx);
+        _cleanup_free_ char *after = snapshot(root);
+        if (!want && !link)
+                assert_same_tree(before, after); /* nothing to do: nothing done */
+        vt_test_rm_rf(root);
+        round_trip(fixture, false);
+}
+
+/* Debian's rng-tools-debian: HRNGDEVICE in its /etc/default file; its rc links enable it. */
+static void test_rngd_rng_tools_debian_sets_hrngdevice(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *orig =
+                vt_test_read(getenv("VT_FIXTURES"),
+                             "rng-debian12-rng-tools-debian/root/etc/default/rng-tools-debian");
+        assert_non_null(orig);
+        _cleanup_free_ char *want = NULL;
+        assert_true(asprintf(&want, "%sHRNGDEVICE=/dev/hwrng\n", orig) > 0);
+        rngd_flavour("rng-debian12-rng-tools-debian", "etc/default/rng-tools-debian", want, NULL,
+                     NULL);
+}
+
+/* Debian's rng-tools5 reads no config (rngd -f, /dev/hwrng by default) and is enabled: no-op. */
+static void test_rngd_rng_tools5_writes_no_config(void **state)
+{
+        (void)state;
+        rngd_flavour("rng-debian12-rng-tools5", "etc/sysconfig/rngd", NULL, NULL, NULL);
+        rngd_flavour("rng-debian12-rng-tools5", "etc/default/rng-tools", NULL, NULL, NULL);
+}
+
+/* Fedora's rng-tools: -r /dev/hwrng added to RNGD_ARGS (its options kept), rngd.service enabled. */
+static void test_rngd_fedora_rng_tools_adds_device_to_rngd_args(void **state)
+{
+        (void)state;
+        rngd_flavour("rng-fedora-rng-tools", "etc/sysconfig/rngd",
+                     "# Optional arguments passed to rngd. See rngd(8) and\n"
+                     "# https://bugzilla.redhat.com/show_bug.cgi?id=1252175#c21\n"
+                     "RNGD_ARGS=\"-x pkcs11 -x nist -D daemon:daemon -r /dev/hwrng\"\n",
+                     "etc/systemd/system/multi-user.target.wants/rngd.service",
+                     "/usr/lib/systemd/system/rngd.service");
+}
+
 /* nopvspin through each boot configuration grubcfg knows; the image has not booted it yet. */
 static void test_boot_fixtures_cmdline_round_trip(void **state)
 {
@@ -730,6 +808,9 @@ int main(void)
                 cmocka_unit_test(test_fixture_openeuler_aarch64_offline_round_trip),
                 cmocka_unit_test(test_boot_fixtures_cmdline_round_trip),
                 cmocka_unit_test(test_rng_current_moves_to_virtio_and_back),
+                cmocka_unit_test(test_rngd_rng_tools_debian_sets_hrngdevice),
+                cmocka_unit_test(test_rngd_rng_tools5_writes_no_config),
+                cmocka_unit_test(test_rngd_fedora_rng_tools_adds_device_to_rngd_args),
                 cmocka_unit_test(test_qga_debian_conf_edited_in_place),
                 cmocka_unit_test(test_qga_debian_conf_without_list_gets_key_under_general),
                 cmocka_unit_test(test_qga_debian_conf_absent_is_written_and_owned),
