@@ -1,4 +1,5 @@
 /* Writes the default /etc/virtune/virtune.conf from the policy schema: every key, commented. */
+#include <inttypes.h>
 #include <stdio.h>
 #include "policy.h"
 
@@ -9,6 +10,7 @@ static const char *const type_hint[] = {
         [VT_POL_UINT] = "a number",
         [VT_POL_CHOICE] = "one of",
         [VT_POL_LIST] = "a comma-separated list",
+        [VT_POL_AUTO_UINT] = "auto or a number",
 };
 
 static void print_key(FILE *f, const struct vt_policy_key *k)
@@ -16,6 +18,8 @@ static void print_key(FILE *f, const struct vt_policy_key *k)
         fprintf(f, "# %s (%s", k->help, type_hint[k->type]);
         for (const char *const *c = k->choices; c && *c; c++)
                 fprintf(f, "%s%s", c == k->choices ? ": " : ", ", *c);
+        if (k->max > 0)
+                fprintf(f, " %" PRIu64 "-%" PRIu64, k->min, k->max);
         fprintf(f, ")\n");
         /* A key with no default stays unset: the kernel's or the tool's own value is kept. */
         size_t n = strlen(k->key);

@@ -1,5 +1,6 @@
 /* The policy: a strict INI reader with file:line errors and one schema table. */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include "module.h"
 #include "policy.h"
@@ -8,13 +9,14 @@ static const char *const reboot_choices[] = {"never", "if-needed", NULL};
 
 /* The agent's own sections; each concern brings its section's keys in its module row. */
 static const struct vt_policy_key agent_keys[] = {
-        {"bootloader", "enable", VT_POL_BOOL, "yes", NULL,
-         "change the kernel command line in the boot configuration"},
-        {"bootloader", "reboot", VT_POL_CHOICE, "never", reboot_choices,
-         "reboot after first-boot apply when the command line changed"},
-        {"channel", "allow-apply", VT_POL_BOOL, "no", NULL,
-         "let the host run virtune-apply and virtune-revert"},
-        {"channel", "port", VT_POL_STRING, "org.virtune.agent.0", NULL, "virtio-serial port name"},
+        VT_POLICY_KEY("bootloader", "enable", VT_POL_BOOL, "yes", NULL,
+                      "change the kernel command line in the boot configuration"),
+        VT_POLICY_KEY("bootloader", "reboot", VT_POL_CHOICE, "never", reboot_choices,
+                      "reboot after first-boot apply when the command line changed"),
+        VT_POLICY_KEY("channel", "allow-apply", VT_POL_BOOL, "no", NULL,
+                      "let the host run virtune-apply and virtune-revert"),
+        VT_POLICY_KEY("channel", "port", VT_POL_STRING, "org.virtune.agent.0", NULL,
+                      "virtio-serial port name"),
 };
 
 const struct vt_policy_key *vt_policy_schema_at(size_t i)
@@ -98,7 +100,27 @@ static int parse_bool(const char *v)
         return -1;
 }
 
-static const char *check_value(const struct vt_policy_key *k, const char *v)
+/* A number in the key's range: NULL, else why not (in buf). */
+static const char *check_uint(const struct vt_policy_key *k, const char *v, char *buf, size_t len)
+{
+        const char *what = k->type == VT_POL_AUTO_UINT ? "auto or a number" : "a number";
+        bool digits = *v != '\0';
+        for (const char *c = v; *c; c++)
+                digits = digits && isdigit((unsigned char)*c);
+        if (digits && strlen(v) <= 19) {
+                uint64_t n = strtoull(v, NULL, 10);
+                if (k->max == 0 || (n >= k->min && n <= k->max))
+                        return NULL;
+        }
+        if (k->max == 0)
+                snprintf(buf, len, "expected %s%s", k->type == VT_POL_AUTO_UINT ? "auto or " : "",
+                         digits ? "a smaller number" : "a non-negative integer");
+        else
+                snprintf(buf, len, "expected %s in %" PRIu64 "-%" PRIu64, what, k->min, k->max);
+        return buf;
+}
+
+static const char *check_value(const struct vt_policy_key *k, const char *v, char *buf, size_t len)
 {
         switch (k->type) {
         case VT_POL_STRING:
@@ -110,14 +132,10 @@ static const char *check_value(const struct vt_policy_key *k, const char *v)
                 return strcasecmp(v, "auto") == 0 || parse_bool(v) >= 0
                                ? NULL
                                : "expected auto, yes or no";
-        case VT_POL_UINT: {
-                if (!*v)
-                        return "expected a non-negative integer";
-                for (const char *c = v; *c; c++)
-                        if (!isdigit((unsigned char)*c))
-                                return "expected a non-negative integer";
-                return strlen(v) > 19 ? "number too large" : NULL;
-        }
+        case VT_POL_UINT:
+                return check_uint(k, v, buf, len);
+        case VT_POL_AUTO_UINT:
+                return strcasecmp(v, "auto") == 0 ? NULL : check_uint(k, v, buf, len);
         case VT_POL_CHOICE:
                 for (const char *const *c = k->choices; c && *c; c++)
                         if (streq(*c, v))
@@ -210,7 +228,8 @@ int vt_policy_parse(struct vt_policy *p, const char *name, const char *text, cha
                 if (!k)
                         return fail(err, errlen, name, lineno, "unknown key '%s' in [%s]", key,
                                     section);
-                const char *why = check_value(k, value);
+                char why_buf[128];
+                const char *why = check_value(k, value, why_buf, sizeof(why_buf));
                 if (why)
                         return fail(err, errlen, name, lineno, "%s.%s = '%s': %s", section, key,
                                     value, why);
@@ -321,6 +340,16 @@ const char *vt_policy_get(const struct vt_policy *p, const char *section, const 
                 return e->value;
         const struct vt_policy_key *k = schema_find(section, key);
         return k ? k->def : NULL;
+}
+
+int vt_policy_get_uint(const struct vt_policy *p, const char *section, const char *key,
+                       uint64_t *value)
+{
+        const char *v = vt_policy_get(p, section, key);
+        if (!v || strcasecmp(v, "auto") == 0)
+                return 0;
+        *value = strtoull(v, NULL, 10); /* checked when parsed */
+        return 1;
 }
 
 int vt_policy_get_tristate(const struct vt_policy *p, const char *section, const char *key)

@@ -169,17 +169,18 @@ static int haltpoll_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan 
 }
 
 static const struct vt_policy_key policy[] = {
-        {M, "enable", VT_POL_TRISTATE, "auto", NULL,
-         "cpuidle-haltpoll: auto follows the host's dedicated-vCPU hint"},
-        {M, "guest_halt_poll_ns", VT_POL_UINT, NULL, NULL,
-         "max poll time, ns (1-10000000); set at runtime"},
-        {M, "guest_halt_poll_grow", VT_POL_UINT, NULL, NULL, "poll time growth factor (0-64)"},
-        {M, "guest_halt_poll_grow_start", VT_POL_UINT, NULL, NULL,
-         "first poll time when growing, ns (0-10000000)"},
-        {M, "guest_halt_poll_shrink", VT_POL_UINT, NULL, NULL,
-         "poll time shrink divisor (0-64; 0 resets)"},
-        {M, "guest_halt_poll_allow_shrink", VT_POL_BOOL, NULL, NULL,
-         "allow the poll time to shrink"},
+        VT_POLICY_KEY(M, "enable", VT_POL_TRISTATE, "auto", NULL,
+                      "cpuidle-haltpoll: auto follows the host's dedicated-vCPU hint"),
+        VT_POLICY_KEY(M, "guest_halt_poll_ns", VT_POL_UINT, NULL, NULL,
+                      "max poll time, ns (1-10000000); set at runtime"),
+        VT_POLICY_KEY(M, "guest_halt_poll_grow", VT_POL_UINT, NULL, NULL,
+                      "poll time growth factor (0-64)"),
+        VT_POLICY_KEY(M, "guest_halt_poll_grow_start", VT_POL_UINT, NULL, NULL,
+                      "first poll time when growing, ns (0-10000000)"),
+        VT_POLICY_KEY(M, "guest_halt_poll_shrink", VT_POL_UINT, NULL, NULL,
+                      "poll time shrink divisor (0-64; 0 resets)"),
+        VT_POLICY_KEY(M, "guest_halt_poll_allow_shrink", VT_POL_BOOL, NULL, NULL,
+                      "allow the poll time to shrink"),
         {},
 };
 

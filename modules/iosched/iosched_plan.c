@@ -195,9 +195,11 @@ static int iosched_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *
 }
 
 static const struct vt_policy_key policy[] = {
-        {M, "virtio", VT_POL_STRING, "none", NULL,
-         "scheduler for virtio disks: none, mq-deadline, kyber, bfq; empty leaves them"},
-        {M, "device.*", VT_POL_STRING, NULL, NULL, "scheduler for one disk by name, WWN or serial"},
+        VT_POLICY_KEY(
+                M, "virtio", VT_POL_STRING, "none", NULL,
+                "scheduler for virtio disks: none, mq-deadline, kyber, bfq; empty leaves them"),
+        VT_POLICY_KEY(M, "device.*", VT_POL_STRING, NULL, NULL,
+                      "scheduler for one disk by name, WWN or serial"),
         {},
 };
 

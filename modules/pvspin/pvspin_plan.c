@@ -42,8 +42,8 @@ static int pvspin_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *p
 }
 
 static const struct vt_policy_key policy[] = {
-        {M, "enable", VT_POL_TRISTATE, "auto", NULL,
-         "PV qspinlocks: auto adds arm_pvspin on aarch64; no adds nopvspin"},
+        VT_POLICY_KEY(M, "enable", VT_POL_TRISTATE, "auto", NULL,
+                      "PV qspinlocks: auto adds arm_pvspin on aarch64; no adds nopvspin"),
         {},
 };
 

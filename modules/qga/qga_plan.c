@@ -334,9 +334,9 @@ static int qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan
         "guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
 
 static const struct vt_policy_key policy[] = {
-        {M, "block-rpcs", VT_POL_LIST, QGA_DEFAULT_BLOCK, NULL,
-         "qemu-ga commands to block, checked against qemu-ga's own list"},
-        {M, "enable", VT_POL_TRISTATE, "auto", NULL, "manage qemu-ga's block list"},
+        VT_POLICY_KEY(M, "block-rpcs", VT_POL_LIST, QGA_DEFAULT_BLOCK, NULL,
+                      "qemu-ga commands to block, checked against qemu-ga's own list"),
+        VT_POLICY_KEY(M, "enable", VT_POL_TRISTATE, "auto", NULL, "manage qemu-ga's block list"),
         {},
 };
 

@@ -137,8 +137,9 @@ static int rng_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan
 }
 
 static const struct vt_policy_key policy[] = {
-        {M, "enable", VT_POL_TRISTATE, "auto", NULL,
-         "use virtio-rng as the hw RNG; rng-tools only when the kernel does not credit it"},
+        VT_POLICY_KEY(
+                M, "enable", VT_POL_TRISTATE, "auto", NULL,
+                "use virtio-rng as the hw RNG; rng-tools only when the kernel does not credit it"),
         {},
 };
 

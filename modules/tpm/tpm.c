@@ -108,9 +108,9 @@ int vt_tpm_detect(struct vt_ctx *ctx, json_object *facts)
 static const char *const ak_choices[] = {"ecc", "rsa", NULL};
 
 static const struct vt_policy_key policy[] = {
-        {"tpm", "tcti", VT_POL_STRING, "device:/dev/tpmrm0", NULL, "TPM transport"},
-        {"tpm", "ak", VT_POL_CHOICE, "ecc", ak_choices, "attestation key type"},
-        {"tpm", "pcrs", VT_POL_STRING, "sha256:0-9", NULL, "default quote selection"},
+        VT_POLICY_KEY("tpm", "tcti", VT_POL_STRING, "device:/dev/tpmrm0", NULL, "TPM transport"),
+        VT_POLICY_KEY("tpm", "ak", VT_POL_CHOICE, "ecc", ak_choices, "attestation key type"),
+        VT_POLICY_KEY("tpm", "pcrs", VT_POL_STRING, "sha256:0-9", NULL, "default quote selection"),
         {},
 };
 
