@@ -8,8 +8,8 @@
 #include "../lib/testlib.h"
 
 /* The folders under modules/ that hold a concern (besides lib, sys and core). */
-static const char *const folders[] = {"virt", "iosched", "haltpoll", "pvspin",
-                                      "rng",  "qga",     "tpm",      "virtio"};
+static const char *const folders[] = {"virt", "iosched", "haltpoll", "pvspin", "rng",
+                                      "qga",  "tpm",     "virtio",   "memory"};
 
 static bool is_folder(const char *name)
 {
