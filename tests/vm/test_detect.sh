@@ -74,7 +74,7 @@ jq -e . "$tmp/facts.json" >/dev/null || {
         exit 1
 }
 expect "detect exits 0" "status 0" "$(grep '^status' "$tmp/sysfs")"
-for m in virt virtio haltpoll pvspin iosched rng qga tpm; do
+for m in virt virtio haltpoll pvspin iosched rng qga tpm memory; do
         expect "facts.$m has no errors" 0 "$(q ".$m.errors | length")"
 done
 
