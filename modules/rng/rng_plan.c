@@ -31,9 +31,8 @@ static bool names_device(const char *options)
         if (!options || vt_strv_split(options, " \t", &words) < 0)
                 return false;
         for (size_t i = 0; words && words[i]; i++)
-                if (streq(words[i], "-r") || startswith(words[i], "--rng-device") ||
-                    (startswith(words[i], "-r") && !startswith(words[i], "--")))
-                        return true;
+                if (startswith(words[i], "-r") || startswith(words[i], "--rng-device"))
+                        return true; /* -r DEV, -rDEV, --rng-device[=DEV] */
         return false;
 }
 

@@ -519,6 +519,42 @@ static void test_rngd_fedora_rng_tools_adds_device_to_rngd_args(void **state)
                      "/usr/lib/systemd/system/rngd.service");
 }
 
+/* RNGD_ARGS that name a device already are the administrator's; an unparsable one is left too. */
+static void test_rngd_fedora_rngd_args_left_alone_when_set_or_unclear(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *args, *warning;
+        } cases[] = {
+                {"RNGD_ARGS=\"-x pkcs11 --rng-device=/dev/hwrng\"\n", NULL},
+                {"RNGD_ARGS=\"-r/dev/hwrng\"\n", NULL},
+                {"RNGD_ARGS=\"-x $EXTRA\"\n",
+                 "rng: /etc/sysconfig/rngd: RNGD_ARGS has quotes or expansions; add -r /dev/hwrng "
+                 "yourself"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                _cleanup_free_ char *root = vt_test_copy_fixture_root("rng-fedora-rng-tools");
+                vt_test_write(root, "etc/sysconfig/rngd", cases[i].args);
+                struct vt_ctx *ctx = ctx_for(root, false, NULL);
+                _cleanup_json_ json_object *facts = NULL, *doc = NULL;
+                assert_int_equal(vt_detect_all(ctx, &facts), 0);
+                assert_int_equal(vt_tune_plan(ctx, facts, &doc), 0);
+                json_object *changes = vt_json_get(doc, "changes");
+                for (size_t k = 0; k < json_object_array_length(changes); k++)
+                        assert_string_not_equal(
+                                vt_json_str(json_object_array_get_idx(changes, k), "target"),
+                                "/etc/sysconfig/rngd");
+                const char *w = json_object_get_string(
+                        json_object_array_get_idx(vt_json_get(doc, "warnings"), 0));
+                if (cases[i].warning)
+                        assert_string_equal(w, cases[i].warning);
+                else
+                        assert_null(w);
+                vt_ctx_free(ctx);
+                vt_test_rm_rf(root);
+        }
+}
+
 /* nopvspin through each boot configuration grubcfg knows; the image has not booted it yet. */
 static void test_boot_fixtures_cmdline_round_trip(void **state)
 {
@@ -760,6 +796,7 @@ int main(void)
                 cmocka_unit_test(test_rngd_rng_tools_debian_sets_hrngdevice),
                 cmocka_unit_test(test_rngd_rng_tools5_writes_no_config),
                 cmocka_unit_test(test_rngd_fedora_rng_tools_adds_device_to_rngd_args),
+                cmocka_unit_test(test_rngd_fedora_rngd_args_left_alone_when_set_or_unclear),
                 cmocka_unit_test(test_qga_debian_conf_edited_in_place),
                 cmocka_unit_test(test_qga_debian_conf_without_list_gets_key_under_general),
                 cmocka_unit_test(test_qga_debian_conf_absent_is_written_and_owned),
