@@ -48,11 +48,14 @@ static void print_summary(json_object *facts)
 int vt_cmd_detect(struct vt_cli *cli, int argc, char **argv)
 {
         cli->no_policy = true; /* detect reads the system, not the policy */
-        int i = vt_cli_parse(cli, argc, argv, NULL, NULL, NULL, NULL,
-                             "detect [--root DIR] [--json]\n\n"
-                             "Prints the facts: hypervisor, virtio devices, cpuidle and haltpoll,\n"
-                             "PV spinlocks, disks and I/O schedulers, hw RNG, qemu-ga, TPM.\n"
-                             "Text output starts with a summary; --json keys: virtune-facts(7).\n");
+        char names[256], usage[512];
+        vt_module_names(names, sizeof(names), false);
+        snprintf(usage, sizeof(usage),
+                 "detect [--root DIR] [--json]\n\n"
+                 "Prints the facts, one key per module:\n  %s.\n"
+                 "Text output starts with a summary; --json keys: virtune-facts(7).\n",
+                 names);
+        int i = vt_cli_parse(cli, argc, argv, NULL, NULL, NULL, NULL, usage);
         if (i < 0)
                 return i == -2 ? VT_EXIT_OK : VT_EXIT_USAGE;
         if (i < argc) {

@@ -39,7 +39,7 @@ static int on_opt(int opt, const char *arg, void *userdata)
                         return 0;
                 }
                 char names[256];
-                vt_module_tunable_names(names, sizeof(names));
+                vt_module_names(names, sizeof(names), true);
                 log_error("unknown module '%s' for --only (%s)", arg, names);
                 return -EINVAL;
         }
@@ -186,7 +186,7 @@ int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
         struct tune_opts o = {0};
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
         char names[256], usage[1024];
-        vt_module_tunable_names(names, sizeof(names));
+        vt_module_names(names, sizeof(names), true);
         snprintf(usage, sizeof(usage),
                  "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n\n"
                  "Makes the planned changes and records each with its old value in\n"

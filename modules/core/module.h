@@ -30,8 +30,8 @@ extern const size_t vt_modules_len;
 const struct vt_module *vt_module_find(const char *name);
 /* The module of that name when it has a plan half (what --only takes), else NULL. */
 const struct vt_module *vt_module_find_tunable(const char *name);
-/* "haltpoll, pvspin, ..." : the names vt_module_find_tunable() takes, for messages. */
-void vt_module_tunable_names(char *buf, size_t len);
+/* "virt, virtio, ...": every module's name, or (tunable) those vt_module_find_tunable() takes. */
+void vt_module_names(char *buf, size_t len, bool tunable);
 
 /* Runs every detect in order into one document; returns 0 or -errno. */
 int vt_detect_all(struct vt_ctx *ctx, json_object **ret);

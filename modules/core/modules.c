@@ -26,13 +26,13 @@ const struct vt_module *vt_module_find_tunable(const char *name)
         return m && m->plan ? m : NULL;
 }
 
-void vt_module_tunable_names(char *buf, size_t len)
+void vt_module_names(char *buf, size_t len, bool tunable)
 {
         size_t at = 0;
         assert(len > 0);
         buf[0] = '\0';
         for (size_t i = 0; i < vt_modules_len && at < len; i++)
-                if (vt_modules[i]->plan) {
+                if (vt_modules[i]->plan || !tunable) {
                         int n = snprintf(buf + at, len - at, "%s%s", at ? ", " : "",
                                          vt_modules[i]->name);
                         if (n < 0)
