@@ -139,7 +139,7 @@ static int with_facts(struct vt_cli *cli, int argc, char **argv, const char *usa
         if (r < 0)
                 return setup_exit(r);
         _cleanup_json_ json_object *facts = NULL, *doc = NULL;
-        r = vt_detect_all(ctx, &facts);
+        r = vt_detect_for_plan(ctx, &facts);
         if (r < 0) {
                 log_error_errno(r, "Failed to detect the system under %s", ctx->root);
                 return VT_EXIT_FAIL;

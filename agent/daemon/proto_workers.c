@@ -22,7 +22,7 @@ static int with_facts(struct vt_ctx *ctx, int (*fn)(struct vt_ctx *, json_object
                       json_object **ret)
 {
         _cleanup_json_ json_object *facts = NULL;
-        int r = vt_detect_all(ctx, &facts);
+        int r = vt_detect_for_plan(ctx, &facts);
         if (r < 0)
                 return r;
         return fn(ctx, facts, ret);

@@ -21,6 +21,11 @@ struct vt_module {
         int (*plan)(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan);
         /* The keys of section [name], ended by a row with key NULL; NULL: none. */
         const struct vt_policy_key *policy;
+        /*
+         * Adds to facts[name] what only a plan needs and a program run costs (qemu-ga's own
+         * command list): run by vt_detect_for_plan(), not by `virtune detect`. NULL: none.
+         */
+        int (*probe)(struct vt_ctx *ctx, json_object *facts);
 };
 
 /* Every concern's row, in detect order (virt first: the others read its facts). */
@@ -35,6 +40,8 @@ void vt_module_names(char *buf, size_t len, bool tunable);
 
 /* Runs every detect in order into one document; returns 0 or -errno. */
 int vt_detect_all(struct vt_ctx *ctx, json_object **ret);
+/* vt_detect_all(), then every module's probe: the facts plan, apply, verify and status use. */
+int vt_detect_for_plan(struct vt_ctx *ctx, json_object **ret);
 
 /* detect halves the tests call one by one */
 int vt_virt_detect(struct vt_ctx *ctx, json_object *facts);

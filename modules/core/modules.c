@@ -59,3 +59,16 @@ int vt_detect_all(struct vt_ctx *ctx, json_object **ret)
         *ret = TAKE_PTR(facts);
         return 0;
 }
+
+int vt_detect_for_plan(struct vt_ctx *ctx, json_object **ret)
+{
+        _cleanup_json_ json_object *facts = NULL;
+        int r = vt_detect_all(ctx, &facts);
+        for (size_t i = 0; r >= 0 && i < vt_modules_len; i++)
+                if (vt_modules[i]->probe)
+                        r = vt_modules[i]->probe(ctx, facts);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(facts);
+        return 0;
+}

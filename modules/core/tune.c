@@ -217,7 +217,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         json_object *facts = opts->facts;
         int r = 0;
         if (!facts) {
-                r = vt_detect_all(ctx, &detected);
+                r = vt_detect_for_plan(ctx, &detected);
                 if (r < 0)
                         return r;
                 facts = detected;

@@ -254,7 +254,7 @@ static bool debian_layout(struct vt_ctx *ctx, const char *unit)
 
 /* What the plan half needs besides the lists: the files it edits, the unit's own command. */
 static void add_plan_inputs(struct vt_ctx *ctx, json_object *o, char *const *files,
-                            const char *unit, const char *binary, const char *version)
+                            const char *unit)
 {
         _cleanup_free_ char *cmd = NULL, *where = NULL;
         int r = unit_command(ctx, files, &cmd, &where);
@@ -266,7 +266,17 @@ static void add_plan_inputs(struct vt_ctx *ctx, json_object *o, char *const *fil
         json_object_object_add(o, "sysconfig_text", file_text(ctx, o, QGA_SYSCONFIG));
         json_object_object_add(o, "debian_layout",
                                json_object_new_boolean(debian_layout(ctx, unit)));
-        json_object_object_add(o, "commands", ask_commands(ctx, binary, version));
+        json_object_object_add(o, "commands", NULL); /* vt_qga_probe() asks qemu-ga */
+}
+
+int vt_qga_probe(struct vt_ctx *ctx, json_object *facts)
+{
+        json_object *o = vt_json_get(facts, "qga");
+        if (o)
+                json_object_object_add(
+                        o, "commands",
+                        ask_commands(ctx, vt_json_str(o, "binary"), vt_json_str(o, "version")));
+        return 0;
 }
 
 /* "QEMU Guest Agent 7.2.22" from `qemu-ga --version`. */
@@ -318,7 +328,7 @@ int vt_qga_detect(struct vt_ctx *ctx, json_object *facts)
                         return r;
         vt_json_add_str(o, "unit", unit);
         json_object_object_add(o, "unit_files", vt_strv_to_json(files));
-        add_plan_inputs(ctx, o, files, unit, binary, version);
+        add_plan_inputs(ctx, o, files, unit);
 
         /* The command qemu-ga runs with: the live process's, else what the unit would start. */
         int pid = 0;

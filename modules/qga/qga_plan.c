@@ -340,5 +340,8 @@ static const struct vt_policy_key policy[] = {
         {},
 };
 
-const struct vt_module vt_module_qga = {
-        .name = M, .detect = vt_qga_detect, .plan = qga_plan, .policy = policy};
+const struct vt_module vt_module_qga = {.name = M,
+                                        .detect = vt_qga_detect,
+                                        .plan = qga_plan,
+                                        .policy = policy,
+                                        .probe = vt_qga_probe};
