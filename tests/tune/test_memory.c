@@ -205,6 +205,25 @@ static void test_memory_policy_values_are_checked(void **state)
         vt_policy_free(p);
 }
 
+/* Both sandboxed units that apply (the daemon's boot pass, the channel's job) may write them. */
+static void test_memory_runtime_attributes_are_writable_in_the_units(void **state)
+{
+        (void)state;
+        static const char *const units[] = {"units/virtuned.service",
+                                            "units/virtune-apply@.service"};
+        for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+                _cleanup_free_ char *text = vt_test_read(getenv("VT_BUILD"), units[i]);
+                assert_non_null(text);
+                const char *line =
+                        strstr(text, "\nReadWritePaths=-/sys/kernel/mm/transparent_hugepage"
+                                     "/enabled -/proc/sys/vm/swappiness\n");
+                if (!line)
+                        fail_msg("%s does not make memory's attributes writable", units[i]);
+                /* before the unit's own list: an empty one must reset nothing */
+                assert_true(line < strstr(text, "\nReadWritePaths=/"));
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -213,6 +232,7 @@ int main(void)
                 cmocka_unit_test(test_memory_swappiness_and_thp_plan_apply_verify_revert),
                 cmocka_unit_test(test_memory_thp_on_an_image_command_line),
                 cmocka_unit_test(test_memory_policy_values_are_checked),
+                cmocka_unit_test(test_memory_runtime_attributes_are_writable_in_the_units),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
