@@ -4,9 +4,9 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include "daemon.h"
 #include "proto.h"
+#include "run.h"
 
 /*
  * Why another program: detection, tuning and the TPM need libkmod, libblkid, libcrypto and the
@@ -23,18 +23,6 @@ int vt_proto_worker_call(const struct vt_proto_command *cmd, struct vt_ctx *ctx,
         return -EOPNOTSUPP;
 }
 
-/* In the child: stdin is the worker's end of the socketpair (or as inherited); then exec. */
-static void child_exec(char *const *argv, int in_fd)
-{
-        if (in_fd >= 0 && dup2(in_fd, STDIN_FILENO) < 0)
-                _exit(127);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        execv(argv[0], argv);
-        _exit(127);
-}
-
 int vt_worker_start(struct vt_worker *w, char *const *argv)
 {
         assert(w && w->pid == 0 && w->fd < 0 && argv && argv[0]);
@@ -44,18 +32,16 @@ int vt_worker_start(struct vt_worker *w, char *const *argv)
         /* A whole job frame fits in the socket at once: sending it never waits. */
         int size = 2 * VT_WORKER_JOB_MAX;
         (void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-        pid_t pid = fork();
-        if (pid < 0) {
-                int r = -errno;
+        /* The worker's stdin is its end of the socketpair. */
+        pid_t pid;
+        int r = vt_run_start(argv, &(const struct vt_run_opts){.stdin_fd = sv[1]}, &pid, NULL);
+        close(sv[1]);
+        if (r < 0) {
                 close(sv[0]);
-                close(sv[1]);
                 return r;
         }
-        if (pid == 0)
-                child_exec(argv, sv[1]);
-        close(sv[1]);
         if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) {
-                int r = -errno;
+                r = -errno;
                 close(sv[0]);
                 kill(pid, SIGKILL);
                 return r;
@@ -154,13 +140,8 @@ void vt_worker_done(struct vt_worker *w)
 
 int vt_worker_run(char *const *argv, bool wait)
 {
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0)
-                child_exec(argv, -1);
-        int status;
-        if (wait && waitpid(pid, &status, 0) < 0)
-                return -errno;
-        return wait && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) ? -EIO : 0;
+        if (wait)
+                return vt_run(argv, NULL, NULL);
+        pid_t pid;
+        return vt_run_start(argv, NULL, &pid, NULL); /* reaped with the others on SIGCHLD */
 }

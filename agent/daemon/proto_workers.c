@@ -90,6 +90,41 @@ static int cmd_eventlog(struct vt_ctx *ctx, json_object *args, json_object **ret
         return vt_tpm2_eventlog(ctx, ima && json_object_get_boolean(ima), (uint64_t)off, ret);
 }
 
+static int cmd_ek(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                  size_t desclen)
+{
+        return vt_tpm2_ek(ctx, ret);
+}
+
+/* The host's MakeCredential output: a TPM2B_ID_OBJECT and a TPM2B_ENCRYPTED_SECRET, in hex. */
+#define CREDENTIAL_HEX_MAX (2 * 1024)
+
+static int cmd_activate(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                        size_t desclen)
+{
+        json_object *c, *s;
+        _cleanup_free_ uint8_t *blob = NULL, *secret = NULL;
+        size_t blob_len, secret_len;
+        json_object_object_get_ex(args, "credential", &c);
+        json_object_object_get_ex(args, "secret", &s);
+        if (json_object_get_string_len(c) > CREDENTIAL_HEX_MAX ||
+            json_object_get_string_len(s) > CREDENTIAL_HEX_MAX ||
+            vt_hex_decode(json_object_get_string(c), &blob, &blob_len) < 0 ||
+            vt_hex_decode(json_object_get_string(s), &secret, &secret_len) < 0) {
+                snprintf(desc, desclen, "credential and secret must be hex, at most %d digits",
+                         CREDENTIAL_HEX_MAX);
+                return -EINVAL;
+        }
+        int r = vt_tpm2_activate(ctx, blob, blob_len, secret, secret_len, ret);
+        if (r == -EINVAL)
+                snprintf(desc, desclen, "credential or secret is not a marshalled TPM2B");
+        else if (r == -EBADMSG)
+                snprintf(desc, desclen,
+                         "the TPM refused to activate the credential (not made for "
+                         "this AK under this EK, or altered)");
+        return r;
+}
+
 static bool arg_bool(json_object *args, const char *name)
 {
         json_object *o;
@@ -139,6 +174,7 @@ static const struct {
         {"virtune-facts", cmd_facts}, {"virtune-status", cmd_status},
         {"virtune-plan", cmd_plan},   {"virtune-pcr-read", cmd_pcr_read},
         {"virtune-quote", cmd_quote}, {"virtune-eventlog", cmd_eventlog},
+        {"virtune-ek", cmd_ek},       {"virtune-activate", cmd_activate},
         {"virtune-apply", cmd_apply}, {"virtune-revert", cmd_revert},
 };
 

@@ -72,6 +72,11 @@ static const struct vt_proto_arg args_quote[] = {
         ARG("pcrs", json_type_string, false), /* a selection, e.g. "sha256:0-9" */
         ARG_END,
 };
+static const struct vt_proto_arg args_activate[] = {
+        ARG("credential", json_type_string, true), /* TPM2B_ID_OBJECT, hex */
+        ARG("secret", json_type_string, true),     /* TPM2B_ENCRYPTED_SECRET, hex */
+        ARG_END,
+};
 static const struct vt_proto_arg args_eventlog[] = {
         ARG("ima", json_type_boolean, false),
         ARG("offset", json_type_int, false),
@@ -99,6 +104,8 @@ const struct vt_proto_command vt_proto_commands[] = {
         {"virtune-pcr-read", NULL, args_pcr_read, false, false, true},
         {"virtune-quote", NULL, args_quote, false, false, true},
         {"virtune-eventlog", NULL, args_eventlog, false, false, true},
+        {"virtune-ek", NULL, args_none, false, false, true},
+        {"virtune-activate", NULL, args_activate, false, false, true},
         {"virtune-apply", NULL, args_apply, true, false, true},
         {"virtune-revert", NULL, args_revert, true, false, true},
 };

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include "ctx.h"
+#include "envfile.h" /* vt_text_set_var, for the plan halves that edit such files */
 #include "facts.h"
 
 enum vt_target_kind {
@@ -89,7 +90,5 @@ char *vt_plan_running_token(json_object *facts, const char *key);
 /* Wants the command-line token `token` ("key=value", "flag") for key, or none when NULL. */
 int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module, const char *key,
                     const char *token, const char *why);
-/* text with the shell-style assignment KEY=value set (replaced in place, else appended). */
-char *vt_text_set_var(const char *text, const char *key, const char *value);
 /* The header of every file virtune owns; `comment` is the file's comment leader ("#"). */
 #define VT_OWNED_HEADER "# Written by virtune; `virtune revert` removes it. Do not edit.\n"

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include "inifile.h"
 #include "module.h"
 #include "policy.h"
 
@@ -168,13 +169,6 @@ static int add_entry(struct vt_policy *p, const char *section, const char *key, 
         return 0;
 }
 
-static char *trim(char *s)
-{
-        while (isspace((unsigned char)*s))
-                s++;
-        return vt_strip(s);
-}
-
 static int fail(char *err, size_t errlen, const char *name, unsigned line, const char *fmt, ...)
         _printf_(5, 6);
 static int fail(char *err, size_t errlen, const char *name, unsigned line, const char *fmt, ...)
@@ -195,33 +189,20 @@ int vt_policy_parse(struct vt_policy *p, const char *name, const char *text, cha
         if (!buf)
                 return -ENOMEM;
         char section[64] = "";
-        unsigned lineno = 0;
-        char *save = NULL;
-        /* strtok_r would merge empty lines and lose line numbers: split by hand. */
-        for (char *line = buf; line; line = save) {
-                save = strchr(line, '\n');
-                if (save)
-                        *save++ = '\0';
-                lineno++;
-                char *s = trim(line);
-                if (*s == '\0' || *s == '#' || *s == ';')
-                        continue;
-                if (*s == '[') {
-                        char *end = strchr(s, ']');
-                        if (!end || end[1] != '\0')
-                                return fail(err, errlen, name, lineno, "bad section header");
-                        *end = '\0';
-                        s = trim(s + 1);
-                        if (!section_known(s))
-                                return fail(err, errlen, name, lineno, "unknown section [%s]", s);
-                        snprintf(section, sizeof(section), "%s", s);
+        struct vt_ini it = vt_ini_start(buf);
+        char *key, *value;
+        for (enum vt_ini_item item; (item = vt_ini_step(&it, &key, &value)) != VT_INI_END;) {
+                unsigned lineno = it.line;
+                if (item == VT_INI_BAD_SECTION)
+                        return fail(err, errlen, name, lineno, "bad section header");
+                if (item == VT_INI_BAD_LINE)
+                        return fail(err, errlen, name, lineno, "expected key = value");
+                if (item == VT_INI_SECTION) {
+                        if (!section_known(key))
+                                return fail(err, errlen, name, lineno, "unknown section [%s]", key);
+                        snprintf(section, sizeof(section), "%s", key);
                         continue;
                 }
-                char *eq = strchr(s, '=');
-                if (!eq)
-                        return fail(err, errlen, name, lineno, "expected key = value");
-                *eq = '\0';
-                char *key = trim(s), *value = trim(eq + 1);
                 if (!*section)
                         return fail(err, errlen, name, lineno, "key '%s' outside a section", key);
                 const struct vt_policy_key *k = schema_find(section, key);
@@ -248,7 +229,7 @@ static int load_one(struct vt_ctx *ctx, struct vt_policy *p, const char *path, c
 {
         _cleanup_free_ char *text = NULL;
         size_t len;
-        int r = vt_read_file_max(ctx, path, 1u << 20, &text, &len);
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, &len);
         if (r == -ENOENT)
                 return 0;
         if (r < 0) {

@@ -205,7 +205,7 @@ static int unit_command(struct vt_ctx *ctx, char *const *files, char **ret, char
                 _cleanup_free_ char *text = NULL;
                 if (streq(files[i], QGA_DROPIN))
                         continue;
-                int r = vt_read_file_max(ctx, files[i], 1u << 20, &text, NULL);
+                int r = vt_read_file_max(ctx, files[i], VT_CONFIG_FILE_MAX, &text, NULL);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0)
@@ -239,7 +239,7 @@ static json_object *file_text(struct vt_ctx *ctx, json_object *o, const char *pa
 {
         _cleanup_free_ char *text = NULL;
         size_t len;
-        int r = vt_read_file_max(ctx, path, 1u << 20, &text, &len);
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, &len);
         if (r < 0 && r != -ENOENT && r != -ENOTDIR)
                 vt_json_add_error(o, path, r);
         return r < 0 ? NULL : json_object_new_string_len(text, (int)len);
@@ -356,7 +356,7 @@ int vt_qga_detect(struct vt_ctx *ctx, json_object *facts)
         const char *conf_path = args.config ? args.config : QGA_CONF;
         _cleanup_free_ char *conf_text = NULL;
         _cleanup_strv_ char **config_files = NULL;
-        r = vt_read_file_max(ctx, conf_path, 1u << 20, &conf_text, NULL);
+        r = vt_read_file_max(ctx, conf_path, VT_CONFIG_FILE_MAX, &conf_text, NULL);
         if (r == 0) {
                 if ((r = vt_qga_parse_config(conf_text, &conf)) < 0 ||
                     (r = vt_strv_add(&config_files, conf_path)) < 0)

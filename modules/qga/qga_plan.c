@@ -208,9 +208,9 @@ static int plan_sysconfig(struct vt_plan *plan, json_object *qga, const char *ke
                              QGA_SYSCONFIG, var);
                 return 0;
         }
-        if (option ? !(value = strdup(list)) : asprintf(&value, "\"--%s=%s\"", key, list) < 0)
+        if (option ? !(value = strdup(list)) : asprintf(&value, "--%s=%s", key, list) < 0)
                 return -ENOMEM;
-        if (!(text = vt_text_set_var(old, var, value)))
+        if (!(text = vt_text_set_var(old, var, value, option ? 0 : '"')))
                 return -ENOMEM;
         r = vt_plan_add(plan, M, VT_TARGET_FILE, QGA_SYSCONFIG, NULL, text, VT_WHEN_BOOT,
                         why_block);

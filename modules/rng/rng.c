@@ -126,7 +126,7 @@ static int detect_rngd(struct vt_ctx *ctx, json_object *o)
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         if (f && f->config) {
-                r = vt_read_file_max(ctx, f->config, 1u << 20, &text, &len);
+                r = vt_read_file_max(ctx, f->config, VT_CONFIG_FILE_MAX, &text, &len);
                 if (r < 0 && r != -ENOENT && r != -ENOTDIR)
                         vt_json_add_error(o, f->config, r);
         }

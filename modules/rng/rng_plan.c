@@ -56,11 +56,12 @@ static int plan_config(struct vt_plan *plan, const struct vt_rngd_flavour *f, js
                                      f->config, f->var, VT_RNG_DEVICE);
                         return 0;
                 }
-                if (asprintf(&value, "\"%s%s-r %s\"", cur ? cur : "", cur && *cur ? " " : "",
+                if (asprintf(&value, "%s%s-r %s", cur ? cur : "", cur && *cur ? " " : "",
                              VT_RNG_DEVICE) < 0)
                         value = NULL;
         }
-        if (!value || !(text = vt_text_set_var(old, f->var, value)))
+        /* rngd's options as the package writes them, in double quotes; a device path bare. */
+        if (!value || !(text = vt_text_set_var(old, f->var, value, f->var_is_options ? '"' : 0)))
                 return -ENOMEM;
         int r = vt_plan_add(plan, M, VT_TARGET_FILE, f->config, NULL, text, VT_WHEN_BOOT, why_rngd);
         if (r >= 0)
