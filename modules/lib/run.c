@@ -36,6 +36,9 @@ int vt_run_start(char *const *argv, const struct vt_run_opts *o, pid_t *pid, int
         }
         if (o->stdin_fd > 0)
                 r = posix_spawn_file_actions_adddup2(&fa, o->stdin_fd, STDIN_FILENO);
+        /* onto itself, dup2 in posix_spawn clears FD_CLOEXEC (glibc >= 2.29, POSIX 2024) */
+        if (r == 0 && o->pass_fd > 0)
+                r = posix_spawn_file_actions_adddup2(&fa, o->pass_fd, o->pass_as);
         if (r == 0 && o->out == VT_RUN_STDOUT_CAPTURE)
                 r = posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
         else if (r == 0 && o->out == VT_RUN_STDOUT_TO_STDERR)

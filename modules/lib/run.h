@@ -17,6 +17,8 @@ struct vt_run_opts {
         bool stderr_null; /* the child's stderr to /dev/null */
         bool search_path; /* argv[0] is a name looked up in $PATH (else a path) */
         int stdin_fd;     /* > 0: the child's stdin (0, the default, inherits ours) */
+        int pass_fd;      /* > 0: given to the child as fd pass_as (e.g. a policy memfd) */
+        int pass_as;
 };
 
 /*
