@@ -15,7 +15,7 @@ static const char *str_at(json_object *facts, const char *module, const char *ke
 /* The few lines a person wants first; the full facts follow (text only: --json is unchanged). */
 static void print_summary(json_object *facts)
 {
-        json_object *virtio, *devs, *cpuidle, *hp, *active, *reason, *steal, *pct;
+        json_object *virtio, *devs, *haltpoll, *hp, *active, *reason, *steal, *pct;
         char buf[256];
         _cleanup_json_ json_object *doc = json_object_new_object();
         json_object *sum = json_object_new_object();
@@ -47,8 +47,8 @@ static void print_summary(json_object *facts)
                 }
         }
         vt_json_add_str(sum, "virtio", buf[0] ? buf : "none");
-        if (json_object_object_get_ex(facts, "cpuidle", &cpuidle) &&
-            json_object_object_get_ex(cpuidle, "haltpoll", &hp) &&
+        if (json_object_object_get_ex(facts, "haltpoll", &haltpoll) &&
+            json_object_object_get_ex(haltpoll, "haltpoll", &hp) &&
             json_object_object_get_ex(hp, "active", &active) &&
             json_object_object_get_ex(hp, "reason", &reason)) {
                 snprintf(buf, sizeof(buf), "%s%s%s",
@@ -64,11 +64,14 @@ static void print_summary(json_object *facts)
 int vt_cmd_detect(struct vt_cli *cli, int argc, char **argv)
 {
         cli->no_policy = true; /* detect reads the system, not the policy */
-        int i = vt_cli_parse(cli, argc, argv, NULL, NULL, NULL, NULL,
-                             "detect [--root DIR] [--json]\n\n"
-                             "Prints the facts: hypervisor, virtio devices, cpuidle and haltpoll,\n"
-                             "PV spinlocks, disks and I/O schedulers, hw RNG, qemu-ga, TPM.\n"
-                             "Text output starts with a summary; --json keys: virtune-facts(7).\n");
+        char names[256], usage[512];
+        vt_module_names(names, sizeof(names), false);
+        snprintf(usage, sizeof(usage),
+                 "detect [--root DIR] [--json]\n\n"
+                 "Prints the facts, one key per module:\n  %s.\n"
+                 "Text output starts with a summary; --json keys: virtune-facts(7).\n",
+                 names);
+        int i = vt_cli_parse(cli, argc, argv, NULL, NULL, NULL, NULL, usage);
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
         int e;
         if (!vt_cli_setup(cli, i, argc, argv, &ctx, &e))

@@ -22,9 +22,6 @@ static const struct option apply_opts[] = {
         {},
 };
 
-/* The module names --only takes: the plan halves. */
-static const char *const tune_modules[] = {"haltpoll", "pvspin", "iosched", "rng", "qga"};
-
 static int on_opt(int opt, const char *arg, void *userdata)
 {
         struct tune_opts *o = userdata;
@@ -38,15 +35,17 @@ static int on_opt(int opt, const char *arg, void *userdata)
         case OPT_LAST:
                 o->last = true;
                 return 0;
-        case OPT_ONLY:
-                for (size_t i = 0; i < ARRAY_SIZE(tune_modules); i++)
-                        if (streq(arg, tune_modules[i]) && o->n_only < ONLY_MAX) {
-                                o->only[o->n_only++] = tune_modules[i];
-                                return 0;
-                        }
-                log_error("unknown module '%s' for --only (haltpoll, pvspin, iosched, rng, qga)",
-                          arg);
+        case OPT_ONLY: {
+                const struct vt_module *m = vt_module_find_tunable(arg);
+                if (m && o->n_only < ONLY_MAX) {
+                        o->only[o->n_only++] = m->name;
+                        return 0;
+                }
+                char names[256];
+                vt_module_names(names, sizeof(names), true);
+                log_error("unknown module '%s' for --only (%s)", arg, names);
                 return -EINVAL;
+        }
         }
         return -EINVAL;
 }
@@ -134,7 +133,7 @@ static int with_facts(struct vt_cli *cli, int argc, char **argv, const char *usa
         if (!setup(cli, argc, argv, NULL, &o, usage, &ctx, &e))
                 return e;
         _cleanup_json_ json_object *facts = NULL, *doc = NULL;
-        int r = vt_detect_all(ctx, &facts);
+        int r = vt_detect_for_plan(ctx, &facts);
         if (r < 0) {
                 log_error_errno(r, "Failed to detect the system under %s", ctx->root);
                 return VT_EXIT_FAIL;
@@ -180,16 +179,19 @@ int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
 {
         struct tune_opts o = {0};
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
+        char names[256], usage[1024];
+        vt_module_names(names, sizeof(names), true);
+        snprintf(usage, sizeof(usage),
+                 "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n\n"
+                 "Makes the planned changes and records each with its old value in\n"
+                 "/var/lib/virtune/journal.json. When one fails, those already made are\n"
+                 "rolled back (exit 1). Offline roots get persistent targets only.\n"
+                 "  --dry-run        show what would be done, write nothing\n"
+                 "  --only MODULE    one of %s (repeatable)\n"
+                 "  --no-bootloader  leave the kernel command line alone\n",
+                 names);
         int e;
-        if (!setup(cli, argc, argv, apply_opts, &o,
-                   "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n\n"
-                   "Makes the planned changes and records each with its old value in\n"
-                   "/var/lib/virtune/journal.json. When one fails, those already made are\n"
-                   "rolled back (exit 1). Offline roots get persistent targets only.\n"
-                   "  --dry-run        show what would be done, write nothing\n"
-                   "  --only MODULE    haltpoll, pvspin, iosched, rng or qga (repeatable)\n"
-                   "  --no-bootloader  leave the kernel command line alone\n",
-                   &ctx, &e))
+        if (!setup(cli, argc, argv, apply_opts, &o, usage, &ctx, &e))
                 return e;
         if (need_root(cli, ctx, o.dry_run))
                 return VT_EXIT_FAIL;

@@ -11,8 +11,7 @@
 /* What --only names on the command line too: a module of the table with a plan half. */
 bool vt_proto_module_known(const char *name)
 {
-        const struct vt_module *m = vt_module_find(name);
-        return m && m->plan;
+        return vt_module_find_tunable(name) != NULL;
 }
 
 int vt_proto_cmd_facts(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
@@ -26,7 +25,7 @@ static int with_facts(struct vt_ctx *ctx, int (*fn)(struct vt_ctx *, json_object
                       json_object **ret)
 {
         _cleanup_json_ json_object *facts = NULL;
-        int r = vt_detect_all(ctx, &facts);
+        int r = vt_detect_for_plan(ctx, &facts);
         if (r < 0)
                 return r;
         return fn(ctx, facts, ret);

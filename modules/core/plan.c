@@ -101,6 +101,21 @@ int vt_plan_add(struct vt_plan *plan, const char *module, enum vt_target_kind ki
         return 0;
 }
 
+int vt_plan_restart(struct vt_plan *plan, const char *module, const char *unit, bool stale,
+                    const char *why)
+{
+        int r = vt_plan_add(plan, module, VT_TARGET_UNIT, unit, NULL, "restarted", VT_WHEN_NOW,
+                            why);
+        if (r >= 0)
+                plan->changes[plan->n - 1].stale = stale;
+        return r;
+}
+
+bool vt_change_is_restart(const struct vt_change *c)
+{
+        return c->kind == VT_TARGET_UNIT && !streq_ptr(c->to, "enabled");
+}
+
 void vt_plan_remove(struct vt_plan *plan, size_t i)
 {
         assert(i < plan->n);
@@ -162,6 +177,8 @@ json_object *vt_change_to_json(const struct vt_change *c)
         vt_json_add_str(o, "why", c->why);
         if (c->kind == VT_TARGET_FILE)
                 json_object_object_add(o, "owned", json_object_new_boolean(c->owned));
+        if (vt_change_is_restart(c))
+                json_object_object_add(o, "stale", json_object_new_boolean(c->stale));
         return o;
 }
 
@@ -181,6 +198,7 @@ int vt_change_from_json(json_object *o, struct vt_change *c)
                 return r;
         *c = tmp.changes[0];
         c->owned = vt_json_bool(o, "owned");
+        c->stale = vt_json_bool(o, "stale");
         free(tmp.changes);
         return 0;
 }

@@ -34,6 +34,11 @@ struct vt_change {
         char *why;    /* one line citing the guide */
         enum vt_when when;
         bool owned; /* FILE: virtune owns it (header; revert removes it) */
+        /*
+         * UNIT "restarted": what runs now is stale (started with older settings), so the restart
+         * is due even when none of its module's files change. Not stale: only with a change.
+         */
+        bool stale;
 };
 
 struct vt_plan {
@@ -50,6 +55,11 @@ void vt_plan_done(struct vt_plan *plan);
 int vt_plan_add(struct vt_plan *plan, const char *module, enum vt_target_kind kind,
                 const char *target, const char *from, const char *to, enum vt_when when,
                 const char *why);
+/* Appends a restart of unit (an action, never a state: from and to say nothing of it). */
+int vt_plan_restart(struct vt_plan *plan, const char *module, const char *unit, bool stale,
+                    const char *why);
+/* Whether c is a unit restart (vt_plan_restart). */
+bool vt_change_is_restart(const struct vt_change *c);
 /* Appends a warning "module: text". */
 void vt_plan_warn(struct vt_plan *plan, const char *module, const char *fmt, ...) _printf_(3, 4);
 /* Appends a note "module: text". */

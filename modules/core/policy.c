@@ -1,54 +1,33 @@
 /* The policy: a strict INI reader with file:line errors and one schema table. */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include "inifile.h"
+#include "module.h"
 #include "policy.h"
 
-#define QGA_DEFAULT_BLOCK                                                                          \
-        "guest-exec,guest-exec-status,guest-file-open,guest-file-close,guest-file-read,"           \
-        "guest-file-write,guest-file-seek,guest-file-flush,guest-set-user-password,"               \
-        "guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
-
-static const char *const ak_choices[] = {"ecc", "rsa", NULL};
 static const char *const reboot_choices[] = {"never", "if-needed", NULL};
 
-/* One line per key; modules add theirs here. */
-const struct vt_policy_key vt_policy_schema[] = {
-        {"haltpoll", "enable", VT_POL_TRISTATE, "auto", NULL,
-         "cpuidle-haltpoll: auto follows the host's dedicated-vCPU hint"},
-        {"haltpoll", "guest_halt_poll_ns", VT_POL_UINT, NULL, NULL,
-         "max poll time, ns (1-10000000); set at runtime"},
-        {"haltpoll", "guest_halt_poll_grow", VT_POL_UINT, NULL, NULL,
-         "poll time growth factor (0-64)"},
-        {"haltpoll", "guest_halt_poll_grow_start", VT_POL_UINT, NULL, NULL,
-         "first poll time when growing, ns (0-10000000)"},
-        {"haltpoll", "guest_halt_poll_shrink", VT_POL_UINT, NULL, NULL,
-         "poll time shrink divisor (0-64; 0 resets)"},
-        {"haltpoll", "guest_halt_poll_allow_shrink", VT_POL_BOOL, NULL, NULL,
-         "allow the poll time to shrink"},
-        {"pvspin", "enable", VT_POL_TRISTATE, "auto", NULL,
-         "PV qspinlocks: auto adds arm_pvspin on aarch64; no adds nopvspin"},
-        {"iosched", "virtio", VT_POL_STRING, "none", NULL,
-         "scheduler for virtio disks: none, mq-deadline, kyber, bfq; empty leaves them"},
-        {"iosched", "device.*", VT_POL_STRING, NULL, NULL,
-         "scheduler for one disk by name, WWN or serial"},
-        {"rng", "enable", VT_POL_TRISTATE, "auto", NULL,
-         "use virtio-rng as the hw RNG; rng-tools only when the kernel does not credit it"},
-        {"qga", "block-rpcs", VT_POL_LIST, QGA_DEFAULT_BLOCK, NULL,
-         "qemu-ga commands to block, checked against qemu-ga's own list"},
-        {"qga", "enable", VT_POL_TRISTATE, "auto", NULL, "manage qemu-ga's block list"},
-        {"bootloader", "enable", VT_POL_BOOL, "yes", NULL,
-         "change the kernel command line in the boot configuration"},
-        {"bootloader", "reboot", VT_POL_CHOICE, "never", reboot_choices,
-         "reboot after first-boot apply when the command line changed"},
-        {"channel", "allow-apply", VT_POL_BOOL, "no", NULL,
-         "let the host run virtune-apply and virtune-revert"},
-        {"channel", "port", VT_POL_STRING, "org.virtune.agent.0", NULL, "virtio-serial port name"},
-        {"tpm", "tcti", VT_POL_STRING, "device:/dev/tpmrm0", NULL, "TPM transport"},
-        {"tpm", "ak", VT_POL_CHOICE, "ecc", ak_choices, "attestation key type"},
-        {"tpm", "pcrs", VT_POL_STRING, "sha256:0-9", NULL, "default quote selection"},
+/* The agent's own sections; each concern brings its section's keys in its module row. */
+static const struct vt_policy_key agent_keys[] = {
+        VT_POLICY_KEY("bootloader", "enable", VT_POL_BOOL, "yes", NULL,
+                      "change the kernel command line in the boot configuration"),
+        VT_POLICY_KEY("bootloader", "reboot", VT_POL_CHOICE, "never", reboot_choices,
+                      "reboot after first-boot apply when the command line changed"),
+        VT_POLICY_KEY("channel", "allow-apply", VT_POL_BOOL, "no", NULL,
+                      "let the host run virtune-apply and virtune-revert"),
+        VT_POLICY_KEY("channel", "port", VT_POL_STRING, "org.virtune.agent.0", NULL,
+                      "virtio-serial port name"),
 };
-const size_t vt_policy_schema_len = ARRAY_SIZE(vt_policy_schema);
+
+const struct vt_policy_key *vt_policy_schema_at(size_t i)
+{
+        for (size_t m = 0; m < vt_modules_len; m++)
+                for (const struct vt_policy_key *k = vt_modules[m]->policy; k && k->key; k++)
+                        if (i-- == 0)
+                                return k;
+        return i < ARRAY_SIZE(agent_keys) ? &agent_keys[i] : NULL;
+}
 
 struct vt_policy_entry {
         char *section, *key, *value, *origin;
@@ -93,17 +72,18 @@ static bool key_matches(const char *pattern, const char *key)
 
 static const struct vt_policy_key *schema_find(const char *section, const char *key)
 {
-        for (size_t i = 0; i < vt_policy_schema_len; i++)
-                if (streq(vt_policy_schema[i].section, section) &&
-                    key_matches(vt_policy_schema[i].key, key))
-                        return &vt_policy_schema[i];
+        const struct vt_policy_key *k;
+        for (size_t i = 0; (k = vt_policy_schema_at(i)); i++)
+                if (streq(k->section, section) && key_matches(k->key, key))
+                        return k;
         return NULL;
 }
 
 static bool section_known(const char *section)
 {
-        for (size_t i = 0; i < vt_policy_schema_len; i++)
-                if (streq(vt_policy_schema[i].section, section))
+        const struct vt_policy_key *k;
+        for (size_t i = 0; (k = vt_policy_schema_at(i)); i++)
+                if (streq(k->section, section))
                         return true;
         return false;
 }
@@ -121,7 +101,27 @@ static int parse_bool(const char *v)
         return -1;
 }
 
-static const char *check_value(const struct vt_policy_key *k, const char *v)
+/* A number in the key's range: NULL, else why not (in buf). */
+static const char *check_uint(const struct vt_policy_key *k, const char *v, char *buf, size_t len)
+{
+        const char *what = k->type == VT_POL_AUTO_UINT ? "auto or a number" : "a number";
+        bool digits = *v != '\0';
+        for (const char *c = v; *c; c++)
+                digits = digits && isdigit((unsigned char)*c);
+        if (digits && strlen(v) <= 19) {
+                uint64_t n = strtoull(v, NULL, 10);
+                if (k->max == 0 || (n >= k->min && n <= k->max))
+                        return NULL;
+        }
+        if (k->max == 0)
+                snprintf(buf, len, "expected %s%s", k->type == VT_POL_AUTO_UINT ? "auto or " : "",
+                         digits ? "a smaller number" : "a non-negative integer");
+        else
+                snprintf(buf, len, "expected %s in %" PRIu64 "-%" PRIu64, what, k->min, k->max);
+        return buf;
+}
+
+static const char *check_value(const struct vt_policy_key *k, const char *v, char *buf, size_t len)
 {
         switch (k->type) {
         case VT_POL_STRING:
@@ -133,14 +133,10 @@ static const char *check_value(const struct vt_policy_key *k, const char *v)
                 return strcasecmp(v, "auto") == 0 || parse_bool(v) >= 0
                                ? NULL
                                : "expected auto, yes or no";
-        case VT_POL_UINT: {
-                if (!*v)
-                        return "expected a non-negative integer";
-                for (const char *c = v; *c; c++)
-                        if (!isdigit((unsigned char)*c))
-                                return "expected a non-negative integer";
-                return strlen(v) > 19 ? "number too large" : NULL;
-        }
+        case VT_POL_UINT:
+                return check_uint(k, v, buf, len);
+        case VT_POL_AUTO_UINT:
+                return strcasecmp(v, "auto") == 0 ? NULL : check_uint(k, v, buf, len);
         case VT_POL_CHOICE:
                 for (const char *const *c = k->choices; c && *c; c++)
                         if (streq(*c, v))
@@ -213,7 +209,8 @@ int vt_policy_parse(struct vt_policy *p, const char *name, const char *text, cha
                 if (!k)
                         return fail(err, errlen, name, lineno, "unknown key '%s' in [%s]", key,
                                     section);
-                const char *why = check_value(k, value);
+                char why_buf[128];
+                const char *why = check_value(k, value, why_buf, sizeof(why_buf));
                 if (why)
                         return fail(err, errlen, name, lineno, "%s.%s = '%s': %s", section, key,
                                     value, why);
@@ -342,6 +339,16 @@ const char *vt_policy_get(const struct vt_policy *p, const char *section, const 
         return k ? k->def : NULL;
 }
 
+int vt_policy_get_uint(const struct vt_policy *p, const char *section, const char *key,
+                       uint64_t *value)
+{
+        const char *v = vt_policy_get(p, section, key);
+        if (!v || strcasecmp(v, "auto") == 0)
+                return 0;
+        *value = strtoull(v, NULL, 10); /* checked when parsed */
+        return 1;
+}
+
 int vt_policy_get_tristate(const struct vt_policy *p, const char *section, const char *key)
 {
         const char *v = vt_policy_get(p, section, key);
@@ -368,8 +375,8 @@ void vt_policy_foreach(const struct vt_policy *p, const char *section,
 json_object *vt_policy_to_json(const struct vt_policy *p)
 {
         json_object *o = json_object_new_object();
-        for (size_t i = 0; i < vt_policy_schema_len; i++) {
-                const struct vt_policy_key *k = &vt_policy_schema[i];
+        const struct vt_policy_key *k;
+        for (size_t i = 0; (k = vt_policy_schema_at(i)); i++) {
                 json_object *sec;
                 if (!json_object_object_get_ex(o, k->section, &sec)) {
                         sec = json_object_new_object();

@@ -6,20 +6,14 @@
 #include "tune.h"
 #include "unitfile.h"
 
-/* Plan module names differ from detect names in one place: cpuidle's plan is "haltpoll". */
 bool vt_tune_selected(const char *const *only, const char *module)
 {
         if (!only)
                 return true;
         for (const char *const *o = only; *o; o++)
-                if (streq(*o, module) || (streq(*o, "cpuidle") && streq(module, "haltpoll")))
+                if (streq(*o, module))
                         return true;
         return false;
-}
-
-static bool is_restart(const struct vt_change *c)
-{
-        return c->kind == VT_TARGET_UNIT && !streq_ptr(c->to, "enabled");
 }
 
 /*
@@ -30,12 +24,15 @@ static int resolve(struct vt_ctx *ctx, struct vt_plan *plan)
 {
         for (size_t i = 0; i < plan->n; i++) {
                 struct vt_change *c = &plan->changes[i];
-                if (is_restart(c))
+                if (vt_change_is_restart(c))
                         continue;
                 char *cur = NULL;
                 int r = vt_exec_current(ctx, c, &cur);
-                if (r == -EOPNOTSUPP || r == -ENODATA || (r < 0 && c->kind == VT_TARGET_ATTR))
-                        continue; /* keep the facts' value; apply will say what it can do */
+                /* Keep the facts' value; apply will say what it can do (a unit file gone: fails).
+                 */
+                if (r == -EOPNOTSUPP || r == -ENODATA || (r < 0 && c->kind == VT_TARGET_ATTR) ||
+                    (r == -ENOENT && c->kind == VT_TARGET_UNIT))
+                        continue;
                 if (r < 0)
                         return r;
                 if (c->kind == VT_TARGET_CMDLINE && streq_ptr(cur, c->to) &&
@@ -53,7 +50,7 @@ static int resolve(struct vt_ctx *ctx, struct vt_plan *plan)
         /* A restart is only worth it when something of its module changed, or is stale. */
         for (size_t i = plan->n; i > 0; i--) {
                 const struct vt_change *c = &plan->changes[i - 1];
-                if (!is_restart(c) || c->from)
+                if (!vt_change_is_restart(c) || c->stale)
                         continue;
                 bool other = false;
                 for (size_t j = 0; j < plan->n; j++)
@@ -73,11 +70,8 @@ static int build(struct vt_ctx *ctx, json_object *facts, const char *const *only
         if (!plan->warnings || !plan->notes)
                 return -ENOMEM;
         for (size_t i = 0; i < vt_modules_len; i++) {
-                const struct vt_module *m = &vt_modules[i];
-                if (!m->plan)
-                        continue;
-                if (only && !vt_tune_selected(only, m->name) &&
-                    !(streq(m->name, "cpuidle") && vt_tune_selected(only, "haltpoll")))
+                const struct vt_module *m = vt_modules[i];
+                if (!m->plan || !vt_tune_selected(only, m->name))
                         continue;
                 int r = m->plan(ctx, facts, plan);
                 if (r < 0)
@@ -214,7 +208,7 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result, b
                 int r = vt_change_from_json(rec, &c);
                 if (r < 0)
                         return r;
-                if (is_restart(&c) != restarts) {
+                if (vt_change_is_restart(&c) != restarts) {
                         vt_change_done(&c);
                         continue;
                 }
@@ -490,7 +484,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         json_object *facts = opts->facts;
         int r = 0;
         if (!facts) {
-                r = vt_detect_all(ctx, &detected);
+                r = vt_detect_for_plan(ctx, &detected);
                 if (r < 0)
                         return r;
                 facts = detected;
@@ -554,7 +548,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 if (c->kind != VT_TARGET_CMDLINE) {
                         json_object *undo = json_object_new_object();
                         json_object_object_add(rec, "record", undo);
-                        if (is_restart(c))
+                        if (vt_change_is_restart(c))
                                 json_object_object_add(undo, "daemon_reload",
                                                        json_object_new_boolean(unit_files));
                         set_str(rec, "result", "applying"); /* in the intent as cut short */

@@ -44,5 +44,5 @@ int vt_tune_journal_cmdline(struct vt_ctx *ctx, const char *keys, const char *to
  *  "drift": n}
  */
 int vt_tune_status(struct vt_ctx *ctx, json_object *facts, json_object **ret);
-/* True when the module (a vt_modules name or a plan module name) is in only (NULL: all). */
+/* True when the module is in only (NULL: all). */
 bool vt_tune_selected(const char *const *only, const char *module);

@@ -520,3 +520,5 @@ int vt_virt_detect(struct vt_ctx *ctx, json_object *facts)
         add_steal(ctx, v);
         return 0;
 }
+
+const struct vt_module vt_module_virt = {.name = "virt", .detect = vt_virt_detect};

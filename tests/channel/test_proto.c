@@ -403,10 +403,10 @@ static void test_dispatch_only_takes_the_module_tables_names(void **state)
                 snprintf(req, sizeof(req),
                          "{\"execute\":\"virtune-apply\",\"arguments\":{\"dry-run\":true,"
                          "\"only\":[\"%s\"]}}",
-                         vt_modules[i].name);
+                         vt_modules[i]->name);
                 char *r = ask(ctx, req);
-                if (!strstr(r, "no tunable module named") != !!vt_modules[i].plan)
-                        fail_msg("%s: %s", vt_modules[i].name, r);
+                if (!strstr(r, "no tunable module named") != !!vt_modules[i]->plan)
+                        fail_msg("%s: %s", vt_modules[i]->name, r);
                 free(r);
         }
 }
@@ -500,6 +500,22 @@ static void test_dispatch_mutating_commands_run_with_allow_apply(void **state)
         assert_reply(ctx, "{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"nope\"]}}",
                      "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'only[0]': no tunable "
                      "module named 'nope'\"}}");
+}
+
+/* --only takes the module names the CLI takes: a concern with a plan half, by its folder name. */
+static void test_dispatch_apply_only_takes_the_cli_module_names(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = yes\n");
+        char *r = ask(ctx, "{\"execute\":\"virtune-apply\",\"arguments\":{\"dry-run\":true,"
+                           "\"only\":[\"haltpoll\",\"qga\"]}}");
+        assert_non_null(strstr(r, "\"status\":\"dry-run\""));
+        free(r);
+        assert_reply(ctx, "{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"cpuidle\"]}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'only[0]': no tunable "
+                     "module named 'cpuidle'\"}}");
+        assert_reply(ctx, "{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"tpm\"]}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'only[0]': no tunable "
+                     "module named 'tpm'\"}}");
 }
 
 static void test_dispatch_info_lists_every_command(void **state)
@@ -677,6 +693,8 @@ int main(void)
                 cmocka_unit_test_teardown(
                         test_dispatch_mutating_commands_refused_without_allow_apply, teardown),
                 cmocka_unit_test_teardown(test_dispatch_mutating_commands_run_with_allow_apply,
+                                          teardown),
+                cmocka_unit_test_teardown(test_dispatch_apply_only_takes_the_cli_module_names,
                                           teardown),
                 cmocka_unit_test_teardown(test_dispatch_info_lists_every_command, teardown),
                 cmocka_unit_test_teardown(test_dispatch_facts_returns_the_facts_document, teardown),

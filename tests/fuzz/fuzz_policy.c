@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 char *b = vt_policy_serialize(q);
                 if (!b || !streq(a, b))
                         abort();
-                for (size_t i = 0; i < vt_policy_schema_len; i++) {
-                        const struct vt_policy_key *k = &vt_policy_schema[i];
+                const struct vt_policy_key *k;
+                for (size_t i = 0; (k = vt_policy_schema_at(i)); i++) {
                         if (!strchr(k->key, '*'))
                                 (void)vt_policy_get_tristate(p, k->section, k->key);
                 }

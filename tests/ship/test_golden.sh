@@ -52,7 +52,7 @@ assert f['virtune']['live'] is False
 assert f['virt']['sysfs'] is False
 assert f['virt']['kernel_release'] == '6.1.0-13-cloud-amd64', f['virt']
 assert f['virt']['kernel_release_source'] == 'boot-entry', f['virt']
-assert f['cpuidle']['haltpoll']['driver'] == 'builtin', f['cpuidle']
+assert f['haltpoll']['haltpoll']['driver'] == 'builtin', f['haltpoll']
 PY
 
 # The units enable offline, into the image (systemctl --root; nothing runs).

@@ -11,8 +11,10 @@
 #include "policy.h"
 #include "tune.h"
 #include "../lib/testlib.h"
+#include "tree_snapshot.h"
 
-/* A root like a KVM guest with a virtio disk, a SCSI disk, virtio-rng and rng-tools. */
+/* A root like a KVM guest with a virtio disk, a SCSI disk, virtio-rng and rng-tools-debian. */
+#define RNG_DEFAULT "# Configuration for rng-tools-debian\n#HRNGDEVICE=/dev/hwrng\n"
 static char *make_root(void)
 {
         char *root = vt_test_mkdtemp();
@@ -21,11 +23,10 @@ static char *make_root(void)
         vt_test_write(root, "sys/block/sda/queue/scheduler", "none [mq-deadline]\n");
         vt_test_write(root, "sys/devices/virtual/misc/hw_random/rng_current", "none\n");
         vt_test_symlink(root, "sys/class/misc/hw_random", "../../devices/virtual/misc/hw_random");
-        vt_test_write(root, "etc/default/rng-tools-debian",
-                      "# Configuration for rng-tools-debian\n#HRNGDEVICE=/dev/hwrng\n");
-        vt_test_write(root, "lib/systemd/system/rng-tools-debian.service",
-                      "[Service]\nExecStart=/usr/sbin/rngd -f\n\n[Install]\n"
-                      "WantedBy=multi-user.target\n");
+        vt_test_write(root, "etc/default/rng-tools-debian", RNG_DEFAULT);
+        /* The package ships an init script only; update-rc.d made its links. */
+        vt_test_write(root, "etc/init.d/rng-tools-debian", "#!/bin/sh\n");
+        vt_test_symlink(root, "etc/rc2.d/S01rng-tools-debian", "../init.d/rng-tools-debian");
         return root;
 }
 
@@ -52,6 +53,9 @@ static json_object *facts_for_root(void)
         json_object_array_add(disks, vdb);
         rng = json_object_object_get(facts, "rng");
         assert_true(json_object_object_get_ex(rng, "quality", &q));
+        json_object *rngd = json_object_object_get(rng, "rngd");
+        json_object_object_add(rngd, "enabled", json_object_new_boolean(true));
+        json_object_object_add(rngd, "config_text", json_object_new_string(RNG_DEFAULT));
         /* qemu-ga installed but stopped: nothing to restart, its config file is still written. */
         json_object_object_add(json_object_object_get(facts, "qga"), "running",
                                json_object_new_boolean(false));
@@ -81,58 +85,6 @@ static void remove_test_policy(const char *root)
         assert_int_equal(unlink(p), 0);
         *strrchr(p, '/') = '\0';
         assert_int_equal(rmdir(p), 0);
-}
-
-/* The whole tree as text: "path mode bytes" per entry (symlinks as their target). */
-static FILE *snap_out;
-static const char *snap_root;
-
-static int snap_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)ftw;
-        const char *rel = p + strlen(snap_root);
-        /* The journal (and the directories holding it) is meant to change. */
-        if (startswith(rel, "/var/lib/virtune") || streq(rel, "/var") || streq(rel, "/var/lib"))
-                return 0;
-        fprintf(snap_out, "%s %o ", rel, (unsigned)st->st_mode);
-        if (flag == FTW_SL) {
-                char buf[4096];
-                ssize_t k = readlink(p, buf, sizeof(buf) - 1);
-                fprintf(snap_out, "-> %.*s", (int)(k < 0 ? 0 : k), buf);
-        } else if (S_ISREG(st->st_mode)) {
-                _cleanup_free_ char *c = vt_test_read("", p);
-                fputs(c ? c : "", snap_out);
-        }
-        fputc('\n', snap_out);
-        return 0;
-}
-
-static char *snapshot(const char *root)
-{
-        char *buf = NULL;
-        size_t len = 0;
-        snap_out = open_memstream(&buf, &len);
-        snap_root = root;
-        assert_int_equal(nftw(root, snap_one, 16, FTW_PHYS), 0);
-        fclose(snap_out);
-        return buf;
-}
-
-/* Equal trees, or the first line that differs on stderr. */
-static void assert_same_tree(const char *a, const char *b)
-{
-        if (streq(a, b))
-                return;
-        size_t i = 0, line = 0;
-        while (a[i] && a[i] == b[i])
-                i++;
-        while (i > 0 && a[i - 1] != '\n')
-                i--;
-        for (size_t k = 0; k < i; k++)
-                line += a[k] == '\n';
-        fprintf(stderr, "trees differ at entry line %zu:\n- %.200s\n+ %.200s\n", line + 1, a + i,
-                b + i);
-        fail();
 }
 
 static const char *status_of(json_object *entry)
@@ -165,20 +117,13 @@ static void test_apply_sets_runtime_and_persistent_targets(void **state)
         assert_string_equal(sda, "none [mq-deadline]\n"); /* not virtual, not configured */
         assert_string_equal(rng, "virtio_rng.0");
         assert_true(startswith(rule, VT_OWNED_HEADER));
-        assert_string_equal(deb, "# Configuration for rng-tools-debian\n#HRNGDEVICE=/dev/hwrng\n"
-                                 "HRNGDEVICE=/dev/hwrng\n");
+        assert_string_equal(deb, RNG_DEFAULT "HRNGDEVICE=/dev/hwrng\n");
         assert_true(startswith(qga, VT_OWNED_HEADER "[general]\nblock-rpcs=guest-exec,"));
         assert_string_equal(modprobe, VT_OWNED_HEADER "options cpuidle_haltpoll force=1\n");
-        char link[4096];
-        _cleanup_free_ char *lp = NULL;
-        assert_true(asprintf(&lp,
-                             "%s/etc/systemd/system/multi-user.target.wants/"
-                             "rng-tools-debian.service",
-                             root) > 0);
-        ssize_t k = readlink(lp, link, sizeof(link) - 1);
-        assert_true(k > 0);
-        link[k] = '\0';
-        assert_string_equal(link, "/lib/systemd/system/rng-tools-debian.service");
+        /* A SysV service is enabled by its rc links, which it has: no systemd link is made. */
+        _cleanup_free_ char *units = NULL;
+        assert_true(asprintf(&units, "%s/etc/systemd/system", root) > 0);
+        assert_int_not_equal(access(units, F_OK), 0);
         vt_ctx_free(ctx);
         vt_test_rm_rf(root);
 }
@@ -642,6 +587,124 @@ static void test_fixture_openeuler_aarch64_offline_round_trip(void **state)
         round_trip("openeuler-aarch64", false);
 }
 
+/*
+ * rngd on a root with one rng-tools flavour installed as its package ships (tests/fixtures/
+ * rng-*): the rng module's apply writes exactly `file` = `want` (NULL: no file) and `link`
+ * (NULL: none), verify finds no drift, revert gives the tree back (round_trip).
+ */
+static void rngd_flavour(const char *fixture, const char *file, const char *want, const char *link,
+                         const char *link_to)
+{
+        _cleanup_free_ char *src = NULL;
+        assert_true(asprintf(&src, "%s/%s/root", getenv("VT_FIXTURES"), fixture) > 0);
+        _cleanup_free_ char *root = vt_test_copy_tree(src), *before = snapshot(root);
+        struct vt_ctx *ctx = ctx_for(root, false, NULL);
+        const char *only[] = {"rng", NULL};
+        struct vt_apply_opts o = {.only = only};
+        _cleanup_json_ json_object *e = NULL, *facts = NULL, *v = NULL;
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        assert_string_equal(status_of(e), want || link ? "applied" : "no-op");
+        if (file) {
+                _cleanup_free_ char *got = vt_test_read(root, file);
+                if (want)
+                        assert_string_equal(got, want);
+                else
+                        assert_null(got);
+        }
+        if (link) {
+                char target[4096];
+                _cleanup_free_ char *p = NULL;
+                assert_true(asprintf(&p, "%s/%s", root, link) > 0);
+                ssize_t k = readlink(p, target, sizeof(target) - 1);
+                assert_true(k > 0);
+                target[k] = '\0';
+                assert_string_equal(target, link_to);
+        }
+        assert_int_equal(vt_detect_all(ctx, &facts), 0);
+        assert_int_equal(vt_tune_verify(ctx, facts, &v), 0);
+        json_object *drift = json_object_object_get(v, "drift");
+        for (size_t i = 0; i < json_object_array_length(drift); i++)
+                if (streq_ptr(vt_json_str(json_object_array_get_idx(drift, i), "module"), "rng"))
+                        fail_msg("rng drift after apply: %s",
+                                 json_object_to_json_string(json_object_array_get_idx(drift, i)));
+        vt_ctx_free(ctx);
+        _cleanup_free_ char *after = snapshot(root);
+        if (!want && !link)
+                assert_same_tree(before, after); /* nothing to do: nothing done */
+        vt_test_rm_rf(root);
+        round_trip(fixture, false);
+}
+
+/* Debian's rng-tools-debian: HRNGDEVICE in its /etc/default file; its rc links enable it. */
+static void test_rngd_rng_tools_debian_sets_hrngdevice(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *orig =
+                vt_test_read(getenv("VT_FIXTURES"),
+                             "rng-debian12-rng-tools-debian/root/etc/default/rng-tools-debian");
+        assert_non_null(orig);
+        _cleanup_free_ char *want = NULL;
+        assert_true(asprintf(&want, "%sHRNGDEVICE=/dev/hwrng\n", orig) > 0);
+        rngd_flavour("rng-debian12-rng-tools-debian", "etc/default/rng-tools-debian", want, NULL,
+                     NULL);
+}
+
+/* Debian's rng-tools5 reads no config (rngd -f, /dev/hwrng by default) and is enabled: no-op. */
+static void test_rngd_rng_tools5_writes_no_config(void **state)
+{
+        (void)state;
+        rngd_flavour("rng-debian12-rng-tools5", "etc/sysconfig/rngd", NULL, NULL, NULL);
+        rngd_flavour("rng-debian12-rng-tools5", "etc/default/rng-tools", NULL, NULL, NULL);
+}
+
+/* Fedora's rng-tools: -r /dev/hwrng added to RNGD_ARGS (its options kept), rngd.service enabled. */
+static void test_rngd_fedora_rng_tools_adds_device_to_rngd_args(void **state)
+{
+        (void)state;
+        rngd_flavour("rng-fedora-rng-tools", "etc/sysconfig/rngd",
+                     "# Optional arguments passed to rngd. See rngd(8) and\n"
+                     "# https://bugzilla.redhat.com/show_bug.cgi?id=1252175#c21\n"
+                     "RNGD_ARGS=\"-x pkcs11 -x nist -D daemon:daemon -r /dev/hwrng\"\n",
+                     "etc/systemd/system/multi-user.target.wants/rngd.service",
+                     "/usr/lib/systemd/system/rngd.service");
+}
+
+/* RNGD_ARGS that name a device already are the administrator's; an unparsable one is left too. */
+static void test_rngd_fedora_rngd_args_left_alone_when_set_or_unclear(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *args, *warning;
+        } cases[] = {
+                {"RNGD_ARGS=\"-x pkcs11 --rng-device=/dev/hwrng\"\n", NULL},
+                {"RNGD_ARGS=\"-r/dev/hwrng\"\n", NULL},
+                {"RNGD_ARGS=\"-x $EXTRA\"\n",
+                 "rng: /etc/sysconfig/rngd: RNGD_ARGS has quotes or expansions; add -r /dev/hwrng "
+                 "yourself"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                _cleanup_free_ char *root = vt_test_copy_fixture_root("rng-fedora-rng-tools");
+                vt_test_write(root, "etc/sysconfig/rngd", cases[i].args);
+                struct vt_ctx *ctx = ctx_for(root, false, NULL);
+                _cleanup_json_ json_object *facts = NULL, *doc = NULL;
+                assert_int_equal(vt_detect_all(ctx, &facts), 0);
+                assert_int_equal(vt_tune_plan(ctx, facts, &doc), 0);
+                json_object *changes = vt_json_get(doc, "changes");
+                for (size_t k = 0; k < json_object_array_length(changes); k++)
+                        assert_string_not_equal(
+                                vt_json_str(json_object_array_get_idx(changes, k), "target"),
+                                "/etc/sysconfig/rngd");
+                const char *w = json_object_get_string(
+                        json_object_array_get_idx(vt_json_get(doc, "warnings"), 0));
+                if (cases[i].warning)
+                        assert_string_equal(w, cases[i].warning);
+                else
+                        assert_null(w);
+                vt_ctx_free(ctx);
+                vt_test_rm_rf(root);
+        }
+}
+
 /* nopvspin through each boot configuration grubcfg knows; the image has not booted it yet. */
 static void test_boot_fixtures_cmdline_round_trip(void **state)
 {
@@ -883,6 +946,10 @@ int main(void)
                 cmocka_unit_test(test_cmdline_key_spelled_with_dash_counts_as_configured),
                 cmocka_unit_test(test_unit_enable_links_into_its_install_target),
                 cmocka_unit_test(test_rng_current_moves_to_virtio_and_back),
+                cmocka_unit_test(test_rngd_rng_tools_debian_sets_hrngdevice),
+                cmocka_unit_test(test_rngd_rng_tools5_writes_no_config),
+                cmocka_unit_test(test_rngd_fedora_rng_tools_adds_device_to_rngd_args),
+                cmocka_unit_test(test_rngd_fedora_rngd_args_left_alone_when_set_or_unclear),
                 cmocka_unit_test(test_qga_debian_conf_edited_in_place),
                 cmocka_unit_test(test_qga_debian_conf_without_list_gets_key_under_general),
                 cmocka_unit_test(test_qga_debian_conf_absent_is_written_and_owned),

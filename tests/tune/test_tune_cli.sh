@@ -26,6 +26,11 @@ check 2 "apply --only unknown module" "$VIRTUNE" apply --root "$T" --only frobni
 check 2 "eventlog --offset not a number" "$VIRTUNE" eventlog --offset 12x
 [ "$(grep -c . "$T/err")" -eq 1 ] && grep -q -e "--offset '12x'" "$T/err" ||
         { bad "eventlog --offset says what is wrong once"; cat "$T/err"; }
+# --only takes the module names (the concern folders with a plan half), the channel's too.
+check 0 "apply --only haltpoll" "$VIRTUNE" apply --root "$T" --dry-run --only haltpoll --only pvspin
+check 2 "apply --only the old detect name" "$VIRTUNE" apply --root "$T" --dry-run --only cpuidle
+check 2 "apply --only a module with no plan half" "$VIRTUNE" apply --root "$T" --dry-run --only tpm
+grep -q "haltpoll, pvspin, iosched, rng, qga" "$T/err" || bad "--only error lists the module names"
 
 # A bad config: exit 2, "file:line: message", and nothing written (no journal either).
 R="$T/bad"; mkdir -p "$R/etc/virtune"
