@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
+#include "fsutil.h"
 #include "util.h"
 #include "atomic.h"
 
@@ -49,37 +49,22 @@ int vt_mkdir_parents(struct vt_ctx *ctx, const char *path)
         return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-        while (len) {
-                ssize_t k = write(fd, data, len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                data += k;
-                len -= k;
-        }
-        return 0;
-}
+/* The file helper's steps, seen through the caller's fault hook (which also gets the path). */
+struct hook_ctx {
+        const struct vt_fault *fault;
+        const char *path;
+};
 
-/* Gives the temp file the old file's owner, mode and SELinux label. */
-static int copy_attrs(int from, int to)
+static int hook(void *userdata, enum vt_fs_step s)
 {
-        struct stat st;
-        if (fstat(from, &st) < 0)
-                return -errno;
-        if (fchown(to, st.st_uid, st.st_gid) < 0 && errno != EPERM)
-                return -errno;
-        if (fchmod(to, st.st_mode & 07777) < 0)
-                return -errno;
-        char label[256];
-        ssize_t n = fgetxattr(from, "security.selinux", label, sizeof(label));
-        if (n > 0 && fsetxattr(to, "security.selinux", label, n, 0) < 0 && errno != ENOTSUP &&
-            errno != EPERM)
-                return -errno;
-        return 0;
+        static const enum vt_step map[] = {
+                [VT_FS_STEP_WRITE] = VT_STEP_WRITE,
+                [VT_FS_STEP_FSYNC] = VT_STEP_FSYNC,
+                [VT_FS_STEP_RENAME] = VT_STEP_RENAME,
+                [VT_FS_STEP_DIRSYNC] = VT_STEP_DIRSYNC,
+        };
+        const struct hook_ctx *h = userdata;
+        return vt_fault_check(h->fault, map[s], h->path);
 }
 
 int vt_atomic_replace(struct vt_ctx *ctx, const char *path, const char *data, size_t len,
@@ -102,40 +87,10 @@ int vt_atomic_replace(struct vt_ctx *ctx, const char *path, const char *data, si
         _cleanup_close_ int dfd = vt_open(ctx, dir, O_RDONLY | O_DIRECTORY, 0);
         if (dfd < 0)
                 return dfd;
-        char tmp[NAME_MAX + 1];
-        r = vt_pathf(tmp, sizeof(tmp), ".#%.200s.virtune-%d", base, (int)getpid());
-        if (r < 0)
-                return r;
-        (void)unlinkat(dfd, tmp, 0);
-        _cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        _cleanup_close_ int old = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (old >= 0)
-                r = copy_attrs(old, fd);
-        if (r >= 0)
-                r = vt_fault_check(fault, VT_STEP_WRITE, path);
-        if (r >= 0)
-                r = write_all(fd, data, len);
-        if (r >= 0)
-                r = vt_fault_check(fault, VT_STEP_FSYNC, path);
-        if (r >= 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r >= 0)
-                r = vt_fault_check(fault, VT_STEP_RENAME, path);
-        if (r >= 0 && renameat(dfd, tmp, dfd, base) < 0)
-                r = -errno;
-        if (r == VT_FAULT_CRASH)
-                return r; /* a power cut: the temp file stays, the target is untouched */
-        if (r < 0) {
-                (void)unlinkat(dfd, tmp, 0);
-                return r;
-        }
-        /* renamed: the new file is in place; the directory fsync makes that durable */
-        r = vt_fault_check(fault, VT_STEP_DIRSYNC, path);
-        if (r >= 0 && fsync(dfd) < 0)
-                r = -errno;
-        return r;
+        struct hook_ctx h = {fault, path};
+        struct vt_fs_replace_opts o = {
+                .keep_attrs = true, .hook = fault ? hook : NULL, .userdata = &h};
+        return vt_fs_replace_at(dfd, base, data, len, &o);
 }
 
 int vt_backup_write(struct vt_ctx *ctx, const char *path, const char *data, size_t len)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "ctx.h"
+#include "fsutil.h"
 
 enum vt_step {
         VT_STEP_WRITE,
@@ -17,7 +18,7 @@ enum vt_step {
 };
 
 /* A fault hook returning this stops right there, as a power cut would: nothing is cleaned up. */
-#define VT_FAULT_CRASH (-ECANCELED)
+#define VT_FAULT_CRASH VT_FS_CRASH
 
 /* Tests make a step fail: fn returns 0 to go on, -errno to fail the step, VT_FAULT_CRASH. */
 struct vt_fault {

@@ -6,9 +6,24 @@
 #include "util.h"
 #include "backend.h"
 
-int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)
+int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len,
+                         struct vt_bootcfg_set *set)
 {
-        return vt_read_file_max(ctx, path, VT_BOOTCFG_FILE_MAX, ret, len);
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, ret, len);
+        if (r >= 0 || r == -ENOENT || !set)
+                return r;
+        unsigned line = r == -EFBIG ? vt_first_long_line(ctx, path, VT_BOOTCFG_LINE_MAX) : 0;
+        if (line)
+                snprintf(set->err, sizeof(set->err),
+                         "%s:%u: line longer than %u KiB, not a boot configuration line: not read",
+                         path, line, VT_BOOTCFG_LINE_MAX >> 10);
+        else if (r == -EFBIG)
+                snprintf(set->err, sizeof(set->err),
+                         "%s: larger than %u KiB, not a boot configuration file: not read", path,
+                         VT_CONFIG_FILE_MAX >> 10);
+        else
+                snprintf(set->err, sizeof(set->err), "%s: %s", path, vt_strerror(r));
+        return r;
 }
 
 void vt_bootcfg_entry_one(json_object *entry, const char *path, const char *cmdline)

@@ -13,7 +13,8 @@ struct vt_bootcfg_file {
         char *old, *new;
         size_t old_len, new_len;
         const struct vt_bootcfg_backend *backend;
-        size_t tool; /* 1-based index into the set's tools when one writes it; 0: virtune does */
+        size_t tool;    /* 1-based index into the set's tools when one writes it; 0: virtune does */
+        bool generated; /* a generator's output (grub.cfg) edited in its place: it may rewrite it */
 };
 
 /*
@@ -35,6 +36,7 @@ struct vt_bootcfg_set {
         char err[512];                            /* "file:line: why" when a backend refuses */
         struct vt_bootcfg_tool tools[4];
         size_t ntools;
+        unsigned regen; /* bit i: backends[i]'s generator runs though none of its files changed */
 };
 
 struct vt_bootcfg_backend {
@@ -52,11 +54,15 @@ struct vt_bootcfg_backend {
 extern const struct vt_bootcfg_backend vt_backend_grubd, vt_backend_default_grub, vt_backend_bls,
         vt_backend_grub_cfg, vt_backend_kernel_cmdline;
 
-/* Boot files are small; anything larger is not one. */
-#define VT_BOOTCFG_FILE_MAX (1u << 20)
+/* The kernel takes a command line of a few KiB: a 64 KiB line is named as the culprit. */
+#define VT_BOOTCFG_LINE_MAX (64u << 10)
 
-/* Reads path; -ENOENT when absent. Logs nothing. */
-int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len);
+/*
+ * Reads path (a regular file of at most VT_CONFIG_FILE_MAX); -ENOENT when absent. Any other
+ * failure also sets set->err (set may be NULL) to "path: why". Logs nothing.
+ */
+int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len,
+                         struct vt_bootcfg_set *set);
 /* A read() entry for a backend of one file: "files": [path], "cmdline": cmdline (may be NULL). */
 void vt_bootcfg_entry_one(json_object *entry, const char *path, const char *cmdline);
 /* Sets set->err to "path:line: why" and returns -EBADMSG. */
@@ -71,8 +77,8 @@ void vt_bootcfg_set_clear(struct vt_bootcfg_set *set);
 char *vt_bootcfg_tool_path(struct vt_ctx *ctx, const char *const *paths, size_t n);
 /* Adds a tool (takes argv) to set; its 1-based index, or -E2BIG. */
 int vt_bootcfg_set_tool(struct vt_bootcfg_set *set, const char *name, char **argv, bool exact);
-/* Runs argv (no shell) and waits; its output goes to our stderr. 0, or -EIO when it failed. */
-int vt_bootcfg_spawn(char *const *argv);
+/* How generators and tools run: their chatter goes to our stderr, never into a diff or JSON. */
+extern const struct vt_run_opts vt_bootcfg_run_opts;
 
 /*
  * Applies edits to one command line (s, len bytes). *ret gets the new text (malloc'd).

@@ -134,7 +134,7 @@ static int walk(struct vt_ctx *ctx, struct walk *w, struct vt_bootcfg_set *set, 
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 _cleanup_free_ char *text = NULL, *line = NULL;
                 size_t len, vs = 0, ve = 0, ln = 0;
-                r = vt_bootcfg_read_file(ctx, v[i], &text, &len);
+                r = vt_bootcfg_read_file(ctx, v[i], &text, &len, set);
                 if (r >= 0)
                         r = vt_bls_find_options(v[i], text, len, &vs, &ve, &ln, set);
                 if (r < 0)
@@ -178,7 +178,7 @@ static int kernelopts(struct vt_ctx *ctx, struct walk *w, struct vt_bootcfg_set 
 {
         _cleanup_free_ char *blk = NULL, *line = NULL, *out = NULL;
         size_t len, errline = 0, pos;
-        int r = vt_bootcfg_read_file(ctx, GRUBENV, &blk, &len);
+        int r = vt_bootcfg_read_file(ctx, GRUBENV, &blk, &len, set);
         if (r < 0)
                 return r;
         if (vt_grubenv_check(blk, len, &errline) < 0)

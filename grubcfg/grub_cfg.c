@@ -1,7 +1,8 @@
 /*
  * Backend: a grub.cfg edited directly (what the openEuler guide does to
  * /boot/efi/EFI/openEuler/grub.cfg) when the root has no generator to rebuild it: the
- * linux/linuxefi lines of every menu entry but rescue/recovery ones.
+ * linux/linuxefi lines of every menu entry but rescue/recovery ones, when they boot a Linux
+ * kernel (grub-common's Memtest86+ entries use linux16 too).
  */
 #include <ctype.h>
 #include "util.h"
@@ -44,6 +45,27 @@ static bool is_rescue(const char *s, size_t n)
                 if (strncasecmp(s + i, "rescue", 6) == 0 ||
                     (i + 8 <= n && strncasecmp(s + i, "recovery", 8) == 0))
                         return true;
+        return false;
+}
+
+/* Kernel images as distributions name them (vmlinuz-6.1.0-13-amd64, Image, bzImage, ...). */
+static const char *const kernel_images[] = {"vmlinuz", "vmlinux", "bzImage", "zImage",
+                                            "Image",   "uImage",  "kernel",  "linux"};
+
+/* Whether the image path [s, s+n) is a Linux kernel: its last component is named like one. */
+static bool is_linux_image(const char *s, size_t n)
+{
+        const char *base = s;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] == '/' || s[i] == ')')
+                        base = s + i + 1;
+        size_t bl = (size_t)(s + n - base);
+        for (size_t i = 0; i < ARRAY_SIZE(kernel_images); i++) {
+                size_t kl = strlen(kernel_images[i]);
+                if (bl >= kl && memcmp(base, kernel_images[i], kl) == 0 &&
+                    (bl == kl || base[kl] == '-' || base[kl] == '.' || base[kl] == '_'))
+                        return true;
+        }
         return false;
 }
 
@@ -94,6 +116,12 @@ int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
                                 r = vt_bootcfg_refuse(set, path, ln,
                                                       "a kernel line without an image");
                                 break;
+                        }
+                        if (!is_linux_image(text + image, as - image)) {
+                                /* Memtest86+, iPXE...: not a kernel, its words are its own */
+                                fwrite(text + i, 1, end - i + (nl ? 1 : 0), f);
+                                i = end + 1;
+                                continue;
                         }
                         while (as < end && isblank((unsigned char)text[as]))
                                 as++;
@@ -148,7 +176,7 @@ static int grub_cfg_read(struct vt_ctx *ctx, json_object *entry, struct vt_bootc
         int r = find_cfg(ctx, &path);
         if (r < 0 || !path)
                 return r < 0 ? r : -ENOENT;
-        r = vt_bootcfg_read_file(ctx, path, &text, &len);
+        r = vt_bootcfg_read_file(ctx, path, &text, &len, set);
         if (r >= 0)
                 r = vt_grub_cfg_edit(path, text, len, NULL, 0, &out, &olen, &first, set);
         if (r < 0)
@@ -166,7 +194,7 @@ static int grub_cfg_write(struct vt_ctx *ctx, const struct vt_cmdline_edit *edit
         int r = find_cfg(ctx, &path);
         if (r < 0 || !path)
                 return r < 0 ? r : -ENOENT;
-        r = vt_bootcfg_read_file(ctx, path, &text, &len);
+        r = vt_bootcfg_read_file(ctx, path, &text, &len, set);
         if (r >= 0)
                 r = vt_grub_cfg_edit(path, text, len, edits, n, &out, &olen, NULL, set);
         if (r < 0)

@@ -39,8 +39,15 @@ int vt_bootcfg_read(struct vt_ctx *ctx, json_object **ret);
  */
 int vt_bootcfg_edit(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, size_t n,
                     unsigned flags, char **diff, json_object **record);
-/* Undo one record made by vt_bootcfg_edit (restores the backed-up files). */
+/*
+ * Undo one record made by vt_bootcfg_edit (restores the backed-up files). A file already back
+ * at its old bytes is left alone (a restore or an edit cut short by a crash is finished, not
+ * refused); one that is neither virtune's new bytes nor the old ones is refused (-ESTALE).
+ */
 int vt_bootcfg_restore(struct vt_ctx *ctx, json_object *record, unsigned flags, char **diff);
+
+/* Removes the temp files process pid (killed) may have left beside the files of a record. */
+void vt_bootcfg_clean_tmp(struct vt_ctx *ctx, json_object *record, pid_t pid);
 
 struct vt_fault;
 /* The same with everything a caller may want to say or hear. */
@@ -52,6 +59,13 @@ struct vt_bootcfg_opts {
         const char *generator;
         char *err; /* filled with "file:line: why" (or another reason) on failure */
         size_t errlen;
+        /*
+         * Called with the record (what restore needs: every file's old and new bytes) after the
+         * plan and before any file is touched: the caller makes it durable (a write-ahead
+         * intent). A negative return stops the edit with nothing written.
+         */
+        int (*before_write)(void *userdata, json_object *record);
+        void *userdata;
 };
 int vt_bootcfg_edit_opts(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, size_t n,
                          const struct vt_bootcfg_opts *opts, char **diff, json_object **record);

@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 #include "util.h"
 #include "backend.h"
+#include "shell.h"
 #include "shvars.h"
 
 #define GRUBD     "/etc/default/grub.d"
@@ -85,7 +86,7 @@ static int load(struct vt_ctx *ctx, struct state *s, struct vt_bootcfg_set *set)
                 _cleanup_free_ char *text = NULL;
                 size_t len, line;
                 const char *why;
-                r = vt_bootcfg_read_file(ctx, s->names[i], &text, &len);
+                r = vt_bootcfg_read_file(ctx, s->names[i], &text, &len, set);
                 if (r < 0)
                         return r;
                 r = vt_shvars_parse(text, len, prev, &s->sv[i], &line, &why);
@@ -165,7 +166,7 @@ static int grubd_write(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, 
                         for (size_t i = 0; i < 2; i++) {
                                 if (streq(s.current[i], s.base[i]))
                                         continue;
-                                _cleanup_free_ char *w = vt_shvars_quote(s.current[i], '"');
+                                _cleanup_free_ char *w = vt_shell_quote(s.current[i], '"');
                                 fprintf(f, "%s=%s\n", vars[i], w ? w : "\"\"");
                                 nvars++;
                         }

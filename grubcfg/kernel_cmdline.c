@@ -12,7 +12,7 @@ static bool kernel_cmdline_detect(struct vt_ctx *ctx)
 static int kernel_cmdline_read(struct vt_ctx *ctx, json_object *entry, struct vt_bootcfg_set *set)
 {
         _cleanup_free_ char *text = NULL;
-        int r = vt_bootcfg_read_file(ctx, KERNEL_CMDLINE, &text, NULL);
+        int r = vt_bootcfg_read_file(ctx, KERNEL_CMDLINE, &text, NULL, set);
         if (r < 0)
                 return r;
         vt_bootcfg_entry_one(entry, KERNEL_CMDLINE, vt_strip(text));
@@ -24,7 +24,7 @@ static int kernel_cmdline_write(struct vt_ctx *ctx, const struct vt_cmdline_edit
 {
         _cleanup_free_ char *text = NULL, *out = NULL;
         size_t len, pos = 0;
-        int r = vt_bootcfg_read_file(ctx, KERNEL_CMDLINE, &text, &len);
+        int r = vt_bootcfg_read_file(ctx, KERNEL_CMDLINE, &text, &len, set);
         if (r < 0)
                 return r;
         /* kernel-install reads the file's words: only one line is a command line */

@@ -1,4 +1,5 @@
 /* Writes the default /etc/virtune/virtune.conf from the policy schema: every key, commented. */
+#include <inttypes.h>
 #include <stdio.h>
 #include "policy.h"
 
@@ -9,6 +10,7 @@ static const char *const type_hint[] = {
         [VT_POL_UINT] = "a number",
         [VT_POL_CHOICE] = "one of",
         [VT_POL_LIST] = "a comma-separated list",
+        [VT_POL_AUTO_UINT] = "auto or a number",
 };
 
 static void print_key(FILE *f, const struct vt_policy_key *k)
@@ -16,6 +18,8 @@ static void print_key(FILE *f, const struct vt_policy_key *k)
         fprintf(f, "# %s (%s", k->help, type_hint[k->type]);
         for (const char *const *c = k->choices; c && *c; c++)
                 fprintf(f, "%s%s", c == k->choices ? ": " : ", ", *c);
+        if (k->max > 0)
+                fprintf(f, " %" PRIu64 "-%" PRIu64, k->min, k->max);
         fprintf(f, ")\n");
         /* A key with no default stays unset: the kernel's or the tool's own value is kept. */
         size_t n = strlen(k->key);
@@ -35,8 +39,8 @@ int main(int argc, char **argv)
                    "# Prefer drop-ins in /etc/virtune/virtune.conf.d/*.conf (read after this\n"
                    "# file, in name order; the last value wins). Unknown keys are errors.\n");
         const char *section = "";
-        for (size_t i = 0; i < vt_policy_schema_len; i++) {
-                const struct vt_policy_key *k = &vt_policy_schema[i];
+        const struct vt_policy_key *k;
+        for (size_t i = 0; (k = vt_policy_schema_at(i)); i++) {
                 if (!streq(section, k->section)) {
                         section = k->section;
                         fprintf(f, "\n[%s]\n", section);

@@ -8,12 +8,12 @@
 #define ONLY_MAX 16
 
 struct tune_opts {
-        bool dry_run, no_bootloader;
+        bool dry_run, no_bootloader, last;
         const char *only[ONLY_MAX + 1];
         size_t n_only;
 };
 
-enum { OPT_DRY_RUN = 0x2000, OPT_ONLY, OPT_NO_BOOTLOADER };
+enum { OPT_DRY_RUN = 0x2000, OPT_ONLY, OPT_NO_BOOTLOADER, OPT_LAST };
 
 static const struct option apply_opts[] = {
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
@@ -21,9 +21,6 @@ static const struct option apply_opts[] = {
         {"no-bootloader", no_argument, NULL, OPT_NO_BOOTLOADER},
         {},
 };
-
-/* The module names --only takes: the plan halves. */
-static const char *const tune_modules[] = {"haltpoll", "pvspin", "iosched", "rng", "qga"};
 
 static int on_opt(int opt, const char *arg, void *userdata)
 {
@@ -35,38 +32,30 @@ static int on_opt(int opt, const char *arg, void *userdata)
         case OPT_NO_BOOTLOADER:
                 o->no_bootloader = true;
                 return 0;
-        case OPT_ONLY:
-                for (size_t i = 0; i < ARRAY_SIZE(tune_modules); i++)
-                        if (streq(arg, tune_modules[i]) && o->n_only < ONLY_MAX) {
-                                o->only[o->n_only++] = tune_modules[i];
-                                return 0;
-                        }
-                log_error("unknown module '%s' for --only (haltpoll, pvspin, iosched, rng, qga)",
-                          arg);
+        case OPT_LAST:
+                o->last = true;
+                return 0;
+        case OPT_ONLY: {
+                const struct vt_module *m = vt_module_find_tunable(arg);
+                if (m && o->n_only < ONLY_MAX) {
+                        o->only[o->n_only++] = m->name;
+                        return 0;
+                }
+                char names[256];
+                vt_module_names(names, sizeof(names), true);
+                log_error("unknown module '%s' for --only (%s)", arg, names);
                 return -EINVAL;
+        }
         }
         return -EINVAL;
 }
 
-/* Parses, refuses positional arguments, makes the context. <0: exit code negated. */
-static int setup(struct vt_cli *cli, int argc, char **argv, const struct option *extra,
-                 struct tune_opts *o, const char *usage, struct vt_ctx **ctx)
+/* Parses, refuses positional arguments, makes the context; false: done, exit with *exit_code. */
+static bool setup(struct vt_cli *cli, int argc, char **argv, const struct option *extra,
+                  struct tune_opts *o, const char *usage, struct vt_ctx **ctx, int *exit_code)
 {
         int i = vt_cli_parse(cli, argc, argv, extra, NULL, on_opt, o, usage);
-        if (i < 0)
-                return i == -2 ? -VT_EXIT_OK - 100 : -VT_EXIT_USAGE;
-        if (i < argc) {
-                log_error("%s %s: unexpected argument '%s'", cli->prog, cli->command, argv[i]);
-                return -VT_EXIT_USAGE;
-        }
-        if (vt_cli_ctx(cli, ctx) < 0)
-                return -VT_EXIT_USAGE;
-        return 0;
-}
-
-static int setup_exit(int r)
-{
-        return r == -VT_EXIT_OK - 100 ? VT_EXIT_OK : -r;
+        return vt_cli_setup(cli, i, argc, argv, ctx, exit_code);
 }
 
 /* Changing the running system needs root; say so once instead of one EACCES per target. */
@@ -80,13 +69,17 @@ static bool need_root(const struct vt_cli *cli, struct vt_ctx *ctx, bool dry_run
         return true;
 }
 
-/* A refused policy is a configuration error: file:line, exit 2. */
+/* A refused policy is a configuration error: file:line, exit 2. Other errors may say why. */
 static int fail(const struct vt_cli *cli, int r, json_object *doc, const char *what)
 {
         json_object *e;
         if (r == -EINVAL && doc && json_object_object_get_ex(doc, "error", &e)) {
                 log_error("%s", json_object_get_string(e));
                 return VT_EXIT_USAGE;
+        }
+        if (doc && json_object_object_get_ex(doc, "error", &e)) {
+                log_error("%s %s: %s", cli->prog, cli->command, json_object_get_string(e));
+                return VT_EXIT_FAIL;
         }
         return vt_cli_errno_exit(cli, r, what);
 }
@@ -136,11 +129,11 @@ static int with_facts(struct vt_cli *cli, int argc, char **argv, const char *usa
 {
         struct tune_opts o = {0};
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        int r = setup(cli, argc, argv, NULL, &o, usage, &ctx);
-        if (r < 0)
-                return setup_exit(r);
+        int e;
+        if (!setup(cli, argc, argv, NULL, &o, usage, &ctx, &e))
+                return e;
         _cleanup_json_ json_object *facts = NULL, *doc = NULL;
-        r = vt_detect_all(ctx, &facts);
+        int r = vt_detect_for_plan(ctx, &facts);
         if (r < 0) {
                 log_error_errno(r, "Failed to detect the system under %s", ctx->root);
                 return VT_EXIT_FAIL;
@@ -186,17 +179,20 @@ int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
 {
         struct tune_opts o = {0};
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        int r = setup(cli, argc, argv, apply_opts, &o,
-                      "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n\n"
-                      "Makes the planned changes and records each with its old value in\n"
-                      "/var/lib/virtune/journal.json. When one fails, those already made are\n"
-                      "rolled back (exit 1). Offline roots get persistent targets only.\n"
-                      "  --dry-run        show what would be done, write nothing\n"
-                      "  --only MODULE    haltpoll, pvspin, iosched, rng or qga (repeatable)\n"
-                      "  --no-bootloader  leave the kernel command line alone\n",
-                      &ctx);
-        if (r < 0)
-                return setup_exit(r);
+        char names[256], usage[1024];
+        vt_module_names(names, sizeof(names), true);
+        snprintf(usage, sizeof(usage),
+                 "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n\n"
+                 "Makes the planned changes and records each with its old value in\n"
+                 "/var/lib/virtune/journal.json. When one fails, those already made are\n"
+                 "rolled back (exit 1). Offline roots get persistent targets only.\n"
+                 "  --dry-run        show what would be done, write nothing\n"
+                 "  --only MODULE    one of %s (repeatable)\n"
+                 "  --no-bootloader  leave the kernel command line alone\n",
+                 names);
+        int e;
+        if (!setup(cli, argc, argv, apply_opts, &o, usage, &ctx, &e))
+                return e;
         if (need_root(cli, ctx, o.dry_run))
                 return VT_EXIT_FAIL;
         struct vt_apply_opts ao = {
@@ -205,7 +201,7 @@ int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
                 .only = o.n_only ? o.only : NULL,
         };
         _cleanup_json_ json_object *doc = NULL;
-        r = vt_tune_apply(ctx, &ao, &doc);
+        int r = vt_tune_apply(ctx, &ao, &doc);
         if (r < 0)
                 return fail(cli, r, doc, "apply");
         print(cli, doc);
@@ -220,22 +216,26 @@ int vt_cmd_revert(struct vt_cli *cli, int argc, char **argv)
 {
         static const struct option revert_opts[] = {
                 {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+                {"last", no_argument, NULL, OPT_LAST},
                 {},
         };
         struct tune_opts o = {0};
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        int r = setup(cli, argc, argv, revert_opts, &o,
-                      "revert [--root DIR] [--dry-run]\n\n"
-                      "Restores exactly what the last apply changed, newest first: values,\n"
-                      "files byte for byte; files virtune wrote are removed.\n"
-                      "  --dry-run  show what would be restored\n",
-                      &ctx);
-        if (r < 0)
-                return setup_exit(r);
+        int e;
+        if (!setup(cli, argc, argv, revert_opts, &o,
+                   "revert [--root DIR] [--dry-run] [--last]\n\n"
+                   "Restores what every apply still in force changed (an image's bake, the\n"
+                   "first boot's apply, virtune cmdline edits), newest first: the system as\n"
+                   "before virtune's first apply. Values and files byte for byte; files\n"
+                   "virtune wrote are removed.\n"
+                   "  --dry-run  show what would be restored\n"
+                   "  --last     undo only the newest apply\n",
+                   &ctx, &e))
+                return e;
         if (need_root(cli, ctx, o.dry_run))
                 return VT_EXIT_FAIL;
         _cleanup_json_ json_object *doc = NULL;
-        r = vt_tune_revert(ctx, o.dry_run, &doc);
+        int r = vt_tune_revert_opts(ctx, o.dry_run, o.last, &doc);
         if (r < 0)
                 return fail(cli, r, doc, "revert");
         print(cli, doc);

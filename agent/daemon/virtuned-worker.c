@@ -3,7 +3,10 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
+#include "apply_job.h"
+#include "daemon.h"
 #include "proto.h"
 #include "log.h"
 #include "module.h"
@@ -12,53 +15,17 @@
 #include "vt_cpuid.h"
 
 /*
- * virtuned-worker [--root DIR] [--cpuid FILE] [--allow-apply] [--idle-ms MS] serve
+ * Every form takes [--policy-fd N]: the policy virtuned holds (vt_policy_serialize), in a sealed
+ * memfd; without it the worker reads the files itself.
+ * virtuned-worker [--root DIR] [--cpuid FILE] [--idle-ms MS] serve
  *                         requests from virtuned on stdin (a socket), replies back on it, each
  *                         a frame (daemon.h); exits after MS ms without one, or when it closes
  * virtuned-worker [--root DIR] start [--no-apply]       detection and the runtime policy at start
  * virtuned-worker [--root DIR] iosched                  a disk appeared: its scheduler
+ * virtuned-worker [--root DIR] apply-job                one apply or revert job on stdin (a
+ *                         connection of virtune-apply.socket), its result back on it
  * Not for people: virtuned starts it with exactly these arguments.
  */
-
-/* Reads exactly len bytes. 1 done, 0 at the end before the first byte, -errno otherwise. */
-static int read_full(int fd, void *buf, size_t len)
-{
-        size_t got = 0;
-        while (got < len) {
-                ssize_t n = read(fd, (char *)buf + got, len - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return got == 0 ? 0 : -EPIPE;
-                got += (size_t)n;
-        }
-        return 1;
-}
-
-static int write_frame(int fd, const char *data, size_t len)
-{
-        uint32_t n = (uint32_t)len;
-        struct iovec iov[2] = {{&n, sizeof(n)}, {(void *)data, len}};
-        size_t left = sizeof(n) + len;
-        int i = 0;
-        while (left > 0) {
-                ssize_t k = writev(fd, iov + i, 2 - i);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                left -= (size_t)k;
-                for (; i < 2 && (size_t)k >= iov[i].iov_len; i++)
-                        k -= (ssize_t)iov[i].iov_len;
-                if (i < 2) {
-                        iov[i].iov_base = (char *)iov[i].iov_base + k;
-                        iov[i].iov_len -= (size_t)k;
-                }
-        }
-        return 0;
-}
 
 /* Jobs until virtuned closes the socket or none comes for idle_ms; then "bye" and out. */
 static int do_serve(struct vt_ctx *ctx, int idle_ms)
@@ -84,16 +51,16 @@ static int do_serve(struct vt_ctx *ctx, int idle_ms)
                 if (r < 0)
                         return log_error_errno(-errno, "poll");
                 if (r == 0)
-                        return write_frame(fd, NULL, 0); /* idle: bye, nothing read since */
+                        return vt_frame_write(fd, NULL, 0); /* idle: bye, nothing read since */
                 uint32_t len;
-                r = read_full(fd, &len, sizeof(len));
+                r = vt_frame_read_full(fd, &len, sizeof(len));
                 if (r == 0)
                         return 0; /* virtuned closed: it wants no more */
                 if (r < 0)
                         return log_error_errno(r, "Reading a job");
                 if (len > sizeof(buf))
                         return log_error_errno(-EMSGSIZE, "A job of %" PRIu32 " bytes", len);
-                r = read_full(fd, buf, len);
+                r = vt_frame_read_full(fd, buf, len);
                 if (r <= 0)
                         return log_error_errno(r < 0 ? r : -EPIPE, "Reading a job");
                 size_t rl = 0;
@@ -101,10 +68,53 @@ static int do_serve(struct vt_ctx *ctx, int idle_ms)
                         vt_proto_dispatch(ctx, VT_PROTO_MESSAGE, buf, len, &rl);
                 if (!reply)
                         return log_error_errno(-ENOMEM, "Answering");
-                r = write_frame(fd, reply, rl);
+                r = vt_frame_write(fd, reply, rl);
                 if (r < 0)
                         return log_error_errno(r, "Writing the reply");
         }
+}
+
+/* virtune-apply@.service: one job on the connection systemd accepted (stdin and stdout). */
+static int do_apply_job(struct vt_ctx *ctx)
+{
+        int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return log_error_errno(-errno, "Cannot take the job's connection");
+        /* what apply runs (update-grub, systemctl) must not write into the connection */
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+                return log_error_errno(-errno, "Cannot open /dev/null");
+        close(null);
+        int r = vt_apply_job_serve(ctx, fd);
+        close(fd);
+        if (r < 0)
+                log_error_errno(r, "The apply job failed");
+        return r;
+}
+
+/* The daemon's policy in force, from the memfd it handed over (read at offset 0: the workers
+ * running at once share its file offset). */
+static int policy_from_fd(int fd, struct vt_policy **ret)
+{
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(-errno, "The policy handed over (fd %d)", fd);
+        if (st.st_size <= 0 || st.st_size > VT_POLICY_HANDOVER_MAX)
+                return log_error_errno(-EMSGSIZE, "The policy handed over is %lld bytes",
+                                       (long long)st.st_size);
+        size_t len = (size_t)st.st_size;
+        _cleanup_free_ char *text = malloc(len + 1);
+        if (!text)
+                return -ENOMEM;
+        ssize_t n = pread(fd, text, len, 0);
+        if (n != (ssize_t)len)
+                return log_error_errno(n < 0 ? -errno : -EIO, "Reading the policy handed over");
+        text[len] = '\0';
+        char err[VT_POLICY_ERR_MAX] = "";
+        int r = vt_policy_deserialize(text, ret, err, sizeof(err));
+        if (r < 0)
+                return log_error_errno(r, "The policy handed over: %s", err[0] ? err : "bad");
+        return 0;
 }
 
 static int do_apply(struct vt_ctx *ctx, const char *const *only)
@@ -122,13 +132,16 @@ static int do_apply(struct vt_ctx *ctx, const char *const *only)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"root", required_argument, NULL, 'r'},    {"cpuid", required_argument, NULL, 'c'},
-                {"no-apply", no_argument, NULL, 'n'},      {"allow-apply", no_argument, NULL, 'a'},
-                {"idle-ms", required_argument, NULL, 'i'}, {},
+                {"root", required_argument, NULL, 'r'},
+                {"cpuid", required_argument, NULL, 'c'},
+                {"no-apply", no_argument, NULL, 'n'},
+                {"policy-fd", required_argument, NULL, 'p'},
+                {"idle-ms", required_argument, NULL, 'i'},
+                {},
         };
         const char *root = NULL, *cpuid = NULL;
-        bool apply = true, allow_apply = false;
-        int idle_ms = 5000;
+        bool apply = true;
+        int idle_ms = 5000, policy_fd = -1;
         int c, r;
 
         vt_log_init_from_env();
@@ -143,8 +156,10 @@ int main(int argc, char **argv)
                 case 'n':
                         apply = false;
                         break;
-                case 'a':
-                        allow_apply = true;
+                case 'p':
+                        policy_fd = atoi(optarg);
+                        if (policy_fd < 3)
+                                return 2;
                         break;
                 case 'i':
                         idle_ms = atoi(optarg);
@@ -171,18 +186,18 @@ int main(int argc, char **argv)
                         return log_error_errno(r, "Cannot read %s", cpuid), 1;
         }
         char err[VT_POLICY_ERR_MAX] = "";
-        if (vt_policy_load(ctx, &ctx->policy, err, sizeof(err)) < 0) {
+        if (policy_fd >= 0) {
+                r = policy_from_fd(policy_fd, &ctx->policy);
+                close(policy_fd);
+                if (r < 0)
+                        return 1; /* never guess: a job without the daemon's policy is refused */
+        } else if (vt_policy_load(ctx, &ctx->policy, err, sizeof(err)) < 0) {
                 /* As virtuned does: defaults, so nothing is allowed to change. */
                 log_error("Bad policy, running with defaults: %s", err);
                 ctx->policy = vt_policy_new();
                 if (!ctx->policy)
                         return 1;
         }
-        /* virtuned decides allow-apply from the policy it holds (it may have kept an older one
-         * than the file now on disk); without its word, the file's value stands. */
-        if (allow_apply && vt_policy_parse(ctx->policy, "virtuned",
-                                           "[channel]\nallow-apply = yes\n", err, sizeof(err)) < 0)
-                return log_error("%s", err), 1;
 
         const char *job = argv[optind];
         if (streq(job, "serve"))
@@ -193,6 +208,9 @@ int main(int argc, char **argv)
                 if (r < 0)
                         log_warning_errno(r, "Detection failed");
                 r = apply ? do_apply(ctx, NULL) : 0;
+        } else if (streq(job, "apply-job")) {
+                r = do_apply_job(ctx);
+                return r < 0 ? 1 : 0; /* 1: rolled back, said in the reply */
         } else if (streq(job, "iosched")) {
                 static const char *const iosched[] = {"iosched", NULL};
                 r = do_apply(ctx, iosched);

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include "host.h"
+#include "log.h"
 
 int64_t vt_host_now_ms(void)
 {
@@ -70,6 +71,46 @@ int vt_host_reply_value(json_object *reply, json_object **value, const char **cl
         return -EREMOTEIO;
 }
 
+/* The parsed cost of the JSON text buf, counted outside strings; stops past max. */
+static size_t reply_units(const char *buf, size_t len, size_t max)
+{
+        size_t units = 1;
+        bool in_string = false;
+        for (size_t i = 0; i < len && units <= max; i++) {
+                char ch = buf[i];
+                if (in_string) {
+                        if (ch == '\\')
+                                i++;
+                        else if (ch == '"')
+                                in_string = false;
+                        continue;
+                }
+                switch (ch) {
+                case '"':
+                        in_string = true;
+                        break;
+                case '{':
+                        units += 8;
+                        break;
+                case '[':
+                        units += 2;
+                        break;
+                case ',':
+                        units += 1;
+                        break;
+                }
+        }
+        return units;
+}
+
+int vt_host_reply_parse(const char *buf, size_t len, size_t max_units, json_object **ret)
+{
+        char err[128];
+        if (reply_units(buf, len, max_units) > max_units)
+                return -E2BIG;
+        return vt_proto_parse(buf, len, ret, err, sizeof(err)) < 0 ? -EINVAL : 0;
+}
+
 static bool reply_has_id(json_object *o, int64_t id)
 {
         json_object *v;
@@ -81,10 +122,22 @@ static void on_reply(enum vt_proto_event ev, const char *buf, size_t len, void *
 {
         struct vt_host_conn *c = userdata;
         json_object *o = NULL, *ret;
-        char err[128];
 
-        if (ev != VT_PROTO_MESSAGE || c->reply ||
-            vt_proto_parse(buf, len, &o, err, sizeof(err)) < 0)
+        if (ev != VT_PROTO_TOO_LARGE && ev != VT_PROTO_TOO_DEEP && ev != VT_PROTO_MESSAGE)
+                return;
+        if (ev != VT_PROTO_MESSAGE) {
+                if (c->synced)
+                        c->error = ev == VT_PROTO_TOO_LARGE ? -EMSGSIZE : -E2BIG;
+                return;
+        }
+        if (c->reply)
+                return;
+        int r = vt_host_reply_parse(buf, len, VT_HOST_REPLY_UNITS_MAX, &o);
+        if (r == -E2BIG && c->synced) {
+                c->error = r; /* the answer we wait for, too costly to hold: give up now */
+                return;
+        }
+        if (r < 0)
                 return;
         if (!c->synced) {
                 /* Anything before our sync answer belongs to someone else. */
@@ -146,6 +199,11 @@ static int wait_for(struct vt_host_conn *c, bool (*done)(const struct vt_host_co
                 }
                 if (vt_proto_reader_feed(&c->reader, buf, (size_t)n, on_reply, c) < 0)
                         return -ENOMEM;
+                if (c->error < 0)
+                        return c->error;
+                /* Parsing counts against the deadline too: a reply past it is too late. */
+                if (vt_host_now_ms() > c->deadline_ms)
+                        return -ETIMEDOUT;
         }
         return 0;
 }
@@ -215,4 +273,35 @@ void vt_host_conn_close(struct vt_host_conn *c)
         vt_proto_reader_done(&c->reader);
         c->fd = -1;
         c->reply = NULL;
+}
+
+int vt_host_caller_call(void *caller, const char *execute, json_object *args, json_object **value)
+{
+        struct vt_host_caller *c = caller;
+        _cleanup_json_ json_object *reply = NULL;
+        json_object *v;
+        const char *class, *desc;
+        int r = 0;
+        if (!c->open && (r = vt_host_conn_open(&c->conn, c->socket, c->timeout_ms)) >= 0)
+                c->open = true;
+        if (r < 0) {
+                json_object_put(args);
+                return r;
+        }
+        r = vt_host_conn_call(&c->conn, execute, args, &reply);
+        if (r < 0)
+                return r;
+        if (vt_host_reply_value(reply, &v, &class, &desc) < 0) {
+                log_debug("%s: %s: %s", execute, class, desc);
+                return -EREMOTEIO;
+        }
+        *value = json_object_get(v);
+        return 0;
+}
+
+void vt_host_caller_close(struct vt_host_caller *c)
+{
+        if (c->open)
+                vt_host_conn_close(&c->conn);
+        c->open = false;
 }

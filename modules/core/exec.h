@@ -9,11 +9,40 @@
 /* The current value as plans compare it (*ret NULL: absent); -EOPNOTSUPP: cannot be read. */
 int vt_exec_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret);
 /*
- * Applies c and stores in rec what undo needs ("old", "raw", "created", "bootcfg", ...).
- * Returns 0 applied, 1 skipped (rec "note" says why), or -errno.
+ * Called by vt_exec_apply once rec holds what undo needs and before the target is touched; the
+ * caller makes rec durable there (the write-ahead intent). A negative return stops the apply.
  */
-int vt_exec_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec);
-/* Undoes one applied change from its record. */
+struct vt_exec_hook {
+        int (*before)(void *userdata);
+        void *userdata;
+};
+/*
+ * Applies c and stores in rec what undo needs ("old", "raw", "created", "bootcfg", ...).
+ * Returns 0 applied, 1 skipped (rec "note" says why), or -errno. hook may be NULL.
+ */
+int vt_exec_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec,
+                  const struct vt_exec_hook *hook);
+/*
+ * Applies n command-line changes with one edit of the boot configuration (each file rewritten
+ * once, the generator run once); recs[i] is what vt_exec_apply would get for cs[i]: recs[0]
+ * holds the record that undoes them all, the others name it ("bootcfg_with"). Same returns;
+ * hook as for vt_exec_apply, called once before any boot file is touched.
+ */
+int vt_exec_apply_cmdline(struct vt_ctx *ctx, const struct vt_change *const *cs, size_t n,
+                          json_object *const *recs, const struct vt_exec_hook *hook);
+/*
+ * Undoes one applied change from its record. Undoing twice, or undoing a change whose apply
+ * was cut short (rec written, target maybe untouched), leaves the old state: recovery and a
+ * revert run again after a crash rely on it.
+ */
 int vt_exec_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec);
 /* True when ctx is this machine's real "/" (not a --live fixture copy): kmod, systemctl. */
 bool vt_exec_is_real_root(const struct vt_ctx *ctx);
+/* Removes the temp files process pid (killed) may have left beside the targets of c. */
+void vt_exec_clean_tmp(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec, pid_t pid);
+/*
+ * Whether path is a unit file or drop-in systemd reads (/etc/systemd/system/..., /run/...,
+ * /usr/lib/..., /lib/...): a change to one needs a daemon-reload before a restart counts. A
+ * restart change whose record says "daemon_reload": true reloads first (tune.c sets it when the
+ * same apply changed such a file); without it, only the restart runs.
+ */

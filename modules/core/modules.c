@@ -1,26 +1,44 @@
-/* The module table and the detect pass over it. */
+/* The module table, made from the concerns modules/meson.build lists, and the detect pass. */
+#include "concerns.h"
 #include "module.h"
 #include "version.h"
 
-/* Order matters: later modules read earlier modules' facts (virt first). */
-const struct vt_module vt_modules[] = {
-        {"virt", vt_virt_detect, NULL},
-        {"virtio", vt_virtio_detect, NULL},
-        {"cpuidle", vt_cpuidle_detect, vt_haltpoll_plan},
-        {"pvspin", vt_pvspin_detect, vt_pvspin_plan},
-        {"iosched", vt_iosched_detect, vt_iosched_plan},
-        {"rng", vt_rng_detect, vt_rng_plan},
-        {"qga", vt_qga_detect, vt_qga_plan},
-        {"tpm", vt_tpm_detect, NULL},
-};
+#define VT_CONCERN(n) extern const struct vt_module vt_module_##n;
+VT_CONCERNS
+#undef VT_CONCERN
+
+#define VT_CONCERN(n) &vt_module_##n,
+const struct vt_module *const vt_modules[] = {VT_CONCERNS};
+#undef VT_CONCERN
 const size_t vt_modules_len = ARRAY_SIZE(vt_modules);
 
 const struct vt_module *vt_module_find(const char *name)
 {
-        for (size_t i = 0; i < vt_modules_len; i++)
-                if (streq(vt_modules[i].name, name))
-                        return &vt_modules[i];
+        for (size_t i = 0; name && i < vt_modules_len; i++)
+                if (streq(vt_modules[i]->name, name))
+                        return vt_modules[i];
         return NULL;
+}
+
+const struct vt_module *vt_module_find_tunable(const char *name)
+{
+        const struct vt_module *m = vt_module_find(name);
+        return m && m->plan ? m : NULL;
+}
+
+void vt_module_names(char *buf, size_t len, bool tunable)
+{
+        size_t at = 0;
+        assert(len > 0);
+        buf[0] = '\0';
+        for (size_t i = 0; i < vt_modules_len && at < len; i++)
+                if (vt_modules[i]->plan || !tunable) {
+                        int n = snprintf(buf + at, len - at, "%s%s", at ? ", " : "",
+                                         vt_modules[i]->name);
+                        if (n < 0)
+                                return;
+                        at += (size_t)n;
+                }
 }
 
 int vt_detect_all(struct vt_ctx *ctx, json_object **ret)
@@ -34,10 +52,23 @@ int vt_detect_all(struct vt_ctx *ctx, json_object **ret)
         json_object_object_add(self, "live", json_object_new_boolean(ctx->live));
         json_object_object_add(facts, "virtune", self);
         for (size_t i = 0; i < vt_modules_len; i++) {
-                int r = vt_modules[i].detect(ctx, facts);
+                int r = vt_modules[i]->detect(ctx, facts);
                 if (r < 0)
                         return r;
         }
+        *ret = TAKE_PTR(facts);
+        return 0;
+}
+
+int vt_detect_for_plan(struct vt_ctx *ctx, json_object **ret)
+{
+        _cleanup_json_ json_object *facts = NULL;
+        int r = vt_detect_all(ctx, &facts);
+        for (size_t i = 0; r >= 0 && i < vt_modules_len; i++)
+                if (vt_modules[i]->probe)
+                        r = vt_modules[i]->probe(ctx, facts);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(facts);
         return 0;
 }

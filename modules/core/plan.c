@@ -101,6 +101,21 @@ int vt_plan_add(struct vt_plan *plan, const char *module, enum vt_target_kind ki
         return 0;
 }
 
+int vt_plan_restart(struct vt_plan *plan, const char *module, const char *unit, bool stale,
+                    const char *why)
+{
+        int r = vt_plan_add(plan, module, VT_TARGET_UNIT, unit, NULL, "restarted", VT_WHEN_NOW,
+                            why);
+        if (r >= 0)
+                plan->changes[plan->n - 1].stale = stale;
+        return r;
+}
+
+bool vt_change_is_restart(const struct vt_change *c)
+{
+        return c->kind == VT_TARGET_UNIT && !streq_ptr(c->to, "enabled");
+}
+
 void vt_plan_remove(struct vt_plan *plan, size_t i)
 {
         assert(i < plan->n);
@@ -162,6 +177,8 @@ json_object *vt_change_to_json(const struct vt_change *c)
         vt_json_add_str(o, "why", c->why);
         if (c->kind == VT_TARGET_FILE)
                 json_object_object_add(o, "owned", json_object_new_boolean(c->owned));
+        if (vt_change_is_restart(c))
+                json_object_object_add(o, "stale", json_object_new_boolean(c->stale));
         return o;
 }
 
@@ -181,6 +198,7 @@ int vt_change_from_json(json_object *o, struct vt_change *c)
                 return r;
         *c = tmp.changes[0];
         c->owned = vt_json_bool(o, "owned");
+        c->stale = vt_json_bool(o, "stale");
         free(tmp.changes);
         return 0;
 }
@@ -217,25 +235,14 @@ int64_t vt_json_int(json_object *o, const char *key, int64_t def)
 
 char *vt_plan_running_token(json_object *facts, const char *key)
 {
-        json_object *cmdline = vt_facts_get(facts, "virt", "cmdline"), *tokens;
-        if (!cmdline || !json_object_object_get_ex(cmdline, "tokens", &tokens) ||
-            !json_object_is_type(tokens, json_type_array))
+        const char *v = NULL;
+        if (!vt_facts_cmdline_get(facts, key, &v))
                 return NULL;
-        char *found = NULL;
-        /* The last occurrence wins, as the kernel's parameter parsing does. */
-        for (size_t i = 0; i < json_object_array_length(tokens); i++) {
-                json_object *t = json_object_array_get_idx(tokens, i);
-                const char *k = vt_json_str(t, "key"), *v = vt_json_str(t, "value");
-                if (!k || !streq(k, key))
-                        continue;
-                free(found);
-                if (v) {
-                        if (asprintf(&found, "%s=%s", k, v) < 0)
-                                found = NULL;
-                } else
-                        found = strdup(k);
-        }
-        return found;
+        /* In the plan's spelling of the key: the kernel reads '-' and '_' in it alike. */
+        char *token;
+        if (!v)
+                return strdup(key);
+        return asprintf(&token, "%s=%s", key, v) < 0 ? NULL : token;
 }
 
 int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module, const char *key,
@@ -243,33 +250,4 @@ int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module
 {
         _cleanup_free_ char *running = vt_plan_running_token(facts, key);
         return vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, token, VT_WHEN_BOOT, why);
-}
-
-char *vt_text_set_var(const char *text, const char *key, const char *value)
-{
-        size_t kl = strlen(key);
-        const char *line = text ? text : "";
-        const char *hit = NULL, *end = NULL;
-        for (const char *l = line; *l;) {
-                const char *nl = strchr(l, '\n');
-                const char *next = nl ? nl + 1 : l + strlen(l);
-                const char *s = l;
-                while (*s == ' ' || *s == '\t')
-                        s++;
-                if (strncmp(s, key, kl) == 0 && s[kl] == '=') {
-                        hit = l;
-                        end = next;
-                }
-                l = next;
-        }
-        char *out;
-        int r;
-        if (hit)
-                r = asprintf(&out, "%.*s%s=%s\n%s", (int)(hit - line), line, key, value, end);
-        else {
-                size_t n = strlen(line);
-                r = asprintf(&out, "%s%s%s=%s\n", line, n && line[n - 1] != '\n' ? "\n" : "", key,
-                             value);
-        }
-        return r < 0 ? NULL : out;
 }

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include "ctx.h"
+#include "envfile.h" /* vt_text_set_var, for the plan halves that edit such files */
 #include "facts.h"
 
 enum vt_target_kind {
@@ -33,6 +34,11 @@ struct vt_change {
         char *why;    /* one line citing the guide */
         enum vt_when when;
         bool owned; /* FILE: virtune owns it (header; revert removes it) */
+        /*
+         * UNIT "restarted": what runs now is stale (started with older settings), so the restart
+         * is due even when none of its module's files change. Not stale: only with a change.
+         */
+        bool stale;
 };
 
 struct vt_plan {
@@ -49,6 +55,11 @@ void vt_plan_done(struct vt_plan *plan);
 int vt_plan_add(struct vt_plan *plan, const char *module, enum vt_target_kind kind,
                 const char *target, const char *from, const char *to, enum vt_when when,
                 const char *why);
+/* Appends a restart of unit (an action, never a state: from and to say nothing of it). */
+int vt_plan_restart(struct vt_plan *plan, const char *module, const char *unit, bool stale,
+                    const char *why);
+/* Whether c is a unit restart (vt_plan_restart). */
+bool vt_change_is_restart(const struct vt_change *c);
 /* Appends a warning "module: text". */
 void vt_plan_warn(struct vt_plan *plan, const char *module, const char *fmt, ...) _printf_(3, 4);
 /* Appends a note "module: text". */
@@ -79,7 +90,5 @@ char *vt_plan_running_token(json_object *facts, const char *key);
 /* Wants the command-line token `token` ("key=value", "flag") for key, or none when NULL. */
 int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module, const char *key,
                     const char *token, const char *why);
-/* text with the shell-style assignment KEY=value set (replaced in place, else appended). */
-char *vt_text_set_var(const char *text, const char *key, const char *value);
 /* The header of every file virtune owns; `comment` is the file's comment leader ("#"). */
 #define VT_OWNED_HEADER "# Written by virtune; `virtune revert` removes it. Do not edit.\n"

@@ -1,53 +1,33 @@
 /* The policy: a strict INI reader with file:line errors and one schema table. */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdarg.h>
+#include "inifile.h"
+#include "module.h"
 #include "policy.h"
 
-#define QGA_DEFAULT_BLOCK                                                                          \
-        "guest-exec,guest-exec-status,guest-file-open,guest-file-close,guest-file-read,"           \
-        "guest-file-write,guest-file-seek,guest-file-flush,guest-set-user-password,"               \
-        "guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
-
-static const char *const ak_choices[] = {"ecc", "rsa", NULL};
 static const char *const reboot_choices[] = {"never", "if-needed", NULL};
 
-/* One line per key; modules add theirs here. */
-const struct vt_policy_key vt_policy_schema[] = {
-        {"haltpoll", "enable", VT_POL_TRISTATE, "auto", NULL,
-         "cpuidle-haltpoll: auto follows the host's dedicated-vCPU hint"},
-        {"haltpoll", "guest_halt_poll_ns", VT_POL_UINT, NULL, NULL,
-         "max poll time, ns (1-10000000); set at runtime"},
-        {"haltpoll", "guest_halt_poll_grow", VT_POL_UINT, NULL, NULL,
-         "poll time growth factor (0-64)"},
-        {"haltpoll", "guest_halt_poll_grow_start", VT_POL_UINT, NULL, NULL,
-         "first poll time when growing, ns (0-10000000)"},
-        {"haltpoll", "guest_halt_poll_shrink", VT_POL_UINT, NULL, NULL,
-         "poll time shrink divisor (0-64; 0 resets)"},
-        {"haltpoll", "guest_halt_poll_allow_shrink", VT_POL_BOOL, NULL, NULL,
-         "allow the poll time to shrink"},
-        {"pvspin", "enable", VT_POL_TRISTATE, "auto", NULL,
-         "PV qspinlocks: auto adds arm_pvspin on aarch64; no adds nopvspin"},
-        {"iosched", "virtio", VT_POL_STRING, "none", NULL,
-         "scheduler for virtio disks: none, mq-deadline, kyber, bfq; empty leaves them"},
-        {"iosched", "device.*", VT_POL_STRING, NULL, NULL,
-         "scheduler for one disk by name, WWN or serial"},
-        {"rng", "enable", VT_POL_TRISTATE, "auto", NULL,
-         "use virtio-rng as the hw RNG; rng-tools only when the kernel does not credit it"},
-        {"qga", "block-rpcs", VT_POL_LIST, QGA_DEFAULT_BLOCK, NULL,
-         "qemu-ga commands to block, checked against qemu-ga's own list"},
-        {"qga", "enable", VT_POL_TRISTATE, "auto", NULL, "manage qemu-ga's block list"},
-        {"bootloader", "enable", VT_POL_BOOL, "yes", NULL,
-         "change the kernel command line in the boot configuration"},
-        {"bootloader", "reboot", VT_POL_CHOICE, "never", reboot_choices,
-         "reboot after first-boot apply when the command line changed"},
-        {"channel", "allow-apply", VT_POL_BOOL, "no", NULL,
-         "let the host run virtune-apply and virtune-revert"},
-        {"channel", "port", VT_POL_STRING, "org.virtune.agent.0", NULL, "virtio-serial port name"},
-        {"tpm", "tcti", VT_POL_STRING, "device:/dev/tpmrm0", NULL, "TPM transport"},
-        {"tpm", "ak", VT_POL_CHOICE, "ecc", ak_choices, "attestation key type"},
-        {"tpm", "pcrs", VT_POL_STRING, "sha256:0-9", NULL, "default quote selection"},
+/* The agent's own sections; each concern brings its section's keys in its module row. */
+static const struct vt_policy_key agent_keys[] = {
+        VT_POLICY_KEY("bootloader", "enable", VT_POL_BOOL, "yes", NULL,
+                      "change the kernel command line in the boot configuration"),
+        VT_POLICY_KEY("bootloader", "reboot", VT_POL_CHOICE, "never", reboot_choices,
+                      "reboot after first-boot apply when the command line changed"),
+        VT_POLICY_KEY("channel", "allow-apply", VT_POL_BOOL, "no", NULL,
+                      "let the host run virtune-apply and virtune-revert"),
+        VT_POLICY_KEY("channel", "port", VT_POL_STRING, "org.virtune.agent.0", NULL,
+                      "virtio-serial port name"),
 };
-const size_t vt_policy_schema_len = ARRAY_SIZE(vt_policy_schema);
+
+const struct vt_policy_key *vt_policy_schema_at(size_t i)
+{
+        for (size_t m = 0; m < vt_modules_len; m++)
+                for (const struct vt_policy_key *k = vt_modules[m]->policy; k && k->key; k++)
+                        if (i-- == 0)
+                                return k;
+        return i < ARRAY_SIZE(agent_keys) ? &agent_keys[i] : NULL;
+}
 
 struct vt_policy_entry {
         char *section, *key, *value, *origin;
@@ -92,17 +72,18 @@ static bool key_matches(const char *pattern, const char *key)
 
 static const struct vt_policy_key *schema_find(const char *section, const char *key)
 {
-        for (size_t i = 0; i < vt_policy_schema_len; i++)
-                if (streq(vt_policy_schema[i].section, section) &&
-                    key_matches(vt_policy_schema[i].key, key))
-                        return &vt_policy_schema[i];
+        const struct vt_policy_key *k;
+        for (size_t i = 0; (k = vt_policy_schema_at(i)); i++)
+                if (streq(k->section, section) && key_matches(k->key, key))
+                        return k;
         return NULL;
 }
 
 static bool section_known(const char *section)
 {
-        for (size_t i = 0; i < vt_policy_schema_len; i++)
-                if (streq(vt_policy_schema[i].section, section))
+        const struct vt_policy_key *k;
+        for (size_t i = 0; (k = vt_policy_schema_at(i)); i++)
+                if (streq(k->section, section))
                         return true;
         return false;
 }
@@ -120,7 +101,27 @@ static int parse_bool(const char *v)
         return -1;
 }
 
-static const char *check_value(const struct vt_policy_key *k, const char *v)
+/* A number in the key's range: NULL, else why not (in buf). */
+static const char *check_uint(const struct vt_policy_key *k, const char *v, char *buf, size_t len)
+{
+        const char *what = k->type == VT_POL_AUTO_UINT ? "auto or a number" : "a number";
+        bool digits = *v != '\0';
+        for (const char *c = v; *c; c++)
+                digits = digits && isdigit((unsigned char)*c);
+        if (digits && strlen(v) <= 19) {
+                uint64_t n = strtoull(v, NULL, 10);
+                if (k->max == 0 || (n >= k->min && n <= k->max))
+                        return NULL;
+        }
+        if (k->max == 0)
+                snprintf(buf, len, "expected %s%s", k->type == VT_POL_AUTO_UINT ? "auto or " : "",
+                         digits ? "a smaller number" : "a non-negative integer");
+        else
+                snprintf(buf, len, "expected %s in %" PRIu64 "-%" PRIu64, what, k->min, k->max);
+        return buf;
+}
+
+static const char *check_value(const struct vt_policy_key *k, const char *v, char *buf, size_t len)
 {
         switch (k->type) {
         case VT_POL_STRING:
@@ -132,14 +133,10 @@ static const char *check_value(const struct vt_policy_key *k, const char *v)
                 return strcasecmp(v, "auto") == 0 || parse_bool(v) >= 0
                                ? NULL
                                : "expected auto, yes or no";
-        case VT_POL_UINT: {
-                if (!*v)
-                        return "expected a non-negative integer";
-                for (const char *c = v; *c; c++)
-                        if (!isdigit((unsigned char)*c))
-                                return "expected a non-negative integer";
-                return strlen(v) > 19 ? "number too large" : NULL;
-        }
+        case VT_POL_UINT:
+                return check_uint(k, v, buf, len);
+        case VT_POL_AUTO_UINT:
+                return strcasecmp(v, "auto") == 0 ? NULL : check_uint(k, v, buf, len);
         case VT_POL_CHOICE:
                 for (const char *const *c = k->choices; c && *c; c++)
                         if (streq(*c, v))
@@ -172,13 +169,6 @@ static int add_entry(struct vt_policy *p, const char *section, const char *key, 
         return 0;
 }
 
-static char *trim(char *s)
-{
-        while (isspace((unsigned char)*s))
-                s++;
-        return vt_strip(s);
-}
-
 static int fail(char *err, size_t errlen, const char *name, unsigned line, const char *fmt, ...)
         _printf_(5, 6);
 static int fail(char *err, size_t errlen, const char *name, unsigned line, const char *fmt, ...)
@@ -199,40 +189,28 @@ int vt_policy_parse(struct vt_policy *p, const char *name, const char *text, cha
         if (!buf)
                 return -ENOMEM;
         char section[64] = "";
-        unsigned lineno = 0;
-        char *save = NULL;
-        /* strtok_r would merge empty lines and lose line numbers: split by hand. */
-        for (char *line = buf; line; line = save) {
-                save = strchr(line, '\n');
-                if (save)
-                        *save++ = '\0';
-                lineno++;
-                char *s = trim(line);
-                if (*s == '\0' || *s == '#' || *s == ';')
-                        continue;
-                if (*s == '[') {
-                        char *end = strchr(s, ']');
-                        if (!end || end[1] != '\0')
-                                return fail(err, errlen, name, lineno, "bad section header");
-                        *end = '\0';
-                        s = trim(s + 1);
-                        if (!section_known(s))
-                                return fail(err, errlen, name, lineno, "unknown section [%s]", s);
-                        snprintf(section, sizeof(section), "%s", s);
+        struct vt_ini it = vt_ini_start(buf);
+        char *key, *value;
+        for (enum vt_ini_item item; (item = vt_ini_step(&it, &key, &value)) != VT_INI_END;) {
+                unsigned lineno = it.line;
+                if (item == VT_INI_BAD_SECTION)
+                        return fail(err, errlen, name, lineno, "bad section header");
+                if (item == VT_INI_BAD_LINE)
+                        return fail(err, errlen, name, lineno, "expected key = value");
+                if (item == VT_INI_SECTION) {
+                        if (!section_known(key))
+                                return fail(err, errlen, name, lineno, "unknown section [%s]", key);
+                        snprintf(section, sizeof(section), "%s", key);
                         continue;
                 }
-                char *eq = strchr(s, '=');
-                if (!eq)
-                        return fail(err, errlen, name, lineno, "expected key = value");
-                *eq = '\0';
-                char *key = trim(s), *value = trim(eq + 1);
                 if (!*section)
                         return fail(err, errlen, name, lineno, "key '%s' outside a section", key);
                 const struct vt_policy_key *k = schema_find(section, key);
                 if (!k)
                         return fail(err, errlen, name, lineno, "unknown key '%s' in [%s]", key,
                                     section);
-                const char *why = check_value(k, value);
+                char why_buf[128];
+                const char *why = check_value(k, value, why_buf, sizeof(why_buf));
                 if (why)
                         return fail(err, errlen, name, lineno, "%s.%s = '%s': %s", section, key,
                                     value, why);
@@ -246,16 +224,32 @@ int vt_policy_parse(struct vt_policy *p, const char *name, const char *text, cha
         return 0;
 }
 
+#define POLICY_LINE_MAX 4096
+
+/* A file over the size limit: the first overlong line by number when that is the cause. */
+static int too_large(struct vt_ctx *ctx, const char *path, char *err, size_t errlen)
+{
+        unsigned line = vt_first_long_line(ctx, path, POLICY_LINE_MAX);
+        if (line)
+                return fail(err, errlen, path, line, "line longer than %u bytes: not a policy line",
+                            POLICY_LINE_MAX);
+        snprintf(err, errlen, "%s: larger than %u KiB: not a policy file", path,
+                 VT_CONFIG_FILE_MAX >> 10);
+        return -EFBIG;
+}
+
 static int load_one(struct vt_ctx *ctx, struct vt_policy *p, const char *path, char *err,
                     size_t errlen)
 {
         _cleanup_free_ char *text = NULL;
         size_t len;
-        int r = vt_read_file_max(ctx, path, 1u << 20, &text, &len);
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, &len);
         if (r == -ENOENT)
                 return 0;
+        if (r == -EFBIG)
+                return too_large(ctx, path, err, errlen);
         if (r < 0) {
-                snprintf(err, errlen, "%s: %s", path, strerror(-r));
+                snprintf(err, errlen, "%s: %s", path, vt_strerror(r));
                 return r;
         }
         if (memchr(text, '\0', len))
@@ -283,7 +277,7 @@ int vt_policy_load(struct vt_ctx *ctx, struct vt_policy **ret, char *err, size_t
                 goto done;
         }
         if (r < 0) {
-                snprintf(err, errlen, "/etc/virtune/virtune.conf.d: %s", strerror(-r));
+                snprintf(err, errlen, "/etc/virtune/virtune.conf.d: %s", vt_strerror(r));
                 goto out;
         }
         char **names = NULL;
@@ -345,6 +339,16 @@ const char *vt_policy_get(const struct vt_policy *p, const char *section, const 
         return k ? k->def : NULL;
 }
 
+int vt_policy_get_uint(const struct vt_policy *p, const char *section, const char *key,
+                       uint64_t *value)
+{
+        const char *v = vt_policy_get(p, section, key);
+        if (!v || strcasecmp(v, "auto") == 0)
+                return 0;
+        *value = strtoull(v, NULL, 10); /* checked when parsed */
+        return 1;
+}
+
 int vt_policy_get_tristate(const struct vt_policy *p, const char *section, const char *key)
 {
         const char *v = vt_policy_get(p, section, key);
@@ -371,8 +375,8 @@ void vt_policy_foreach(const struct vt_policy *p, const char *section,
 json_object *vt_policy_to_json(const struct vt_policy *p)
 {
         json_object *o = json_object_new_object();
-        for (size_t i = 0; i < vt_policy_schema_len; i++) {
-                const struct vt_policy_key *k = &vt_policy_schema[i];
+        const struct vt_policy_key *k;
+        for (size_t i = 0; (k = vt_policy_schema_at(i)); i++) {
                 json_object *sec;
                 if (!json_object_object_get_ex(o, k->section, &sec)) {
                         sec = json_object_new_object();
@@ -394,4 +398,94 @@ json_object *vt_policy_to_json(const struct vt_policy *p)
 json_object *vt_policy_files(const struct vt_policy *p)
 {
         return p ? json_object_get(p->files) : json_object_new_array();
+}
+
+char *vt_policy_serialize(const struct vt_policy *p)
+{
+        _cleanup_json_ json_object *o = json_object_new_object();
+        json_object *entries = json_object_new_array();
+        if (!o || !entries) {
+                json_object_put(entries);
+                return NULL;
+        }
+        json_object_object_add(o, "files", vt_policy_files(p));
+        json_object_object_add(o, "entries", entries);
+        for (size_t i = 0; p && i < p->n; i++) {
+                json_object *e = json_object_new_array();
+                if (!e)
+                        return NULL;
+                json_object_array_add(e, json_object_new_string(p->e[i].section));
+                json_object_array_add(e, json_object_new_string(p->e[i].key));
+                json_object_array_add(e, json_object_new_string(p->e[i].value));
+                json_object_array_add(e, json_object_new_string(p->e[i].origin));
+                json_object_array_add(entries, e);
+        }
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        return s ? strdup(s) : NULL;
+}
+
+static const char *entry_str(json_object *e, size_t i)
+{
+        json_object *v = json_object_array_get_idx(e, i);
+        return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+int vt_policy_deserialize(const char *text, struct vt_policy **ret, char *err, size_t errlen)
+{
+        _cleanup_json_ json_object *o = json_tokener_parse(text);
+        json_object *files, *entries;
+        if (!o || !json_object_object_get_ex(o, "files", &files) ||
+            !json_object_is_type(files, json_type_array) ||
+            !json_object_object_get_ex(o, "entries", &entries) ||
+            !json_object_is_type(entries, json_type_array)) {
+                snprintf(err, errlen, "the policy handed over is not a serialized policy");
+                return -EINVAL;
+        }
+        struct vt_policy *p = vt_policy_new();
+        if (!p)
+                return -ENOMEM;
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < json_object_array_length(files); i++) {
+                const char *f = entry_str(files, i);
+                if (!f) {
+                        snprintf(err, errlen, "policy files[%zu] is not a string", i);
+                        r = -EINVAL;
+                } else
+                        r = json_object_array_add(p->files, json_object_new_string(f)) < 0 ? -ENOMEM
+                                                                                           : 0;
+        }
+        for (size_t i = 0; r == 0 && i < json_object_array_length(entries); i++) {
+                json_object *e = json_object_array_get_idx(entries, i);
+                const char *s = entry_str(e, 0), *k = entry_str(e, 1), *v = entry_str(e, 2),
+                           *origin = entry_str(e, 3);
+                /* A line ends at '\n' only: a value may hold '\r' or '\v' (the reader keeps them).
+                 */
+                if (!s || !k || !v || !origin || strpbrk(s, "]\n") || strpbrk(k, "=\n") ||
+                    strchr(v, '\n')) {
+                        snprintf(err, errlen,
+                                 "policy entry %zu: not one line's section, key and value with "
+                                 "an origin",
+                                 i);
+                        r = -EINVAL;
+                        break;
+                }
+                /* Checked as a file's line is, by the reader itself. */
+                _cleanup_free_ char *line = NULL;
+                struct vt_policy *one = vt_policy_new();
+                char why[VT_POLICY_ERR_MAX] = "";
+                r = !one || asprintf(&line, "[%s]\n%s = %s\n", s, k, v) < 0
+                            ? -ENOMEM
+                            : vt_policy_parse(one, origin, line, why, sizeof(why));
+                vt_policy_free(one);
+                if (r == -EINVAL)
+                        snprintf(err, errlen, "policy entry %zu: %s", i, why);
+                if (r == 0)
+                        r = add_entry(p, s, k, v, origin);
+        }
+        if (r < 0) {
+                vt_policy_free(p);
+                return r;
+        }
+        *ret = p;
+        return 0;
 }

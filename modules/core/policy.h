@@ -1,7 +1,8 @@
 /*
  * The policy: /etc/virtune/virtune.conf, then /etc/virtune/virtune.conf.d/ *.conf in name order
- * (INI, systemd style; later wins). Keys are checked against one schema table (policy.c):
- * unknown sections or keys and bad values are errors naming file:line.
+ * (INI, systemd style; later wins). Keys are checked against one schema (each concern's keys in
+ * its module row, the agent's own sections in policy.c): unknown sections or keys and bad values
+ * are errors naming file:line.
  */
 #pragma once
 
@@ -9,11 +10,12 @@
 
 enum vt_policy_type {
         VT_POL_STRING,
-        VT_POL_BOOL,     /* yes/no/true/false/1/0/on/off */
-        VT_POL_TRISTATE, /* auto/yes/no */
-        VT_POL_UINT,
-        VT_POL_CHOICE, /* one of choices[] */
-        VT_POL_LIST,   /* comma and/or space separated words */
+        VT_POL_BOOL,      /* yes/no/true/false/1/0/on/off */
+        VT_POL_TRISTATE,  /* auto/yes/no */
+        VT_POL_UINT,      /* a non-negative integer, within [min, max] when max > 0 */
+        VT_POL_CHOICE,    /* one of choices[] */
+        VT_POL_LIST,      /* comma and/or space separated words */
+        VT_POL_AUTO_UINT, /* auto (leave it alone), or an integer within [min, max] */
 };
 
 struct vt_policy_key {
@@ -22,8 +24,15 @@ struct vt_policy_key {
         enum vt_policy_type type;
         const char *def; /* default as text; NULL: unset */
         const char *const *choices;
-        const char *help; /* one line, for virtune.conf(5) and `virtune status` */
+        const char *help;  /* one line, for virtune.conf(5) and `virtune status` */
+        uint64_t min, max; /* VT_POL_UINT, VT_POL_AUTO_UINT: the range (max 0: any number) */
 };
+
+/* A row of the schema without a range (designated: the struct grows without touching rows). */
+#define VT_POLICY_KEY(s, k, t, d, c, h)                                                            \
+        {                                                                                          \
+                .section = (s), .key = (k), .type = (t), .def = (d), .choices = (c), .help = (h)   \
+        }
 
 struct vt_policy;
 
@@ -39,6 +48,9 @@ void vt_policy_free(struct vt_policy *p);
 
 /* The value in force (last one set), else the schema default, else NULL. */
 const char *vt_policy_get(const struct vt_policy *p, const char *section, const char *key);
+/* For VT_POL_AUTO_UINT and VT_POL_UINT keys: 1 with *value set, 0 for auto or unset. */
+int vt_policy_get_uint(const struct vt_policy *p, const char *section, const char *key,
+                       uint64_t *value);
 /* For bool and tristate keys: 1 yes, 0 no, -1 auto (or unset with no default). */
 int vt_policy_get_tristate(const struct vt_policy *p, const char *section, const char *key);
 /* "file:line" of the value in force, or "default". */
@@ -52,5 +64,13 @@ json_object *vt_policy_to_json(const struct vt_policy *p);
 /* The list of files read, in order. */
 json_object *vt_policy_files(const struct vt_policy *p);
 
-extern const struct vt_policy_key vt_policy_schema[];
-extern const size_t vt_policy_schema_len;
+/*
+ * The policy as one JSON text, every value with its origin, and back (checked against the
+ * schema again): virtuned hands the policy in force to virtuned-worker this way, so a job never
+ * runs with a file the daemon refused. serialize returns a malloc'd string or NULL (no memory).
+ */
+char *vt_policy_serialize(const struct vt_policy *p);
+int vt_policy_deserialize(const char *text, struct vt_policy **ret, char *err, size_t errlen);
+
+/* The schema's i-th key (the concerns' sections in module order, then the agent's), or NULL. */
+const struct vt_policy_key *vt_policy_schema_at(size_t i);

@@ -2,22 +2,18 @@
  */
 #include <limits.h>
 #include "facts.h"
+#include "haltpoll.h"
 #include "kmodinfo.h"
 #include "module.h"
+
+#define PARAM_ROW(n, b, m, h) {#n, b, m},
+const struct vt_haltpoll_param vt_haltpoll_params[VT_HALTPOLL_NPARAMS] = {
+        VT_HALTPOLL_PARAMS(PARAM_ROW)};
+#undef PARAM_ROW
 
 #define CPUIDLE_DIR     "/sys/devices/system/cpu/cpuidle"
 #define HALTPOLL_PARAMS "/sys/module/haltpoll/parameters"
 #define HALTPOLL_FORCE  "/sys/module/cpuidle_haltpoll/parameters/force"
-
-/* The haltpoll governor's parameters: name and whether it is a bool (Y/N) rather than a number. */
-static const struct {
-        const char *name;
-        bool is_bool;
-} haltpoll_params[] = {
-        {"guest_halt_poll_ns", false},          {"guest_halt_poll_grow", false},
-        {"guest_halt_poll_grow_start", false},  {"guest_halt_poll_shrink", false},
-        {"guest_halt_poll_allow_shrink", true},
-};
 
 /* A kernel bool parameter's text (Y/N/1/0, or empty on the command line meaning true). */
 static int parse_kbool(const char *s)
@@ -55,23 +51,23 @@ static json_object *params_new(struct vt_ctx *ctx, json_object *c)
         if (!vt_exists(ctx, HALTPOLL_PARAMS))
                 return NULL;
         json_object *p = json_object_new_object();
-        for (size_t i = 0; i < ARRAY_SIZE(haltpoll_params); i++) {
+        for (size_t i = 0; i < ARRAY_SIZE(vt_haltpoll_params); i++) {
                 char path[PATH_MAX];
                 _cleanup_free_ char *s = NULL;
                 json_object *val = NULL;
-                vt_pathf(path, sizeof(path), HALTPOLL_PARAMS "/%s", haltpoll_params[i].name);
+                vt_pathf(path, sizeof(path), HALTPOLL_PARAMS "/%s", vt_haltpoll_params[i].name);
                 if (vt_facts_read_attr(ctx, c, path, &s) >= 0) {
-                        int b = haltpoll_params[i].is_bool ? parse_kbool(s) : 0;
+                        int b = vt_haltpoll_params[i].is_bool ? parse_kbool(s) : 0;
                         char *end;
-                        long long n = haltpoll_params[i].is_bool ? 0 : strtoll(s, &end, 10);
-                        if (haltpoll_params[i].is_bool && b >= 0)
+                        long long n = vt_haltpoll_params[i].is_bool ? 0 : strtoll(s, &end, 10);
+                        if (vt_haltpoll_params[i].is_bool && b >= 0)
                                 val = json_object_new_boolean(b);
-                        else if (!haltpoll_params[i].is_bool && end != s && !*end)
+                        else if (!vt_haltpoll_params[i].is_bool && end != s && !*end)
                                 val = json_object_new_int64(n);
                         else
                                 vt_json_add_error(c, path, -EINVAL);
                 }
-                json_object_object_add(p, haltpoll_params[i].name, val);
+                json_object_object_add(p, vt_haltpoll_params[i].name, val);
         }
         return p;
 }
@@ -161,9 +157,9 @@ static void add_haltpoll(struct vt_ctx *ctx, json_object *facts, json_object *c)
         json_object_object_add(c, "haltpoll", h);
 }
 
-int vt_cpuidle_detect(struct vt_ctx *ctx, json_object *facts)
+int vt_haltpoll_detect(struct vt_ctx *ctx, json_object *facts)
 {
-        json_object *c = vt_facts_module_new(facts, "cpuidle");
+        json_object *c = vt_facts_module_new(facts, "haltpoll");
         vt_facts_add_attr(ctx, c, "driver", CPUIDLE_DIR "/current_driver");
         vt_facts_add_attr(ctx, c, "governor", CPUIDLE_DIR "/current_governor");
         vt_facts_add_attr(ctx, c, "governor_ro", CPUIDLE_DIR "/current_governor_ro");

@@ -1,5 +1,6 @@
 /* Plans cpuidle-haltpoll: the force switch (cmdline or module option) and its five parameters. */
 #include <inttypes.h>
+#include "haltpoll.h"
 #include "module.h"
 #include "policy.h"
 
@@ -18,26 +19,13 @@ static const char why_param[] =
 /* Steal above this share of CPU time means the vCPUs share physical CPUs. */
 #define STEAL_PERCENT_SHARED 5.0
 
-struct param {
-        const char *name;
-        bool is_bool;
-        uint64_t max;
-};
-
-/* Ranges: longer polls or faster growth only burn the host's CPU. */
-static const struct param params[] = {
-        {"guest_halt_poll_ns", false, 10000000},         {"guest_halt_poll_grow", false, 64},
-        {"guest_halt_poll_grow_start", false, 10000000}, {"guest_halt_poll_shrink", false, 64},
-        {"guest_halt_poll_allow_shrink", true, 1},
-};
-
 static int plan_params(struct vt_ctx *ctx, json_object *hp, struct vt_plan *plan)
 {
         json_object *cur = NULL;
         if (hp)
                 json_object_object_get_ex(hp, "params", &cur);
-        for (size_t i = 0; i < ARRAY_SIZE(params); i++) {
-                const struct param *p = &params[i];
+        for (size_t i = 0; i < ARRAY_SIZE(vt_haltpoll_params); i++) {
+                const struct vt_haltpoll_param *p = &vt_haltpoll_params[i];
                 const char *v = vt_policy_get(ctx->policy, M, p->name);
                 if (!v)
                         continue;
@@ -123,6 +111,13 @@ static int plan_enable(struct vt_ctx *ctx, json_object *facts, json_object *hp,
                         r = vt_plan_cmdline(plan, facts, M, "haltpoll.enable", NULL, why_auto);
                 return r;
         }
+        if (streq_ptr(vt_json_str(hp, "reason"), "no-kvm-para"))
+                vt_plan_warn(plan, M,
+                             "enable = yes, but this guest sees no KVM paravirt interface "
+                             "(reason no-kvm-para: TCG or another hypervisor): "
+                             "cpuidle-haltpoll does not register there, so %s cannot take effect",
+                             arm ? "cpuidle_haltpoll.force=Y haltpoll.enable=Y"
+                                 : "cpuidle_haltpoll.force=Y");
         if (arm) {
                 r = plan_force(plan, facts, why_arm);
                 return r < 0 ? r
@@ -147,7 +142,10 @@ static int plan_enable(struct vt_ctx *ctx, json_object *facts, json_object *hp,
         }
         if (r < 0)
                 return r;
-        if (hp && !vt_json_bool(hp, "governor_available"))
+        /* offline (an image: sysfs false) the governors are not known: no news, no warning */
+        json_object *sysfs = vt_facts_get(facts, "virt", "sysfs");
+        if (hp && !vt_json_bool(hp, "governor_available") &&
+            !(sysfs && !json_object_get_boolean(sysfs)))
                 vt_plan_warn(plan, M,
                              "the haltpoll cpuidle governor is missing: the driver "
                              "loads but polling is not effective");
@@ -161,9 +159,25 @@ static int plan_enable(struct vt_ctx *ctx, json_object *facts, json_object *hp,
         return 0;
 }
 
-int vt_haltpoll_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
+static int haltpoll_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 {
-        json_object *hp = vt_facts_get(facts, "cpuidle", "haltpoll");
+        json_object *hp = vt_facts_get(facts, M, "haltpoll");
         int r = plan_enable(ctx, facts, hp, plan);
         return r < 0 ? r : plan_params(ctx, hp, plan);
 }
+
+/* The parameters' keys take numbers; their ranges are checked by the plan (plan_params). */
+#define KEY(n, b, m, h) VT_POLICY_KEY(M, #n, (b) ? VT_POL_BOOL : VT_POL_UINT, NULL, NULL, h),
+/* A row per parameter, from the one table (haltpoll.h). */
+/* clang-format off */
+static const struct vt_policy_key policy[] = {
+        VT_POLICY_KEY(M, "enable", VT_POL_TRISTATE, "auto", NULL,
+                      "cpuidle-haltpoll: auto follows the host's dedicated-vCPU hint"),
+        VT_HALTPOLL_PARAMS(KEY)
+        {},
+};
+/* clang-format on */
+#undef KEY
+
+const struct vt_module vt_module_haltpoll = {
+        .name = M, .detect = vt_haltpoll_detect, .plan = haltpoll_plan, .policy = policy};

@@ -164,7 +164,7 @@ static int plan_rule(struct vt_plan *plan, json_object *disks, const struct over
         return vt_plan_add(plan, M, VT_TARGET_FILE, RULE_PATH, NULL, text, VT_WHEN_BOOT, why_rule);
 }
 
-int vt_iosched_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
+static int iosched_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 {
         const char *virtio = vt_policy_get(ctx->policy, M, "virtio");
         struct overrides o = {0};
@@ -193,3 +193,15 @@ int vt_iosched_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan
         overrides_done(&o);
         return r;
 }
+
+static const struct vt_policy_key policy[] = {
+        VT_POLICY_KEY(
+                M, "virtio", VT_POL_STRING, "none", NULL,
+                "scheduler for virtio disks: none, mq-deadline, kyber, bfq; empty leaves them"),
+        VT_POLICY_KEY(M, "device.*", VT_POL_STRING, NULL, NULL,
+                      "scheduler for one disk by name, WWN or serial"),
+        {},
+};
+
+const struct vt_module vt_module_iosched = {
+        .name = M, .detect = vt_iosched_detect, .plan = iosched_plan, .policy = policy};

@@ -4,6 +4,7 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include "fsutil.h"
 
 /* vt_open_parent, refusing paths that end in "/" (no name to create). */
@@ -19,6 +20,27 @@ static int open_parent(struct vt_ctx *ctx, const char *path, char *base, size_t 
         }
         snprintf(base, baselen, "%s", b);
         return fd;
+}
+
+int vt_fs_missing_dirs(struct vt_ctx *ctx, const char *dir, json_object *missing)
+{
+        char buf[PATH_MAX];
+        if (vt_pathf(buf, sizeof(buf), "%s", dir) < 0)
+                return -ENAMETOOLONG;
+        for (char *p = buf + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                char saved = *p;
+                *p = '\0';
+                _cleanup_close_ int fd = vt_open(ctx, buf, O_PATH | O_DIRECTORY, 0);
+                if (fd == -ENOENT)
+                        json_object_array_add(missing, json_object_new_string(buf));
+                else if (fd < 0)
+                        return fd;
+                *p = saved;
+                if (!saved)
+                        return 0;
+        }
 }
 
 int vt_fs_mkdir_p(struct vt_ctx *ctx, const char *dir, json_object *created)
@@ -49,10 +71,104 @@ int vt_fs_mkdir_p(struct vt_ctx *ctx, const char *dir, json_object *created)
         }
 }
 
+static int write_all(int fd, const char *data, size_t len)
+{
+        while (len) {
+                ssize_t k = write(fd, data, len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                data += k;
+                len -= (size_t)k;
+        }
+        return 0;
+}
+
+/* Gives the temp file the old file's owner, mode and SELinux label. */
+static int copy_attrs(int from, int to)
+{
+        struct stat st;
+        if (fstat(from, &st) < 0)
+                return -errno;
+        if (fchown(to, st.st_uid, st.st_gid) < 0 && errno != EPERM)
+                return -errno;
+        if (fchmod(to, st.st_mode & 07777) < 0)
+                return -errno;
+        char label[256];
+        ssize_t n = fgetxattr(from, "security.selinux", label, sizeof(label));
+        if (n > 0 && fsetxattr(to, "security.selinux", label, (size_t)n, 0) < 0 &&
+            errno != ENOTSUP && errno != EPERM)
+                return -errno;
+        return 0;
+}
+
+static int step(const struct vt_fs_replace_opts *o, enum vt_fs_step s)
+{
+        return o && o->hook ? o->hook(o->userdata, s) : 0;
+}
+
+int vt_fs_tmpname(char *buf, size_t size, const char *base, pid_t pid)
+{
+        return vt_pathf(buf, size, ".#%.200s" VT_FS_TMP_INFIX "%d", base, (int)pid);
+}
+
+int vt_fs_replace_at(int dfd, const char *base, const char *data, size_t len,
+                     const struct vt_fs_replace_opts *o)
+{
+        char tmp[NAME_MAX + 1];
+        int r = vt_fs_tmpname(tmp, sizeof(tmp), base, getpid());
+        if (r < 0)
+                return r;
+        /*
+         * A name left by a crash, or planted (a hard link to a file elsewhere): unlinking drops
+         * the name only, and O_EXCL then creates a new inode or fails, never opens another's.
+         */
+        (void)unlinkat(dfd, tmp, 0);
+        mode_t mode = o && o->mode ? o->mode : 0644;
+        _cleanup_close_ int fd =
+                openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        _cleanup_close_ int old =
+                o && o->keep_attrs
+                        ? openat(dfd, base,
+                                 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+                        : -1;
+        if (old >= 0)
+                r = copy_attrs(old, fd);
+        else if (fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r >= 0)
+                r = step(o, VT_FS_STEP_WRITE);
+        if (r >= 0)
+                r = write_all(fd, data, len);
+        if (r >= 0)
+                r = step(o, VT_FS_STEP_FSYNC);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0)
+                r = step(o, VT_FS_STEP_RENAME);
+        if (r >= 0 && renameat(dfd, tmp, dfd, base) < 0)
+                r = -errno;
+        if (r == VT_FS_CRASH)
+                return r; /* a power cut: the temp file stays, the target is untouched */
+        if (r < 0) {
+                (void)unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        /* renamed: the new file is in place; the directory fsync makes that durable */
+        r = step(o, VT_FS_STEP_DIRSYNC);
+        if (r >= 0 && fsync(dfd) < 0)
+                r = -errno;
+        return r;
+}
+
 int vt_fs_write_atomic(struct vt_ctx *ctx, const char *path, const char *data, size_t len,
                        mode_t mode)
 {
-        char base[NAME_MAX + 1], tmp[NAME_MAX + 16];
+        char base[NAME_MAX + 1];
         _cleanup_close_ int dfd = open_parent(ctx, path, base, sizeof(base));
         if (dfd < 0)
                 return dfd;
@@ -60,31 +176,16 @@ int vt_fs_write_atomic(struct vt_ctx *ctx, const char *path, const char *data, s
         _cleanup_close_ int d = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (d < 0)
                 return -errno;
-        snprintf(tmp, sizeof(tmp), ".#%.200s.%d", base, (int)getpid());
-        _cleanup_close_ int fd =
-                openat(d, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-        if (fd < 0)
-                return -errno;
-        int r = 0;
-        for (size_t off = 0; off < len;) {
-                ssize_t k = write(fd, data + off, len - off);
-                if (k < 0) {
-                        r = -errno;
-                        break;
-                }
-                off += (size_t)k;
-        }
-        if (r == 0 && fchmod(fd, mode) < 0)
-                r = -errno;
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r == 0 && renameat(d, tmp, d, base) < 0)
-                r = -errno;
-        if (r < 0) {
-                unlinkat(d, tmp, 0);
-                return r;
-        }
-        return fsync(d) < 0 ? -errno : 0;
+        struct vt_fs_replace_opts o = {.mode = mode};
+        return vt_fs_replace_at(d, base, data, len, &o);
+}
+
+void vt_fs_remove_tmp(struct vt_ctx *ctx, const char *path, pid_t pid)
+{
+        char base[NAME_MAX + 1], tmp[NAME_MAX + 1];
+        _cleanup_close_ int dfd = open_parent(ctx, path, base, sizeof(base));
+        if (dfd >= 0 && vt_fs_tmpname(tmp, sizeof(tmp), base, pid) >= 0)
+                (void)unlinkat(dfd, tmp, 0);
 }
 
 int vt_fs_unlink(struct vt_ctx *ctx, const char *path)

@@ -1,5 +1,6 @@
 /* Logging to stderr, with "<N>" priority prefixes when journald reads us. */
 #include <stdarg.h>
+#include <stdint.h>
 #include "log.h"
 
 static int log_level = LOG_NOTICE;
@@ -45,10 +46,11 @@ void vt_logv(int level, int err, const char *fmt, va_list ap)
                 fputs("error: ", stderr);
         else if (level == LOG_WARNING)
                 fputs("warning: ", stderr);
+        /* Messages quote paths, policy values and guests' words: nothing raw to a terminal. */
+        vt_fputs_term(stderr, msg, SIZE_MAX);
         if (err > 0)
-                fprintf(stderr, "%s: %s\n", msg, strerror(err));
-        else
-                fprintf(stderr, "%s\n", msg);
+                fprintf(stderr, ": %s", vt_strerror(-err));
+        fputc('\n', stderr);
 }
 
 void vt_log(int level, const char *fmt, ...)

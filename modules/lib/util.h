@@ -95,6 +95,31 @@ char *vt_strip(char *s);
 
 /* Add a string, or null when s is NULL. */
 void vt_json_add_str(json_object *o, const char *key, const char *s);
+/* s escaped as vt_fputs_term() writes it (below); malloc'd, NULL on ENOMEM. */
+char *vt_escape_ctl(const char *s);
 
 /* Appends {"path": path, "error": strerror(-r)} to o["errors"] (made when missing). */
 void vt_json_add_error(json_object *o, const char *path, int r);
+
+/*
+ * Reads through a root take regular files only (an image is untrusted: a FIFO hangs, a device
+ * reads the terminal or a disk). What was found instead, as negative project codes.
+ */
+enum {
+        VT_ENOTREG_FIFO = -4097,
+        VT_ENOTREG_CHR = -4098,
+        VT_ENOTREG_BLK = -4099,
+        VT_ENOTREG_SOCK = -4100,
+        VT_ENOTREG_OTHER = -4101,
+};
+/* The code for a file of this st_mode that is not regular (-EISDIR for a directory). */
+int vt_notreg_error(mode_t mode);
+/* strerror(-r), knowing the project's codes above. */
+const char *vt_strerror(int r);
+
+/*
+ * Writes s for a terminal: control characters (C0, DEL, and C1 as UTF-8) written as \xNN or
+ * \u00NN, so a string from a guest or an image cannot move the cursor, retitle the window or
+ * forge a line. n bytes (SIZE_MAX: up to the NUL).
+ */
+void vt_fputs_term(FILE *f, const char *s, size_t n);

@@ -112,7 +112,7 @@ static const char *config_value(const char *line, const char *current)
 
 static int config_from_gz(struct vt_ctx *ctx, const char *path, const char **ret)
 {
-        int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
+        int fd = vt_open_regular(ctx, path);
         if (fd < 0)
                 return fd;
         gzFile gz = gzdopen(fd, "rb");

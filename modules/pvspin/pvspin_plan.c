@@ -9,7 +9,7 @@ static const char why_arm[] =
 static const char why_no[] = "policy: pvspin.enable = no (nopvspin: native qspinlocks)";
 static const char why_x86[] = "policy: pvspin.enable = yes (the kernel's own PV choice)";
 
-int vt_pvspin_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
+static int pvspin_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 {
         json_object *pv = vt_json_get(facts, "pvspin");
         int en = vt_policy_get_tristate(ctx->policy, M, "enable");
@@ -40,3 +40,12 @@ int vt_pvspin_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
                 return vt_plan_cmdline(plan, facts, M, "nopvspin", NULL, why_x86);
         return 0; /* auto on x86: the kernel already picks PV spinlocks under KVM */
 }
+
+static const struct vt_policy_key policy[] = {
+        VT_POLICY_KEY(M, "enable", VT_POL_TRISTATE, "auto", NULL,
+                      "PV qspinlocks: auto adds arm_pvspin on aarch64; no adds nopvspin"),
+        {},
+};
+
+const struct vt_module vt_module_pvspin = {
+        .name = M, .detect = vt_pvspin_detect, .plan = pvspin_plan, .policy = policy};

@@ -8,9 +8,7 @@
 #include "strv.h"
 #include "unitfile.h"
 
-#define QGA_UNIT      "qemu-guest-agent.service"
-#define QGA_CONF      "/etc/qemu/qemu-ga.conf"
-#define QGA_SYSCONFIG "/etc/sysconfig/qemu-ga"
+#include "exec.h"
 
 static const char *const qga_binaries[] = {"/usr/bin/qemu-ga", "/usr/sbin/qemu-ga"};
 
@@ -153,6 +151,134 @@ static int read_cmdline(struct vt_ctx *ctx, int pid, char ***argv)
         return 0;
 }
 
+int vt_qga_version_code(const char *version)
+{
+        unsigned major = 0, minor = 0;
+        /* Package versions carry an epoch: "1:7.2+dfsg-7". */
+        const char *colon = version ? strchr(version, ':') : NULL;
+        const char *dot = version ? strchr(version, '.') : NULL;
+        if (colon && (!dot || colon < dot))
+                version = colon + 1;
+        if (!version || sscanf(version, "%u.%u", &major, &minor) < 1 || major > 1000 || minor > 99)
+                return -1;
+        return (int)(major * 100 + minor);
+}
+
+/* 7.2 renamed --blacklist to --block-rpcs; 9.1 dropped the old name. */
+const char *vt_qga_spelling(const char *version)
+{
+        int v = vt_qga_version_code(version);
+        return v >= 0 && v < 702 ? "blacklist" : "block-rpcs";
+}
+
+/*
+ * The commands the installed qemu-ga knows ("-b ?" before 7.2), asked only on the running
+ * system's own root; NULL (JSON null) when it cannot be asked.
+ */
+static json_object *ask_commands(struct vt_ctx *ctx, const char *binary, const char *version)
+{
+        _cleanup_free_ char *help = NULL;
+        _cleanup_strv_ char **words = NULL;
+        if (!binary || !vt_exec_is_real_root(ctx))
+                return NULL;
+        const char *opt = streq(vt_qga_spelling(version), "blacklist") ? "--blacklist=?"
+                                                                       : "--block-rpcs=help";
+        if (vt_run_output(binary, opt, 256u << 10, &help) < 0 || !strstr(help, "guest-ping") ||
+            vt_strv_split(help, " ,\t\n", &words) < 0)
+                return NULL;
+        json_object *list = json_object_new_array();
+        for (size_t i = 0; words && words[i]; i++)
+                if (startswith(words[i], "guest-"))
+                        json_object_array_add(list, json_object_new_string(words[i]));
+        return list;
+}
+
+/*
+ * The unit's own ExecStart= value, as written (after resets by drop-ins; ours left out): a
+ * drop-in must keep the unit's arguments. NULL when there is none; -EBADMSG with *where set
+ * for a continued line, which this reader does not join.
+ */
+static int unit_command(struct vt_ctx *ctx, char *const *files, char **ret, char **where)
+{
+        *ret = NULL;
+        for (size_t i = 0; files && files[i]; i++) {
+                _cleanup_free_ char *text = NULL;
+                if (streq(files[i], QGA_DROPIN))
+                        continue;
+                int r = vt_read_file_max(ctx, files[i], VT_CONFIG_FILE_MAX, &text, NULL);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                unsigned lineno = 0;
+                for (char *l = text, *nl; l; l = nl) {
+                        nl = strchr(l, '\n');
+                        if (nl)
+                                *nl++ = '\0';
+                        lineno++;
+                        l += strspn(l, " \t");
+                        if (!startswith(l, "ExecStart="))
+                                continue;
+                        vt_strip(l);
+                        if (l[strlen(l) - 1] == '\\') {
+                                if (asprintf(where, "%s:%u", files[i], lineno) < 0)
+                                        return -ENOMEM;
+                                return -EBADMSG;
+                        }
+                        free(*ret);
+                        *ret = NULL;
+                        if (l[10] && !(*ret = strdup(l + 10)))
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* A file plan edits in place, whole (JSON null when absent), so plan needs no reads. */
+static json_object *file_text(struct vt_ctx *ctx, json_object *o, const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, &len);
+        if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+                vt_json_add_error(o, path, r);
+        return r < 0 ? NULL : json_object_new_string_len(text, (int)len);
+}
+
+/* Debian builds qemu-ga to read /etc/qemu/qemu-ga.conf and ships /etc/qemu/fsfreeze-hook. */
+static bool debian_layout(struct vt_ctx *ctx, const char *unit)
+{
+        return vt_exists(ctx, QGA_CONFDIR) || vt_exists(ctx, "/var/lib/dpkg/status") ||
+               (unit && startswith(unit, "/lib/systemd/system/"));
+}
+
+/* What the plan half needs besides the lists: the files it edits, the unit's own command. */
+static void add_plan_inputs(struct vt_ctx *ctx, json_object *o, char *const *files,
+                            const char *unit)
+{
+        _cleanup_free_ char *cmd = NULL, *where = NULL;
+        int r = unit_command(ctx, files, &cmd, &where);
+        if (r < 0 && r != -EBADMSG)
+                vt_json_add_error(o, unit, r);
+        vt_json_add_str(o, "exec_start", cmd);
+        vt_json_add_str(o, "exec_start_continued", r == -EBADMSG ? where : NULL);
+        json_object_object_add(o, "conf_text", file_text(ctx, o, QGA_CONF));
+        json_object_object_add(o, "sysconfig_text", file_text(ctx, o, QGA_SYSCONFIG));
+        json_object_object_add(o, "debian_layout",
+                               json_object_new_boolean(debian_layout(ctx, unit)));
+        json_object_object_add(o, "commands", NULL); /* vt_qga_probe() asks qemu-ga */
+}
+
+int vt_qga_probe(struct vt_ctx *ctx, json_object *facts)
+{
+        json_object *o = vt_json_get(facts, "qga");
+        if (o)
+                json_object_object_add(
+                        o, "commands",
+                        ask_commands(ctx, vt_json_str(o, "binary"), vt_json_str(o, "version")));
+        return 0;
+}
+
 /* "QEMU Guest Agent 7.2.22" from `qemu-ga --version`. */
 static int run_version(const char *binary, char **ret)
 {
@@ -202,6 +328,7 @@ int vt_qga_detect(struct vt_ctx *ctx, json_object *facts)
                         return r;
         vt_json_add_str(o, "unit", unit);
         json_object_object_add(o, "unit_files", vt_strv_to_json(files));
+        add_plan_inputs(ctx, o, files, unit);
 
         /* The command qemu-ga runs with: the live process's, else what the unit would start. */
         int pid = 0;
@@ -229,7 +356,7 @@ int vt_qga_detect(struct vt_ctx *ctx, json_object *facts)
         const char *conf_path = args.config ? args.config : QGA_CONF;
         _cleanup_free_ char *conf_text = NULL;
         _cleanup_strv_ char **config_files = NULL;
-        r = vt_read_file_max(ctx, conf_path, 1u << 20, &conf_text, NULL);
+        r = vt_read_file_max(ctx, conf_path, VT_CONFIG_FILE_MAX, &conf_text, NULL);
         if (r == 0) {
                 if ((r = vt_qga_parse_config(conf_text, &conf)) < 0 ||
                     (r = vt_strv_add(&config_files, conf_path)) < 0)

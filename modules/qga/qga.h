@@ -1,7 +1,20 @@
 /* The parts of qga detection worth testing alone: qemu-ga's argv and its config file. */
 #pragma once
 
-#include "util.h"
+#include "ctx.h"
+
+#define QGA_UNIT      "qemu-guest-agent.service"
+#define QGA_CONF      "/etc/qemu/qemu-ga.conf"
+#define QGA_SYSCONFIG "/etc/sysconfig/qemu-ga"
+#define QGA_CONFDIR   "/etc/qemu"
+#define QGA_DROPIN    "/etc/systemd/system/qemu-guest-agent.service.d/99-virtune-block-rpcs.conf"
+
+/* facts.qga.commands: the installed qemu-ga's own list (runs it; the running root only). */
+int vt_qga_probe(struct vt_ctx *ctx, json_object *facts);
+/* "7.2.0", "1:7.2+dfsg-7" -> 702; -1 when unknown. */
+int vt_qga_version_code(const char *version);
+/* The option qemu-ga takes its block list by: "blacklist" before 7.2, else "block-rpcs". */
+const char *vt_qga_spelling(const char *version);
 
 struct vt_qga_lists {
         char **block;     /* RPCs blocked (-b/--block-rpcs/--blacklist, block-rpcs=/blacklist=) */

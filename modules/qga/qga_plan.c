@@ -1,18 +1,12 @@
 /* Plans qemu-ga's block list: names checked, spelled for the version, written where it counts. */
 #include <ctype.h>
 #include "envfile.h"
-#include "exec.h"
 #include "module.h"
-#include "run.h"
 #include "policy.h"
 #include "qga.h"
 #include "strv.h"
 
-#define M             "qga"
-#define QGA_CONF      "/etc/qemu/qemu-ga.conf"
-#define QGA_SYSCONFIG "/etc/sysconfig/qemu-ga"
-#define QGA_CONFDIR   "/etc/qemu"
-#define QGA_DROPIN    "/etc/systemd/system/qemu-guest-agent.service.d/99-virtune-block-rpcs.conf"
+#define M "qga"
 
 static const char why_block[] =
         "qemu-ga: block commands that let the host run programs, read files or set passwords";
@@ -63,55 +57,24 @@ static const char *const qga_commands[] = {
         "guest-get-cpustats",
 };
 
-/* "7.2.0", "1:7.2+dfsg-7" -> 702; -1 when unknown. */
-static int version_code(const char *version)
-{
-        unsigned major = 0, minor = 0;
-        /* Package versions carry an epoch: "1:7.2+dfsg-7". */
-        const char *colon = version ? strchr(version, ':') : NULL;
-        const char *dot = version ? strchr(version, '.') : NULL;
-        if (colon && (!dot || colon < dot))
-                version = colon + 1;
-        if (!version || sscanf(version, "%u.%u", &major, &minor) < 1 || major > 1000 || minor > 99)
-                return -1;
-        return (int)(major * 100 + minor);
-}
-
-/* 7.2 renamed --blacklist to --block-rpcs; 9.1 dropped the old name. */
-static const char *spelling(const char *version)
-{
-        int v = version_code(version);
-        return v >= 0 && v < 702 ? "blacklist" : "block-rpcs";
-}
-
 /* The qemu-ga.conf keys this version reads its block list from, the one it prefers first. */
 static const char *const *config_keys(const char *version)
 {
         static const char *const old[] = {"blacklist", NULL};
         static const char *const both[] = {"blacklist", "block-rpcs", NULL};
         static const char *const current[] = {"block-rpcs", NULL};
-        int v = version_code(version);
+        int v = vt_qga_version_code(version);
         return v >= 0 && v < 702 ? old : v >= 901 ? current : both;
 }
 
-/* Asks the installed qemu-ga for its command list ("-b ?" before 7.2); NULL when it cannot run. */
-static char *ask_qemu_ga(const char *binary, const char *opt)
+/* In the installed qemu-ga's own list when detect could ask it, else in the 7.2/8.x list. */
+static bool known_command(json_object *commands, const char *name)
 {
-        char *buf = NULL;
-        if (vt_run_output(binary, opt, 256u << 10, &buf) < 0 || !strstr(buf, "guest-ping")) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
-}
-
-static bool known_command(const char *help, const char *name)
-{
-        if (help) {
-                size_t n = strlen(name);
-                for (const char *p = strstr(help, name); p; p = strstr(p + 1, name))
-                        if ((p == help || p[-1] == '\n' || p[-1] == ' ') &&
-                            (p[n] == '\n' || p[n] == ' ' || p[n] == '\0' || p[n] == ','))
+        if (commands) {
+                for (size_t i = 0; i < json_object_array_length(commands); i++)
+                        if (streq_ptr(
+                                    json_object_get_string(json_object_array_get_idx(commands, i)),
+                                    name))
                                 return true;
                 return false;
         }
@@ -126,14 +89,9 @@ static int block_list(struct vt_ctx *ctx, json_object *qga, struct vt_plan *plan
 {
         const char *v = vt_policy_get(ctx->policy, M, "block-rpcs");
         const char *origin = vt_policy_origin(ctx->policy, M, "block-rpcs");
-        const char *binary = vt_json_str(qga, "binary");
-        _cleanup_free_ char *help = NULL;
-        if (binary && vt_exec_is_real_root(ctx)) {
-                const char *version = vt_json_str(qga, "version");
-                help = ask_qemu_ga(binary, streq(spelling(version), "blacklist")
-                                                   ? "--blacklist=?"
-                                                   : "--block-rpcs=help");
-        }
+        json_object *commands = vt_json_get(qga, "commands");
+        if (commands && !json_object_is_type(commands, json_type_array))
+                commands = NULL;
         _cleanup_free_ char *copy = strdup(v ? v : "");
         char *out = NULL;
         size_t len = 0;
@@ -144,11 +102,11 @@ static int block_list(struct vt_ctx *ctx, json_object *qga, struct vt_plan *plan
         int r = 0;
         bool first = true;
         for (char *w = strtok_r(copy, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
-                if (!known_command(help, w)) {
+                if (!known_command(commands, w)) {
                         r = vt_plan_fail(plan, origin,
                                          "qga.block-rpcs: unknown qemu-ga command '%s' (%s)", w,
-                                         help ? "not in this qemu-ga's list"
-                                              : "not a qemu-ga 7.2/8.x command");
+                                         commands ? "not in this qemu-ga's list"
+                                                  : "not a qemu-ga 7.2/8.x command");
                         break;
                 }
                 fprintf(f, "%s%s", first ? "" : ",", w);
@@ -187,62 +145,16 @@ static bool references(const char *cmd, const char *var)
         return false;
 }
 
-/*
- * The unit's own ExecStart= value, as written (after resets by drop-ins; ours left out): a
- * drop-in must keep the unit's arguments. NULL when there is none; -EBADMSG with *where set
- * for a continued line, which this reader does not join.
- */
-static int unit_command(struct vt_ctx *ctx, json_object *files, char **ret, char **where)
-{
-        *ret = NULL;
-        for (size_t i = 0; files && i < json_object_array_length(files); i++) {
-                const char *path = json_object_get_string(json_object_array_get_idx(files, i));
-                _cleanup_free_ char *text = NULL;
-                if (!path || streq(path, QGA_DROPIN))
-                        continue;
-                int r = vt_read_file_max(ctx, path, 1u << 20, &text, NULL);
-                if (r == -ENOENT)
-                        continue; /* facts from elsewhere (tests, a changed image) */
-                if (r < 0)
-                        return r;
-                unsigned lineno = 0;
-                for (char *l = text, *nl; l; l = nl) {
-                        nl = strchr(l, '\n');
-                        if (nl)
-                                *nl++ = '\0';
-                        lineno++;
-                        l += strspn(l, " \t");
-                        if (!startswith(l, "ExecStart="))
-                                continue;
-                        vt_strip(l);
-                        if (l[strlen(l) - 1] == '\\') {
-                                if (asprintf(where, "%s:%u", path, lineno) < 0)
-                                        return -ENOMEM;
-                                return -EBADMSG;
-                        }
-                        free(*ret);
-                        *ret = NULL;
-                        if (l[10] && !(*ret = strdup(l + 10)))
-                                return -ENOMEM;
-                }
-        }
-        return 0;
-}
-
 /* A systemd drop-in whose ExecStart= is the unit's own plus the block option. */
-static int plan_dropin(struct vt_ctx *ctx, struct vt_plan *plan, json_object *qga, const char *key,
-                       const char *list)
+static int plan_dropin(struct vt_plan *plan, json_object *qga, const char *key, const char *list)
 {
-        _cleanup_free_ char *cmd = NULL, *where = NULL, *text = NULL;
-        json_object *files = NULL;
-        json_object_object_get_ex(qga, "unit_files", &files);
-        int r = unit_command(ctx, files, &cmd, &where);
-        if (r == -EBADMSG)
+        _cleanup_free_ char *text = NULL;
+        const char *cmd = vt_json_str(qga, "exec_start");
+        const char *where = vt_json_str(qga, "exec_start_continued");
+        if (where)
                 return vt_plan_fail(plan, where,
                                     "a continued ExecStart= line: set %s=%s for qemu-ga yourself",
                                     key, list);
-        if (r < 0)
-                return r;
         if (!cmd) {
                 vt_plan_warn(plan, M,
                              "qemu-guest-agent.service has no ExecStart=: set %s=%s "
@@ -257,18 +169,14 @@ static int plan_dropin(struct vt_ctx *ctx, struct vt_plan *plan, json_object *qg
                            why_block);
 }
 
-static int plan_sysconfig(struct vt_ctx *ctx, struct vt_plan *plan, json_object *qga,
-                          const char *key, const char *list)
+static int plan_sysconfig(struct vt_plan *plan, json_object *qga, const char *key, const char *list)
 {
-        _cleanup_free_ char *old = NULL, *cmd = NULL, *where = NULL, *text = NULL, *value = NULL;
+        _cleanup_free_ char *text = NULL, *value = NULL;
         _cleanup_strv_ char **env = NULL;
-        json_object *files = NULL;
-        int r = vt_read_file_max(ctx, QGA_SYSCONFIG, 1u << 20, &old, NULL);
-        if (r < 0)
-                return r;
-        json_object_object_get_ex(qga, "unit_files", &files);
-        if ((r = unit_command(ctx, files, &cmd, &where)) < 0 && r != -EBADMSG)
-                return r;
+        const char *old = vt_json_str(qga, "sysconfig_text");
+        const char *cmd = vt_json_str(qga, "exec_start");
+        int r;
+        assert(old);
         /* The variable the unit passes; without a unit to read, the one the file names. */
         size_t i = ARRAY_SIZE(sysconfig_vars);
         for (size_t k = 0; k < ARRAY_SIZE(sysconfig_vars) && i == ARRAY_SIZE(sysconfig_vars); k++) {
@@ -279,12 +187,12 @@ static int plan_sysconfig(struct vt_ctx *ctx, struct vt_plan *plan, json_object 
                         i = k;
         }
         if (i == ARRAY_SIZE(sysconfig_vars) && cmd)
-                return plan_dropin(ctx, plan, qga, key, list); /* the unit reads none of them */
+                return plan_dropin(plan, qga, key, list); /* the unit reads none of them */
         if (i == ARRAY_SIZE(sysconfig_vars))
                 i = 1;
         const char *var = sysconfig_vars[i].var, *option = sysconfig_vars[i].option;
         if (option && streq(option, "blacklist") &&
-            version_code(vt_json_str(qga, "version")) >= 901) {
+            vt_qga_version_code(vt_json_str(qga, "version")) >= 901) {
                 vt_plan_warn(plan, M,
                              "%s passes %s to --blacklist, which qemu-ga %s removed: "
                              "use --block-rpcs=%s",
@@ -300,9 +208,9 @@ static int plan_sysconfig(struct vt_ctx *ctx, struct vt_plan *plan, json_object 
                              QGA_SYSCONFIG, var);
                 return 0;
         }
-        if (option ? !(value = strdup(list)) : asprintf(&value, "\"--%s=%s\"", key, list) < 0)
+        if (option ? !(value = strdup(list)) : asprintf(&value, "--%s=%s", key, list) < 0)
                 return -ENOMEM;
-        if (!(text = vt_text_set_var(old, var, value)))
+        if (!(text = vt_text_set_var(old, var, value, option ? 0 : '"')))
                 return -ENOMEM;
         r = vt_plan_add(plan, M, VT_TARGET_FILE, QGA_SYSCONFIG, NULL, text, VT_WHEN_BOOT,
                         why_block);
@@ -346,34 +254,20 @@ static int plan_conf_edit(struct vt_plan *plan, json_object *qga, const char *ol
         return r;
 }
 
-/* Debian builds qemu-ga to read /etc/qemu/qemu-ga.conf and ships /etc/qemu/fsfreeze-hook. */
-static bool debian_layout(struct vt_ctx *ctx, json_object *qga)
-{
-        json_object *files = NULL;
-        json_object_object_get_ex(qga, "unit_files", &files);
-        const char *unit =
-                files ? json_object_get_string(json_object_array_get_idx(files, 0)) : NULL;
-        return vt_exists(ctx, QGA_CONFDIR) || vt_exists(ctx, "/var/lib/dpkg/status") ||
-               (unit && startswith(unit, "/lib/systemd/system/"));
-}
-
 /*
  * Where the block list takes effect: RHEL's sysconfig the unit passes on; qemu-ga.conf where it
  * exists (edited) or on Debian (written); elsewhere a drop-in on the unit's ExecStart=.
  */
-static int plan_file(struct vt_ctx *ctx, struct vt_plan *plan, json_object *qga, const char *key,
-                     const char *list)
+static int plan_file(struct vt_plan *plan, json_object *qga, const char *key, const char *list)
 {
-        if (vt_exists(ctx, QGA_SYSCONFIG))
-                return plan_sysconfig(ctx, plan, qga, key, list);
-        _cleanup_free_ char *old = NULL, *text = NULL;
-        int r = vt_read_file_max(ctx, QGA_CONF, 1u << 20, &old, NULL);
-        if (r < 0 && r != -ENOENT)
-                return r;
+        _cleanup_free_ char *text = NULL;
+        if (vt_json_str(qga, "sysconfig_text"))
+                return plan_sysconfig(plan, qga, key, list);
+        const char *old = vt_json_str(qga, "conf_text");
         if (old && !startswith(old, VT_OWNED_HEADER))
                 return plan_conf_edit(plan, qga, old, key, list);
-        if (!old && !debian_layout(ctx, qga) && vt_json_str(qga, "unit"))
-                return plan_dropin(ctx, plan, qga, key, list);
+        if (!old && !vt_json_bool(qga, "debian_layout") && vt_json_str(qga, "unit"))
+                return plan_dropin(plan, qga, key, list);
         if (asprintf(&text, VT_OWNED_HEADER "[general]\n%s=%s\n", key, list) < 0)
                 return -ENOMEM;
         return vt_plan_add(plan, M, VT_TARGET_FILE, QGA_CONF, NULL, text, VT_WHEN_BOOT, why_block);
@@ -400,7 +294,7 @@ static bool running_stale(json_object *qga, const char *list)
         return false;
 }
 
-int vt_qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
+static int qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 {
         json_object *qga = vt_json_get(facts, M);
         int en = vt_policy_get_tristate(ctx->policy, M, "enable");
@@ -418,8 +312,8 @@ int vt_qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
         }
         if (!*list)
                 return 0;
-        const char *key = spelling(vt_json_str(qga, "version"));
-        r = plan_file(ctx, plan, qga, key, list);
+        const char *key = vt_qga_spelling(vt_json_str(qga, "version"));
+        r = plan_file(plan, qga, key, list);
         if (r < 0)
                 return r;
         const char *unit = vt_json_str(qga, "unit");
@@ -427,8 +321,27 @@ int vt_qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
                 return 0;
         if (strrchr(unit, '/'))
                 unit = strrchr(unit, '/') + 1; /* detect may give the unit file's path */
-        /* from says why a restart is due even when the files already match. */
-        return vt_plan_add(plan, M, VT_TARGET_UNIT, unit,
-                           running_stale(qga, list) ? "running with an older block list" : NULL,
-                           "restarted", VT_WHEN_NOW, why_block);
+        /* Stale: what runs blocks less than wanted, even when the files already match. */
+        bool stale = running_stale(qga, list);
+        if (stale)
+                vt_plan_note(plan, M, "qemu-ga runs with an older block list: restart it");
+        return vt_plan_restart(plan, M, unit, stale, why_block);
 }
+
+#define QGA_DEFAULT_BLOCK                                                                          \
+        "guest-exec,guest-exec-status,guest-file-open,guest-file-close,guest-file-read,"           \
+        "guest-file-write,guest-file-seek,guest-file-flush,guest-set-user-password,"               \
+        "guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys"
+
+static const struct vt_policy_key policy[] = {
+        VT_POLICY_KEY(M, "block-rpcs", VT_POL_LIST, QGA_DEFAULT_BLOCK, NULL,
+                      "qemu-ga commands to block, checked against qemu-ga's own list"),
+        VT_POLICY_KEY(M, "enable", VT_POL_TRISTATE, "auto", NULL, "manage qemu-ga's block list"),
+        {},
+};
+
+const struct vt_module vt_module_qga = {.name = M,
+                                        .detect = vt_qga_detect,
+                                        .plan = qga_plan,
+                                        .policy = policy,
+                                        .probe = vt_qga_probe};

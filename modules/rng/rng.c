@@ -1,21 +1,37 @@
 /* Detects the hardware RNG the kernel feeds from, and whether rngd (rng-tools) runs beside it. */
 #include "dpkg.h"
 #include "module.h"
+#include "rng.h"
 #include "strv.h"
 #include "unitfile.h"
 
 #define HWRNG "/sys/class/misc/hw_random"
 
-/* The rngd flavours: Debian package, the unit it ships, the config file it reads. */
-static const struct {
-        const char *flavour;
-        const char *unit;
-        const char *config;
-} rngd_flavours[] = {
-        {"rng-tools-debian", "rng-tools-debian.service", "/etc/default/rng-tools-debian"},
-        {"rng-tools5", "rngd.service", "/etc/default/rng-tools"},
-        {"rng-tools", "rngd.service", "/etc/sysconfig/rngd"},
+/*
+ * From the packages' own files (the READMEs of tests/fixtures/rng-*): rng-tools-debian 2.3 ships
+ * only /etc/init.d/rng-tools-debian, which sources /etc/default/rng-tools-debian and runs `rngd -r
+ * $HRNGDEVICE $RNGDOPTIONS`; rng-tools5 5-4 ships rngd.service running `rngd -f` with no
+ * EnvironmentFile (its init script, which the unit shadows, is not read); Fedora's rng-tools ships
+ * rngd.service with EnvironmentFile=/etc/sysconfig/rngd and `rngd -f $RNGD_ARGS`. Every rngd reads
+ * /dev/hwrng unless told otherwise (-r).
+ */
+const struct vt_rngd_flavour vt_rngd_flavours[] = {
+        {"rng-tools-debian", "rng-tools-debian.service", NULL, "/etc/init.d/rng-tools-debian",
+         "/etc/default/rng-tools-debian", "HRNGDEVICE", false},
+        {"rng-tools5", "rngd.service", "/lib/systemd/system/rngd.service", "/etc/init.d/rngd", NULL,
+         NULL, false},
+        {"rng-tools", "rngd.service", "/usr/lib/systemd/system/rngd.service", NULL,
+         "/etc/sysconfig/rngd", "RNGD_ARGS", true},
+        {},
 };
+
+const struct vt_rngd_flavour *vt_rngd_flavour_find(const char *package)
+{
+        for (const struct vt_rngd_flavour *f = vt_rngd_flavours; package && f->package; f++)
+                if (streq(f->package, package))
+                        return f;
+        return NULL;
+}
 
 /* An int attribute: value, null when absent, an error entry when unreadable. */
 static json_object *int_attr(struct vt_ctx *ctx, json_object *o, const char *path)
@@ -27,44 +43,96 @@ static json_object *int_attr(struct vt_ctx *ctx, json_object *o, const char *pat
         return r < 0 ? NULL : json_object_new_int64(v);
 }
 
-static int detect_rngd(struct vt_ctx *ctx, json_object *o)
+/* Whether the flavour's unit exists here: its unit file, or the init script systemd wraps. */
+static int unit_present(struct vt_ctx *ctx, const struct vt_rngd_flavour *f)
 {
-        json_object *d = json_object_new_object();
-        json_object_object_add(o, "rngd", d);
-        const char *flavour = NULL, *unit = NULL, *config = NULL;
-        /* dpkg knows the flavour for sure; else the unit file tells (rngd.service: upstream). */
+        if (!f->unit_file)
+                return f->init_script && vt_exists(ctx, f->init_script);
+        _cleanup_free_ char *path = NULL;
+        int r = vt_unit_find(ctx, f->unit, &path);
+        return r < 0 ? r : path != NULL;
+}
+
+/* A SysV script is enabled by its start links: /etc/rc[2-5].d/SNNname. */
+static bool sysv_enabled(struct vt_ctx *ctx, const char *script)
+{
+        const char *name = strrchr(script, '/') + 1;
+        for (char level = '2'; level <= '5'; level++) {
+                char dir[32];
+                _cleanup_closedir_ DIR *d = NULL;
+                snprintf(dir, sizeof(dir), "/etc/rc%c.d", level);
+                if (vt_opendir(ctx, dir, &d) < 0)
+                        continue;
+                struct dirent *de;
+                while ((de = readdir(d)))
+                        if (de->d_name[0] == 'S' && strlen(de->d_name) > 3 &&
+                            streq(de->d_name + 3, name))
+                                return true;
+        }
+        return false;
+}
+
+/*
+ * The flavour: dpkg's word when it knows one; without dpkg (an rpm system) the files tell:
+ * rngd.service is Fedora's rng-tools, /etc/init.d/rng-tools-debian Debian's.
+ */
+static int find_flavour(struct vt_ctx *ctx, json_object *o, const struct vt_rngd_flavour **ret)
+{
         _cleanup_free_ char *status = NULL;
         int r = vt_dpkg_load(ctx, &status);
         if (r < 0)
                 vt_json_add_error(o, "/var/lib/dpkg/status", r);
-        for (size_t i = 0; i < ARRAY_SIZE(rngd_flavours) && !flavour; i++)
-                if (vt_dpkg_find(status, rngd_flavours[i].flavour, NULL) > 0)
-                        flavour = rngd_flavours[i].flavour;
-        /* Backwards: without dpkg, rngd.service is upstream rng-tools (an rpm system). */
-        for (size_t j = ARRAY_SIZE(rngd_flavours); j > 0 && !unit; j--) {
-                size_t i = j - 1;
-                if (flavour && !streq(flavour, rngd_flavours[i].flavour))
-                        continue;
-                _cleanup_free_ char *path = NULL;
-                r = vt_unit_find(ctx, rngd_flavours[i].unit, &path);
+        *ret = NULL;
+        for (const struct vt_rngd_flavour *f = vt_rngd_flavours; f->package && status; f++)
+                if (vt_dpkg_find(status, f->package, NULL) > 0) {
+                        *ret = f;
+                        return 0;
+                }
+        static const char *const by_files[] = {"rng-tools", "rng-tools-debian"};
+        for (size_t i = 0; i < ARRAY_SIZE(by_files); i++) {
+                const struct vt_rngd_flavour *f = vt_rngd_flavour_find(by_files[i]);
+                r = unit_present(ctx, f);
                 if (r < 0)
                         return r;
                 if (r > 0) {
-                        unit = rngd_flavours[i].unit;
-                        if (!flavour)
-                                flavour = rngd_flavours[i].flavour;
+                        *ret = f;
+                        return 0;
                 }
         }
-        for (size_t i = 0; i < ARRAY_SIZE(rngd_flavours) && !config && flavour; i++)
-                if (streq(flavour, rngd_flavours[i].flavour) &&
-                    vt_exists(ctx, rngd_flavours[i].config))
-                        config = rngd_flavours[i].config;
-        json_object_object_add(d, "installed", json_object_new_boolean(flavour != NULL));
-        vt_json_add_str(d, "flavour", flavour);
-        json_object_object_add(d, "enabled",
-                               unit ? json_object_new_boolean(vt_unit_enabled(ctx, unit)) : NULL);
+        return 0;
+}
+
+static int detect_rngd(struct vt_ctx *ctx, json_object *o)
+{
+        json_object *d = json_object_new_object();
+        json_object_object_add(o, "rngd", d);
+        const struct vt_rngd_flavour *f = NULL;
+        int r = find_flavour(ctx, o, &f);
+        if (r < 0)
+                return r;
+        int present = f ? unit_present(ctx, f) : 0;
+        if (present < 0)
+                return present;
+        const char *unit = present ? f->unit : NULL;
+        json_object_object_add(d, "installed", json_object_new_boolean(f != NULL));
+        vt_json_add_str(d, "flavour", f ? f->package : NULL);
         vt_json_add_str(d, "unit", unit);
-        vt_json_add_str(d, "config", config);
+        json_object_object_add(d, "sysv", unit ? json_object_new_boolean(!f->unit_file) : NULL);
+        bool on = unit &&
+                  (f->unit_file ? vt_unit_enabled(ctx, unit)
+                                : sysv_enabled(ctx, f->init_script) || vt_unit_enabled(ctx, unit));
+        json_object_object_add(d, "enabled", unit ? json_object_new_boolean(on) : NULL);
+        /* The config the plan edits, whole: plan reads facts only. */
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        if (f && f->config) {
+                r = vt_read_file_max(ctx, f->config, VT_CONFIG_FILE_MAX, &text, &len);
+                if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+                        vt_json_add_error(o, f->config, r);
+        }
+        vt_json_add_str(d, "config", text ? f->config : NULL);
+        json_object_object_add(d, "config_text",
+                               text ? json_object_new_string_len(text, (int)len) : NULL);
         return 0;
 }
 

@@ -1,7 +1,10 @@
 /* Plans the hardware RNG: virtio-rng as rng_current, and rngd only when the kernel does not feed.
  */
+#include "envfile.h"
 #include "module.h"
 #include "policy.h"
+#include "rng.h"
+#include "strv.h"
 
 #define M           "rng"
 #define RNG_CURRENT "/sys/class/misc/hw_random/rng_current"
@@ -10,16 +13,6 @@ static const char why_current[] =
         "SUSE guide: virtio-rng passes the host's entropy to the guest as its hw RNG";
 static const char why_rngd[] =
         "SUSE guide: install rng-tools and enable it to feed the hw RNG into the pool";
-
-/* Where each rng-tools flavour reads its device, and the assignment that names it. */
-static const struct {
-        const char *flavour, *path, *var, *value, *unit;
-} flavours[] = {
-        {"rng-tools-debian", "/etc/default/rng-tools-debian", "HRNGDEVICE", "/dev/hwrng",
-         "rng-tools-debian.service"},
-        {"rng-tools5", "/etc/sysconfig/rngd", "RNGD_ARGS", "\"-r /dev/hwrng\"", "rngd.service"},
-        {"rng-tools", "/etc/sysconfig/rngd", "RNGD_ARGS", "\"-r /dev/hwrng\"", "rngd.service"},
-};
 
 static const char *virtio_name(json_object *available)
 {
@@ -31,47 +24,86 @@ static const char *virtio_name(json_object *available)
         return NULL;
 }
 
-static int plan_rngd(struct vt_ctx *ctx, json_object *rngd, struct vt_plan *plan)
+/* True when rngd's options already name an input device. */
+static bool names_device(const char *options)
+{
+        _cleanup_strv_ char **words = NULL;
+        if (!options || vt_strv_split(options, " \t", &words) < 0)
+                return false;
+        for (size_t i = 0; words && words[i]; i++)
+                if (startswith(words[i], "-r") || startswith(words[i], "--rng-device"))
+                        return true; /* -r DEV, -rDEV, --rng-device[=DEV] */
+        return false;
+}
+
+/* The flavour's config with the device named: HRNGDEVICE=, or "-r DEVICE" in rngd's options. */
+static int plan_config(struct vt_plan *plan, const struct vt_rngd_flavour *f, json_object *rngd)
+{
+        const char *old = vt_json_str(rngd, "config_text");
+        _cleanup_free_ char *value = NULL, *text = NULL;
+        if (!f->var_is_options)
+                value = strdup(VT_RNG_DEVICE);
+        else {
+                _cleanup_strv_ char **env = NULL;
+                int r = vt_env_parse(old ? old : "", &env);
+                if (r < 0)
+                        return r;
+                const char *cur = vt_env_get(env, f->var);
+                if (names_device(cur))
+                        return 0; /* the administrator chose a device */
+                if (cur && strpbrk(cur, "\"$`\\")) {
+                        vt_plan_warn(plan, M, "%s: %s has quotes or expansions; add -r %s yourself",
+                                     f->config, f->var, VT_RNG_DEVICE);
+                        return 0;
+                }
+                if (asprintf(&value, "%s%s-r %s", cur ? cur : "", cur && *cur ? " " : "",
+                             VT_RNG_DEVICE) < 0)
+                        value = NULL;
+        }
+        /* rngd's options as the package writes them, in double quotes; a device path bare. */
+        if (!value || !(text = vt_text_set_var(old, f->var, value, f->var_is_options ? '"' : 0)))
+                return -ENOMEM;
+        int r = vt_plan_add(plan, M, VT_TARGET_FILE, f->config, NULL, text, VT_WHEN_BOOT, why_rngd);
+        if (r >= 0)
+                plan->changes[plan->n - 1].owned = false; /* the package's file: edited, kept */
+        return r;
+}
+
+static int plan_rngd(json_object *rngd, struct vt_plan *plan)
 {
         const char *flavour = vt_json_str(rngd, "flavour");
+        const struct vt_rngd_flavour *f = vt_rngd_flavour_find(flavour);
         if (!vt_json_bool(rngd, "installed") || !flavour) {
                 vt_plan_warn(plan, M,
                              "the kernel does not credit the hw RNG's entropy; install "
                              "rng-tools to feed it");
                 return 0;
         }
-        for (size_t i = 0; i < ARRAY_SIZE(flavours); i++) {
-                if (!streq(flavours[i].flavour, flavour))
-                        continue;
-                _cleanup_free_ char *old = NULL;
-                int r = vt_read_file_max(ctx, flavours[i].path, 1u << 20, &old, NULL);
-                if (r < 0 && r != -ENOENT)
-                        return r;
-                _cleanup_free_ char *text =
-                        vt_text_set_var(old, flavours[i].var, flavours[i].value);
-                if (!text)
-                        return -ENOMEM;
-                r = vt_plan_add(plan, M, VT_TARGET_FILE, flavours[i].path, NULL, text, VT_WHEN_BOOT,
-                                why_rngd);
-                if (r < 0)
-                        return r;
-                plan->changes[plan->n - 1].owned = false; /* the package's file: edited, kept */
-                const char *unit = vt_json_str(rngd, "unit");
-                if (!unit)
-                        unit = flavours[i].unit;
-                else if (strrchr(unit, '/'))
-                        unit = strrchr(unit, '/') + 1; /* detect may give the unit file's path */
-                r = vt_plan_add(plan, M, VT_TARGET_UNIT, unit, NULL, "enabled", VT_WHEN_BOOT,
-                                why_rngd);
-                return r < 0 ? r
-                             : vt_plan_add(plan, M, VT_TARGET_UNIT, unit, NULL, "restarted",
-                                           VT_WHEN_NOW, why_rngd);
+        if (!f) {
+                vt_plan_warn(plan, M, "unknown rng-tools flavour '%s'", flavour);
+                return 0;
         }
-        vt_plan_warn(plan, M, "unknown rng-tools flavour '%s'", flavour);
-        return 0;
+        const char *unit = vt_json_str(rngd, "unit");
+        if (!unit) {
+                vt_plan_warn(plan, M, "%s is installed but %s is missing: reinstall it", flavour,
+                             f->unit_file ? f->unit_file : f->init_script);
+                return 0;
+        }
+        int r = f->config && f->var ? plan_config(plan, f, rngd) : 0;
+        if (r < 0)
+                return r;
+        if (vt_json_bool(rngd, "sysv")) {
+                /* systemd makes the unit from the init script: enabling is update-rc.d's. */
+                if (!vt_json_bool(rngd, "enabled"))
+                        vt_plan_warn(plan, M, "%s is not enabled: update-rc.d %s defaults", unit,
+                                     strrchr(f->init_script, '/') + 1);
+        } else if ((r = vt_plan_add(plan, M, VT_TARGET_UNIT, unit, NULL, "enabled", VT_WHEN_BOOT,
+                                    why_rngd)) < 0)
+                return r;
+        return vt_plan_restart(plan, M, unit, false, why_rngd);
 }
 
-int vt_rng_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
+static int rng_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 {
         json_object *rng = vt_json_get(facts, M), *available = NULL, *rngd = NULL;
         int en = vt_policy_get_tristate(ctx->policy, M, "enable");
@@ -101,5 +133,15 @@ int vt_rng_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
                 return 0;
         }
         json_object_object_get_ex(rng, "rngd", &rngd);
-        return plan_rngd(ctx, rngd, plan);
+        return plan_rngd(rngd, plan);
 }
+
+static const struct vt_policy_key policy[] = {
+        VT_POLICY_KEY(
+                M, "enable", VT_POL_TRISTATE, "auto", NULL,
+                "use virtio-rng as the hw RNG; rng-tools only when the kernel does not credit it"),
+        {},
+};
+
+const struct vt_module vt_module_rng = {
+        .name = M, .detect = vt_rng_detect, .plan = rng_plan, .policy = policy};

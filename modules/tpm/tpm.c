@@ -104,3 +104,14 @@ int vt_tpm_detect(struct vt_ctx *ctx, json_object *facts)
         json_object_object_add(o, "securityfs", json_object_new_boolean(securityfs_mounted(ctx)));
         return 0;
 }
+
+static const char *const ak_choices[] = {"ecc", "rsa", NULL};
+
+static const struct vt_policy_key policy[] = {
+        VT_POLICY_KEY("tpm", "tcti", VT_POL_STRING, "device:/dev/tpmrm0", NULL, "TPM transport"),
+        VT_POLICY_KEY("tpm", "ak", VT_POL_CHOICE, "ecc", ak_choices, "attestation key type"),
+        VT_POLICY_KEY("tpm", "pcrs", VT_POL_STRING, "sha256:0-9", NULL, "default quote selection"),
+        {},
+};
+
+const struct vt_module vt_module_tpm = {.name = "tpm", .detect = vt_tpm_detect, .policy = policy};

@@ -188,3 +188,5 @@ int vt_virtio_detect(struct vt_ctx *ctx, json_object *facts)
         add_ports(ctx, v);
         return 0;
 }
+
+const struct vt_module vt_module_virtio = {.name = "virtio", .detect = vt_virtio_detect};

@@ -6,6 +6,7 @@
  *   fake_guests serve DIR COUNT [SLOW_COUNT SLOW_MS [STALE]]
  *       DIR/guestNNNN/org.virtune.agent.0 for COUNT guests; the first SLOW_COUNT answer after
  *       SLOW_MS; with STALE=1 each connection first gets a stale reply left by "someone else".
+ *       DIR/etc/virtune/virtune.conf, when there, is their policy (a TPM: [tpm] tcti).
  *   fake_guests relay PORT_SOCKET HOST_SOCKET
  *       virtuned connects to PORT_SOCKET (its --port-path); hosts connect to HOST_SOCKET one at
  *       a time and are relayed to it, the port staying open between hosts, as with QEMU.
@@ -18,19 +19,13 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include "policy.h"
 #include "proto.h"
+#include "stand_in.h"
 
 static int listen_at(const char *path)
 {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -1;
-        strcpy(sa.sun_path, path);
-        unlink(path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
-                return -1;
-        return fd;
+        return vt_stand_in_listen(path, 16);
 }
 
 enum kind { LISTENER, CONN, TIMER };
@@ -43,6 +38,8 @@ struct item {
         char *out;
         size_t out_len;
         struct item *conn; /* TIMER: whose output to send */
+        int timers;        /* CONN: timers still to fire for it (it outlives them) */
+        bool gone;         /* CONN: the host left; freed when its last timer fires */
 };
 
 static struct vt_ctx *ctx;
@@ -61,8 +58,15 @@ static void add(struct item *it, uint32_t events)
 
 static void drop(struct item *it)
 {
-        epoll_ctl(epfd, EPOLL_CTL_DEL, it->fd, NULL);
-        close(it->fd);
+        if (it->fd >= 0) {
+                epoll_ctl(epfd, EPOLL_CTL_DEL, it->fd, NULL);
+                close(it->fd);
+                it->fd = -1;
+        }
+        if (it->timers > 0) {
+                it->gone = true; /* a slow answer is still due: its timer frees it */
+                return;
+        }
         vt_proto_reader_done(&it->reader);
         free(it->out);
         free(it);
@@ -70,7 +74,8 @@ static void drop(struct item *it)
 
 static void flush_out(struct item *c)
 {
-        if (c->out_len > 0 && write(c->fd, c->out, c->out_len) < 0)
+        /* A host that gave up (its timeout) has closed: no SIGPIPE for the other guests. */
+        if (c->out_len > 0 && send(c->fd, c->out, c->out_len, MSG_NOSIGNAL) < 0 && errno != EPIPE)
                 perror("write");
         c->out_len = 0;
 }
@@ -110,6 +115,7 @@ static void conn_read(struct item *c)
         struct itimerspec its = {.it_value = {slow_ms / 1000, (slow_ms % 1000) * 1000000L}};
         t->kind = TIMER;
         t->conn = c;
+        c->timers++;
         t->fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
         timerfd_settime(t->fd, 0, &its, NULL);
         add(t, EPOLLIN);
@@ -164,8 +170,12 @@ static int serve(const char *dir, int count, int slow_count)
                         else if (it->kind == CONN)
                                 conn_read(it);
                         else {
-                                /* Connections outlive their timers in these tests. */
-                                flush_out(it->conn);
+                                struct item *c = it->conn;
+                                c->timers--;
+                                if (!c->gone)
+                                        flush_out(c);
+                                else if (c->timers == 0)
+                                        drop(c);
                                 drop(it);
                         }
                 }
@@ -238,8 +248,13 @@ int main(int argc, char **argv)
 {
         epfd = epoll_create1(EPOLL_CLOEXEC);
         if (argc >= 4 && streq(argv[1], "serve")) {
-                /* The guests' "system" is the socket directory: facts of nothing much. */
-                if (vt_ctx_new(argv[2], &ctx) < 0)
+                /*
+                 * The guests' "system" is the socket directory: facts of nothing much. A policy
+                 * there ([tpm] tcti = swtpm:...) gives them a real TPM: scan --attest's tests.
+                 */
+                char err[256];
+                if (vt_ctx_new(argv[2], &ctx) < 0 ||
+                    vt_policy_load(ctx, &ctx->policy, err, sizeof(err)) < 0)
                         return 1;
                 if (argc >= 6)
                         slow_ms = atoi(argv[5]);

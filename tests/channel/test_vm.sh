@@ -42,7 +42,7 @@ import json, sys
 f = json.load(open(sys.argv[1]))
 print("release", f["virt"]["kernel_release"])
 print("vcpus", f["virt"]["vcpus"])
-print("cpuidle", f["cpuidle"]["driver"])
+print("cpuidle", f["haltpoll"]["driver"])
 for p in sorted(f["virtio"]["ports"], key=lambda p: p["device"]):
         print("port", p["device"], p["name"])
 P

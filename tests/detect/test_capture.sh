@@ -17,9 +17,9 @@ for shell in sh busybox; do
         for fx in openeuler-aarch64 kvm-buildhost; do
                 src=$VT_FIXTURES/$fx/root
                 out=$tmp/$shell-$fx
-                $run "$VT_SOURCE/tests/fixtures/capture" -s "$src" -m virt -m virtio -m cpuidle -m pvspin "$out" >/dev/null
+                $run "$VT_SOURCE/tests/fixtures/capture" -s "$src" -m virt -m virtio -m haltpoll -m pvspin "$out" >/dev/null
                 [ -L "$out/root/sys/bus/virtio/devices/virtio0" ] || { echo "FAIL $shell $fx: virtio0 is not a link"; fail=1; }
-                for m in virt virtio cpuidle pvspin; do
+                for m in virt virtio haltpoll pvspin; do
                         a=$("$VIRTUNE" detect --json --root "$src" | sed -n "/^  \"$m\": {/,/^  }/p")
                         b=$("$VIRTUNE" detect --json --root "$out/root" | sed -n "/^  \"$m\": {/,/^  }/p")
                         if [ -z "$a" ] || [ "$a" != "$b" ]; then

@@ -130,15 +130,15 @@ static void test_qga_absent_is_a_fact(void **state)
         free(root);
 }
 
+/* rng-tools-debian ships an init script, no unit: systemd makes the unit, rc links enable it. */
 static void test_rngd_debian_flavour_enabled_with_config(void **state)
 {
         (void)state;
         char *root = vt_test_mkdtemp();
         vt_test_write(root, "var/lib/dpkg/status",
-                      "Package: rng-tools-debian\nStatus: install ok installed\nVersion: 2.4\n\n");
-        vt_test_write(root, "usr/lib/systemd/system/rng-tools-debian.service", "[Service]\n");
-        vt_test_symlink(root, "etc/systemd/system/multi-user.target.wants/rng-tools-debian.service",
-                        "/usr/lib/systemd/system/rng-tools-debian.service");
+                      "Package: rng-tools-debian\nStatus: install ok installed\nVersion: 2.3\n\n");
+        vt_test_write(root, "etc/init.d/rng-tools-debian", "#!/bin/sh\n");
+        vt_test_symlink(root, "etc/rc3.d/S01rng-tools-debian", "../init.d/rng-tools-debian");
         vt_test_write(root, "etc/default/rng-tools-debian", "#HRNGDEVICE=/dev/hwrng\n");
         vt_test_write(root, "sys/class/misc/hw_random/rng_available", "virtio_rng.0 \n");
         vt_test_write(root, "sys/class/misc/hw_random/rng_current", "virtio_rng.0\n");
@@ -149,9 +149,10 @@ static void test_rngd_debian_flavour_enabled_with_config(void **state)
         assert_json(o, "quality", "null");
         assert_json(o, "virtio", "true");
         assert_json(o, "rngd",
-                    "{\"installed\": true, \"flavour\": \"rng-tools-debian\", \"enabled\": true,"
-                    " \"unit\": \"rng-tools-debian.service\","
-                    " \"config\": \"/etc/default/rng-tools-debian\"}");
+                    "{\"installed\": true, \"flavour\": \"rng-tools-debian\","
+                    " \"unit\": \"rng-tools-debian.service\", \"sysv\": true, \"enabled\": true,"
+                    " \"config\": \"/etc/default/rng-tools-debian\","
+                    " \"config_text\": \"#HRNGDEVICE=/dev/hwrng\\n\"}");
         json_object_put(facts);
         vt_test_rm_rf(root);
         free(root);
@@ -168,8 +169,9 @@ static void test_rngd_upstream_unit_without_dpkg_is_not_enabled(void **state)
         assert_json(o, "available", "[]");
         assert_json(o, "current", "null");
         assert_json(o, "rngd",
-                    "{\"installed\": true, \"flavour\": \"rng-tools\", \"enabled\": false,"
-                    " \"unit\": \"rngd.service\", \"config\": null}");
+                    "{\"installed\": true, \"flavour\": \"rng-tools\", \"unit\": \"rngd.service\","
+                    " \"sysv\": false, \"enabled\": false, \"config\": null,"
+                    " \"config_text\": null}");
         json_object_put(facts);
         vt_test_rm_rf(root);
         free(root);

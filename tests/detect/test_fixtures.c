@@ -89,8 +89,8 @@ static void test_fixture_facts_match_expected(void **state)
         int bad = 0;
         for (size_t i = 0; i < vt_modules_len; i++) {
                 json_object *got = NULL;
-                json_object_object_get_ex(facts, vt_modules[i].name, &got);
-                bad += check_module(fx, vt_modules[i].name, got);
+                json_object_object_get_ex(facts, vt_modules[i]->name, &got);
+                bad += check_module(fx, vt_modules[i]->name, got);
         }
         assert_int_equal(bad, 0);
 }

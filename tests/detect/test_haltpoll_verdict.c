@@ -44,9 +44,9 @@ static char *reason(struct tree *t, bool with_cpuid)
                 assert_int_equal(vt_cpuid_new_file(t->cpuid, &ctx->cpuid), 0);
         _cleanup_json_ json_object *facts = json_object_new_object();
         assert_int_equal(vt_virt_detect(ctx, facts), 0);
-        assert_int_equal(vt_cpuidle_detect(ctx, facts), 0);
+        assert_int_equal(vt_haltpoll_detect(ctx, facts), 0);
         json_object *c, *h, *active, *r;
-        assert_true(json_object_object_get_ex(facts, "cpuidle", &c));
+        assert_true(json_object_object_get_ex(facts, "haltpoll", &c));
         assert_true(json_object_object_get_ex(c, "haltpoll", &h));
         assert_true(json_object_object_get_ex(h, "active", &active));
         assert_true(json_object_object_get_ex(h, "reason", &r));

@@ -3,6 +3,8 @@
 #include <limits.h>
 #include <sys/utsname.h>
 #include "../lib/testlib.h"
+#include "module.h"
+#include "plan.h"
 
 static json_object *facts;
 
@@ -33,7 +35,7 @@ static void test_live_kernel_release_is_uname(void **state)
 static void test_live_cpuidle_driver_matches_sysfs(void **state)
 {
         char *want = plain_read("sys/devices/system/cpu/cpuidle/current_driver");
-        const char *got = json_object_get_string(get("cpuidle", "driver"));
+        const char *got = json_object_get_string(get("haltpoll", "driver"));
         if (want)
                 assert_string_equal(got, want);
         else
@@ -96,6 +98,48 @@ static void test_live_disk_schedulers_match_sysfs(void **state)
         }
 }
 
+static void test_live_memory_matches_procfs(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *swp = plain_read("proc/sys/vm/swappiness");
+        _cleanup_free_ char *thp = plain_read("sys/kernel/mm/transparent_hugepage/enabled");
+        json_object *m = get("memory", "swappiness");
+        if (swp)
+                assert_int_equal(json_object_get_int64(m), strtoll(swp, NULL, 10));
+        else
+                assert_null(m);
+        const char *sel = json_object_get_string(get("memory", "thp"));
+        if (thp && strchr(thp, '[')) {
+                char *open = strchr(thp, '['), *close = strchr(open, ']');
+                assert_non_null(close);
+                *close = '\0';
+                assert_string_equal(sel, open + 1);
+        } else
+                assert_null(sel);
+}
+
+/* `virtune detect` runs no qemu-ga; the facts a plan is made from have its own command list. */
+static void test_live_qga_commands_only_when_planning(void **state)
+{
+        (void)state;
+        assert_null(get("qga", "commands"));
+        if (!json_object_get_string(get("qga", "binary")))
+                skip();
+        struct vt_ctx *ctx = NULL;
+        _cleanup_json_ json_object *plan_facts = NULL;
+        assert_int_equal(vt_ctx_new(NULL, &ctx), 0);
+        assert_true(ctx->live);
+        assert_int_equal(vt_detect_for_plan(ctx, &plan_facts), 0);
+        json_object *cmds = vt_json_get(vt_json_get(plan_facts, "qga"), "commands");
+        assert_true(json_object_is_type(cmds, json_type_array));
+        bool ping = false;
+        for (size_t i = 0; i < json_object_array_length(cmds); i++)
+                ping = ping || streq_ptr(json_object_get_string(json_object_array_get_idx(cmds, i)),
+                                         "guest-ping");
+        assert_true(ping);
+        vt_ctx_free(ctx);
+}
+
 int main(void)
 {
         const char *virtune = getenv("VIRTUNE");
@@ -116,6 +160,8 @@ int main(void)
                 cmocka_unit_test(test_live_cpuidle_driver_matches_sysfs),
                 cmocka_unit_test(test_live_virtio_drivers_match_sysfs),
                 cmocka_unit_test(test_live_disk_schedulers_match_sysfs),
+                cmocka_unit_test(test_live_memory_matches_procfs),
+                cmocka_unit_test(test_live_qga_commands_only_when_planning),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         json_object_put(facts);

@@ -78,8 +78,8 @@ static void test_shipped_conf_uncommented_sets_every_default(void **state)
 static void test_shipped_conf_lists_every_schema_key_in_its_section(void **state)
 {
         _cleanup_free_ char *text = shipped_conf();
-        for (size_t i = 0; i < vt_policy_schema_len; i++) {
-                const struct vt_policy_key *k = &vt_policy_schema[i];
+        const struct vt_policy_key *k;
+        for (size_t i = 0; (k = vt_policy_schema_at(i)); i++) {
                 char head[80], line[120];
                 snprintf(head, sizeof(head), "\n[%s]\n", k->section);
                 const char *sec = strstr(text, head);

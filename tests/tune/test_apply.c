@@ -2,6 +2,8 @@
 #include <ftw.h>
 #include <sys/stat.h>
 #include "ctx.h"
+#include "grubcfg.h"
+#include "exec.h"
 #include "journal.h"
 #include "module.h"
 #include "vt_cpuid.h"
@@ -9,8 +11,10 @@
 #include "policy.h"
 #include "tune.h"
 #include "../lib/testlib.h"
+#include "tree_snapshot.h"
 
-/* A root like a KVM guest with a virtio disk, a SCSI disk, virtio-rng and rng-tools. */
+/* A root like a KVM guest with a virtio disk, a SCSI disk, virtio-rng and rng-tools-debian. */
+#define RNG_DEFAULT "# Configuration for rng-tools-debian\n#HRNGDEVICE=/dev/hwrng\n"
 static char *make_root(void)
 {
         char *root = vt_test_mkdtemp();
@@ -19,11 +23,10 @@ static char *make_root(void)
         vt_test_write(root, "sys/block/sda/queue/scheduler", "none [mq-deadline]\n");
         vt_test_write(root, "sys/devices/virtual/misc/hw_random/rng_current", "none\n");
         vt_test_symlink(root, "sys/class/misc/hw_random", "../../devices/virtual/misc/hw_random");
-        vt_test_write(root, "etc/default/rng-tools-debian",
-                      "# Configuration for rng-tools-debian\n#HRNGDEVICE=/dev/hwrng\n");
-        vt_test_write(root, "lib/systemd/system/rng-tools-debian.service",
-                      "[Service]\nExecStart=/usr/sbin/rngd -f\n\n[Install]\n"
-                      "WantedBy=multi-user.target\n");
+        vt_test_write(root, "etc/default/rng-tools-debian", RNG_DEFAULT);
+        /* The package ships an init script only; update-rc.d made its links. */
+        vt_test_write(root, "etc/init.d/rng-tools-debian", "#!/bin/sh\n");
+        vt_test_symlink(root, "etc/rc2.d/S01rng-tools-debian", "../init.d/rng-tools-debian");
         return root;
 }
 
@@ -50,6 +53,9 @@ static json_object *facts_for_root(void)
         json_object_array_add(disks, vdb);
         rng = json_object_object_get(facts, "rng");
         assert_true(json_object_object_get_ex(rng, "quality", &q));
+        json_object *rngd = json_object_object_get(rng, "rngd");
+        json_object_object_add(rngd, "enabled", json_object_new_boolean(true));
+        json_object_object_add(rngd, "config_text", json_object_new_string(RNG_DEFAULT));
         /* qemu-ga installed but stopped: nothing to restart, its config file is still written. */
         json_object_object_add(json_object_object_get(facts, "qga"), "running",
                                json_object_new_boolean(false));
@@ -71,56 +77,14 @@ static struct vt_ctx *ctx_for(const char *root, bool live, const char *conf)
         return ctx;
 }
 
-/* The whole tree as text: "path mode bytes" per entry (symlinks as their target). */
-static FILE *snap_out;
-static const char *snap_root;
-
-static int snap_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+/* Removes the policy ctx_for() wrote and its directory, so the tree compares with the fixture. */
+static void remove_test_policy(const char *root)
 {
-        (void)ftw;
-        const char *rel = p + strlen(snap_root);
-        /* The journal (and the directories holding it) is meant to change. */
-        if (startswith(rel, "/var/lib/virtune") || streq(rel, "/var") || streq(rel, "/var/lib"))
-                return 0;
-        fprintf(snap_out, "%s %o ", rel, (unsigned)st->st_mode);
-        if (flag == FTW_SL) {
-                char buf[4096];
-                ssize_t k = readlink(p, buf, sizeof(buf) - 1);
-                fprintf(snap_out, "-> %.*s", (int)(k < 0 ? 0 : k), buf);
-        } else if (S_ISREG(st->st_mode)) {
-                _cleanup_free_ char *c = vt_test_read("", p);
-                fputs(c ? c : "", snap_out);
-        }
-        fputc('\n', snap_out);
-        return 0;
-}
-
-static char *snapshot(const char *root)
-{
-        char *buf = NULL;
-        size_t len = 0;
-        snap_out = open_memstream(&buf, &len);
-        snap_root = root;
-        assert_int_equal(nftw(root, snap_one, 16, FTW_PHYS), 0);
-        fclose(snap_out);
-        return buf;
-}
-
-/* Equal trees, or the first line that differs on stderr. */
-static void assert_same_tree(const char *a, const char *b)
-{
-        if (streq(a, b))
-                return;
-        size_t i = 0, line = 0;
-        while (a[i] && a[i] == b[i])
-                i++;
-        while (i > 0 && a[i - 1] != '\n')
-                i--;
-        for (size_t k = 0; k < i; k++)
-                line += a[k] == '\n';
-        fprintf(stderr, "trees differ at entry line %zu:\n- %.200s\n+ %.200s\n", line + 1, a + i,
-                b + i);
-        fail();
+        _cleanup_free_ char *p = NULL;
+        assert_true(asprintf(&p, "%s/etc/virtune/virtune.conf", root) > 0);
+        assert_int_equal(unlink(p), 0);
+        *strrchr(p, '/') = '\0';
+        assert_int_equal(rmdir(p), 0);
 }
 
 static const char *status_of(json_object *entry)
@@ -153,20 +117,13 @@ static void test_apply_sets_runtime_and_persistent_targets(void **state)
         assert_string_equal(sda, "none [mq-deadline]\n"); /* not virtual, not configured */
         assert_string_equal(rng, "virtio_rng.0");
         assert_true(startswith(rule, VT_OWNED_HEADER));
-        assert_string_equal(deb, "# Configuration for rng-tools-debian\n#HRNGDEVICE=/dev/hwrng\n"
-                                 "HRNGDEVICE=/dev/hwrng\n");
+        assert_string_equal(deb, RNG_DEFAULT "HRNGDEVICE=/dev/hwrng\n");
         assert_true(startswith(qga, VT_OWNED_HEADER "[general]\nblock-rpcs=guest-exec,"));
         assert_string_equal(modprobe, VT_OWNED_HEADER "options cpuidle_haltpoll force=1\n");
-        char link[4096];
-        _cleanup_free_ char *lp = NULL;
-        assert_true(asprintf(&lp,
-                             "%s/etc/systemd/system/multi-user.target.wants/"
-                             "rng-tools-debian.service",
-                             root) > 0);
-        ssize_t k = readlink(lp, link, sizeof(link) - 1);
-        assert_true(k > 0);
-        link[k] = '\0';
-        assert_string_equal(link, "/lib/systemd/system/rng-tools-debian.service");
+        /* A SysV service is enabled by its rc links, which it has: no systemd link is made. */
+        _cleanup_free_ char *units = NULL;
+        assert_true(asprintf(&units, "%s/etc/systemd/system", root) > 0);
+        assert_int_not_equal(access(units, F_OK), 0);
         vt_ctx_free(ctx);
         vt_test_rm_rf(root);
 }
@@ -331,6 +288,149 @@ static void test_only_limits_apply_to_one_module(void **state)
         vt_test_rm_rf(root);
 }
 
+/*
+ * Three command-line tokens (openEuler's haltpoll pair and arm_pvspin) on a Debian grub root:
+ * /etc/default/grub is rewritten once and update-grub runs once for the apply, once for revert.
+ */
+static void test_cmdline_tokens_edit_boot_config_once_per_apply_and_revert(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = vt_test_copy_fixture_root("boot-debian12-cloud");
+        _cleanup_free_ char *tools = vt_test_mkdtemp();
+        _cleanup_free_ char *gen = vt_test_write_generator(tools);
+        _cleanup_free_ char *before = snapshot(root);
+        _cleanup_json_ json_object *facts = load_facts("openeuler-aarch64-haltpoll-yes");
+        _cleanup_json_ json_object *e = NULL, *r = NULL;
+        setenv("VIRTUNE_BOOTCFG_GENERATOR", gen, 1);
+        struct vt_ctx *ctx = ctx_for(root, false, CONF);
+        const char *only[] = {"haltpoll", "pvspin", NULL};
+        struct vt_apply_opts o = {.facts = facts, .only = only};
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        assert_string_equal(status_of(e), "applied");
+        json_object *recs = json_object_object_get(e, "changes");
+        size_t cmdline = 0, with_record = 0;
+        for (size_t i = 0; i < json_object_array_length(recs); i++) {
+                json_object *rec = json_object_array_get_idx(recs, i);
+                if (!streq_ptr(vt_json_str(rec, "kind"), "cmdline"))
+                        continue;
+                cmdline++;
+                assert_string_equal(vt_json_str(rec, "result"), "applied");
+                with_record += json_object_object_get(json_object_object_get(rec, "record"),
+                                                      "bootcfg") != NULL;
+        }
+        assert_int_equal(cmdline, 3);
+        assert_int_equal(with_record, 1);
+        assert_int_equal(vt_test_count_lines(tools, "gen.log"), 1);
+        _cleanup_json_ json_object *boot = NULL;
+        assert_int_equal(vt_bootcfg_read(ctx, &boot), 0);
+        const char *next = vt_json_str(boot, "cmdline");
+        assert_non_null(strstr(next, "cpuidle_haltpoll.force=Y haltpoll.enable=Y arm_pvspin"));
+        assert_int_equal(vt_tune_revert(ctx, false, &r), 0);
+        assert_string_equal(status_of(r), "reverted");
+        assert_int_equal(vt_test_count_lines(tools, "gen.log"), 2);
+        unsetenv("VIRTUNE_BOOTCFG_GENERATOR");
+        vt_ctx_free(ctx);
+        remove_test_policy(root);
+        _cleanup_free_ char *after = snapshot(root);
+        assert_same_tree(before, after);
+        vt_test_rm_rf(root);
+        vt_test_rm_rf(tools);
+}
+
+/*
+ * /etc/default/grub and grub.cfg already have cpuidle-haltpoll.force=Y, the kernel's other
+ * spelling of the key: it is configured, waits for a reboot, and is neither rewritten nor added.
+ */
+static void test_cmdline_key_spelled_with_dash_counts_as_configured(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = vt_test_copy_fixture_root("boot-debian12-cloud");
+        _cleanup_free_ char *grub = vt_test_read(root, "etc/default/grub");
+        char *at = strstr(grub, "GRUB_CMDLINE_LINUX=\"\"");
+        assert_non_null(at);
+        _cleanup_free_ char *edited = NULL;
+        assert_true(asprintf(&edited, "%.*sGRUB_CMDLINE_LINUX=\"cpuidle-haltpoll.force=Y\"%s",
+                             (int)(at - grub), grub, at + strlen("GRUB_CMDLINE_LINUX=\"\"")) > 0);
+        vt_test_write(root, "etc/default/grub", edited);
+        /* and generated: grub.cfg boots it too (else apply would run the generator) */
+        _cleanup_free_ char *cfg = vt_test_read(root, "boot/grub/grub.cfg");
+        const char *tail = "consoleblank=0\n";
+        char *end = strstr(cfg, tail);
+        assert_non_null(end);
+        _cleanup_free_ char *cfg2 = NULL;
+        assert_true(asprintf(&cfg2, "%.*sconsoleblank=0 cpuidle-haltpoll.force=Y\n%s",
+                             (int)(end - cfg), cfg, end + strlen(tail)) > 0);
+        vt_test_write(root, "boot/grub/grub.cfg", cfg2);
+        _cleanup_json_ json_object *facts = load_facts("openeuler-aarch64-haltpoll-yes");
+        _cleanup_json_ json_object *e = NULL;
+        struct vt_ctx *ctx = ctx_for(root, false, CONF);
+        const char *only[] = {"haltpoll", NULL};
+        struct vt_apply_opts o = {.facts = facts, .only = only};
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        json_object *recs = json_object_object_get(e, "changes");
+        bool seen_force = false;
+        for (size_t i = 0; i < json_object_array_length(recs); i++) {
+                json_object *rec = json_object_array_get_idx(recs, i);
+                if (!streq_ptr(vt_json_str(rec, "target"), "cpuidle_haltpoll.force"))
+                        continue;
+                seen_force = true;
+                assert_string_equal(vt_json_str(rec, "result"), "skipped");
+                assert_string_equal(vt_json_str(rec, "when"), "reboot-needed");
+        }
+        assert_true(seen_force);
+        _cleanup_json_ json_object *boot = NULL;
+        assert_int_equal(vt_bootcfg_read(ctx, &boot), 0);
+        const char *next = vt_json_str(boot, "cmdline");
+        assert_non_null(strstr(next, "cpuidle-haltpoll.force=Y"));
+        assert_non_null(strstr(next, "haltpoll.enable=Y"));
+        assert_null(strstr(next, "cpuidle_haltpoll"));
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+/*
+ * Enabling a unit links it where its [Install] WantedBy= says, read as systemd reads unit
+ * files ("WantedBy = graphical.target", the section that holds it), from the unit found first
+ * in systemd's search path; undo removes the link and the directory it made.
+ */
+static void test_unit_enable_links_into_its_install_target(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = vt_test_mkdtemp();
+        vt_test_write(root, "usr/lib/systemd/system/x.service",
+                      "[Unit]\nDescription=WantedBy=wrong.target\n[Service]\nExecStart=/bin/x\n"
+                      "[Install]\nAlias=y.service\nWantedBy = graphical.target other.target\n");
+        vt_test_write(root, "lib/systemd/system/x.service", "[Install]\nWantedBy=masked.target\n");
+        struct vt_ctx *ctx = ctx_for(root, false, NULL);
+        struct vt_plan plan;
+        vt_plan_init(&plan);
+        assert_int_equal(vt_plan_add(&plan, "rng", VT_TARGET_UNIT, "x.service", NULL, "enabled",
+                                     VT_WHEN_BOOT, "test"),
+                         0);
+        const struct vt_change *c = &plan.changes[0];
+        char *cur = NULL;
+        assert_int_equal(vt_exec_current(ctx, c, &cur), 0);
+        assert_string_equal(cur, "disabled");
+        free(cur);
+        _cleanup_json_ json_object *rec = json_object_new_object();
+        assert_int_equal(vt_exec_apply(ctx, c, rec, NULL), 0);
+        char link[512];
+        snprintf(link, sizeof(link), "%s/etc/systemd/system/graphical.target.wants/x.service",
+                 root);
+        char target[512] = "";
+        assert_true(readlink(link, target, sizeof(target) - 1) > 0);
+        assert_string_equal(target, "/usr/lib/systemd/system/x.service");
+        assert_int_equal(vt_exec_current(ctx, c, &cur), 0);
+        assert_string_equal(cur, "enabled");
+        free(cur);
+        assert_int_equal(vt_exec_undo(ctx, c, rec), 0);
+        snprintf(link, sizeof(link), "%s/etc/systemd", root);
+        assert_int_equal(access(link, F_OK), -1);
+        vt_plan_done(&plan);
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
 static void test_runtime_only_leaves_files_alone(void **state)
 {
         (void)state;
@@ -462,13 +562,8 @@ static void round_trip_conf(const char *name, bool live, const char *conf, const
         assert_same_tree(after1, after2);
         assert_int_equal(vt_tune_revert(ctx, false, &r), 0);
         vt_ctx_free(ctx);
-        if (conf) {
-                _cleanup_free_ char *p = NULL;
-                assert_true(asprintf(&p, "%s/etc/virtune/virtune.conf", root) > 0);
-                assert_int_equal(unlink(p), 0);
-                *strrchr(p, '/') = '\0';
-                assert_int_equal(rmdir(p), 0); /* the test's own policy directory */
-        }
+        if (conf)
+                remove_test_policy(root);
         _cleanup_free_ char *after = snapshot(root);
         assert_same_tree(before, after);
         vt_test_rm_rf(root);
@@ -490,6 +585,124 @@ static void test_fixture_openeuler_aarch64_offline_round_trip(void **state)
 {
         (void)state;
         round_trip("openeuler-aarch64", false);
+}
+
+/*
+ * rngd on a root with one rng-tools flavour installed as its package ships (tests/fixtures/
+ * rng-*): the rng module's apply writes exactly `file` = `want` (NULL: no file) and `link`
+ * (NULL: none), verify finds no drift, revert gives the tree back (round_trip).
+ */
+static void rngd_flavour(const char *fixture, const char *file, const char *want, const char *link,
+                         const char *link_to)
+{
+        _cleanup_free_ char *src = NULL;
+        assert_true(asprintf(&src, "%s/%s/root", getenv("VT_FIXTURES"), fixture) > 0);
+        _cleanup_free_ char *root = vt_test_copy_tree(src), *before = snapshot(root);
+        struct vt_ctx *ctx = ctx_for(root, false, NULL);
+        const char *only[] = {"rng", NULL};
+        struct vt_apply_opts o = {.only = only};
+        _cleanup_json_ json_object *e = NULL, *facts = NULL, *v = NULL;
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        assert_string_equal(status_of(e), want || link ? "applied" : "no-op");
+        if (file) {
+                _cleanup_free_ char *got = vt_test_read(root, file);
+                if (want)
+                        assert_string_equal(got, want);
+                else
+                        assert_null(got);
+        }
+        if (link) {
+                char target[4096];
+                _cleanup_free_ char *p = NULL;
+                assert_true(asprintf(&p, "%s/%s", root, link) > 0);
+                ssize_t k = readlink(p, target, sizeof(target) - 1);
+                assert_true(k > 0);
+                target[k] = '\0';
+                assert_string_equal(target, link_to);
+        }
+        assert_int_equal(vt_detect_all(ctx, &facts), 0);
+        assert_int_equal(vt_tune_verify(ctx, facts, &v), 0);
+        json_object *drift = json_object_object_get(v, "drift");
+        for (size_t i = 0; i < json_object_array_length(drift); i++)
+                if (streq_ptr(vt_json_str(json_object_array_get_idx(drift, i), "module"), "rng"))
+                        fail_msg("rng drift after apply: %s",
+                                 json_object_to_json_string(json_object_array_get_idx(drift, i)));
+        vt_ctx_free(ctx);
+        _cleanup_free_ char *after = snapshot(root);
+        if (!want && !link)
+                assert_same_tree(before, after); /* nothing to do: nothing done */
+        vt_test_rm_rf(root);
+        round_trip(fixture, false);
+}
+
+/* Debian's rng-tools-debian: HRNGDEVICE in its /etc/default file; its rc links enable it. */
+static void test_rngd_rng_tools_debian_sets_hrngdevice(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *orig =
+                vt_test_read(getenv("VT_FIXTURES"),
+                             "rng-debian12-rng-tools-debian/root/etc/default/rng-tools-debian");
+        assert_non_null(orig);
+        _cleanup_free_ char *want = NULL;
+        assert_true(asprintf(&want, "%sHRNGDEVICE=/dev/hwrng\n", orig) > 0);
+        rngd_flavour("rng-debian12-rng-tools-debian", "etc/default/rng-tools-debian", want, NULL,
+                     NULL);
+}
+
+/* Debian's rng-tools5 reads no config (rngd -f, /dev/hwrng by default) and is enabled: no-op. */
+static void test_rngd_rng_tools5_writes_no_config(void **state)
+{
+        (void)state;
+        rngd_flavour("rng-debian12-rng-tools5", "etc/sysconfig/rngd", NULL, NULL, NULL);
+        rngd_flavour("rng-debian12-rng-tools5", "etc/default/rng-tools", NULL, NULL, NULL);
+}
+
+/* Fedora's rng-tools: -r /dev/hwrng added to RNGD_ARGS (its options kept), rngd.service enabled. */
+static void test_rngd_fedora_rng_tools_adds_device_to_rngd_args(void **state)
+{
+        (void)state;
+        rngd_flavour("rng-fedora-rng-tools", "etc/sysconfig/rngd",
+                     "# Optional arguments passed to rngd. See rngd(8) and\n"
+                     "# https://bugzilla.redhat.com/show_bug.cgi?id=1252175#c21\n"
+                     "RNGD_ARGS=\"-x pkcs11 -x nist -D daemon:daemon -r /dev/hwrng\"\n",
+                     "etc/systemd/system/multi-user.target.wants/rngd.service",
+                     "/usr/lib/systemd/system/rngd.service");
+}
+
+/* RNGD_ARGS that name a device already are the administrator's; an unparsable one is left too. */
+static void test_rngd_fedora_rngd_args_left_alone_when_set_or_unclear(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *args, *warning;
+        } cases[] = {
+                {"RNGD_ARGS=\"-x pkcs11 --rng-device=/dev/hwrng\"\n", NULL},
+                {"RNGD_ARGS=\"-r/dev/hwrng\"\n", NULL},
+                {"RNGD_ARGS=\"-x $EXTRA\"\n",
+                 "rng: /etc/sysconfig/rngd: RNGD_ARGS has quotes or expansions; add -r /dev/hwrng "
+                 "yourself"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                _cleanup_free_ char *root = vt_test_copy_fixture_root("rng-fedora-rng-tools");
+                vt_test_write(root, "etc/sysconfig/rngd", cases[i].args);
+                struct vt_ctx *ctx = ctx_for(root, false, NULL);
+                _cleanup_json_ json_object *facts = NULL, *doc = NULL;
+                assert_int_equal(vt_detect_all(ctx, &facts), 0);
+                assert_int_equal(vt_tune_plan(ctx, facts, &doc), 0);
+                json_object *changes = vt_json_get(doc, "changes");
+                for (size_t k = 0; k < json_object_array_length(changes); k++)
+                        assert_string_not_equal(
+                                vt_json_str(json_object_array_get_idx(changes, k), "target"),
+                                "/etc/sysconfig/rngd");
+                const char *w = json_object_get_string(
+                        json_object_array_get_idx(vt_json_get(doc, "warnings"), 0));
+                if (cases[i].warning)
+                        assert_string_equal(w, cases[i].warning);
+                else
+                        assert_null(w);
+                vt_ctx_free(ctx);
+                vt_test_rm_rf(root);
+        }
 }
 
 /* nopvspin through each boot configuration grubcfg knows; the image has not booted it yet. */
@@ -729,7 +942,14 @@ int main(void)
                 cmocka_unit_test(test_fixture_kvm_buildhost_offline_round_trip),
                 cmocka_unit_test(test_fixture_openeuler_aarch64_offline_round_trip),
                 cmocka_unit_test(test_boot_fixtures_cmdline_round_trip),
+                cmocka_unit_test(test_cmdline_tokens_edit_boot_config_once_per_apply_and_revert),
+                cmocka_unit_test(test_cmdline_key_spelled_with_dash_counts_as_configured),
+                cmocka_unit_test(test_unit_enable_links_into_its_install_target),
                 cmocka_unit_test(test_rng_current_moves_to_virtio_and_back),
+                cmocka_unit_test(test_rngd_rng_tools_debian_sets_hrngdevice),
+                cmocka_unit_test(test_rngd_rng_tools5_writes_no_config),
+                cmocka_unit_test(test_rngd_fedora_rng_tools_adds_device_to_rngd_args),
+                cmocka_unit_test(test_rngd_fedora_rngd_args_left_alone_when_set_or_unclear),
                 cmocka_unit_test(test_qga_debian_conf_edited_in_place),
                 cmocka_unit_test(test_qga_debian_conf_without_list_gets_key_under_general),
                 cmocka_unit_test(test_qga_debian_conf_absent_is_written_and_owned),

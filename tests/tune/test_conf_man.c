@@ -9,8 +9,8 @@ static void test_man_page_lists_every_schema_key(void **state)
         assert_true(asprintf(&path, "%s/man/virtune.conf.5", getenv("VT_SOURCE")) > 0);
         _cleanup_free_ char *man = vt_test_read("", path);
         assert_non_null(man);
-        for (size_t i = 0; i < vt_policy_schema_len; i++) {
-                const struct vt_policy_key *k = &vt_policy_schema[i];
+        const struct vt_policy_key *k;
+        for (size_t i = 0; (k = vt_policy_schema_at(i)); i++) {
                 _cleanup_free_ char *sh = NULL, *tp = NULL;
                 size_t kl = strcspn(k->key, "*");
                 assert_true(asprintf(&sh, "\n.SH [%s]\n", k->section) > 0);

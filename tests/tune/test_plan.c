@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "tune.h"
 #include "../lib/testlib.h"
+#include "plan_halves.h"
 
 static char *case_file(const char *dir, const char *name)
 {
@@ -73,12 +74,52 @@ static void run_case(void **state)
                 assert_int_equal(r, 0);
                 r = vt_tune_plan(ctx, facts, &doc);
                 assert_true(r == 0 || (r == -EINVAL && doc));
+                /* Plan is a function of facts and policy: no file of the root is read. */
+                json_object_put(assert_plan_needs_no_root(root, ctx->live, facts, conf));
         }
         vt_ctx_free(ctx);
 
         _cleanup_free_ char *expected_path = case_file(dir, "expected.json");
         compare(doc, expected_path);
         vt_test_rm_rf(root);
+}
+
+/*
+ * Every case's facts.json planned on a root with no files at all (policy given in memory): plan,
+ * resolve included, succeeds or refuses the policy exactly as on the case's root.
+ */
+static void test_plan_from_json_facts_on_an_empty_root(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *cases = NULL;
+        assert_true(asprintf(&cases, "%s/tests/tune/cases", getenv("VT_SOURCE")) > 0);
+        _cleanup_closedir_ DIR *d = opendir(cases);
+        assert_non_null(d);
+        struct dirent *de;
+        size_t n = 0;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *dir = case_file(cases, de->d_name);
+                _cleanup_free_ char *conf = vt_test_read(dir, "virtune.conf");
+                _cleanup_free_ char *text = vt_test_read(dir, "facts.json");
+                _cleanup_json_ json_object *facts = json_tokener_parse(text), *doc = NULL;
+                _cleanup_free_ char *empty = vt_test_mkdtemp();
+                struct vt_ctx *ctx = NULL;
+                char err[VT_POLICY_ERR_MAX];
+                assert_int_equal(vt_ctx_new(empty, &ctx), 0);
+                ctx->policy = vt_policy_new();
+                if (vt_policy_parse(ctx->policy, "virtune.conf", conf ? conf : "", err,
+                                    sizeof(err)) == 0) {
+                        int r = vt_tune_plan(ctx, facts, &doc);
+                        if (r != 0 && !(r == -EINVAL && doc))
+                                fail_msg("%s: plan on an empty root: %s", de->d_name, strerror(-r));
+                        n++;
+                }
+                vt_ctx_free(ctx);
+                vt_test_rm_rf(empty);
+        }
+        assert_true(n >= 5);
 }
 
 struct fixture_case {
@@ -120,6 +161,7 @@ static bool fixture_plan(const struct fixture_case *fc)
         assert_int_equal(vt_tune_plan(ctx, facts, &doc), 0);
         vt_ctx_free(ctx);
         compare(doc, expected);
+        json_object_put(assert_plan_needs_no_root(root, fc->live, facts, NULL));
         vt_test_rm_rf(root);
         return true;
 }
@@ -186,7 +228,10 @@ int main(void)
                         .name = name, .test_func = run_case, .initial_state = dir};
         }
         closedir(d);
-        n = add_fixtures(tests, n, ARRAY_SIZE(tests));
+        n = add_fixtures(tests, n, ARRAY_SIZE(tests) - 1);
+        tests[n++] =
+                (struct CMUnitTest){.name = strdup("test_plan_from_json_facts_on_an_empty_root"),
+                                    .test_func = test_plan_from_json_facts_on_an_empty_root};
         qsort(tests, n, sizeof(tests[0]), cmp);
         int r = _cmocka_run_group_tests("plan", tests, n, NULL, NULL);
         for (size_t i = 0; i < n; i++) {

@@ -20,6 +20,17 @@ done
 grep -q -- '--no-bootloader' "$T/out" 2>/dev/null || "$VIRTUNE" apply --help | grep -q -- '--no-bootloader' ||
         bad "apply --help lists --no-bootloader"
 check 2 "apply --only unknown module" "$VIRTUNE" apply --root "$T" --only frobnicate
+# One error, one message: the option's own reason, not a second generic line after it.
+[ "$(grep -c . "$T/err")" -eq 1 ] && grep -q "unknown module 'frobnicate' for --only" "$T/err" ||
+        { bad "apply --only unknown module says it once"; cat "$T/err"; }
+check 2 "eventlog --offset not a number" "$VIRTUNE" eventlog --offset 12x
+[ "$(grep -c . "$T/err")" -eq 1 ] && grep -q -e "--offset '12x'" "$T/err" ||
+        { bad "eventlog --offset says what is wrong once"; cat "$T/err"; }
+# --only takes the module names (the concern folders with a plan half), the channel's too.
+check 0 "apply --only haltpoll" "$VIRTUNE" apply --root "$T" --dry-run --only haltpoll --only pvspin
+check 2 "apply --only the old detect name" "$VIRTUNE" apply --root "$T" --dry-run --only cpuidle
+check 2 "apply --only a module with no plan half" "$VIRTUNE" apply --root "$T" --dry-run --only tpm
+grep -q "haltpoll, pvspin, iosched, rng, qga" "$T/err" || bad "--only error lists the module names"
 
 # A bad config: exit 2, "file:line: message", and nothing written (no journal either).
 R="$T/bad"; mkdir -p "$R/etc/virtune"

@@ -1,7 +1,9 @@
 #!/bin/bash
 # In a QEMU guest (tests/vm/vtvm): `virtune apply` sets the virtio disk's scheduler and keeps the
 # virtio-rng as rng_current, `verify` agrees afterwards, a second apply is a no-op, and `revert`
-# puts the scheduler back. Suite vm; skips (77) only when qemu is missing.
+# puts the scheduler back. Then the memory concern on the guest's real kernel: swappiness and
+# the THP mode change, and revert gives the kernel's values back. Suite vm; skips (77) only when
+# qemu is missing.
 set -u
 vtvm=$VT_SOURCE/tests/vm/vtvm
 command -v qemu-system-x86_64 >/dev/null || {
@@ -24,6 +26,17 @@ virtune apply --json | grep -q '"status": "no-op"' && echo "second apply no-op"
 virtune revert >/tmp/revert.txt 2>&1; echo "revert=$?"
 echo "reverted vda=$(sched) rule=$(test -e /etc/udev/rules.d/60-virtune-iosched.rules && echo present || echo gone)"
 for f in apply verify revert; do sed "s/^/$f: /" /tmp/$f.txt; done
+mem() { echo "swp=$(cat /proc/sys/vm/swappiness) thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled)"; }
+m0=$(mem)
+mkdir -p /etc/virtune
+printf '[memory]\nswappiness = 10\nthp = never\n' >/etc/virtune/virtune.conf
+virtune apply --only memory >/tmp/mem.txt 2>&1; echo "mem apply=$?"
+echo "mem after $(mem) sysctl=$(cat /etc/sysctl.d/90-virtune-memory.conf | grep -c '^vm.swappiness = 10$')"
+virtune revert >>/tmp/mem.txt 2>&1; echo "mem revert=$?"
+[ "$(mem)" = "$m0" ] && echo "mem reverted to the kernel's values"
+test -e /etc/sysctl.d/90-virtune-memory.conf || echo "mem sysctl file gone"
+rm /etc/virtune/virtune.conf
+sed "s/^/mem: /" /tmp/mem.txt
 EOF
 out=$("$vtvm" run --bin "$VIRTUNE" --script "$tmp/guest.sh" --timeout 120)
 st=$?
@@ -39,4 +52,9 @@ want "verify=0"
 want "second apply no-op"
 want "revert=0"
 want "reverted vda=[mq-deadline] none rule=gone"
+want "mem apply=0"
+want "mem after swp=10 thp=always madvise [never] sysctl=1"
+want "mem revert=0"
+want "mem reverted to the kernel's values"
+want "mem sysctl file gone"
 exit $fail

@@ -74,7 +74,7 @@ jq -e . "$tmp/facts.json" >/dev/null || {
         exit 1
 }
 expect "detect exits 0" "status 0" "$(grep '^status' "$tmp/sysfs")"
-for m in virt virtio cpuidle pvspin iosched rng qga tpm; do
+for m in virt virtio haltpoll pvspin iosched rng qga tpm memory; do
         expect "facts.$m has no errors" 0 "$(q ".$m.errors | length")"
 done
 
@@ -109,10 +109,10 @@ expect "one disk, vda" 1 "$n"
 expect "vda is virtio-blk" virtio-blk "$(q '.iosched.disks[] | select(.name == "vda") | .kind')"
 
 read -r _ drv gov < <(grep '^cpuidle ' "$tmp/sysfs")
-expect "cpuidle driver" "$drv" "$(q .cpuidle.driver)"
-expect "cpuidle governor" "$gov" "$(q .cpuidle.governor)"
+expect "cpuidle driver" "$drv" "$(q .haltpoll.driver)"
+expect "cpuidle governor" "$gov" "$(q .haltpoll.governor)"
 # Under TCG there is no KVM para interface: haltpoll is built in but cannot be active.
-expect "haltpoll is not active under TCG" "false no-kvm-para" "$(q '"\(.cpuidle.haltpoll.active) \(.cpuidle.haltpoll.reason)"')"
+expect "haltpoll is not active under TCG" "false no-kvm-para" "$(q '"\(.haltpoll.haltpoll.active) \(.haltpoll.haltpoll.reason)"')"
 
 read -r _ cur quality avail < <(grep '^rng ' "$tmp/sysfs")
 expect "rng current" "$cur" "$(q .rng.current)"

@@ -137,7 +137,7 @@ pairs = [
     ("iosched vda size_bytes", vda["size_bytes"], int(s["sectors"]) * 512),
     ("rng.current", f["rng"]["current"], s["rng_current"]),
     ("rng.available", f["rng"]["available"], s["rng_available"].split()),
-    ("cpuidle.driver", f["cpuidle"]["driver"], s["cpuidle_driver"]),
+    ("haltpoll.driver", f["haltpoll"]["driver"], s["cpuidle_driver"]),
     ("virtio devices", sorted(d["name"] for d in f["virtio"]["devices"]), sorted(s["virtio"].split())),
 ]
 bad = [p for p in pairs if p[1] != p[2]]
