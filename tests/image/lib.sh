@@ -16,11 +16,6 @@ bad() {
         echo "FAIL: $1"
         fail=1
 }
-# Known defects (issue 11) that another branch fixes: the check still runs and still fails.
-known() {
-        echo "FAIL (known defect: $1): $2"
-        fail=1
-}
 # Images are 3 GiB sparse files: /var/tmp, not a tmpfs.
 tmp=$(mktemp -d /var/tmp/vtimage-test.XXXXXX)
 mnt="" D=""
