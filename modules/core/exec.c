@@ -8,6 +8,8 @@
 #include "dl_kmod.h"
 #include "exec.h"
 #include "fsutil.h"
+#include "owned.h"
+#include "strv.h"
 
 #define FILE_MAX (1u << 20)
 
@@ -115,6 +117,16 @@ static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_obj
                 return r;
         }
         json_object_object_add(rec, "bootcfg", record);
+        /* Ownership: a token virtune set is virtune's to take back; one it removed is gone. */
+        _cleanup_strv_ char **owned = NULL;
+        r = vt_owned_tokens_load(ctx, &owned);
+        if (r >= 0) {
+                json_object_object_add(rec, "owned_before",
+                                       json_object_new_boolean(vt_strv_contains(owned, c->target)));
+                r = vt_owned_tokens_set(ctx, c->target, c->to != NULL);
+        }
+        if (r < 0)
+                note(rec, "could not record the token's ownership in " VT_OWNED_TOKENS_PATH);
         return 0;
 }
 
@@ -123,7 +135,11 @@ static int cmdline_undo(struct vt_ctx *ctx, const struct vt_change *c, json_obje
         json_object *record;
         if (!json_object_object_get_ex(rec, "bootcfg", &record) || !record)
                 return 0;
-        return vt_bootcfg_restore(ctx, record, 0, NULL);
+        int r = vt_bootcfg_restore(ctx, record, 0, NULL);
+        json_object *before;
+        if (r >= 0 && json_object_object_get_ex(rec, "owned_before", &before))
+                (void)vt_owned_tokens_set(ctx, c->target, json_object_get_boolean(before));
+        return r;
 }
 
 /* ---- file: whole content, old bytes and mode kept for undo ---- */

@@ -22,6 +22,7 @@ int vt_detect_all(struct vt_ctx *ctx, json_object **ret);
 
 /* detect halves, one file each */
 int vt_virt_detect(struct vt_ctx *ctx, json_object *facts);
+int vt_kernel_detect(struct vt_ctx *ctx, json_object *facts);
 int vt_virtio_detect(struct vt_ctx *ctx, json_object *facts);
 int vt_cpuidle_detect(struct vt_ctx *ctx, json_object *facts);
 int vt_pvspin_detect(struct vt_ctx *ctx, json_object *facts);

@@ -5,6 +5,7 @@
 /* Order matters: later modules read earlier modules' facts (virt first). */
 const struct vt_module vt_modules[] = {
         {"virt", vt_virt_detect, NULL},
+        {"kernel", vt_kernel_detect, NULL}, /* reads virt's release and arch */
         {"virtio", vt_virtio_detect, NULL},
         {"cpuidle", vt_cpuidle_detect, vt_haltpoll_plan},
         {"pvspin", vt_pvspin_detect, vt_pvspin_plan},

@@ -54,6 +54,7 @@ void vt_change_done(struct vt_change *c)
         free(c->from);
         free(c->to);
         free(c->why);
+        free(c->evidence);
         *c = (struct vt_change){0};
 }
 
@@ -160,6 +161,8 @@ json_object *vt_change_to_json(const struct vt_change *c)
         vt_json_add_str(o, "to", c->to);
         json_object_object_add(o, "when", json_object_new_string(vt_when_to_string(c->when)));
         vt_json_add_str(o, "why", c->why);
+        if (c->evidence)
+                json_object_object_add(o, "evidence", json_object_new_string(c->evidence));
         if (c->kind == VT_TARGET_FILE)
                 json_object_object_add(o, "owned", json_object_new_boolean(c->owned));
         return o;
@@ -181,6 +184,12 @@ int vt_change_from_json(json_object *o, struct vt_change *c)
                 return r;
         *c = tmp.changes[0];
         c->owned = vt_json_bool(o, "owned");
+        const char *ev = vt_json_str(o, "evidence");
+        if (ev && !(c->evidence = strdup(ev))) {
+                vt_change_done(c);
+                free(tmp.changes);
+                return -ENOMEM;
+        }
         free(tmp.changes);
         return 0;
 }
@@ -238,11 +247,56 @@ char *vt_plan_running_token(json_object *facts, const char *key)
         return found;
 }
 
+int vt_plan_cmdline_remove(struct vt_plan *plan, json_object *facts, const char *module,
+                           const char *key, const char *why)
+{
+        _cleanup_free_ char *running = vt_plan_running_token(facts, key);
+        return vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, NULL, VT_WHEN_BOOT, why);
+}
+
+static bool owned_by_virtune(json_object *facts, const char *key)
+{
+        json_object *owned = vt_facts_get(facts, "kernel", "owned");
+        for (size_t i = 0; owned && i < json_object_array_length(owned); i++)
+                if (streq_ptr(json_object_get_string(json_object_array_get_idx(owned, i)), key))
+                        return true;
+        return false;
+}
+
 int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module, const char *key,
                     const char *token, const char *why)
 {
         _cleanup_free_ char *running = vt_plan_running_token(facts, key);
-        return vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, token, VT_WHEN_BOOT, why);
+        if (!token) {
+                if (!owned_by_virtune(facts, key)) {
+                        if (running)
+                                vt_plan_note(plan, module,
+                                             "%s stays: virtune did not add it (enable = no "
+                                             "removes it)",
+                                             running);
+                        return 0;
+                }
+                return vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, NULL,
+                                   VT_WHEN_BOOT, why);
+        }
+        json_object *tokens = vt_facts_get(facts, "kernel", "tokens");
+        json_object *t = vt_json_get(tokens, key);
+        const char *evidence = vt_json_str(t, "evidence");
+        if (!evidence) {
+                const char *missing = vt_json_str(t, "missing"), *would = vt_json_str(t, "would");
+                vt_plan_warn(plan, module, "not adding %s: kernel %s: %s; %s understands it", token,
+                             vt_json_str(vt_json_get(facts, "kernel"), "release") ?: "?",
+                             missing ? missing : "no evidence it understands it",
+                             would ? would : "no kernel virtune knows");
+                return 0;
+        }
+        int r = vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, token, VT_WHEN_BOOT,
+                            why);
+        if (r < 0)
+                return r;
+        struct vt_change *c = &plan->changes[plan->n - 1];
+        c->evidence = strdup(evidence);
+        return c->evidence ? 0 : -ENOMEM;
 }
 
 char *vt_text_set_var(const char *text, const char *key, const char *value)

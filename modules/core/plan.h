@@ -33,6 +33,9 @@ struct vt_change {
         char *why;    /* one line citing the guide */
         enum vt_when when;
         bool owned; /* FILE: virtune owns it (header; revert removes it) */
+        /* CMDLINE adding a token: where the target kernel shows it understands the token
+         * ("file:line: text", facts.kernel.tokens) */
+        char *evidence;
 };
 
 struct vt_plan {
@@ -76,9 +79,17 @@ int64_t vt_json_int(json_object *o, const char *key, int64_t def);
 /* The running command line's token for key from facts.virt.cmdline ("key=value"/"key"). */
 char *vt_plan_running_token(json_object *facts, const char *key);
 
-/* Wants the command-line token `token` ("key=value", "flag") for key, or none when NULL. */
+/*
+ * Wants the command-line token `token` ("key=value", "flag") for key: added only with evidence
+ * that the target kernel understands it (facts.kernel.tokens), else a warning naming the kernel
+ * that would and no change. token NULL: the key is removed only when virtune added it
+ * (facts.kernel.owned); the operator's own tokens stay.
+ */
 int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module, const char *key,
                     const char *token, const char *why);
+/* Removes key whoever put it there: the policy asked for it off (enable = no). */
+int vt_plan_cmdline_remove(struct vt_plan *plan, json_object *facts, const char *module,
+                           const char *key, const char *why);
 /* text with the shell-style assignment KEY=value set (replaced in place, else appended). */
 char *vt_text_set_var(const char *text, const char *key, const char *value);
 /* The header of every file virtune owns; `comment` is the file's comment leader ("#"). */

@@ -423,20 +423,43 @@ static void assert_drift_only_cmdline(json_object *verify)
 
 /* Every fixture tree: apply, verify, apply again (no byte changes), revert (byte-identical). */
 static void round_trip_conf(const char *name, bool live, const char *conf,
-                            const char *want_pending);
+                            const char *want_pending, const char *kernel);
 
 static void round_trip(const char *name, bool live)
 {
-        round_trip_conf(name, live, NULL, NULL);
+        round_trip_conf(name, live, NULL, NULL, NULL);
 }
 
-/* want_pending: a command-line key that apply must leave configured but waiting for a reboot. */
-static void round_trip_conf(const char *name, bool live, const char *conf, const char *want_pending)
+/*
+ * The boot fixtures hold no kernel: give the image one that shows it knows nopvspin (an x86
+ * 6.1 built with PV spinlocks), where the image's release and config are read.
+ */
+static void add_x86_kernel(const char *root, const char *release)
+{
+        char path[256];
+        snprintf(path, sizeof(path), "boot/config-%s", release);
+        vt_test_write(root, path, "CONFIG_X86_64=y\nCONFIG_PARAVIRT_SPINLOCKS=y\n");
+        snprintf(path, sizeof(path), "boot/vmlinuz-%s", release);
+        vt_test_write(root, path, "");
+        snprintf(path, sizeof(path), "lib/modules/%s/modules.dep", release);
+        vt_test_write(root, path, "");
+        vt_test_write(root, "proc/sys/kernel/osrelease", release);
+        vt_test_write(root, "proc/sys/kernel/arch", "x86_64");
+}
+
+/*
+ * want_pending: a command-line key that apply must leave configured but waiting for a reboot.
+ * kernel: the release of a kernel to add to the image first (add_x86_kernel), or NULL.
+ */
+static void round_trip_conf(const char *name, bool live, const char *conf, const char *want_pending,
+                            const char *kernel)
 {
         _cleanup_free_ char *src = NULL, *cpuid = NULL;
         assert_true(asprintf(&src, "%s/%s/root", getenv("VT_FIXTURES"), name) > 0);
         assert_true(asprintf(&cpuid, "%s/%s/cpuid", getenv("VT_FIXTURES"), name) > 0);
         _cleanup_free_ char *root = vt_test_copy_tree(src);
+        if (kernel)
+                add_x86_kernel(root, kernel);
         _cleanup_free_ char *before = snapshot(root);
         struct vt_ctx *ctx = ctx_for(root, live, conf);
         if (access(cpuid, F_OK) == 0)
@@ -502,7 +525,8 @@ static void test_boot_fixtures_cmdline_round_trip(void **state)
         };
         for (size_t i = 0; i < ARRAY_SIZE(boots); i++) {
                 fprintf(stderr, "# %s\n", boots[i]);
-                round_trip_conf(boots[i], false, "[pvspin]\nenable = no\n", "nopvspin");
+                round_trip_conf(boots[i], false, "[pvspin]\nenable = no\n", "nopvspin",
+                                "6.1.0-57-cloud-amd64");
         }
 }
 

@@ -1,0 +1,158 @@
+/* Detects which command-line tokens virtune may plan the target kernel understands, and the
+ * evidence (file and line) for each: a plan adds a token only with its evidence. */
+#include <limits.h>
+#include "facts.h"
+#include "kconfig.h"
+#include "kmodinfo.h"
+#include "module.h"
+#include "owned.h"
+#include "strv.h"
+
+/*
+ * One row per token key a plan half may add. Evidence is, in order: the module parameter
+ * (module, param) in the kernel's modinfo or /sys/module; else, for a key that exists only in
+ * one family of kernels, a release of that family on that architecture, with the config option
+ * set. A mainline version floor (since) applies to a config-only key.
+ */
+static const struct token_rule {
+        const char *key;
+        const char *module, *param;
+        const char *arch;
+        const char *family, *family_name, *family_source;
+        const char *config;
+        unsigned since_major, since_minor;
+        const char *would;
+} token_rules[] = {
+        {
+                .key = "cpuidle_haltpoll.force",
+                .module = "cpuidle_haltpoll",
+                .param = "force",
+                .would =
+                        "a kernel with the cpuidle-haltpoll driver: mainline builds it for x86 KVM "
+                        "guests only (CONFIG_HALTPOLL_CPUIDLE: depends on X86 && KVM_GUEST), "
+                        "openEuler's kernels on AArch64 too",
+        },
+        {
+                .key = "haltpoll.enable",
+                .module = "haltpoll",
+                .param = "enable",
+                .arch = "aarch64",
+                .family = ".oe",
+                .family_name = "openEuler",
+                .family_source = "openEuler best practices, Guest-Idle-Haltpoll (AArch64: "
+                                 "cpuidle_haltpoll.force=Y haltpoll.enable=Y)",
+                .would = "openEuler's AArch64 kernel; mainline has no haltpoll.enable",
+        },
+        {
+                .key = "arm_pvspin",
+                .arch = "aarch64",
+                .family = ".oe",
+                .family_name = "openEuler",
+                .family_source =
+                        "openEuler best practices, PV-qspinlock (openEuler 20.09 or later, "
+                        "CONFIG_PARAVIRT_SPINLOCKS=y)",
+                .config = "CONFIG_PARAVIRT_SPINLOCKS",
+                .would = "openEuler's AArch64 kernel built with CONFIG_PARAVIRT_SPINLOCKS=y; "
+                         "mainline has no arm_pvspin",
+        },
+        {
+                .key = "nopvspin",
+                .arch = "x86_64",
+                .config = "CONFIG_PARAVIRT_SPINLOCKS",
+                .since_major = 5,
+                .since_minor = 9,
+                .would = "an x86 kernel 5.9 or later built with CONFIG_PARAVIRT_SPINLOCKS=y",
+        },
+};
+
+static bool release_at_least(const char *release, unsigned major, unsigned minor)
+{
+        unsigned a, b;
+        if (!release || sscanf(release, "%u.%u", &a, &b) != 2)
+                return false;
+        return a > major || (a == major && b >= minor);
+}
+
+/* Fills evidence (or why there is none) for one rule. */
+static void rule_evidence(struct vt_ctx *ctx, const struct token_rule *t, const char *release,
+                          const char *arch, char *ev, size_t evlen, char *why, size_t whylen)
+{
+        *ev = *why = '\0';
+        if (t->arch && !streq_ptr(arch, t->arch)) {
+                snprintf(why, whylen, "exists on %s kernels only, this one is %s", t->arch,
+                         arch ? arch : "of unknown architecture");
+                return;
+        }
+        struct vt_kparam_hit p;
+        if (t->module && vt_kparam_find(ctx, release, t->module, t->param, &p) > 0) {
+                if (p.line)
+                        snprintf(ev, evlen, "%s:%u: %s", p.source, p.line, p.text);
+                else
+                        snprintf(ev, evlen, "%s", p.source);
+                return;
+        }
+        char conf[320] = "";
+        if (t->config) {
+                struct vt_kconfig_hit c;
+                int r = vt_kconfig_get(ctx, release, t->config, &c);
+                if (r < 0 || !streq(c.value, "y")) {
+                        snprintf(why, whylen, "%s", r < 0 ? "no kernel config to show " : "");
+                        snprintf(why + strlen(why), whylen - strlen(why), "%s=y%s%s", t->config,
+                                 r < 0 ? "" : " is not set in ", r < 0 ? "" : c.source);
+                        return;
+                }
+                snprintf(conf, sizeof(conf), "%s:%u: %s", c.source, c.line, c.text);
+        }
+        if (t->family) {
+                if (!release || !strstr(release, t->family)) {
+                        snprintf(why, whylen, "kernel %s is not %s's%s%s%s",
+                                 release ? release : "?", t->family_name,
+                                 t->module ? " and shows no " : "", t->module ? t->module : "",
+                                 t->module ? " parameter" : "");
+                        if (t->module)
+                                snprintf(why + strlen(why), whylen - strlen(why), " %s", t->param);
+                        return;
+                }
+                snprintf(ev, evlen, "kernel release %s: %s (%s)%s%s", release, t->family_name,
+                         t->family_source, *conf ? "; " : "", conf);
+                return;
+        }
+        if (t->since_major && !release_at_least(release, t->since_major, t->since_minor)) {
+                snprintf(why, whylen, "kernel %s is older than %u.%u", release ? release : "?",
+                         t->since_major, t->since_minor);
+                return;
+        }
+        if (*conf) {
+                snprintf(ev, evlen, "%s", conf);
+                return;
+        }
+        snprintf(why, whylen, "no %s.%s parameter in the kernel's modinfo or /sys/module",
+                 t->module, t->param);
+}
+
+int vt_kernel_detect(struct vt_ctx *ctx, json_object *facts)
+{
+        json_object *k = vt_facts_module_new(facts, "kernel");
+        json_object *virt = vt_json_get(facts, "virt");
+        const char *release = vt_json_str(virt, "kernel_release"),
+                   *arch = vt_json_str(virt, "arch");
+        vt_json_add_str(k, "release", release);
+        json_object *tokens = json_object_new_object();
+        for (size_t i = 0; i < ARRAY_SIZE(token_rules); i++) {
+                const struct token_rule *t = &token_rules[i];
+                char ev[1024], why[512];
+                rule_evidence(ctx, t, release, arch, ev, sizeof(ev), why, sizeof(why));
+                json_object *o = json_object_new_object();
+                vt_json_add_str(o, "evidence", *ev ? ev : NULL);
+                vt_json_add_str(o, "missing", *ev ? NULL : why);
+                json_object_object_add(o, "would", json_object_new_string(t->would));
+                json_object_object_add(tokens, t->key, o);
+        }
+        json_object_object_add(k, "tokens", tokens);
+        _cleanup_strv_ char **owned = NULL;
+        int r = vt_owned_tokens_load(ctx, &owned);
+        if (r < 0)
+                vt_json_add_error(k, VT_OWNED_TOKENS_PATH, r);
+        json_object_object_add(k, "owned", vt_strv_to_json(owned));
+        return 0;
+}
