@@ -284,10 +284,9 @@ int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module
         const char *evidence = vt_json_str(t, "evidence");
         if (!evidence) {
                 const char *missing = vt_json_str(t, "missing"), *would = vt_json_str(t, "would");
-                vt_plan_warn(plan, module, "not adding %s: kernel %s: %s; %s understands it", token,
-                             vt_json_str(vt_json_get(facts, "kernel"), "release") ?: "?",
-                             missing ? missing : "no evidence it understands it",
-                             would ? would : "no kernel virtune knows");
+                vt_plan_warn(plan, module, "%s not added: %s; it needs %s", token,
+                             missing ? missing : "no evidence the target kernel understands it",
+                             would ? would : "a kernel virtune knows it for");
                 return 0;
         }
         int r = vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, token, VT_WHEN_BOOT,

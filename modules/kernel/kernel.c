@@ -73,13 +73,14 @@ static bool release_at_least(const char *release, unsigned major, unsigned minor
         return a > major || (a == major && b >= minor);
 }
 
-/* Fills evidence (or why there is none) for one rule. */
+/* Fills evidence (or, in why, what is missing) for one rule. */
 static void rule_evidence(struct vt_ctx *ctx, const struct token_rule *t, const char *release,
                           const char *arch, char *ev, size_t evlen, char *why, size_t whylen)
 {
+        const char *rel = release ? release : "(release unknown)";
         *ev = *why = '\0';
         if (t->arch && !streq_ptr(arch, t->arch)) {
-                snprintf(why, whylen, "exists on %s kernels only, this one is %s", t->arch,
+                snprintf(why, whylen, "it exists on %s kernels only, kernel %s is %s", t->arch, rel,
                          arch ? arch : "of unknown architecture");
                 return;
         }
@@ -95,22 +96,24 @@ static void rule_evidence(struct vt_ctx *ctx, const struct token_rule *t, const 
         if (t->config) {
                 struct vt_kconfig_hit c;
                 int r = vt_kconfig_get(ctx, release, t->config, &c);
-                if (r < 0 || !streq(c.value, "y")) {
-                        snprintf(why, whylen, "%s", r < 0 ? "no kernel config to show " : "");
-                        snprintf(why + strlen(why), whylen - strlen(why), "%s=y%s%s", t->config,
-                                 r < 0 ? "" : " is not set in ", r < 0 ? "" : c.source);
+                if (r < 0) {
+                        snprintf(why, whylen, "no config of kernel %s shows %s=y", rel, t->config);
+                        return;
+                }
+                if (!streq(c.value, "y")) {
+                        snprintf(why, whylen, "%s=y is not set in %s", t->config, c.source);
                         return;
                 }
                 snprintf(conf, sizeof(conf), "%s:%u: %s", c.source, c.line, c.text);
         }
         if (t->family) {
                 if (!release || !strstr(release, t->family)) {
-                        snprintf(why, whylen, "kernel %s is not %s's%s%s%s",
-                                 release ? release : "?", t->family_name,
-                                 t->module ? " and shows no " : "", t->module ? t->module : "",
-                                 t->module ? " parameter" : "");
                         if (t->module)
-                                snprintf(why + strlen(why), whylen - strlen(why), " %s", t->param);
+                                snprintf(why, whylen,
+                                         "kernel %s is not %s's and has no %s.%s parameter", rel,
+                                         t->family_name, t->module, t->param);
+                        else
+                                snprintf(why, whylen, "kernel %s is not %s's", rel, t->family_name);
                         return;
                 }
                 snprintf(ev, evlen, "kernel release %s: %s (%s)%s%s", release, t->family_name,
@@ -118,15 +121,15 @@ static void rule_evidence(struct vt_ctx *ctx, const struct token_rule *t, const 
                 return;
         }
         if (t->since_major && !release_at_least(release, t->since_major, t->since_minor)) {
-                snprintf(why, whylen, "kernel %s is older than %u.%u", release ? release : "?",
-                         t->since_major, t->since_minor);
+                snprintf(why, whylen, "kernel %s is older than %u.%u", rel, t->since_major,
+                         t->since_minor);
                 return;
         }
         if (*conf) {
                 snprintf(ev, evlen, "%s", conf);
                 return;
         }
-        snprintf(why, whylen, "no %s.%s parameter in the kernel's modinfo or /sys/module",
+        snprintf(why, whylen, "kernel %s has no %s.%s parameter (modinfo, /sys/module)", rel,
                  t->module, t->param);
 }
 

@@ -422,8 +422,8 @@ static void assert_drift_only_cmdline(json_object *verify)
 }
 
 /* Every fixture tree: apply, verify, apply again (no byte changes), revert (byte-identical). */
-static void round_trip_conf(const char *name, bool live, const char *conf,
-                            const char *want_pending, const char *kernel);
+static void round_trip_conf(const char *name, bool live, const char *conf, const char *want_pending,
+                            const char *kernel);
 
 static void round_trip(const char *name, bool live)
 {
@@ -476,6 +476,12 @@ static void round_trip_conf(const char *name, bool live, const char *conf, const
                                             json_object_array_get_idx(pending, 0), "target")),
                                     want_pending);
                 assert_int_equal(json_object_array_length(json_object_object_get(v, "drift")), 0);
+                /* virtune added it: recorded as its own, for auto and revert to take back */
+                _cleanup_free_ char *owned = vt_test_read(root, "var/lib/virtune/cmdline-owned");
+                assert_non_null(owned);
+                _cleanup_free_ char *line = NULL;
+                assert_true(asprintf(&line, "\n%s\n", want_pending) > 0);
+                assert_non_null(strstr(owned, line));
         } else
                 assert_drift_only_cmdline(v);
         _cleanup_free_ char *after1 = snapshot(root);
@@ -494,6 +500,8 @@ static void round_trip_conf(const char *name, bool live, const char *conf, const
         }
         _cleanup_free_ char *after = snapshot(root);
         assert_same_tree(before, after);
+        _cleanup_free_ char *owned_after = vt_test_read(root, "var/lib/virtune/cmdline-owned");
+        assert_null(owned_after); /* revert took the ownership record back too */
         vt_test_rm_rf(root);
 }
 
