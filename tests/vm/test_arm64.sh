@@ -13,7 +13,10 @@ arm64_build
 cat >"$tmp/daemon.sh" <<'G'
 virtuned --no-apply >/tmp/virtuned.log 2>&1 &
 G
+# The policy the openEuler guide gives for AArch64 guests: haltpoll and PV spinlocks on.
+printf '[haltpoll]\nenable = yes\n\n[pvspin]\nenable = yes\n' >"$tmp/50-guide.conf"
 vm_start --arch aarch64 --uefi --bin "$VIRTUNED" --bin "$VIRTUNED_WORKER" --bin "$VIRTUNE" \
+        --file "$tmp/50-guide.conf:/etc/virtune/virtune.conf.d/50-guide.conf" \
         --script "$tmp/daemon.sh" --timeout 240
 host() { "$VIRTUNE_HOST" --socket "$VTVM_AGENT_SOCK" --timeout 60 "$@"; }
 gx() { "$vtvm" exec "$dir" "$@"; }
@@ -53,4 +56,20 @@ assert host == tools, "differ: %s" % sorted(b for b in set(host) | set(tools) if
 assert len(host) == 4 and all(len(v) == 24 for v in host.values())
 assert any(int(x, 16) for x in host["sha256"].values()), "firmware measured nothing"
 P
+# --- the plan on Debian's arm64 kernel: no haltpoll driver (x86-only in mainline), no arm_pvspin
+gx 'virtune plan --json' >"$tmp/plan.json" 2>"$tmp/plan.err" || bad "virtune plan: $(cat "$tmp/plan.err")"
+p() { jq -r "$@" "$tmp/plan.json"; }
+[ "$(p '[.changes[] | select(.kind == "cmdline")] | length')" = 0 ] &&
+        ok "enable = yes on Debian's arm64 kernel: no command-line edit" ||
+        bad "command-line edits planned: $(p -c '[.changes[] | select(.kind == "cmdline")]')"
+p '.warnings[]' | grep -q '^haltpoll: cpuidle_haltpoll.force=Y not added: kernel .* has no cpuidle_haltpoll.force parameter.*x86 KVM guests only' &&
+        ok "the plan says why: no cpuidle_haltpoll.force in this kernel, mainline builds it for x86 only" ||
+        bad "no warning about cpuidle_haltpoll.force: $(p -c .warnings)"
+p '.warnings[]' | grep -q "^haltpoll: haltpoll.enable=Y not added: kernel .* is not openEuler's" &&
+        ok "haltpoll.enable: not added, openEuler's kernels only" ||
+        bad "no warning about haltpoll.enable: $(p -c .warnings)"
+[ "$(p '[.changes[] | select(.target == "arm_pvspin")] | length')" = 0 ] &&
+        p '.warnings[]' | grep -q '^pvspin: ' &&
+        ok "arm_pvspin is not planned on a kernel without it, and a warning says so" ||
+        bad "arm_pvspin: $(p -c .)"
 exit $fail
