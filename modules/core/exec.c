@@ -121,9 +121,8 @@ static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_obj
         _cleanup_strv_ char **owned = NULL;
         r = vt_owned_tokens_load(ctx, &owned);
         if (r >= 0) {
-                json_object_object_add(rec, "owned_before",
-                                       json_object_new_boolean(vt_strv_contains(owned, c->target)));
-                r = vt_owned_tokens_set(ctx, c->target, c->to != NULL);
+                vt_json_add_str(rec, "owned_before", vt_owned_token_find(owned, c->target));
+                r = vt_owned_tokens_set(ctx, c->target, c->to);
         }
         if (r < 0)
                 note(rec, "could not record the token's ownership in " VT_OWNED_TOKENS_PATH);
@@ -138,7 +137,7 @@ static int cmdline_undo(struct vt_ctx *ctx, const struct vt_change *c, json_obje
         int r = vt_bootcfg_restore(ctx, record, 0, NULL);
         json_object *before;
         if (r >= 0 && json_object_object_get_ex(rec, "owned_before", &before))
-                (void)vt_owned_tokens_set(ctx, c->target, json_object_get_boolean(before));
+                (void)vt_owned_tokens_set(ctx, c->target, json_object_get_string(before));
         return r;
 }
 
@@ -182,6 +181,8 @@ static int file_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object
                 if (r < 0)
                         return r;
         }
+        if (!old && startswith(c->to, "#!"))
+                mode = 0755; /* a new script (a kernel-install plugin) is run by its caller */
         return vt_fs_write_atomic(ctx, c->target, c->to, strlen(c->to), mode);
 }
 

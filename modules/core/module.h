@@ -37,3 +37,5 @@ int vt_pvspin_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan)
 int vt_iosched_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan);
 int vt_rng_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan);
 int vt_qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan);
+/* After every plan half: what keeps kernels installed later in step with the tokens planned. */
+int vt_kernel_plan_future(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan);

@@ -27,15 +27,25 @@ int vt_owned_tokens_load(struct vt_ctx *ctx, char ***ret)
         return 0;
 }
 
-int vt_owned_tokens_set(struct vt_ctx *ctx, const char *key, bool owned)
+const char *vt_owned_token_find(char *const *list, const char *key)
 {
-        _cleanup_strv_ char **keys = NULL;
-        int r = vt_owned_tokens_load(ctx, &keys);
+        size_t kl = strlen(key);
+        for (char *const *t = list; t && *t; t++)
+                if (strncmp(*t, key, kl) == 0 && ((*t)[kl] == '\0' || (*t)[kl] == '='))
+                        return *t;
+        return NULL;
+}
+
+int vt_owned_tokens_set(struct vt_ctx *ctx, const char *key, const char *token)
+{
+        _cleanup_strv_ char **tokens = NULL;
+        int r = vt_owned_tokens_load(ctx, &tokens);
         if (r < 0)
                 return r;
-        if (owned == vt_strv_contains(keys, key))
+        const char *have = vt_owned_token_find(tokens, key);
+        if (streq_ptr(have, token))
                 return 0;
-        if (!owned && vt_strv_len(keys) == 1) {
+        if (!token && vt_strv_len(tokens) == 1) {
                 r = vt_fs_unlink(ctx, VT_OWNED_TOKENS_PATH); /* the last one: no list left */
                 return r == -ENOENT ? 0 : r;
         }
@@ -44,12 +54,13 @@ int vt_owned_tokens_set(struct vt_ctx *ctx, const char *key, bool owned)
         FILE *f = open_memstream(&out, &len);
         if (!f)
                 return -ENOMEM;
-        fputs("# Kernel command-line keys virtune added; revert and enable = no remove them.\n", f);
-        for (char **k = keys; k && *k; k++)
-                if (!streq(*k, key))
-                        fprintf(f, "%s\n", *k);
-        if (owned)
-                fprintf(f, "%s\n", key);
+        fputs("# Kernel command-line tokens virtune added; revert and enable = no remove them.\n",
+              f);
+        for (char **t = tokens; t && *t; t++)
+                if (*t != have)
+                        fprintf(f, "%s\n", *t);
+        if (token)
+                fprintf(f, "%s\n", token);
         if (fclose(f) != 0)
                 return -ENOMEM;
         r = vt_fs_mkdir_p(ctx, "/var/lib/virtune", NULL);

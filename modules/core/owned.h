@@ -6,7 +6,10 @@
 
 #define VT_OWNED_TOKENS_PATH "/var/lib/virtune/cmdline-owned"
 
-/* The keys, one a line in the file; an empty list when it is absent. */
+/* The tokens ("key=value" or "flag"), one a line in the file; an empty list when it is absent.
+ * The kernel-install plugin (/etc/kernel/install.d/95-virtune.install) reads the same file. */
 int vt_owned_tokens_load(struct vt_ctx *ctx, char ***ret);
-/* Adds (owned) or drops key from the file, written atomically. */
-int vt_owned_tokens_set(struct vt_ctx *ctx, const char *key, bool owned);
+/* Records token (virtune set it) for key, or drops key when token is NULL; atomic. */
+int vt_owned_tokens_set(struct vt_ctx *ctx, const char *key, const char *token);
+/* The owned token for key in list, or NULL. */
+const char *vt_owned_token_find(char *const *list, const char *key);

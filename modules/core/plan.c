@@ -257,9 +257,12 @@ int vt_plan_cmdline_remove(struct vt_plan *plan, json_object *facts, const char 
 static bool owned_by_virtune(json_object *facts, const char *key)
 {
         json_object *owned = vt_facts_get(facts, "kernel", "owned");
-        for (size_t i = 0; owned && i < json_object_array_length(owned); i++)
-                if (streq_ptr(json_object_get_string(json_object_array_get_idx(owned, i)), key))
+        size_t kl = strlen(key);
+        for (size_t i = 0; owned && i < json_object_array_length(owned); i++) {
+                const char *t = json_object_get_string(json_object_array_get_idx(owned, i));
+                if (t && strncmp(t, key, kl) == 0 && (t[kl] == '\0' || t[kl] == '='))
                         return true;
+        }
         return false;
 }
 

@@ -157,5 +157,9 @@ int vt_kernel_detect(struct vt_ctx *ctx, json_object *facts)
         if (r < 0)
                 vt_json_add_error(k, VT_OWNED_TOKENS_PATH, r);
         json_object_object_add(k, "owned", vt_strv_to_json(owned));
+        /* kernel-install writes the boot entries of kernels installed later (BLS systems) */
+        json_object_object_add(k, "kernel_install",
+                               json_object_new_boolean(vt_exists(ctx, "/boot/loader/entries") ||
+                                                       vt_exists(ctx, "/etc/kernel/install.d")));
         return 0;
 }

@@ -184,17 +184,17 @@ static void test_owned_tokens_round_trip_and_disappear_when_empty(void **state)
         char *root = vt_test_mkdtemp();
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
         assert_int_equal(vt_ctx_new(root, &ctx), 0);
-        assert_int_equal(vt_owned_tokens_set(ctx, "nopvspin", true), 0);
-        assert_int_equal(vt_owned_tokens_set(ctx, "cpuidle_haltpoll.force", true), 0);
+        assert_int_equal(vt_owned_tokens_set(ctx, "nopvspin", "nopvspin"), 0);
+        assert_int_equal(vt_owned_tokens_set(ctx, "cpuidle_haltpoll.force", "cpuidle_haltpoll.force=Y"), 0);
         json_object *k = detect(root);
         assert_string_equal(json_object_to_json_string(json_object_object_get(k, "owned")),
-                            "[ \"nopvspin\", \"cpuidle_haltpoll.force\" ]");
+                            "[ \"nopvspin\", \"cpuidle_haltpoll.force=Y\" ]");
         json_object_put(k);
-        assert_int_equal(vt_owned_tokens_set(ctx, "nopvspin", false), 0);
+        assert_int_equal(vt_owned_tokens_set(ctx, "nopvspin", NULL), 0);
         _cleanup_free_ char *text = vt_test_read(root, "var/lib/virtune/cmdline-owned");
-        assert_non_null(strstr(text, "\ncpuidle_haltpoll.force\n"));
+        assert_non_null(strstr(text, "\ncpuidle_haltpoll.force=Y\n"));
         assert_null(strstr(text, "nopvspin\n"));
-        assert_int_equal(vt_owned_tokens_set(ctx, "cpuidle_haltpoll.force", false), 0);
+        assert_int_equal(vt_owned_tokens_set(ctx, "cpuidle_haltpoll.force", NULL), 0);
         assert_null(vt_test_read(root, "var/lib/virtune/cmdline-owned"));
         vt_test_rm_rf(root);
         free(root);
