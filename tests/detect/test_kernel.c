@@ -185,7 +185,8 @@ static void test_owned_tokens_round_trip_and_disappear_when_empty(void **state)
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
         assert_int_equal(vt_ctx_new(root, &ctx), 0);
         assert_int_equal(vt_owned_tokens_set(ctx, "nopvspin", "nopvspin"), 0);
-        assert_int_equal(vt_owned_tokens_set(ctx, "cpuidle_haltpoll.force", "cpuidle_haltpoll.force=Y"), 0);
+        assert_int_equal(
+                vt_owned_tokens_set(ctx, "cpuidle_haltpoll.force", "cpuidle_haltpoll.force=Y"), 0);
         json_object *k = detect(root);
         assert_string_equal(json_object_to_json_string(json_object_object_get(k, "owned")),
                             "[ \"nopvspin\", \"cpuidle_haltpoll.force=Y\" ]");
