@@ -93,27 +93,37 @@ static bool scan_records(const char *buf, size_t len, const char *prefix, struct
         return false;
 }
 
+/* Section header i, copied out: a file's offsets need not be aligned. */
+static Elf64_Shdr elf_shdr(const char *buf, const Elf64_Ehdr *h, unsigned i)
+{
+        Elf64_Shdr sh;
+        memcpy(&sh, buf + h->e_shoff + (size_t)i * sizeof(sh), sizeof(sh));
+        return sh;
+}
+
 /* The .modinfo section of an ELF64 module in memory; NULL when it is not one. */
 static const char *elf_modinfo(const char *buf, size_t len, size_t *sec_len)
 {
-        const Elf64_Ehdr *h = (const void *)buf;
-        if (len < sizeof(*h) || memcmp(h->e_ident, ELFMAG, SELFMAG) != 0 ||
-            h->e_ident[EI_CLASS] != ELFCLASS64 || h->e_shentsize != sizeof(Elf64_Shdr) ||
-            h->e_shoff > len || (len - h->e_shoff) / sizeof(Elf64_Shdr) < h->e_shnum ||
-            h->e_shstrndx >= h->e_shnum)
+        Elf64_Ehdr h;
+        if (len < sizeof(h))
                 return NULL;
-        const Elf64_Shdr *sh = (const void *)(buf + h->e_shoff), *str = &sh[h->e_shstrndx];
-        if (str->sh_offset > len || str->sh_size > len - str->sh_offset)
+        memcpy(&h, buf, sizeof(h));
+        if (memcmp(h.e_ident, ELFMAG, SELFMAG) != 0 || h.e_ident[EI_CLASS] != ELFCLASS64 ||
+            h.e_shentsize != sizeof(Elf64_Shdr) || h.e_shoff > len ||
+            (len - h.e_shoff) / sizeof(Elf64_Shdr) < h.e_shnum || h.e_shstrndx >= h.e_shnum)
                 return NULL;
-        for (unsigned i = 0; i < h->e_shnum; i++) {
-                if (sh[i].sh_name >= str->sh_size || sh[i].sh_offset > len ||
-                    sh[i].sh_size > len - sh[i].sh_offset)
+        Elf64_Shdr str = elf_shdr(buf, &h, h.e_shstrndx);
+        if (str.sh_offset > len || str.sh_size > len - str.sh_offset)
+                return NULL;
+        for (unsigned i = 0; i < h.e_shnum; i++) {
+                Elf64_Shdr sh = elf_shdr(buf, &h, i);
+                if (sh.sh_name >= str.sh_size || sh.sh_offset > len ||
+                    sh.sh_size > len - sh.sh_offset)
                         continue;
-                const char *nm = buf + str->sh_offset + sh[i].sh_name;
-                if (strnlen(nm, str->sh_size - sh[i].sh_name) == 8 &&
-                    memcmp(nm, ".modinfo", 8) == 0) {
-                        *sec_len = sh[i].sh_size;
-                        return buf + sh[i].sh_offset;
+                const char *nm = buf + str.sh_offset + sh.sh_name;
+                if (strnlen(nm, str.sh_size - sh.sh_name) == 8 && memcmp(nm, ".modinfo", 8) == 0) {
+                        *sec_len = sh.sh_size;
+                        return buf + sh.sh_offset;
                 }
         }
         return NULL;

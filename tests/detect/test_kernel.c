@@ -71,7 +71,7 @@ static void write_module(const char *root, const char *rel, const char *modinfo,
 {
         static const char shstr[] = "\0.modinfo\0.shstrtab\0";
         size_t off_info = sizeof(Elf64_Ehdr), off_str = off_info + len,
-               off_sh = off_str + sizeof(shstr);
+               off_sh = (off_str + sizeof(shstr) + 7) & ~(size_t)7; /* aligned, as linkers do */
         size_t total = off_sh + 3 * sizeof(Elf64_Shdr);
         _cleanup_free_ char *buf = calloc(1, total);
         assert_non_null(buf);
