@@ -13,7 +13,8 @@ struct vt_bootcfg_file {
         char *old, *new;
         size_t old_len, new_len;
         const struct vt_bootcfg_backend *backend;
-        size_t tool; /* 1-based index into the set's tools when one writes it; 0: virtune does */
+        size_t tool;    /* 1-based index into the set's tools when one writes it; 0: virtune does */
+        bool generated; /* a generator's output (grub.cfg) edited in its place: it may rewrite it */
 };
 
 /*
@@ -35,6 +36,7 @@ struct vt_bootcfg_set {
         char err[512];                            /* "file:line: why" when a backend refuses */
         struct vt_bootcfg_tool tools[4];
         size_t ntools;
+        unsigned regen; /* bit i: backends[i]'s generator runs though none of its files changed */
 };
 
 struct vt_bootcfg_backend {

@@ -38,6 +38,80 @@ static void set_err(const struct vt_bootcfg_opts *o, const char *fmt, ...)
         va_end(ap);
 }
 
+/* What may happen to a backend's generator on this root. */
+enum gen_mode {
+        GEN_NONE,       /* asked not to run it */
+        GEN_RUN,        /* it runs now (the running system, a chroot, a test's stand-in) */
+        GEN_FIRST_BOOT, /* an image: it runs on the first boot */
+};
+
+static const char *injected_generator(const struct vt_bootcfg_opts *o)
+{
+        const char *inject = o && o->generator ? o->generator : getenv("VIRTUNE_BOOTCFG_GENERATOR");
+        return inject && *inject ? inject : NULL;
+}
+
+static enum gen_mode gen_mode(const struct vt_ctx *ctx, const struct vt_bootcfg_opts *o)
+{
+        unsigned flags = o ? o->flags : 0;
+        if (flags & VT_BOOTCFG_NO_GENERATOR)
+                return GEN_NONE;
+        if (injected_generator(o) || (ctx->live && streq(ctx->root, "/")) ||
+            (flags & VT_BOOTCFG_CHROOT_GENERATOR))
+                return GEN_RUN;
+        return GEN_FIRST_BOOT;
+}
+
+/* The file a backend's generator writes (its -o, or update-grub's grub.cfg) when it is there. */
+static int generated_cfg(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b, char **ret)
+{
+        *ret = NULL;
+        char **argv = NULL;
+        int r = b->generator ? b->generator(ctx, &argv) : 0;
+        if (r < 0 || !argv)
+                return r < 0 ? r : 0;
+        const char *out = NULL, *base = strrchr(argv[0], '/');
+        for (size_t i = 1; argv[i]; i++)
+                if (streq(argv[i - 1], "-o"))
+                        out = argv[i];
+        if (!out && streq(base ? base + 1 : argv[0], "update-grub"))
+                out = "/boot/grub/grub.cfg";
+        r = 0;
+        if (out && vt_exists(ctx, out) && !(*ret = strdup(out)))
+                r = -ENOMEM;
+        vt_strv_free(argv);
+        return r;
+}
+
+/*
+ * The generated grub.cfg, edited as the edits want, in *ret (*ret_path its path); both NULL
+ * when the backend has none or it cannot be read with certainty (a generator run covers it).
+ */
+static int generated_edit(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b,
+                          const struct vt_cmdline_edit *edits, size_t n, char **ret_path,
+                          char **text, size_t *len, char **ret, size_t *ret_len, char **first)
+{
+        _cleanup_free_ char *path = NULL;
+        *ret_path = *text = *ret = NULL;
+        int r = generated_cfg(ctx, b, &path);
+        if (r < 0 || !path)
+                return r;
+        r = vt_bootcfg_read_file(ctx, path, text, len);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        struct vt_bootcfg_set scratch = {0};
+        r = vt_grub_cfg_edit(path, *text, *len, edits, n, ret, ret_len, first, &scratch);
+        if (r < 0) {
+                free(*text);
+                *text = NULL;
+                return r == -EBADMSG ? 0 : r;
+        }
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
 int vt_cmdline_satisfies(const char *line, const struct vt_cmdline_edit *e)
 {
         _cleanup_cmdline_ struct vt_cmdline *cl = NULL;
@@ -78,6 +152,26 @@ static json_object *pending(const char *configured, const char *running)
         return arr;
 }
 
+/*
+ * "generated": {"backend", "path", "cmdline"}: what the generated grub.cfg of the backend that
+ * says the command line boots now. It lags behind when a drop-in was written and the generator
+ * left for later (an image, --no-generator, a hand edit).
+ */
+static int add_generated(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b, json_object *doc)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL, *out = NULL, *first = NULL;
+        size_t len, olen;
+        int r = generated_edit(ctx, b, NULL, 0, &path, &text, &len, &out, &olen, &first);
+        if (r < 0 || !path || !first)
+                return r;
+        json_object *g = json_object_new_object();
+        vt_json_add_str(g, "backend", b->name);
+        vt_json_add_str(g, "path", path);
+        vt_json_add_str(g, "cmdline", first);
+        json_object_object_add(doc, "generated", g);
+        return 0;
+}
+
 int vt_bootcfg_read(struct vt_ctx *ctx, json_object **ret)
 {
         assert(ctx && ret);
@@ -97,8 +191,12 @@ int vt_bootcfg_read(struct vt_ctx *ctx, json_object **ret)
                         char buf[600];
                         snprintf(buf, sizeof(buf), "%s", set.err[0] ? set.err : strerror(-r));
                         vt_json_add_str(entry, "error", buf);
-                } else if (!first)
+                } else if (!first) {
                         first = json_object_get_string(json_object_object_get(entry, "cmdline"));
+                        r = add_generated(ctx, backends[i], doc);
+                        if (r < 0)
+                                return r;
+                }
         }
         vt_json_add_str(doc, "cmdline", first);
         _cleanup_free_ char *running = NULL;
@@ -169,28 +267,29 @@ static int run_generator(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b,
                 cmd = c;
         }
         vt_json_add_str(g, "command", cmd);
-        const char *inject = o && o->generator ? o->generator : getenv("VIRTUNE_BOOTCFG_GENERATOR");
-        unsigned flags = o ? o->flags : 0;
+        const char *inject = injected_generator(o);
+        enum gen_mode mode = gen_mode(ctx, o);
         char *full[16] = {0};
         const char *status = "ran";
         if (n > 12) {
                 vt_strv_free(argv);
                 return -E2BIG;
         }
-        if (flags & VT_BOOTCFG_NO_GENERATOR) {
+        if (mode == GEN_NONE) {
                 status = "not run (asked not to)";
-        } else if (inject && *inject) {
+        } else if (mode == GEN_FIRST_BOOT) {
+                status = "left for first boot";
+        } else if (inject) {
                 full[0] = (char *)inject;
                 full[1] = ctx->root;
                 memcpy(full + 2, argv, n * sizeof(char *));
         } else if (ctx->live && streq(ctx->root, "/")) {
                 memcpy(full, argv, n * sizeof(char *));
-        } else if (flags & VT_BOOTCFG_CHROOT_GENERATOR) {
+        } else {
                 full[0] = (char *)"/usr/sbin/chroot";
                 full[1] = ctx->root;
                 memcpy(full + 2, argv, n * sizeof(char *));
-        } else
-                status = "left for first boot";
+        }
         r = 0;
         if (full[0]) {
                 r = vt_fault_check(o ? o->fault : NULL, VT_STEP_GENERATOR, cmd);
@@ -203,6 +302,40 @@ static int run_generator(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b,
         if (r < 0)
                 set_err(o, "%s failed (%s)", cmd ? cmd : b->name, strerror(-r));
         vt_strv_free(argv);
+        return r;
+}
+
+/*
+ * The generated grub.cfg must boot what the backend's files say, even when they already said
+ * so (a command line left for first boot): when it lacks an edit, its generator runs now, or,
+ * on an image whose generator waits for the first boot, it is edited in place so that boot
+ * already has the line (the next generator run rewrites it from the drop-in, the same way).
+ */
+static int plan_generated(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b, size_t idx,
+                          const struct vt_cmdline_edit *edits, size_t n, struct vt_bootcfg_set *set,
+                          const struct vt_bootcfg_opts *o)
+{
+        enum gen_mode mode = gen_mode(ctx, o);
+        if (mode == GEN_NONE || !b->generator)
+                return 0;
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        char *out = NULL;
+        size_t len = 0, olen = 0;
+        int r = generated_edit(ctx, b, edits, n, &path, &text, &len, &out, &olen, NULL);
+        if (r < 0 || !path)
+                return r;
+        if (olen == len && memcmp(out, text, len) == 0) {
+                free(out);
+                return 0;
+        }
+        if (mode == GEN_RUN) {
+                free(out);
+                set->regen |= 1u << idx;
+                return 0;
+        }
+        r = vt_bootcfg_set_add(set, path, text, len, out, olen);
+        if (r > 0)
+                set->f[set->n - 1].generated = true;
         return r;
 }
 
@@ -221,6 +354,9 @@ static int plan(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, size_t 
                                 set_err(o, "%s: %s", backends[i]->name, strerror(-r));
                         return r;
                 }
+                r = plan_generated(ctx, backends[i], i, edits, n, set, o);
+                if (r < 0)
+                        return r;
                 if (names)
                         json_object_array_add(names, json_object_new_string(backends[i]->name));
         }
@@ -294,6 +430,8 @@ static json_object *make_record(struct vt_bootcfg_set *set, json_object *names, 
                 vt_json_add_str(f, "path", set->f[i].path);
                 vt_json_add_str(f, "backend", set->f[i].backend->name);
                 vt_json_add_str(f, "writer", writer(set, &set->f[i]));
+                if (set->f[i].generated)
+                        json_object_object_add(f, "generated", json_object_new_boolean(true));
                 json_object_object_add(
                         f, "old",
                         set->f[i].old ? json_object_new_string_len(set->f[i].old, set->f[i].old_len)
@@ -303,6 +441,11 @@ static json_object *make_record(struct vt_bootcfg_set *set, json_object *names, 
                 json_object_array_add(files, f);
         }
         json_object_object_add(rec, "files", files);
+        json_object *regen = json_object_new_array();
+        for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
+                if (set->regen & (1u << i))
+                        json_object_array_add(regen, json_object_new_string(backends[i]->name));
+        json_object_object_add(rec, "regenerated", regen);
         json_object_object_add(rec, "generators", json_object_get(gens));
         return rec;
 }
@@ -350,7 +493,7 @@ static int generate(struct vt_ctx *ctx, struct vt_bootcfg_set *set, const struct
                     json_object *gens)
 {
         for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
-                bool changed = false;
+                bool changed = set->regen & (1u << i);
                 for (size_t k = 0; k < set->n; k++)
                         changed |= set->f[k].backend == backends[i];
                 if (!changed)
@@ -391,8 +534,17 @@ int vt_bootcfg_edit_opts(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits
                         r = vt_diff_unified(set.f[i].path, set.f[i].old, set.f[i].old_len,
                                             set.f[i].new, set.f[i].new_len, &d);
         }
+        for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(backends); i++) {
+                _cleanup_free_ char *path = NULL;
+                if (!(set.regen & (1u << i)))
+                        continue;
+                r = generated_cfg(ctx, backends[i], &path);
+                if (r >= 0)
+                        r = note_writer(&d, "the generator (it lacks the configured line)",
+                                        path ? path : backends[i]->name);
+        }
         bool dry = o && (o->flags & VT_BOOTCFG_DRY_RUN);
-        if (r >= 0 && !dry && set.n > 0) {
+        if (r >= 0 && !dry && (set.n > 0 || set.regen)) {
                 r = write_set(ctx, &set, o);
                 if (r >= 0) {
                         r = check_written(ctx, edits, n, &set, o);
@@ -434,6 +586,7 @@ static int restore_entry(struct vt_ctx *ctx, json_object *f, struct vt_bootcfg_f
         json_object *jnew = json_object_object_get(f, "new");
         const char *bname = json_object_get_string(json_object_object_get(f, "backend"));
         out->backend = bname ? backend_by_name(bname) : NULL;
+        out->generated = json_object_get_boolean(json_object_object_get(f, "generated"));
         if (!path || path[0] != '/' || !json_object_is_type(jnew, json_type_string) ||
             !out->backend) {
                 set_err(o, "not a boot configuration record");
@@ -444,6 +597,12 @@ static int restore_entry(struct vt_ctx *ctx, json_object *f, struct vt_bootcfg_f
         out->old_len = len;
         if (r < 0 || len != (size_t)json_object_get_string_len(jnew) ||
             memcmp(out->old, json_object_get_string(jnew), len) != 0) {
+                if (out->generated && r >= 0) {
+                        /* regenerated since: the generator run after the restore redoes it */
+                        free(out->old);
+                        out->old = NULL;
+                        return 1;
+                }
                 set_err(o, "%s changed since virtune wrote it; not restoring it", path);
                 return -ESTALE;
         }
@@ -471,8 +630,13 @@ int vt_bootcfg_restore_opts(struct vt_ctx *ctx, json_object *record,
                 return -ENOMEM;
         _cleanup_free_ char *d = NULL;
         int r = 0;
-        for (size_t i = 0; r >= 0 && i < n; i++, set.n++)
-                r = restore_entry(ctx, json_object_array_get_idx(files, i), &set.f[i], o);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = restore_entry(ctx, json_object_array_get_idx(files, i), &set.f[set.n], o);
+                if (r > 0)
+                        r = 0;
+                else
+                        set.n++;
+        }
         for (size_t i = 0; r >= 0 && i < set.n; i++)
                 r = vt_diff_unified(set.f[i].path, set.f[i].old, set.f[i].old_len, set.f[i].new,
                                     set.f[i].new_len, &d);

@@ -1,6 +1,7 @@
 /* virtune cmdline show|set|remove: the kernel command line of the boot configuration. */
 #include "grubcfg.h"
 #include "log.h"
+#include "tune.h"
 #include "cli.h"
 
 enum {
@@ -55,6 +56,25 @@ static int show(struct vt_cli *cli, struct vt_ctx *ctx)
         return VT_EXIT_OK;
 }
 
+/* "key1 key2" and "key1=v -key2" (a leading '-': removed) of the edits, for the journal. */
+static int describe(const struct vt_cmdline_edit *edits, int n, char **keys, char **tokens)
+{
+        size_t kl = 0, tl = 0;
+        FILE *k = open_memstream(keys, &kl), *t = open_memstream(tokens, &tl);
+        for (int i = 0; k && t && i < n; i++) {
+                fprintf(k, "%s%s", i ? " " : "", edits[i].key);
+                fprintf(t, "%s%s%s%s%s", i ? " " : "", edits[i].op == VT_CMDLINE_REMOVE ? "-" : "",
+                        edits[i].key, edits[i].value ? "=" : "",
+                        edits[i].value ? edits[i].value : "");
+        }
+        bool ok = k && t;
+        if (k && fclose(k) != 0)
+                ok = false;
+        if (t && fclose(t) != 0)
+                ok = false;
+        return ok ? 0 : -ENOMEM;
+}
+
 static int edit(struct vt_cli *cli, struct vt_ctx *ctx, enum vt_cmdline_op op, char **args, int n,
                 unsigned flags)
 {
@@ -75,6 +95,20 @@ static int edit(struct vt_cli *cli, struct vt_ctx *ctx, enum vt_cmdline_op op, c
         _cleanup_free_ char *diff = NULL;
         _cleanup_json_ json_object *record = NULL;
         int r = vt_bootcfg_edit_opts(ctx, edits, n, &o, &diff, &record);
+        /* journaled like an apply: `virtune revert` undoes it too */
+        _cleanup_free_ char *keys = NULL, *tokens = NULL;
+        if (r >= 0 && !(flags & VT_BOOTCFG_DRY_RUN))
+                r = describe(edits, n, &keys, &tokens);
+        if (r >= 0 && keys) {
+                r = vt_tune_journal_cmdline(ctx, keys, tokens, record);
+                if (r < 0) {
+                        log_error("The boot configuration was changed, but %s could not be "
+                                  "written (%s): revert will not undo this edit",
+                                  "/var/lib/virtune/journal.json", strerror(-r));
+                        free(edits);
+                        return VT_EXIT_FAIL;
+                }
+        }
         free(edits);
         if (r == -EINVAL) {
                 log_error("%s %s: %s", cli->prog, cli->command, err);

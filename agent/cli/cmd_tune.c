@@ -8,12 +8,12 @@
 #define ONLY_MAX 16
 
 struct tune_opts {
-        bool dry_run, no_bootloader;
+        bool dry_run, no_bootloader, last;
         const char *only[ONLY_MAX + 1];
         size_t n_only;
 };
 
-enum { OPT_DRY_RUN = 0x2000, OPT_ONLY, OPT_NO_BOOTLOADER };
+enum { OPT_DRY_RUN = 0x2000, OPT_ONLY, OPT_NO_BOOTLOADER, OPT_LAST };
 
 static const struct option apply_opts[] = {
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
@@ -34,6 +34,9 @@ static int on_opt(int opt, const char *arg, void *userdata)
                 return 0;
         case OPT_NO_BOOTLOADER:
                 o->no_bootloader = true;
+                return 0;
+        case OPT_LAST:
+                o->last = true;
                 return 0;
         case OPT_ONLY:
                 for (size_t i = 0; i < ARRAY_SIZE(tune_modules); i++)
@@ -220,22 +223,26 @@ int vt_cmd_revert(struct vt_cli *cli, int argc, char **argv)
 {
         static const struct option revert_opts[] = {
                 {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+                {"last", no_argument, NULL, OPT_LAST},
                 {},
         };
         struct tune_opts o = {0};
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
         int r = setup(cli, argc, argv, revert_opts, &o,
-                      "revert [--root DIR] [--dry-run]\n\n"
-                      "Restores exactly what the last apply changed, newest first: values,\n"
-                      "files byte for byte; files virtune wrote are removed.\n"
-                      "  --dry-run  show what would be restored\n",
+                      "revert [--root DIR] [--dry-run] [--last]\n\n"
+                      "Restores what every apply still in force changed (an image's bake, the\n"
+                      "first boot's apply, virtune cmdline edits), newest first: the system as\n"
+                      "before virtune's first apply. Values and files byte for byte; files\n"
+                      "virtune wrote are removed.\n"
+                      "  --dry-run  show what would be restored\n"
+                      "  --last     undo only the newest apply\n",
                       &ctx);
         if (r < 0)
                 return setup_exit(r);
         if (need_root(cli, ctx, o.dry_run))
                 return VT_EXIT_FAIL;
         _cleanup_json_ json_object *doc = NULL;
-        r = vt_tune_revert(ctx, o.dry_run, &doc);
+        r = vt_tune_revert_opts(ctx, o.dry_run, o.last, &doc);
         if (r < 0)
                 return fail(cli, r, doc, "revert");
         print(cli, doc);

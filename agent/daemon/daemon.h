@@ -26,6 +26,13 @@ int vt_port_find(struct vt_ctx *ctx, const char *name, char **ret);
 /* Opens by name (through the root) or, when path is given, that socket or pty as it is. */
 int vt_port_open(struct vt_ctx *ctx, const char *name, const char *path, struct vt_port *ret);
 void vt_port_close(struct vt_port *port);
+/*
+ * Whether an open virtio port's node is gone (the host unplugged it: the fd holds a deleted
+ * node, /proc/PID/fd says "(deleted)"); a replugged port is a new node to open again.
+ */
+bool vt_port_gone(const struct vt_port *port);
+/* What to do about an error opening the port, for the log: "" or a hint with a leading "; ". */
+const char *vt_port_open_hint(int r);
 
 #define VT_OBUF_MAX  (4u << 20)  /* backlog past this is dropped */
 #define VT_WRITE_MAX (32u << 10) /* the port takes at most this per write */

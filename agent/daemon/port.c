@@ -117,3 +117,20 @@ void vt_port_close(struct vt_port *port)
         free(port->path);
         *port = (struct vt_port){.fd = -1};
 }
+
+bool vt_port_gone(const struct vt_port *port)
+{
+        struct stat st;
+        if (port->fd < 0 || port->kind != VT_PORT_CHAR)
+                return false;
+        return fstat(port->fd, &st) < 0 || st.st_nlink == 0;
+}
+
+const char *vt_port_open_hint(int r)
+{
+        if (r == -EPERM || r == -EACCES)
+                return "; the device cgroup allows the port's major (DeviceAllow=char-virtio-"
+                       "portsdev) only if virtio_console was loaded when virtuned started: "
+                       "systemctl restart virtuned";
+        return "";
+}

@@ -1,6 +1,7 @@
 /* The channel commands that read or change the system: facts, tuning, the TPM. virtuned runs
  * them in virtuned-worker, so the long-lived daemon never maps what they need. */
 #include <inttypes.h>
+#include "apply_job.h"
 #include "proto.h"
 #include "codec.h"
 #include "module.h"
@@ -9,7 +10,7 @@
 
 #define VT_NONCE_MIN 16
 #define VT_NONCE_MAX 64
-#define VT_ONLY_MAX  16 /* module names in one virtune-apply */
+#define VT_ONLY_MAX  VT_APPLY_ONLY /* module names in one virtune-apply */
 
 static int cmd_facts(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
                      size_t desclen)
@@ -95,12 +96,12 @@ static bool arg_bool(json_object *args, const char *name)
         return json_object_object_get_ex(args, name, &o) && json_object_get_boolean(o);
 }
 
+/* apply and revert run in virtune-apply@.service when it is there (apply_job.h). */
 static int cmd_apply(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
                      size_t desclen)
 {
         json_object *only = NULL;
-        const char *names[VT_ONLY_MAX + 1] = {0};
-        struct vt_apply_opts opts = {
+        struct vt_apply_job job = {
                 .dry_run = arg_bool(args, "dry-run"),
                 .no_bootloader = arg_bool(args, "no-bootloader"),
                 .runtime_only = arg_bool(args, "runtime-only"),
@@ -113,21 +114,22 @@ static int cmd_apply(struct vt_ctx *ctx, json_object *args, json_object **ret, c
                         return -EINVAL;
                 }
                 for (size_t i = 0; i < n; i++) {
-                        names[i] = json_object_get_string(json_object_array_get_idx(only, i));
-                        if (!vt_module_find(names[i])) {
-                                snprintf(desc, desclen, "only: no module named '%.64s'", names[i]);
+                        job.only[i] = json_object_get_string(json_object_array_get_idx(only, i));
+                        if (!vt_module_find(job.only[i])) {
+                                snprintf(desc, desclen, "only: no module named '%.64s'",
+                                         job.only[i]);
                                 return -EINVAL;
                         }
                 }
-                opts.only = names;
         }
-        return vt_tune_apply(ctx, &opts, ret);
+        return vt_apply_job_run(ctx, &job, ret);
 }
 
 static int cmd_revert(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
                       size_t desclen)
 {
-        return vt_tune_revert(ctx, arg_bool(args, "dry-run"), ret);
+        struct vt_apply_job job = {.revert = true, .dry_run = arg_bool(args, "dry-run")};
+        return vt_apply_job_run(ctx, &job, ret);
 }
 
 static const struct {

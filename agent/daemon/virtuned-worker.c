@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <sys/uio.h>
+#include "apply_job.h"
 #include "proto.h"
 #include "log.h"
 #include "module.h"
@@ -17,48 +18,10 @@
  *                         a frame (daemon.h); exits after MS ms without one, or when it closes
  * virtuned-worker [--root DIR] start [--no-apply]       detection and the runtime policy at start
  * virtuned-worker [--root DIR] iosched                  a disk appeared: its scheduler
+ * virtuned-worker [--root DIR] apply-job                one apply or revert job on stdin (a
+ *                         connection of virtune-apply.socket), its result back on it
  * Not for people: virtuned starts it with exactly these arguments.
  */
-
-/* Reads exactly len bytes. 1 done, 0 at the end before the first byte, -errno otherwise. */
-static int read_full(int fd, void *buf, size_t len)
-{
-        size_t got = 0;
-        while (got < len) {
-                ssize_t n = read(fd, (char *)buf + got, len - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return got == 0 ? 0 : -EPIPE;
-                got += (size_t)n;
-        }
-        return 1;
-}
-
-static int write_frame(int fd, const char *data, size_t len)
-{
-        uint32_t n = (uint32_t)len;
-        struct iovec iov[2] = {{&n, sizeof(n)}, {(void *)data, len}};
-        size_t left = sizeof(n) + len;
-        int i = 0;
-        while (left > 0) {
-                ssize_t k = writev(fd, iov + i, 2 - i);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                left -= (size_t)k;
-                for (; i < 2 && (size_t)k >= iov[i].iov_len; i++)
-                        k -= (ssize_t)iov[i].iov_len;
-                if (i < 2) {
-                        iov[i].iov_base = (char *)iov[i].iov_base + k;
-                        iov[i].iov_len -= (size_t)k;
-                }
-        }
-        return 0;
-}
 
 /* Jobs until virtuned closes the socket or none comes for idle_ms; then "bye" and out. */
 static int do_serve(struct vt_ctx *ctx, int idle_ms)
@@ -84,16 +47,16 @@ static int do_serve(struct vt_ctx *ctx, int idle_ms)
                 if (r < 0)
                         return log_error_errno(-errno, "poll");
                 if (r == 0)
-                        return write_frame(fd, NULL, 0); /* idle: bye, nothing read since */
+                        return vt_frame_write(fd, NULL, 0); /* idle: bye, nothing read since */
                 uint32_t len;
-                r = read_full(fd, &len, sizeof(len));
+                r = vt_frame_read_full(fd, &len, sizeof(len));
                 if (r == 0)
                         return 0; /* virtuned closed: it wants no more */
                 if (r < 0)
                         return log_error_errno(r, "Reading a job");
                 if (len > sizeof(buf))
                         return log_error_errno(-EMSGSIZE, "A job of %" PRIu32 " bytes", len);
-                r = read_full(fd, buf, len);
+                r = vt_frame_read_full(fd, buf, len);
                 if (r <= 0)
                         return log_error_errno(r < 0 ? r : -EPIPE, "Reading a job");
                 size_t rl = 0;
@@ -101,10 +64,28 @@ static int do_serve(struct vt_ctx *ctx, int idle_ms)
                         vt_proto_dispatch(ctx, VT_PROTO_MESSAGE, buf, len, &rl);
                 if (!reply)
                         return log_error_errno(-ENOMEM, "Answering");
-                r = write_frame(fd, reply, rl);
+                r = vt_frame_write(fd, reply, rl);
                 if (r < 0)
                         return log_error_errno(r, "Writing the reply");
         }
+}
+
+/* virtune-apply@.service: one job on the connection systemd accepted (stdin and stdout). */
+static int do_apply_job(struct vt_ctx *ctx)
+{
+        int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return log_error_errno(-errno, "Cannot take the job's connection");
+        /* what apply runs (update-grub, systemctl) must not write into the connection */
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+                return log_error_errno(-errno, "Cannot open /dev/null");
+        close(null);
+        int r = vt_apply_job_serve(ctx, fd);
+        close(fd);
+        if (r < 0)
+                log_error_errno(r, "The apply job failed");
+        return r;
 }
 
 static int do_apply(struct vt_ctx *ctx, const char *const *only)
@@ -193,6 +174,9 @@ int main(int argc, char **argv)
                 if (r < 0)
                         log_warning_errno(r, "Detection failed");
                 r = apply ? do_apply(ctx, NULL) : 0;
+        } else if (streq(job, "apply-job")) {
+                r = do_apply_job(ctx);
+                return r < 0 ? 1 : 0; /* 1: rolled back, said in the reply */
         } else if (streq(job, "iosched")) {
                 static const char *const iosched[] = {"iosched", NULL};
                 r = do_apply(ctx, iosched);

@@ -41,6 +41,7 @@ struct daemon {
         const char *worker_path, *cpuid_path;
         char *argv[12];
         uint64_t requests;
+        int port_error; /* the last error opening the port, logged once */
 };
 
 static const char *port_name(const struct daemon *d)
@@ -368,6 +369,31 @@ static void on_signal(struct daemon *d)
         }
 }
 
+/*
+ * A virtio port came, changed or went. Ours unplugged: close it (a replugged one is a new node).
+ * Not open: try again, on every event (a hotplugged port is named after its "add": the host's
+ * name message comes later, announced with "change"), saying once why it failed.
+ */
+static void on_port_event(struct daemon *d, const char *action, const char *sysname)
+{
+        if (d->port.fd >= 0 && vt_port_gone(&d->port)) {
+                log_notice("The port %s went away (udev: %s %s); waiting for it again",
+                           d->port.path, action, sysname);
+                port_close(d);
+        }
+        if (d->port.fd >= 0 || streq(action, "remove"))
+                return;
+        int r = port_open(d);
+        if (r == 0) {
+                d->port_error = 0;
+                port_service(d);
+        } else if (r != -ENOENT && r != d->port_error) {
+                d->port_error = r;
+                log_error("Cannot open the port %s (udev: %s %s): %s%s", port_name(d), action,
+                          sysname, strerror(-r), vt_port_open_hint(r));
+        }
+}
+
 static void on_udev(struct daemon *d)
 {
         char subsystem[32], action[16], sysname[64];
@@ -380,12 +406,8 @@ static void on_udev(struct daemon *d)
                                 log_warning("Cannot start the scheduler update for %s", sysname);
                         continue;
                 }
-                /* A hotplugged port is named after its "add": the host's name message comes
-                 * later and the kernel announces it with "change". */
-                if (streq(subsystem, "virtio-ports") &&
-                    (streq(action, "add") || streq(action, "change")) && d->port.fd < 0 &&
-                    port_open(d) == 0)
-                        port_service(d);
+                if (streq(subsystem, "virtio-ports"))
+                        on_port_event(d, action, sysname);
         }
 }
 
@@ -467,8 +489,10 @@ static int setup(struct daemon *d)
         if (r == -ENOENT && !d->port_path)
                 log_notice("Port %s not present yet; waiting for it", port_name(d));
         else if (r < 0)
-                return log_error_errno(r, "Cannot open the port %s",
-                                       d->port_path ? d->port_path : port_name(d));
+                return log_error("Cannot open the port %s: %s%s",
+                                 d->port_path ? d->port_path : port_name(d), strerror(-r),
+                                 vt_port_open_hint(r)),
+                       r;
         return 0;
 }
 

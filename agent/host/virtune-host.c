@@ -105,6 +105,53 @@ static int run_simple(struct host *h, const struct host_cmd *cmd)
         return VT_HOST_EXIT_OK;
 }
 
+/* What the guest's apply or revert entry says when it did what was asked. */
+static const char *const tune_done[] = {"applied", "no-op", "dry-run", "reverted",
+                                        "nothing-to-revert"};
+
+/*
+ * apply and revert: the guest answers with its journal entry even when it changed nothing
+ * (rolled back, refused by its apply unit): exit 1 then, saying why.
+ */
+static int run_tune(struct host *h, const struct host_cmd *cmd)
+{
+        _cleanup_json_ json_object *value = NULL;
+        json_object *args = NULL, *v, *changes;
+        if (h->dry_run) {
+                args = json_object_new_object();
+                json_object_object_add(args, "dry-run", json_object_new_boolean(true));
+        }
+        int r = call(h, cmd->execute, args, &value);
+        if (r != 0)
+                return r;
+        print(h, value);
+        const char *status =
+                json_object_object_get_ex(value, "status", &v) ? json_object_get_string(v) : NULL;
+        for (size_t i = 0; status && i < ARRAY_SIZE(tune_done); i++)
+                if (streq(status, tune_done[i]))
+                        return VT_HOST_EXIT_OK;
+        /* the change that failed says more than the entry's errno text */
+        const char *target = NULL, *why = NULL;
+        if (json_object_object_get_ex(value, "changes", &changes))
+                for (size_t i = 0; !why && i < json_object_array_length(changes); i++) {
+                        json_object *c = json_object_array_get_idx(changes, i), *e, *t;
+                        if (json_object_object_get_ex(c, "error", &e) &&
+                            json_object_object_get_ex(c, "target", &t)) {
+                                why = json_object_get_string(e);
+                                target = json_object_get_string(t);
+                        }
+                }
+        if (!why && json_object_object_get_ex(value, "error", &v))
+                why = json_object_get_string(v);
+        _cleanup_free_ char *esc_status = vt_escape_ctl(status ? status : "(none)");
+        _cleanup_free_ char *esc_target = target ? vt_escape_ctl(target) : NULL;
+        _cleanup_free_ char *esc_why = vt_escape_ctl(why ? why : "no reason given");
+        log_error("%s: the guest did not %s (status %s): %s%s%s", cmd->name, cmd->name,
+                  esc_status ? esc_status : "?", esc_target ? esc_target : "",
+                  esc_target ? ": " : "", esc_why ? esc_why : "?");
+        return VT_HOST_EXIT_GUEST_ERROR;
+}
+
 static int run_ping(struct host *h, const struct host_cmd *cmd)
 {
         _cleanup_json_ json_object *value = NULL;
@@ -262,8 +309,10 @@ static const struct host_cmd commands[] = {
         {"eventlog", NULL, run_eventlog, OPT_OUTPUT | OPT_IMA, "the measured-boot event log"},
         {"verify", NULL, run_verify, OPT_NONCE | OPT_RANDOM | OPT_AK | OPT_PCRS | OPT_FROM_FILES,
          "quote + event log, checked here (or saved: --from-files)"},
-        {"apply", "virtune-apply", run_simple, OPT_DRY_RUN,
-         "apply the guest's policy (if it allows)"},
+        {"apply", "virtune-apply", run_tune, OPT_DRY_RUN,
+         "apply the guest's policy (if it allows); 1 when it did not"},
+        {"revert", "virtune-revert", run_tune, OPT_DRY_RUN,
+         "undo the guest's applies (if it allows); 1 when it did not"},
         {"scan", NULL, NULL, OPT_NAME | OPT_PROMETHEUS, "every channel socket under DIR..."},
 };
 
@@ -277,7 +326,7 @@ static void usage(FILE *f)
                 "Talks to a guest's virtune agent over the virtio-serial channel's socket.\n\n"
                 "Options:\n"
                 "  -s, --socket PATH   the channel's unix socket (QEMU/libvirt chardev)\n"
-                "  -t, --timeout SEC   give up after SEC seconds (default 5)\n"
+                "  -t, --timeout SEC   give up after SEC seconds (default 5; apply, revert 300)\n"
                 "  -j, --json          print the guest's reply as JSON\n"
                 "  -v, --verbose       more log output\n"
                 "  -q, --quiet         errors only\n"
@@ -289,7 +338,7 @@ static void usage(FILE *f)
                 "  --from-files             verify: a quote and event log saved earlier\n"
                 "  -o, --output FILE        eventlog: write the binary log to FILE\n"
                 "  --ima                    eventlog: the IMA runtime log instead\n"
-                "  --dry-run                apply: only say what would change\n"
+                "  --dry-run                apply, revert: only say what would change\n"
                 "  --prometheus             scan: text exposition instead of JSON lines\n"
                 "  --name NAME              scan: socket file name (default %s)\n\n"
                 "Commands:\n",
@@ -344,7 +393,7 @@ int main(int argc, char **argv)
                 {"name", required_argument, NULL, O_NAME},
                 {},
         };
-        struct host h = {.timeout_ms = 5000};
+        struct host h = {.timeout_ms = -1};
         int c;
 
         vt_log_init_from_env();
@@ -437,6 +486,9 @@ int main(int argc, char **argv)
                           cmd->name);
                 return VT_HOST_EXIT_USAGE;
         }
+        /* an apply may run the boot loader's generator: seconds under emulation */
+        if (h.timeout_ms < 0)
+                h.timeout_ms = cmd->run == run_tune ? 300000 : 5000;
         if (h.nonce_hex && h.random) {
                 log_error("%s: --nonce and --random exclude each other", cmd->name);
                 return VT_HOST_EXIT_USAGE;

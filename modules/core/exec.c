@@ -70,25 +70,37 @@ static int attr_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 
 /* ---- cmdline: through grubcfg only ---- */
 
+/* The last token of line for key ("key" or "key=..."), malloc'd in *ret, NULL when absent. */
+static int token_of(const char *line, const char *key, char **ret)
+{
+        _cleanup_free_ char *s = strdup(line);
+        if (!s)
+                return -ENOMEM;
+        size_t kl = strlen(key);
+        char *found = NULL, *save = NULL;
+        for (char *t = strtok_r(s, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+                if (strncmp(t, key, kl) == 0 && (t[kl] == '\0' || t[kl] == '='))
+                        found = t;
+        *ret = found ? strdup(found) : NULL;
+        return found && !*ret ? -ENOMEM : 0;
+}
+
+/*
+ * What the next boot gets: the generated grub.cfg's line when there is one (a drop-in whose
+ * generator has not run yet does not boot), else the configured line.
+ */
 static int cmdline_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
 {
         _cleanup_json_ json_object *cfg = NULL;
         int r = vt_bootcfg_read(ctx, &cfg);
         if (r < 0)
                 return r;
-        json_object *v;
-        if (!json_object_object_get_ex(cfg, "cmdline", &v) || !v)
+        const char *line = vt_json_str(vt_json_get(cfg, "generated"), "cmdline");
+        if (!line)
+                line = vt_json_str(cfg, "cmdline");
+        if (!line)
                 return -ENODATA;
-        _cleanup_free_ char *s = strdup(json_object_get_string(v));
-        if (!s)
-                return -ENOMEM;
-        size_t kl = strlen(c->target);
-        char *found = NULL, *save = NULL;
-        for (char *t = strtok_r(s, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
-                if (strncmp(t, c->target, kl) == 0 && (t[kl] == '\0' || t[kl] == '='))
-                        found = t;
-        *ret = found ? strdup(found) : NULL;
-        return found && !*ret ? -ENOMEM : 0;
+        return token_of(line, c->target, ret);
 }
 
 static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
@@ -335,14 +347,30 @@ static int systemctl(const char *verb, const char *unit)
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
+bool vt_exec_is_unit_path(const char *path)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(unit_dirs); i++)
+                if (startswith(path, unit_dirs[i]) && path[strlen(unit_dirs[i])] == '/')
+                        return true;
+        return startswith(path, "/run/systemd/system/");
+}
+
 static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec)
 {
         if (!vt_exec_is_real_root(ctx) || !vt_exists(ctx, "/run/systemd/system")) {
                 note(rec, "skipped: systemd is not running this root; restart it yourself");
                 return 1;
         }
-        /* A drop-in written by this apply (qemu-ga's ExecStart) counts only after a reload. */
-        int r = systemctl("daemon-reload", NULL);
+        /*
+         * A drop-in written by this apply (qemu-ga's ExecStart) counts only after a reload; a
+         * config file the service reads at start (qemu-ga.conf) needs none. A reload re-reads
+         * every unit (seconds in a booted guest), so it runs only when a unit file changed.
+         */
+        json_object *reload = NULL;
+        int r = 0;
+        if (json_object_object_get_ex(rec, "daemon_reload", &reload) &&
+            json_object_get_boolean(reload))
+                r = systemctl("daemon-reload", NULL);
         return r < 0 ? r : systemctl("try-restart", unit);
 }
 
@@ -367,6 +395,9 @@ static int unit_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 {
         if (!streq_ptr(c->to, "enabled")) {
                 _cleanup_json_ json_object *tmp = json_object_new_object();
+                json_object *reload = NULL;
+                if (json_object_object_get_ex(rec, "daemon_reload", &reload))
+                        json_object_object_add(tmp, "daemon_reload", json_object_get(reload));
                 int r = unit_restart(ctx, c->target, tmp);
                 return r < 0 ? r : 0;
         }

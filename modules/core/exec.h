@@ -17,3 +17,10 @@ int vt_exec_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *re
 int vt_exec_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec);
 /* True when ctx is this machine's real "/" (not a --live fixture copy): kmod, systemctl. */
 bool vt_exec_is_real_root(const struct vt_ctx *ctx);
+/*
+ * Whether path is a unit file or drop-in systemd reads (/etc/systemd/system/..., /run/...,
+ * /usr/lib/..., /lib/...): a change to one needs a daemon-reload before a restart counts. A
+ * restart change whose record says "daemon_reload": true reloads first (tune.c sets it when the
+ * same apply changed such a file); without it, only the restart runs.
+ */
+bool vt_exec_is_unit_path(const char *path);

@@ -193,12 +193,17 @@ static void set_str(json_object *o, const char *key, const char *value)
         json_object_object_add(o, key, json_object_new_string(value));
 }
 
-/* Undoes the applied changes of recs (newest first); marks each with `result`. */
+/*
+ * Undoes the applied changes of recs (newest first); marks each with `result`. Restarts come
+ * last: a service restarted on revert must read its files as they are put back.
+ */
 static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result)
 {
         int ret = 0;
-        for (size_t i = json_object_array_length(recs); i > 0; i--) {
-                json_object *rec = json_object_array_get_idx(recs, i - 1), *v, *undo = NULL;
+        for (size_t k = 0; k < 2 * json_object_array_length(recs); k++) {
+                size_t n = json_object_array_length(recs);
+                bool restarts = k >= n;
+                json_object *rec = json_object_array_get_idx(recs, n - 1 - k % n), *v, *undo = NULL;
                 if (!json_object_object_get_ex(rec, "result", &v) ||
                     !streq_ptr(json_object_get_string(v), "applied"))
                         continue;
@@ -206,6 +211,10 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result)
                 int r = vt_change_from_json(rec, &c);
                 if (r < 0)
                         return r;
+                if (is_restart(&c) != restarts) {
+                        vt_change_done(&c);
+                        continue;
+                }
                 json_object_object_get_ex(rec, "record", &undo);
                 r = vt_exec_undo(ctx, &c, undo ? undo : rec);
                 if (r < 0) {
@@ -253,6 +262,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         json_object_object_add(entry, "notes", json_object_get(plan.notes));
         size_t applied = 0;
         int failed = 0;
+        bool unit_files = false; /* a unit file or drop-in changed: a restart reloads first */
         for (size_t i = 0; i < plan.n; i++) {
                 const struct vt_change *c = &plan.changes[i];
                 json_object *rec = vt_change_to_json(c);
@@ -269,6 +279,9 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 }
                 json_object *undo = json_object_new_object();
                 json_object_object_add(rec, "record", undo);
+                if (is_restart(c))
+                        json_object_object_add(undo, "daemon_reload",
+                                               json_object_new_boolean(unit_files));
                 r = vt_exec_apply(ctx, c, undo);
                 if (r < 0) {
                         json_object *why;
@@ -287,6 +300,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 } else {
                         set_str(rec, "result", "applied");
                         applied++;
+                        unit_files |= c->kind == VT_TARGET_FILE && vt_exec_is_unit_path(c->target);
                 }
         }
         vt_plan_done(&plan);
@@ -311,32 +325,40 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         return failed ? 1 : 0;
 }
 
-int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret)
+int vt_tune_journal_cmdline(struct vt_ctx *ctx, const char *keys, const char *tokens,
+                            json_object *record)
 {
+        json_object *files = vt_json_get(record, "files"),
+                    *regen = vt_json_get(record, "regenerated");
+        if (json_object_array_length(files) == 0 && json_object_array_length(regen) == 0)
+                return 0; /* nothing changed: nothing to undo */
         _cleanup_json_ json_object *journal = NULL;
         int r = vt_journal_load(ctx, &journal);
         if (r < 0)
                 return r;
-        _cleanup_json_ json_object *entry = new_entry("revert");
-        json_object *last = vt_journal_last_apply(journal), *recs;
-        if (!last || !json_object_object_get_ex(last, "changes", &recs)) {
-                set_str(entry, "status", "nothing-to-revert");
-                *ret = TAKE_PTR(entry);
-                return 0;
-        }
-        json_object *t;
-        if (json_object_object_get_ex(last, "time", &t))
-                json_object_object_add(entry, "apply_time", json_object_get(t));
-        if (dry_run) {
-                json_object_object_add(entry, "changes", json_object_get(recs));
-                set_str(entry, "status", "dry-run");
-                *ret = TAKE_PTR(entry);
-                return 0;
-        }
-        r = undo_all(ctx, recs, "reverted");
-        json_object_object_add(last, "reverted", json_object_new_boolean(r >= 0));
-        set_str(entry, "status", r < 0 ? "failed" : "reverted");
-        json_object *summary = json_object_new_array();
+        struct vt_change c = {.module = (char *)"cmdline",
+                              .kind = VT_TARGET_CMDLINE,
+                              .target = (char *)keys,
+                              .to = (char *)tokens,
+                              .why = (char *)"virtune cmdline",
+                              .when = VT_WHEN_BOOT};
+        json_object *rec = vt_change_to_json(&c), *undo = json_object_new_object();
+        set_str(rec, "result", "applied");
+        json_object_object_add(undo, "bootcfg", json_object_get(record));
+        json_object_object_add(rec, "record", undo);
+        _cleanup_json_ json_object *entry = new_entry("apply");
+        json_object *recs = json_object_new_array();
+        json_object_array_add(recs, rec);
+        json_object_object_add(entry, "changes", recs);
+        json_object_object_add(entry, "reboot_needed", json_object_new_boolean(true));
+        set_str(entry, "status", "applied");
+        set_str(entry, "by", "virtune cmdline");
+        return vt_journal_append(ctx, journal, entry);
+}
+
+/* A summary of the reverted changes of recs (no undo records), newest first, into summary. */
+static void add_reverted(json_object *recs, json_object *summary)
+{
         for (size_t i = json_object_array_length(recs); i > 0; i--) {
                 json_object *rec = json_object_array_get_idx(recs, i - 1), *v;
                 if (json_object_object_get_ex(rec, "result", &v) &&
@@ -349,7 +371,64 @@ int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret)
                         json_object_array_add(summary, s);
                 }
         }
+}
+
+int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret)
+{
+        return vt_tune_revert_opts(ctx, dry_run, false, ret);
+}
+
+int vt_tune_revert_opts(struct vt_ctx *ctx, bool dry_run, bool last_only, json_object **ret)
+{
+        _cleanup_json_ json_object *journal = NULL;
+        int r = vt_journal_load(ctx, &journal);
+        if (r < 0)
+                return r;
+        _cleanup_json_ json_object *entry = new_entry("revert");
+        if (!vt_journal_last_apply(journal)) {
+                set_str(entry, "status", "nothing-to-revert");
+                *ret = TAKE_PTR(entry);
+                return 0;
+        }
+        /* every apply still in force, newest first: back to before virtune's first apply */
+        json_object *summary = json_object_new_array(), *times = json_object_new_array();
         json_object_object_add(entry, "changes", summary);
+        json_object_object_add(entry, "apply_times", times);
+        json_object *entries = vt_journal_entries(journal);
+        r = 0;
+        for (size_t i = json_object_array_length(entries); i > 0 && r >= 0; i--) {
+                json_object *last = json_object_array_get_idx(entries, i - 1), *recs, *t;
+                if (last != vt_journal_last_apply(journal) ||
+                    !json_object_object_get_ex(last, "changes", &recs))
+                        continue;
+                if (json_object_object_get_ex(last, "time", &t)) {
+                        json_object_array_add(times, json_object_get(t));
+                        if (!json_object_object_get_ex(entry, "apply_time", NULL))
+                                json_object_object_add(entry, "apply_time", json_object_get(t));
+                }
+                if (dry_run) {
+                        for (size_t k = json_object_array_length(recs); k > 0; k--)
+                                json_object_array_add(
+                                        summary,
+                                        json_object_get(json_object_array_get_idx(recs, k - 1)));
+                        /* a dry run marks nothing: stop where a real one would start over */
+                        if (last_only)
+                                break;
+                        json_object_object_add(last, "reverted", json_object_new_boolean(true));
+                        continue;
+                }
+                r = undo_all(ctx, recs, "reverted");
+                json_object_object_add(last, "reverted", json_object_new_boolean(r >= 0));
+                add_reverted(recs, summary);
+                if (last_only)
+                        break;
+        }
+        if (dry_run) {
+                set_str(entry, "status", "dry-run");
+                *ret = TAKE_PTR(entry);
+                return 0; /* the journal loaded here is dropped unwritten */
+        }
+        set_str(entry, "status", r < 0 ? "failed" : "reverted");
         int w = vt_journal_append(ctx, journal, entry);
         if (w < 0)
                 return w;

@@ -26,8 +26,19 @@ int vt_tune_plan(struct vt_ctx *ctx, json_object *facts, json_object **ret);
 int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_object **ret);
 /* {"ok": bool, "drift": [...], "pending_reboot": [...], "skipped": [...]} */
 int vt_tune_verify(struct vt_ctx *ctx, json_object *facts, json_object **ret);
-/* Undoes the newest apply still in force, newest change first; *ret is the revert's entry. */
+/*
+ * Undoes every apply still in force (a golden image's bake, the first boot's apply, `virtune
+ * cmdline` edits...), newest first, newest change first: the system as before virtune's first
+ * apply. *ret is the revert's entry. vt_tune_revert_opts with last_only undoes only the newest.
+ */
 int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret);
+int vt_tune_revert_opts(struct vt_ctx *ctx, bool dry_run, bool last_only, json_object **ret);
+/*
+ * Journals a `virtune cmdline` edit (its vt_bootcfg_edit record) as an apply, so revert undoes
+ * it; nothing when the record changed nothing.
+ */
+int vt_tune_journal_cmdline(struct vt_ctx *ctx, const char *keys, const char *tokens,
+                            json_object *record);
 /*
  * {"policy": {...}, "last_apply": {...}|null, "pending_reboot": [...], "reboot_needed": bool,
  *  "drift": n}

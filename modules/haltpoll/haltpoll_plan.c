@@ -133,6 +133,13 @@ static int plan_enable(struct vt_ctx *ctx, json_object *facts, json_object *hp,
                         r = vt_plan_cmdline_remove(plan, facts, M, "haltpoll.enable", why_off);
                 return r;
         }
+        if (streq_ptr(vt_json_str(hp, "reason"), "no-kvm-para"))
+                vt_plan_warn(plan, M,
+                             "enable = yes, but this guest sees no KVM paravirt interface "
+                             "(reason no-kvm-para: TCG or another hypervisor): "
+                             "cpuidle-haltpoll does not register there, so %s cannot take effect",
+                             arm ? "cpuidle_haltpoll.force=Y haltpoll.enable=Y"
+                                 : "cpuidle_haltpoll.force=Y");
         if (arm) {
                 r = plan_force(plan, facts, why_arm);
                 return r < 0 ? r
@@ -157,7 +164,10 @@ static int plan_enable(struct vt_ctx *ctx, json_object *facts, json_object *hp,
         }
         if (r < 0)
                 return r;
-        if (hp && !vt_json_bool(hp, "governor_available"))
+        /* offline (an image: sysfs false) the governors are not known: no news, no warning */
+        json_object *sysfs = vt_facts_get(facts, "virt", "sysfs");
+        if (hp && !vt_json_bool(hp, "governor_available") &&
+            !(sysfs && !json_object_get_boolean(sysfs)))
                 vt_plan_warn(plan, M,
                              "the haltpoll cpuidle governor is missing: the driver "
                              "loads but polling is not effective");

@@ -47,3 +47,17 @@ void vt_json_add_error(json_object *o, const char *path, int r)
         vt_json_add_str(e, "error", strerror(r < 0 ? -r : r));
         json_object_array_add(errs, e);
 }
+
+char *vt_escape_ctl(const char *s)
+{
+        char *out = malloc(strlen(s) * 4 + 1), *o = out;
+        if (!out)
+                return NULL;
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        o += sprintf(o, "\\x%02x", *p);
+                else
+                        *o++ = (char)*p;
+        *o = '\0';
+        return out;
+}

@@ -95,6 +95,8 @@ char *vt_strip(char *s);
 
 /* Add a string, or null when s is NULL. */
 void vt_json_add_str(json_object *o, const char *key, const char *s);
+/* s with control characters (and DEL) as \xHH, for a terminal; malloc'd, NULL on ENOMEM. */
+char *vt_escape_ctl(const char *s);
 
 /* Appends {"path": path, "error": strerror(-r)} to o["errors"] (made when missing). */
 void vt_json_add_error(json_object *o, const char *path, int r);

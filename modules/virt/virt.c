@@ -1,10 +1,14 @@
 /* Detects the virtualisation facts: hypervisor, KVM features, kernel, command line, vCPUs, steal.
  */
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
 #include <sys/utsname.h>
 #include "cmdline.h"
 #include "facts.h"
+#include "grubenv.h"
 #include "module.h"
 #include "vt_cpuid.h"
 
@@ -375,16 +379,197 @@ static void add_steal(struct vt_ctx *ctx, json_object *v)
         json_object_object_add(v, "steal", s);
 }
 
+/* Boot files of an image are small; a larger one is not one. */
+#define BOOT_FILE_MAX (1u << 20)
+
+/* A release as a file name part: "6.1.0-13-cloud-amd64", never a path. */
+static bool release_valid(const char *s, size_t n)
+{
+        if (n == 0 || n >= NAME_MAX - 16)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] == '/' || s[i] <= ' ' || s[i] == 0x7f)
+                        return false;
+        return !(n <= 2 && s[0] == '.');
+}
+
+/* The release of a kernel path ("/boot/vmlinuz-REL", "/vmlinuz-REL"), or NULL. */
+static char *release_of_image(const char *path, size_t n)
+{
+        const char *v = memmem(path, n, "vmlinuz-", 8);
+        if (!v)
+                return NULL;
+        v += 8;
+        size_t len = n - (size_t)(v - path);
+        return release_valid(v, len) ? strndup(v, len) : NULL;
+}
+
+/* The value of the first line of text that starts with one of words, as [*vs, *ve). */
+static bool first_line_with(const char *text, const char *const *words, size_t nwords,
+                            const char **vs, const char **ve)
+{
+        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                p += strspn(p, " \t");
+                for (size_t i = 0; i < nwords; i++) {
+                        size_t wl = strlen(words[i]);
+                        if (strncmp(p, words[i], wl) != 0 || (p[wl] != ' ' && p[wl] != '\t'))
+                                continue;
+                        *vs = p + wl + strspn(p + wl, " \t");
+                        *ve = *vs + strcspn(*vs, " \t\n");
+                        return *ve > *vs;
+                }
+        }
+        return false;
+}
+
+/* The kernel a BLS entry boots: its "version" line, else its "linux" line's file name. */
+static char *release_of_bls_entry(struct vt_ctx *ctx, const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        const char *vs, *ve;
+        if (vt_read_file_max(ctx, path, BOOT_FILE_MAX, &text, NULL) < 0)
+                return NULL;
+        if (first_line_with(text, (const char *const[]){"version"}, 1, &vs, &ve) &&
+            release_valid(vs, (size_t)(ve - vs)))
+                return strndup(vs, (size_t)(ve - vs));
+        if (first_line_with(text, (const char *const[]){"linux"}, 1, &vs, &ve))
+                return release_of_image(vs, (size_t)(ve - vs));
+        return NULL;
+}
+
+/* The newest name matching pattern in dir (version order, as grub and kernel-install sort). */
+static char *newest_in(struct vt_ctx *ctx, const char *dir, const char *pattern)
+{
+        _cleanup_closedir_ DIR *d = NULL;
+        char *best = NULL;
+        if (vt_opendir(ctx, dir, &d) < 0)
+                return NULL;
+        for (struct dirent *de; (de = readdir(d));) {
+                if (fnmatch(pattern, de->d_name, 0) != 0 || strstr(de->d_name, "rescue"))
+                        continue;
+                if (!best || strverscmp(de->d_name, best) > 0) {
+                        free(best);
+                        best = strdup(de->d_name);
+                }
+        }
+        return best;
+}
+
+/* BLS (Fedora, RHEL): grubenv's saved_entry, else the newest entry (blscfg's default 0). */
+static char *kernel_of_bls(struct vt_ctx *ctx, char *why, size_t whylen)
+{
+        static const char *const envs[] = {"/boot/grub2/grubenv", "/boot/grub/grubenv"};
+        char path[PATH_MAX];
+        for (size_t i = 0; i < ARRAY_SIZE(envs); i++) {
+                _cleanup_free_ char *blk = NULL, *saved = NULL;
+                size_t len;
+                if (vt_read_file_max(ctx, envs[i], VT_GRUBENV_SIZE, &blk, &len) < 0 ||
+                    vt_grubenv_get(blk, len, "saved_entry", &saved) < 0 ||
+                    !release_valid(saved, strlen(saved)) ||
+                    vt_pathf(path, sizeof(path), "/boot/loader/entries/%s.conf", saved) < 0)
+                        continue;
+                char *rel = release_of_bls_entry(ctx, path);
+                if (rel) {
+                        snprintf(why, whylen, "saved_entry of %s names %s", envs[i], path);
+                        return rel;
+                }
+        }
+        _cleanup_free_ char *name = newest_in(ctx, "/boot/loader/entries", "*.conf");
+        if (!name || vt_pathf(path, sizeof(path), "/boot/loader/entries/%s", name) < 0)
+                return NULL;
+        char *rel = release_of_bls_entry(ctx, path);
+        if (rel)
+                snprintf(why, whylen, "the newest boot entry, %s", path);
+        return rel;
+}
+
+/* grub.cfg (Debian, SUSE, openEuler's ESP): the first menu entry's kernel, what GRUB_DEFAULT=0
+ * boots. */
+static char *kernel_of_grub_cfg(struct vt_ctx *ctx, char *why, size_t whylen)
+{
+        static const char *const linux_cmds[] = {"linux", "linuxefi", "linux16"};
+        char efi[PATH_MAX] = "";
+        _cleanup_free_ char *vendor = newest_in(ctx, "/boot/efi/EFI", "[!.]*");
+        if (vendor)
+                snprintf(efi, sizeof(efi), "/boot/efi/EFI/%s/grub.cfg", vendor);
+        const char *const cfgs[] = {"/boot/grub/grub.cfg", "/boot/grub2/grub.cfg", efi};
+        for (size_t i = 0; i < ARRAY_SIZE(cfgs) && cfgs[i][0]; i++) {
+                _cleanup_free_ char *text = NULL;
+                const char *vs, *ve;
+                if (vt_read_file_max(ctx, cfgs[i], BOOT_FILE_MAX, &text, NULL) < 0 ||
+                    !first_line_with(text, linux_cmds, ARRAY_SIZE(linux_cmds), &vs, &ve))
+                        continue;
+                char *rel = release_of_image(vs, (size_t)(ve - vs));
+                if (rel) {
+                        snprintf(why, whylen, "the first menu entry of %s boots %.*s", cfgs[i],
+                                 (int)(ve - vs), vs);
+                        return rel;
+                }
+        }
+        return NULL;
+}
+
+static char *kernel_newest_vmlinuz(struct vt_ctx *ctx, char *why, size_t whylen)
+{
+        _cleanup_free_ char *name = newest_in(ctx, "/boot", "vmlinuz-*");
+        char *rel = name ? release_of_image(name, strlen(name)) : NULL;
+        if (rel)
+                snprintf(why, whylen, "the newest kernel in /boot, /boot/%s", name);
+        return rel;
+}
+
+/* How an image's kernel is found, in order: what its boot loader starts, else the newest. */
+static const struct {
+        const char *source;
+        char *(*find)(struct vt_ctx *ctx, char *why, size_t whylen);
+} image_kernels[] = {
+        {"boot-entry", kernel_of_bls},
+        {"boot-entry", kernel_of_grub_cfg},
+        {"newest-vmlinuz", kernel_newest_vmlinuz},
+};
+
+/*
+ * The kernel the facts are about: the running one (osrelease, or uname on the live system;
+ * a captured tree keeps its osrelease), else the image's (its boot loader's default entry, else
+ * the newest /boot/vmlinuz-*). Says which and why.
+ */
+static void add_kernel(struct vt_ctx *ctx, json_object *v)
+{
+        _cleanup_free_ char *release = NULL;
+        const char *source = NULL;
+        char why[PATH_MAX + 128] = "";
+        struct utsname u;
+        if (vt_facts_read_attr(ctx, v, "/proc/sys/kernel/osrelease", &release) >= 0) {
+                source = "osrelease";
+                snprintf(why, sizeof(why), "/proc/sys/kernel/osrelease: the running kernel's");
+        } else if (ctx->live && uname(&u) == 0 && (release = strdup(u.release))) {
+                source = "uname";
+                snprintf(why, sizeof(why), "uname(2): the running kernel");
+        }
+        for (size_t i = 0; !release && !ctx->live && i < ARRAY_SIZE(image_kernels); i++)
+                if ((release = image_kernels[i].find(ctx, why, sizeof(why))))
+                        source = image_kernels[i].source;
+        if (release && !streq(source, "osrelease") && !streq(source, "uname")) {
+                /* what the other facts read for this kernel, present or not */
+                char path[PATH_MAX];
+                static const char *const files[] = {"/lib/modules/", "/boot/config-"};
+                for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+                        size_t n = strlen(why);
+                        snprintf(path, sizeof(path), "%s%s", files[i], release);
+                        snprintf(why + n, sizeof(why) - n, "; %s %s", path,
+                                 vt_exists(ctx, path) ? "present" : "absent");
+                }
+        }
+        vt_json_add_str(v, "kernel_release", release);
+        vt_json_add_str(v, "kernel_release_source", source);
+        vt_json_add_str(v, "kernel_release_why", release ? why : NULL);
+}
+
 int vt_virt_detect(struct vt_ctx *ctx, json_object *facts)
 {
         json_object *v = vt_facts_module_new(facts, "virt");
         add_arch(ctx, v);
-        _cleanup_free_ char *release = NULL;
-        struct utsname u;
-        if (vt_facts_read_attr(ctx, v, "/proc/sys/kernel/osrelease", &release) < 0 && ctx->live &&
-            uname(&u) == 0)
-                release = strdup(u.release);
-        vt_json_add_str(v, "kernel_release", release);
+        add_kernel(ctx, v);
         /* containers and offline images: every sysfs fact below is then unknown, not absent */
         json_object_object_add(v, "sysfs", json_object_new_boolean(vt_exists(ctx, "/sys/devices")));
         add_hypervisor(ctx, v);

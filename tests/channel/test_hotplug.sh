@@ -73,3 +73,39 @@ gexec 'ls -l /proc/$(cat /run/virtuned.pid)/fd | grep -q /dev/vport' >/dev/null 
         fail "virtuned holds no /dev/vport* open"
 "$H" -s "$sock" --json info | grep -q '"virtune-facts"' || fail "info on the hotplugged port"
 ok "virtuned opened $(gexec 'ls -l /proc/$(cat /run/virtuned.pid)/fd' | grep -o '/dev/vport[0-9p]*') and answers info"
+
+# Unplugged while virtuned holds it: closed on the remove event, not kept as a deleted node.
+qmp '{"execute":"device_del","arguments":{"id":"hotport"}}'
+for i in $(seq 50); do
+        gexec 'grep -q "went away" /run/virtuned.log' >/dev/null && break
+        [ "$i" = 50 ] && fail "virtuned did not notice the port's removal"
+        sleep 0.2
+done
+gexec 'ls -l /proc/$(cat /run/virtuned.pid)/fd | grep -q "/dev/vport.*(deleted)"' >/dev/null &&
+        fail "virtuned still holds the removed port: $(gexec 'ls -l /proc/$(cat /run/virtuned.pid)/fd')"
+ok "the unplugged port is closed ($(gexec 'grep -o "The port .* went away[^;]*" /run/virtuned.log' | head -1))"
+# Plugged back: a new node, opened again, answering.
+qmp '{"execute":"device_add","arguments":{"driver":"virtserialport","bus":"vser0.0","chardev":"hotagent","name":"org.virtune.agent.0","id":"hotport"}}'
+for i in $(seq 30); do
+        "$H" -s "$sock" --timeout 1 ping >/dev/null 2>&1 && break
+        [ "$i" = 30 ] && fail "no answer on the port plugged back"
+        sleep 0.5
+done
+ok "the port plugged back answers the host (after $i tries)"
+
+# A virtio-serial controller hot-added after boot, the port on it: opened and answering.
+qmp '{"execute":"device_del","arguments":{"id":"hotport"}}'
+for _ in $(seq 50); do
+        [ "$(gexec 'grep -c "went away" /run/virtuned.log')" -ge 2 ] 2>/dev/null && break
+        sleep 0.2
+done
+qmp '{"execute":"device_add","arguments":{"driver":"virtio-serial-pci","id":"vser1"}}'
+sock2=$dir/hot-agent2.sock
+qmp '{"execute":"chardev-add","arguments":{"id":"hotagent2","backend":{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"'"$sock2"'"}},"server":true,"wait":false}}}}'
+qmp '{"execute":"device_add","arguments":{"driver":"virtserialport","bus":"vser1.0","chardev":"hotagent2","name":"org.virtune.agent.0","id":"hotport2"}}'
+for i in $(seq 30); do
+        "$H" -s "$sock2" --timeout 1 ping >/dev/null 2>&1 && break
+        [ "$i" = 30 ] && fail "no answer on the port of the hot-added controller"
+        sleep 0.5
+done
+ok "the port on a hot-added virtio-serial controller answers the host (after $i tries)"

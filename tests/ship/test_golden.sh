@@ -23,7 +23,20 @@ trap 'rm -rf "$work"' EXIT
 img=$work/image
 cp -a "$cache" "$img"
 
-# The image: a policy drop-in, as an image build would add one.
+# The image: a kernel (its config and modules.builtin, as linux-image-cloud-amd64 installs them)
+# and grub-pc's files (/etc/default/grub, grub.d, a generated grub.cfg; the Debian 12 cloud
+# fixture's), then a policy drop-in, as an image build would add one.
+K=6.1.0-13-cloud-amd64
+boot=$VT_SOURCE/tests/fixtures/boot-debian12-cloud/root
+mkdir -p "$img/boot/grub" "$img/lib/modules/$K" "$img/etc/default/grub.d" "$img/usr/sbin"
+: >"$img/boot/vmlinuz-$K"
+printf 'CONFIG_HALTPOLL_CPUIDLE=y\nCONFIG_PARAVIRT_SPINLOCKS=y\n' >"$img/boot/config-$K"
+printf 'kernel/drivers/cpuidle/cpuidle-haltpoll.ko\n' >"$img/lib/modules/$K/modules.builtin"
+cp "$boot/etc/default/grub" "$img/etc/default/grub"
+cp "$boot/etc/default/grub.d/10_cloud.cfg" "$img/etc/default/grub.d/"
+cp "$boot/boot/grub/grub.cfg" "$img/boot/grub/grub.cfg"
+printf '#!/bin/sh\nexec grub-mkconfig -o /boot/grub/grub.cfg "$@"\n' >"$img/usr/sbin/update-grub"
+chmod 755 "$img/usr/sbin/update-grub"
 mkdir -p "$img/etc/virtune/virtune.conf.d"
 printf '[haltpoll]\nenable = yes\n\n[bootloader]\nreboot = if-needed\n' \
         >"$img/etc/virtune/virtune.conf.d/50-image.conf"
@@ -37,6 +50,9 @@ f = json.load(open(sys.argv[1]))
 assert f['virtune']['root'] == sys.argv[2], f['virtune']
 assert f['virtune']['live'] is False
 assert f['virt']['sysfs'] is False
+assert f['virt']['kernel_release'] == '6.1.0-13-cloud-amd64', f['virt']
+assert f['virt']['kernel_release_source'] == 'boot-entry', f['virt']
+assert f['cpuidle']['haltpoll']['driver'] == 'builtin', f['cpuidle']
 PY
 
 # The units enable offline, into the image (systemctl --root; nothing runs).
@@ -58,8 +74,13 @@ else
         [ "$rc" -eq 0 ] && ok "virtune apply --root image" || { cat "$work/apply.out"; no "virtune apply --root image: exit $rc"; }
         [ -s "$img/var/lib/virtune/journal.json" ] && ok "journal written inside the image" ||
                 no "no journal in the image"
-        # The image has no sysfs and no boot loader: the one persistent change is the
-        # iosched udev rule for virtio disks (policy default virtio = none).
+        # The boot configuration: the drop-in update-grub reads.
+        grep -q '^GRUB_CMDLINE_LINUX_DEFAULT=".*cpuidle_haltpoll.force=Y"$' \
+                "$img/etc/default/grub.d/90-virtune.cfg" 2>/dev/null &&
+                ok "apply --root writes cpuidle_haltpoll.force=Y into the grub.d drop-in" ||
+                no "no cpuidle_haltpoll.force=Y in the image's grub.d drop-in"
+        # The image has no sysfs: the other persistent change is the iosched udev rule for
+        # virtio disks (policy default virtio = none).
         rule=$img/etc/udev/rules.d/60-virtune-iosched.rules
         grep -q 'ATTR{queue/scheduler}="none"' "$rule" 2>/dev/null && ok "iosched udev rule baked into the image" ||
                 no "no iosched rule in the image"
@@ -70,6 +91,8 @@ else
         rc=$?
         [ "$rc" -eq 0 ] && [ ! -e "$img/etc/udev" ] && ok "virtune revert --root image removes the rule and its directories" ||
                 { cat "$work/revert.out"; no "revert: exit $rc"; }
+        [ ! -e "$img/etc/default/grub.d/90-virtune.cfg" ] && cmp -s "$boot/boot/grub/grub.cfg" "$img/boot/grub/grub.cfg" &&
+                ok "revert --root puts the boot configuration back" || no "revert left the boot configuration changed"
 fi
 # The image is a copy: the cache must not have changed, and neither must this machine.
 [ ! -e "$cache/var/lib/virtune" ] && ok "the cached tree is untouched" || no "the cache was written"

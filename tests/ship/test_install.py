@@ -29,6 +29,7 @@ expected = {
     d['sbindir'] + '/virtune': 0o755, d['sbindir'] + '/virtuned': 0o755,
     d['bindir'] + '/virtune-host': 0o755,
     unitdir + '/virtuned.service': 0o644, unitdir + '/virtune-firstboot.service': 0o644,
+    unitdir + '/virtune-apply.socket': 0o644, unitdir + '/virtune-apply@.service': 0o644,
     udevdir + '/rules.d/60-virtune.rules': 0o644, tmpfilesdir + '/virtune.conf': 0o644,
     sysusersdir + '/virtune.conf': 0o644,
     confdir + '/virtune.conf': 0o644,
@@ -78,7 +79,10 @@ with tempfile.TemporaryDirectory() as dest:
     # root: give the tree the distribution's units.
     shutil.copytree('/lib/systemd/system', dest + '/usr/lib/systemd/system', symlinks=True,
                     dirs_exist_ok=True)
-    units = [dest + unitdir + '/' + u for u in ('virtuned.service', 'virtune-firstboot.service')]
+    units = [dest + unitdir + '/' + u for u in ('virtuned.service', 'virtune-firstboot.service',
+                                                'virtune-apply.socket', 'virtune-apply@1.service')]
+    # an instance of the template, as the socket makes one per job
+    os.symlink('virtune-apply@.service', dest + unitdir + '/virtune-apply@1.service')
     r = subprocess.run(['systemd-analyze', 'verify', '--man=no', '--root=' + dest] + units,
                        capture_output=True, text=True)
     out = (r.stdout + r.stderr).strip()
@@ -97,5 +101,11 @@ with tempfile.TemporaryDirectory() as dest:
     overall = [l for l in r.stdout.splitlines() if 'Overall exposure' in l]
     print(overall[0] if overall else r.stdout + r.stderr)
     check(r.returncode == 0 and overall, 'virtuned.service exposure below 2.0')
+    r = subprocess.run(['systemd-analyze', 'security', '--offline=true', '--root=' + dest,
+                        '--no-pager', '--threshold=30', 'virtune-apply@1.service'],
+                       capture_output=True, text=True)
+    overall = [l for l in r.stdout.splitlines() if 'Overall exposure' in l]
+    print(overall[0] if overall else r.stdout + r.stderr)
+    check(r.returncode == 0 and overall, 'virtune-apply@.service exposure below 3.0')
 
 sys.exit(1 if failed else 0)
