@@ -20,6 +20,10 @@ static const struct token_rule {
         const char *arch;
         const char *family, *family_name, *family_source;
         const char *config;
+        /* the driver itself, whose parameter the key is, is evidence on its own: listed in
+         * modules.builtin / modules.dep, or its CONFIG_ set (y or m) */
+        bool driver;
+        const char *driver_config;
         unsigned since_major, since_minor;
         const char *would;
 } token_rules[] = {
@@ -27,6 +31,8 @@ static const struct token_rule {
                 .key = "cpuidle_haltpoll.force",
                 .module = "cpuidle_haltpoll",
                 .param = "force",
+                .driver = true, /* force is the mainline driver's parameter since it exists */
+                .driver_config = "CONFIG_HALTPOLL_CPUIDLE",
                 .would =
                         "a kernel with the cpuidle-haltpoll driver: mainline builds it for x86 KVM "
                         "guests only (CONFIG_HALTPOLL_CPUIDLE: depends on X86 && KVM_GUEST), "
@@ -92,6 +98,19 @@ static void rule_evidence(struct vt_ctx *ctx, const struct token_rule *t, const 
                         snprintf(ev, evlen, "%s", p.source);
                 return;
         }
+        if (t->driver && vt_kmod_listing(ctx, release, t->module, &p) > 0) {
+                snprintf(ev, evlen, "%s:%u: %s (the %s driver; %s is its parameter)", p.source,
+                         p.line, p.text, t->module, t->param);
+                return;
+        }
+        if (t->driver_config) {
+                struct vt_kconfig_hit c;
+                if (vt_kconfig_get(ctx, release, t->driver_config, &c) >= 0 && c.line &&
+                    !streq(c.value, "n")) {
+                        snprintf(ev, evlen, "%s:%u: %s", c.source, c.line, c.text);
+                        return;
+                }
+        }
         char conf[320] = "";
         if (t->config) {
                 struct vt_kconfig_hit c;
@@ -129,8 +148,16 @@ static void rule_evidence(struct vt_ctx *ctx, const struct token_rule *t, const 
                 snprintf(ev, evlen, "%s", conf);
                 return;
         }
-        snprintf(why, whylen, "kernel %s has no %s.%s parameter (modinfo, /sys/module)", rel,
-                 t->module, t->param);
+        if (t->driver)
+                snprintf(
+                        why, whylen,
+                        "kernel %s has no %s driver (modules.builtin, modules.dep, %s) nor a %s.%s "
+                        "parameter (modinfo, /sys/module)",
+                        rel, t->module, t->driver_config ? t->driver_config : "config", t->module,
+                        t->param);
+        else
+                snprintf(why, whylen, "kernel %s has no %s.%s parameter (modinfo, /sys/module)",
+                         rel, t->module, t->param);
 }
 
 int vt_kernel_detect(struct vt_ctx *ctx, json_object *facts)

@@ -41,21 +41,48 @@ static bool line_is_module(const char *line, size_t len, const char *name)
         return true;
 }
 
-static bool listed(struct vt_ctx *ctx, const char *release, const char *file, const char *name)
+/* The line of modules.builtin / modules.dep that names the module, into hit (may be NULL). */
+static bool listed_at(struct vt_ctx *ctx, const char *release, const char *file, const char *name,
+                      struct vt_kparam_hit *hit)
 {
         char path[PATH_MAX];
         _cleanup_free_ char *text = NULL;
         if (vt_pathf(path, sizeof(path), "/lib/modules/%s/%s", release, file) < 0 ||
             vt_read_file(ctx, path, &text, NULL) < 0)
                 return false;
+        unsigned n = 0;
         for (const char *p = text; *p;) {
                 const char *nl = strchr(p, '\n');
                 size_t len = nl ? (size_t)(nl - p) : strlen(p);
-                if (line_is_module(p, len, name))
+                n++;
+                if (line_is_module(p, len, name)) {
+                        if (hit) {
+                                snprintf(hit->source, sizeof(hit->source), "%.*s",
+                                         (int)sizeof(hit->source) - 1, path);
+                                hit->line = n;
+                                snprintf(hit->text, sizeof(hit->text), "%.*s", (int)len, p);
+                        }
                         return true;
+                }
                 p += len + (nl ? 1 : 0);
         }
         return false;
+}
+
+static bool listed(struct vt_ctx *ctx, const char *release, const char *file, const char *name)
+{
+        return listed_at(ctx, release, file, name, NULL);
+}
+
+int vt_kmod_listing(struct vt_ctx *ctx, const char *release, const char *name,
+                    struct vt_kparam_hit *hit)
+{
+        *hit = (struct vt_kparam_hit){0};
+        if (release && (listed_at(ctx, release, "modules.builtin", name, hit) ||
+                        listed_at(ctx, release, "modules.dep", name, hit)))
+                return 1;
+        *hit = (struct vt_kparam_hit){0};
+        return 0;
 }
 
 enum vt_kmod_state vt_kmod_state(struct vt_ctx *ctx, const char *release, const char *name)

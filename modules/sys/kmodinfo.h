@@ -40,3 +40,6 @@ struct vt_kparam_hit {
  */
 int vt_kparam_find(struct vt_ctx *ctx, const char *release, const char *name, const char *param,
                    struct vt_kparam_hit *hit);
+/* The modules.builtin, else modules.dep, line that names module `name`: 1 with hit, or 0. */
+int vt_kmod_listing(struct vt_ctx *ctx, const char *release, const char *name,
+                    struct vt_kparam_hit *hit);

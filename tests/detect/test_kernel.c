@@ -125,8 +125,9 @@ static void test_kernel_without_the_driver_says_what_is_missing(void **state)
         json_object *k = detect(root);
         assert_null(token(k, "cpuidle_haltpoll.force", "evidence"));
         assert_string_equal(token(k, "cpuidle_haltpoll.force", "missing"),
-                            "kernel " REL
-                            " has no cpuidle_haltpoll.force parameter (modinfo, /sys/module)");
+                            "kernel " REL " has no cpuidle_haltpoll driver (modules.builtin, "
+                            "modules.dep, CONFIG_HALTPOLL_CPUIDLE) nor a cpuidle_haltpoll.force "
+                            "parameter (modinfo, /sys/module)");
         assert_null(token(k, "nopvspin", "evidence"));
         assert_string_equal(token(k, "nopvspin", "missing"),
                             "CONFIG_PARAVIRT_SPINLOCKS=y is not set in /boot/config-" REL);
@@ -179,6 +180,31 @@ static void test_kernel_openeuler_family_knows_arm_pvspin_and_debian_does_not(vo
         }
 }
 
+/* An image whose kernel lists the driver (modules.builtin) or sets its option: the driver's
+ * own parameter is known without modinfo. */
+static void test_kernel_driver_listing_or_config_is_the_evidence(void **state)
+{
+        char *root = x86_root();
+        vt_test_write(root, "lib/modules/" REL "/modules.builtin",
+                      "kernel/drivers/block/loop.ko\nkernel/drivers/cpuidle/cpuidle-haltpoll.ko\n");
+        json_object *k = detect(root);
+        assert_string_equal(token(k, "cpuidle_haltpoll.force", "evidence"),
+                            "/lib/modules/" REL "/modules.builtin:2: "
+                            "kernel/drivers/cpuidle/cpuidle-haltpoll.ko (the cpuidle_haltpoll "
+                            "driver; force is its parameter)");
+        json_object_put(k);
+        vt_test_rm_rf(root);
+        free(root);
+        root = x86_root();
+        vt_test_write(root, "boot/config-" REL, "CONFIG_CPU_IDLE=y\nCONFIG_HALTPOLL_CPUIDLE=m\n");
+        k = detect(root);
+        assert_string_equal(token(k, "cpuidle_haltpoll.force", "evidence"),
+                            "/boot/config-" REL ":2: CONFIG_HALTPOLL_CPUIDLE=m");
+        json_object_put(k);
+        vt_test_rm_rf(root);
+        free(root);
+}
+
 static void test_owned_tokens_round_trip_and_disappear_when_empty(void **state)
 {
         char *root = vt_test_mkdtemp();
@@ -209,6 +235,7 @@ int main(void)
                 cmocka_unit_test(test_kernel_without_the_driver_says_what_is_missing),
                 cmocka_unit_test(test_kernel_config_line_is_the_evidence_for_nopvspin),
                 cmocka_unit_test(test_kernel_openeuler_family_knows_arm_pvspin_and_debian_does_not),
+                cmocka_unit_test(test_kernel_driver_listing_or_config_is_the_evidence),
                 cmocka_unit_test(test_owned_tokens_round_trip_and_disappear_when_empty),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
