@@ -8,7 +8,7 @@
 
 int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)
 {
-        return vt_read_file_max(ctx, path, VT_BOOTCFG_FILE_MAX, ret, len);
+        return vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, ret, len);
 }
 
 void vt_bootcfg_entry_one(json_object *entry, const char *path, const char *cmdline)

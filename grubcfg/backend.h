@@ -54,9 +54,6 @@ struct vt_bootcfg_backend {
 extern const struct vt_bootcfg_backend vt_backend_grubd, vt_backend_default_grub, vt_backend_bls,
         vt_backend_grub_cfg, vt_backend_kernel_cmdline;
 
-/* Boot files are small; anything larger is not one. */
-#define VT_BOOTCFG_FILE_MAX (1u << 20)
-
 /* Reads path; -ENOENT when absent. Logs nothing. */
 int vt_bootcfg_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len);
 /* A read() entry for a backend of one file: "files": [path], "cmdline": cmdline (may be NULL). */
@@ -73,8 +70,8 @@ void vt_bootcfg_set_clear(struct vt_bootcfg_set *set);
 char *vt_bootcfg_tool_path(struct vt_ctx *ctx, const char *const *paths, size_t n);
 /* Adds a tool (takes argv) to set; its 1-based index, or -E2BIG. */
 int vt_bootcfg_set_tool(struct vt_bootcfg_set *set, const char *name, char **argv, bool exact);
-/* Runs argv (no shell) and waits; its output goes to our stderr. 0, or -EIO when it failed. */
-int vt_bootcfg_spawn(char *const *argv);
+/* How generators and tools run: their chatter goes to our stderr, never into a diff or JSON. */
+extern const struct vt_run_opts vt_bootcfg_run_opts;
 
 /*
  * Applies edits to one command line (s, len bytes). *ret gets the new text (malloc'd).

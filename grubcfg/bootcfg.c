@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include "run.h"
 #include "strv.h"
 #include "util.h"
 #include "atomic.h"
@@ -294,7 +295,7 @@ static int run_generator(struct vt_ctx *ctx, const struct vt_bootcfg_backend *b,
         if (full[0]) {
                 r = vt_fault_check(o ? o->fault : NULL, VT_STEP_GENERATOR, cmd);
                 if (r >= 0)
-                        r = vt_bootcfg_spawn(full);
+                        r = vt_run(full, &vt_bootcfg_run_opts, NULL);
                 if (r < 0)
                         status = "failed";
         }
@@ -471,7 +472,7 @@ static int write_set(struct vt_ctx *ctx, struct vt_bootcfg_set *set,
                         t->ran = true;
                         r = vt_fault_check(o ? o->fault : NULL, VT_STEP_WRITE, f->path);
                         if (r >= 0)
-                                r = vt_bootcfg_spawn(t->argv);
+                                r = vt_run(t->argv, &vt_bootcfg_run_opts, NULL);
                 } else if (!t)
                         r = vt_atomic_replace(ctx, f->path, f->new, f->new_len,
                                               o ? o->fault : NULL);

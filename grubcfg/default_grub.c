@@ -4,6 +4,7 @@
  */
 #include "util.h"
 #include "backend.h"
+#include "shell.h"
 #include "shvars.h"
 
 #define DEFAULT_GRUB "/etc/default/grub"
@@ -96,14 +97,14 @@ static int replace_word(const char *path, const char *text, size_t len, struct v
         if (!f)
                 return -ENOMEM;
         if (!a) {
-                _cleanup_free_ char *w = vt_shvars_quote(value, '"');
+                _cleanup_free_ char *w = vt_shell_quote(value, '"');
                 fwrite(text, 1, len, f);
                 fprintf(f, "%s%s=%s\n", len && text[len - 1] != '\n' ? "\n" : "", var, w ? w : "");
         } else {
                 char style = text[a->word_start] == '"' || text[a->word_start] == '\''
                                      ? text[a->word_start]
                                      : 0;
-                _cleanup_free_ char *again = a->plain ? vt_shvars_quote(a->value, style) : NULL;
+                _cleanup_free_ char *again = a->plain ? vt_shell_quote(a->value, style) : NULL;
                 size_t wlen = a->word_end - a->word_start;
                 if (wlen == 0) {
                         /* VAR= : empty, nothing to keep */
@@ -116,7 +117,7 @@ static int replace_word(const char *path, const char *text, size_t len, struct v
                                 a->plain ? "quoting that virtune cannot rewrite byte for byte"
                                          : "the value is built from other variables");
                 }
-                _cleanup_free_ char *w = vt_shvars_quote(value, style);
+                _cleanup_free_ char *w = vt_shell_quote(value, style);
                 fwrite(text, 1, a->word_start, f);
                 fputs(w ? w : "", f);
                 fwrite(text + a->word_end, 1, len - a->word_end, f);

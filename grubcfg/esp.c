@@ -85,7 +85,7 @@ int vt_esp_mountpoint(struct vt_ctx *ctx, char **ret)
         if (!ctx->live)
                 return -EOPNOTSUPP;
         _cleanup_free_ char *mountinfo = NULL;
-        int r = vt_read_file_max(ctx, "/proc/self/mountinfo", 1u << 20, &mountinfo, NULL);
+        int r = vt_read_file_max(ctx, "/proc/self/mountinfo", VT_KERNEL_FILE_MAX, &mountinfo, NULL);
         if (r < 0)
                 return r;
         _cleanup_closedir_ DIR *d = NULL;

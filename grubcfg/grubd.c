@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 #include "util.h"
 #include "backend.h"
+#include "shell.h"
 #include "shvars.h"
 
 #define GRUBD     "/etc/default/grub.d"
@@ -165,7 +166,7 @@ static int grubd_write(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, 
                         for (size_t i = 0; i < 2; i++) {
                                 if (streq(s.current[i], s.base[i]))
                                         continue;
-                                _cleanup_free_ char *w = vt_shvars_quote(s.current[i], '"');
+                                _cleanup_free_ char *w = vt_shell_quote(s.current[i], '"');
                                 fprintf(f, "%s=%s\n", vars[i], w ? w : "\"\"");
                                 nvars++;
                         }

@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include "util.h"
+#include "shell.h"
 #include "shvars.h"
 
 struct vt_shvars {
@@ -45,28 +46,6 @@ const char *vt_shvars_value(const struct vt_shvars *v, const char *name, bool *k
         return NULL;
 }
 
-/* A growing string. */
-struct buf {
-        char *s;
-        size_t n, cap;
-};
-
-static int buf_add(struct buf *b, const char *s, size_t n)
-{
-        if (b->n + n + 1 > b->cap) {
-                size_t cap = (b->n + n + 1) * 2;
-                char *ns = realloc(b->s, cap);
-                if (!ns)
-                        return -ENOMEM;
-                b->s = ns;
-                b->cap = cap;
-        }
-        memcpy(b->s + b->n, s, n);
-        b->n += n;
-        b->s[b->n] = 0;
-        return 0;
-}
-
 static bool name_start(char c)
 {
         return isalpha((unsigned char)c) || c == '_';
@@ -77,40 +56,39 @@ static bool name_char(char c)
         return isalnum((unsigned char)c) || c == '_';
 }
 
+/* The file being read: the lexer (its text, position and word) and what a word refers to. */
 struct scan {
-        const char *t;
-        size_t len, i, line;
+        struct vt_shlex lx; /* first: expand() gets &scan.lx */
+        size_t line;
         const struct vt_shvars *self;
-        const char *why;
         bool opaque, plain;
-        struct buf val;
 };
 
 static int fail(struct scan *s, const char *why)
 {
-        s->why = why;
-        return -EBADMSG;
+        return vt_shlex_fail(&s->lx, why);
 }
 
 /* Skips a `...` or $(...) command substitution: its value is unknown (opaque). */
 static int skip_subst(struct scan *s, char close)
 {
+        struct vt_shlex *lx = &s->lx;
         int depth = 1;
         s->opaque = true;
-        while (s->i < s->len) {
-                char c = s->t[s->i++];
+        while (lx->i < lx->len) {
+                char c = lx->t[lx->i++];
                 if (c == '\n')
                         return fail(s, "command substitution spans lines");
-                if (c == '\\' && s->i < s->len) {
-                        s->i++;
+                if (c == '\\' && lx->i < lx->len) {
+                        lx->i++;
                         continue;
                 }
                 if (close == ')' && c == '\'') {
-                        const char *e = memchr(s->t + s->i, '\'', s->len - s->i);
-                        const char *nl = memchr(s->t + s->i, '\n', s->len - s->i);
+                        const char *e = memchr(lx->t + lx->i, '\'', lx->len - lx->i);
+                        const char *nl = memchr(lx->t + lx->i, '\n', lx->len - lx->i);
                         if (!e || (nl && nl < e))
                                 return fail(s, "unbalanced single quote");
-                        s->i = e - s->t + 1;
+                        lx->i = (size_t)(e - lx->t) + 1;
                         continue;
                 }
                 if (close == ')' && c == '(')
@@ -121,30 +99,31 @@ static int skip_subst(struct scan *s, char close)
         return fail(s, "unterminated command substitution");
 }
 
-/* $NAME, ${NAME}, $(...): appends the value or marks the word opaque. s->i is after '$'. */
+/* $NAME, ${NAME}, $(...): appends the value or marks the word opaque. lx->i is after '$'. */
 static int dollar(struct scan *s)
 {
+        struct vt_shlex *lx = &s->lx;
         s->plain = false;
-        if (s->i >= s->len)
+        if (lx->i >= lx->len)
                 return fail(s, "'$' at end of file");
-        if (s->t[s->i] == '(') {
-                s->i++;
+        if (lx->t[lx->i] == '(') {
+                lx->i++;
                 return skip_subst(s, ')');
         }
-        bool brace = s->t[s->i] == '{';
-        size_t start = s->i + brace;
+        bool brace = lx->t[lx->i] == '{';
+        size_t start = lx->i + brace;
         size_t e = start;
-        while (e < s->len && name_char(s->t[e]))
+        while (e < lx->len && name_char(lx->t[e]))
                 e++;
-        if (e == start || !name_start(s->t[start]))
+        if (e == start || !name_start(lx->t[start]))
                 return fail(s, "a '$' form other than $NAME or ${NAME}");
         if (brace) {
-                if (e >= s->len || s->t[e] != '}')
+                if (e >= lx->len || lx->t[e] != '}')
                         return fail(s, "a ${...} form other than ${NAME}");
-                s->i = e + 1;
+                lx->i = e + 1;
         } else
-                s->i = e;
-        _cleanup_free_ char *name = strndup(s->t + start, e - start);
+                lx->i = e;
+        _cleanup_free_ char *name = strndup(lx->t + start, e - start);
         if (!name)
                 return -ENOMEM;
         bool known;
@@ -152,71 +131,18 @@ static int dollar(struct scan *s)
         if (!known)
                 s->opaque = true;
         else if (v)
-                return buf_add(&s->val, v, strlen(v));
+                return vt_shlex_add(lx, v, strlen(v));
         return 0;
 }
 
-static int word(struct scan *s)
+/* The lexer's hook for '$' and '`' outside single quotes. */
+static int expand(struct vt_shlex *lx, char c)
 {
-        while (s->i < s->len) {
-                char c = s->t[s->i];
-                int r = 0;
-                if (c == ' ' || c == '\t' || c == '\n')
-                        return 0;
-                if (c == '\r')
-                        return fail(s,
-                                    "CRLF line end: the shell would read the \\r into the value");
-                if (strchr("|&;<>()", c))
-                        return fail(s, "a shell operator");
-                s->i++;
-                if (c == '\'') {
-                        const char *e = memchr(s->t + s->i, '\'', s->len - s->i);
-                        const char *nl = memchr(s->t + s->i, '\n', s->len - s->i);
-                        if (!e || (nl && nl < e))
-                                return fail(s, "unbalanced single quote");
-                        r = buf_add(&s->val, s->t + s->i, e - (s->t + s->i));
-                        s->i = e - s->t + 1;
-                } else if (c == '"') {
-                        for (;;) {
-                                if (s->i >= s->len || s->t[s->i] == '\n')
-                                        return fail(s, "unbalanced double quote");
-                                char d = s->t[s->i++];
-                                if (d == '"')
-                                        break;
-                                if (d == '\\') {
-                                        if (s->i >= s->len || s->t[s->i] == '\n')
-                                                return fail(s, "line continuation");
-                                        char x = s->t[s->i];
-                                        if (strchr("$`\"\\", x)) {
-                                                s->i++;
-                                                r = buf_add(&s->val, &x, 1);
-                                        } else
-                                                r = buf_add(&s->val, "\\", 1);
-                                } else if (d == '$')
-                                        r = dollar(s);
-                                else if (d == '`') {
-                                        s->plain = false;
-                                        r = skip_subst(s, '`');
-                                } else
-                                        r = buf_add(&s->val, &d, 1);
-                                if (r < 0)
-                                        return r;
-                        }
-                } else if (c == '\\') {
-                        if (s->i >= s->len || s->t[s->i] == '\n')
-                                return fail(s, "line continuation");
-                        r = buf_add(&s->val, s->t + s->i++, 1);
-                } else if (c == '$')
-                        r = dollar(s);
-                else if (c == '`') {
-                        s->plain = false;
-                        r = skip_subst(s, '`');
-                } else
-                        r = buf_add(&s->val, &c, 1);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        struct scan *s = (struct scan *)lx;
+        if (c == '$')
+                return dollar(s);
+        s->plain = false;
+        return skip_subst(s, '`');
 }
 
 static int push(struct vt_shvars *v, struct vt_shassign *a)
@@ -227,66 +153,65 @@ static int push(struct vt_shvars *v, struct vt_shassign *a)
         return 0;
 }
 
-static void skip_blanks(struct scan *s)
+static void skip_blanks(struct vt_shlex *lx)
 {
-        while (s->i < s->len && (s->t[s->i] == ' ' || s->t[s->i] == '\t'))
-                s->i++;
+        while (lx->i < lx->len && (lx->t[lx->i] == ' ' || lx->t[lx->i] == '\t'))
+                lx->i++;
 }
 
-/* One line from s->i; leaves s->i after its '\n'. */
+/* One line from s->lx.i; leaves it after its '\n'. */
 static int line(struct scan *s, struct vt_shvars *v)
 {
-        skip_blanks(s);
-        if (s->i < s->len && s->t[s->i] == '\r' && s->i + 1 < s->len && s->t[s->i + 1] == '\n')
+        struct vt_shlex *lx = &s->lx;
+        skip_blanks(lx);
+        if (lx->i < lx->len && lx->t[lx->i] == '\r' && lx->i + 1 < lx->len &&
+            lx->t[lx->i + 1] == '\n')
                 return fail(s, "CRLF line end: the shell would read the \\r into the value");
-        if (s->i >= s->len || s->t[s->i] == '\n' || s->t[s->i] == '#')
+        if (lx->i >= lx->len || lx->t[lx->i] == '\n' || lx->t[lx->i] == '#')
                 goto eol;
-        if (s->len - s->i > 7 && memcmp(s->t + s->i, "export", 6) == 0 &&
-            (s->t[s->i + 6] == ' ' || s->t[s->i + 6] == '\t')) {
-                s->i += 6;
-                skip_blanks(s);
+        if (lx->len - lx->i > 7 && memcmp(lx->t + lx->i, "export", 6) == 0 &&
+            (lx->t[lx->i + 6] == ' ' || lx->t[lx->i + 6] == '\t')) {
+                lx->i += 6;
+                skip_blanks(lx);
         }
-        size_t ns = s->i;
-        if (s->i >= s->len || !name_start(s->t[s->i]))
+        size_t ns = lx->i;
+        if (lx->i >= lx->len || !name_start(lx->t[lx->i]))
                 return fail(s, "not an assignment (a command or shell construct)");
-        while (s->i < s->len && name_char(s->t[s->i]))
-                s->i++;
-        if (s->i >= s->len || s->t[s->i] != '=')
+        while (lx->i < lx->len && name_char(lx->t[lx->i]))
+                lx->i++;
+        if (lx->i >= lx->len || lx->t[lx->i] != '=')
                 return fail(s, "not an assignment (a command or shell construct)");
         struct vt_shassign a = {.line = s->line};
-        a.name = strndup(s->t + ns, s->i - ns);
+        a.name = strndup(lx->t + ns, lx->i - ns);
         if (!a.name)
                 return -ENOMEM;
-        s->i++;
-        a.word_start = s->i;
+        lx->i++;
+        a.word_start = lx->i;
         s->opaque = false;
         s->plain = true;
-        s->val.n = 0;
-        int r = buf_add(&s->val, "", 0);
-        if (r >= 0)
-                r = word(s);
+        int r = vt_shlex_word(lx);
         if (r < 0) {
                 free(a.name);
                 return r;
         }
-        a.word_end = s->i;
+        a.word_end = lx->i;
         a.plain = s->plain && !s->opaque;
-        a.value = s->opaque ? NULL : strdup(s->val.s);
+        a.value = s->opaque ? NULL : strdup(lx->word);
         if ((!s->opaque && !a.value) || push(v, &a) < 0) {
                 free(a.name);
                 free(a.value);
                 return -ENOMEM;
         }
-        skip_blanks(s);
-        if (s->i < s->len && s->t[s->i] != '\n' && s->t[s->i] != '#') {
-                if (s->t[s->i] == '\r')
+        skip_blanks(lx);
+        if (lx->i < lx->len && lx->t[lx->i] != '\n' && lx->t[lx->i] != '#') {
+                if (lx->t[lx->i] == '\r')
                         return fail(s,
                                     "CRLF line end: the shell would read the \\r into the value");
                 return fail(s, "more than one word after '=' (a command with an environment)");
         }
 eol:;
-        const char *nl = memchr(s->t + s->i, '\n', s->len - s->i);
-        s->i = nl ? (size_t)(nl - s->t) + 1 : s->len;
+        const char *nl = memchr(lx->t + lx->i, '\n', lx->len - lx->i);
+        lx->i = nl ? (size_t)(nl - lx->t) + 1 : lx->len;
         return 0;
 }
 
@@ -298,49 +223,28 @@ int vt_shvars_parse(const char *text, size_t len, const struct vt_shvars *env,
         if (!v)
                 return -ENOMEM;
         v->env = env;
-        struct scan s = {.t = text, .len = len, .line = 1, .self = v};
+        struct scan s = {.lx = {.t = text, .len = len, .dialect = VT_SHLEX_SHELL, .expand = expand},
+                         .line = 1,
+                         .self = v};
         int r = 0;
         if (memchr(text, '\0', len)) {
                 r = fail(&s, "a NUL byte");
                 s.line = 1;
         }
-        while (r >= 0 && s.i < s.len) {
+        while (r >= 0 && s.lx.i < s.lx.len) {
                 r = line(&s, v);
                 if (r >= 0)
                         s.line++;
         }
-        free(s.val.s);
+        vt_shlex_done(&s.lx);
         if (r < 0) {
                 if (errline)
                         *errline = s.line;
                 if (why)
-                        *why = s.why ? s.why : "out of memory";
+                        *why = s.lx.why ? s.lx.why : "out of memory";
                 vt_shvars_free(v);
                 return r;
         }
         *ret = v;
         return 0;
-}
-
-char *vt_shvars_quote(const char *value, char style)
-{
-        struct buf b = {0};
-        if (style == 0 && (!*value || strpbrk(value, " \t\r\n'\"\\$`|&;<>()*?[]#~{}")))
-                style = '"';
-        if (style == '\'' && strchr(value, '\''))
-                style = '"';
-        int r = style ? buf_add(&b, &style, 1) : buf_add(&b, "", 0);
-        for (const char *p = value; r >= 0 && *p; p++) {
-                if (style == '"' && strchr("$`\"\\", *p))
-                        r = buf_add(&b, "\\", 1);
-                if (r >= 0)
-                        r = buf_add(&b, p, 1);
-        }
-        if (r >= 0 && style)
-                r = buf_add(&b, &style, 1);
-        if (r < 0) {
-                free(b.s);
-                return NULL;
-        }
-        return b.s;
 }

@@ -38,9 +38,4 @@ const struct vt_shassign *vt_shvars_last(const struct vt_shvars *v, const char *
 /* The value name has after this file (and env): NULL when unset or opaque; *known false then
  * tells opaque (set by something we do not model) from unset. */
 const char *vt_shvars_value(const struct vt_shvars *v, const char *name, bool *known);
-
-/*
- * The shell word for value in the given quote style ('"', '\'' or 0 for bare when it needs no
- * quotes): the inverse of what the parser reads. Caller frees; NULL on ENOMEM.
- */
-char *vt_shvars_quote(const char *value, char style);
+/* Writing a value back as a shell word is modules/lib's vt_shell_quote (shell.h). */

@@ -1,14 +1,16 @@
 /*
  * The distribution's own writers of boot files (grub-editenv, grubby): found inside a live
- * root, run with fork/exec and no shell, in virtune's place for the files they own.
+ * root, run (vt_run, no shell) in virtune's place for the files they own.
  */
 #include <assert.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include "run.h"
 #include "strv.h"
 #include "util.h"
 #include "backend.h"
+
+const struct vt_run_opts vt_bootcfg_run_opts = {.out = VT_RUN_STDOUT_TO_STDERR};
 
 char *vt_bootcfg_tool_path(struct vt_ctx *ctx, const char *const *paths, size_t n)
 {
@@ -34,24 +36,4 @@ int vt_bootcfg_set_tool(struct vt_bootcfg_set *set, const char *name, char **arg
         set->tools[set->ntools] =
                 (struct vt_bootcfg_tool){.name = name, .argv = argv, .exact = exact};
         return (int)++set->ntools;
-}
-
-int vt_bootcfg_spawn(char *const *argv)
-{
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                /* its chatter goes to our stderr, never into the diff or the JSON on stdout */
-                dup2(STDERR_FILENO, STDOUT_FILENO);
-                execv(argv[0], argv);
-                _exit(127);
-        }
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                return 0;
-        return -EIO;
 }

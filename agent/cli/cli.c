@@ -1,4 +1,5 @@
 /* Common option parsing, context set-up and output for the virtune subcommands. */
+#include <assert.h>
 #include <syslog.h>
 #include "vt_cpuid.h"
 #include "log.h"
@@ -89,11 +90,10 @@ int vt_cli_parse(struct vt_cli *cli, int argc, char **argv, const struct option 
                                           cli->prog, cli->command, argv[optind - 1]);
                         return -1;
                 default:
-                        if (!fn || fn(c, optarg, userdata) < 0) {
-                                log_error("%s %s: bad use of option '%s' (see --help)", cli->prog,
-                                          cli->command, argv[optind - 1]);
+                        /* The subcommand's handler knows what was wrong and has said so. */
+                        assert(fn);
+                        if (fn(c, optarg, userdata) < 0)
                                 return -1;
-                        }
                 }
         }
         if (verbosity < 0)
@@ -101,6 +101,25 @@ int vt_cli_parse(struct vt_cli *cli, int argc, char **argv, const struct option 
         else if (verbosity > 0)
                 vt_log_set_level(verbosity > 1 ? LOG_DEBUG : LOG_INFO);
         return optind;
+}
+
+bool vt_cli_setup(struct vt_cli *cli, int i, int argc, char **argv, struct vt_ctx **ctx,
+                  int *exit_code)
+{
+        if (i < 0) {
+                *exit_code = i == -2 ? VT_EXIT_OK : VT_EXIT_USAGE;
+                return false;
+        }
+        if (i < argc) {
+                log_error("%s %s: unexpected argument '%s'", cli->prog, cli->command, argv[i]);
+                *exit_code = VT_EXIT_USAGE;
+                return false;
+        }
+        if (vt_cli_ctx(cli, ctx) < 0) {
+                *exit_code = VT_EXIT_USAGE;
+                return false;
+        }
+        return true;
 }
 
 int vt_cli_ctx(const struct vt_cli *cli, struct vt_ctx **ret)

@@ -22,7 +22,10 @@ struct vt_cli {
         bool no_policy;
 };
 
-/* Called for each subcommand-specific option; returns 0, or <0 to fail with usage. */
+/*
+ * Called for each subcommand-specific option; returns 0, or <0 to fail with usage after it has
+ * logged what is wrong with the value (the parser adds nothing: one error, one message).
+ */
 typedef int (*vt_cli_opt_fn)(int opt, const char *arg, void *userdata);
 
 /*
@@ -32,6 +35,14 @@ typedef int (*vt_cli_opt_fn)(int opt, const char *arg, void *userdata);
  */
 int vt_cli_parse(struct vt_cli *cli, int argc, char **argv, const struct option *extra,
                  const char *extra_short, vt_cli_opt_fn fn, void *userdata, const char *usage);
+
+/*
+ * After vt_cli_parse returned i: refuses positional arguments, then makes the context (as
+ * vt_cli_ctx). true: go on with *ctx; false: the command is over (help shown, or an error
+ * logged), exit with *exit_code.
+ */
+bool vt_cli_setup(struct vt_cli *cli, int i, int argc, char **argv, struct vt_ctx **ctx,
+                  int *exit_code);
 
 /* The context for cli->root with policy loaded (unless no_policy); logs and returns <0. */
 int vt_cli_ctx(const struct vt_cli *cli, struct vt_ctx **ret);

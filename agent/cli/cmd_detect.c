@@ -2,6 +2,7 @@
 #include "log.h"
 #include "module.h"
 #include "cli.h"
+#include "render.h"
 
 static const char *str_at(json_object *facts, const char *module, const char *key)
 {
@@ -15,34 +16,49 @@ static const char *str_at(json_object *facts, const char *module, const char *ke
 static void print_summary(json_object *facts)
 {
         json_object *virtio, *devs, *cpuidle, *hp, *active, *reason, *steal, *pct;
-        printf("summary:\n  hypervisor: %s (%s), vcpus %s",
-               str_at(facts, "virt", "hypervisor") ?: "-",
-               str_at(facts, "virt", "hypervisor_source") ?: "-",
-               str_at(facts, "virt", "vcpus") ?: "-");
+        char buf[256];
+        _cleanup_json_ json_object *doc = json_object_new_object();
+        json_object *sum = json_object_new_object();
+        if (!doc || !sum) {
+                json_object_put(sum);
+                return;
+        }
+        json_object_object_add(doc, "summary", sum);
+        int n = snprintf(buf, sizeof(buf), "%s (%s), vcpus %s",
+                         str_at(facts, "virt", "hypervisor") ?: "-",
+                         str_at(facts, "virt", "hypervisor_source") ?: "-",
+                         str_at(facts, "virt", "vcpus") ?: "-");
         if (json_object_object_get_ex(facts, "virt", &steal) &&
             json_object_object_get_ex(steal, "steal", &steal) && steal &&
-            json_object_object_get_ex(steal, "percent", &pct))
-                printf(", steal %s%%", json_object_get_string(pct));
-        printf("\n  virtio:");
+            json_object_object_get_ex(steal, "percent", &pct) && n > 0 && (size_t)n < sizeof(buf))
+                snprintf(buf + n, sizeof(buf) - (size_t)n, ", steal %s%%",
+                         json_object_get_string(pct));
+        vt_json_add_str(sum, "hypervisor", buf);
+        buf[0] = '\0';
         if (json_object_object_get_ex(facts, "virtio", &virtio) &&
             json_object_object_get_ex(virtio, "devices", &devs)) {
-                for (size_t i = 0; i < json_object_array_length(devs); i++) {
+                size_t len = 0;
+                for (size_t i = 0; i < json_object_array_length(devs) && len < sizeof(buf); i++) {
                         json_object *type;
                         json_object_object_get_ex(json_object_array_get_idx(devs, i), "type",
                                                   &type);
-                        printf(" %s", json_object_get_string(type));
+                        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+                                                len ? " " : "", json_object_get_string(type));
                 }
-                if (json_object_array_length(devs) == 0)
-                        printf(" none");
         }
+        vt_json_add_str(sum, "virtio", buf[0] ? buf : "none");
         if (json_object_object_get_ex(facts, "cpuidle", &cpuidle) &&
             json_object_object_get_ex(cpuidle, "haltpoll", &hp) &&
             json_object_object_get_ex(hp, "active", &active) &&
-            json_object_object_get_ex(hp, "reason", &reason))
-                printf("\n  haltpoll: %s%s",
-                       json_object_get_boolean(active) ? "active" : "inactive: ",
-                       reason ? json_object_get_string(reason) : "");
-        printf("\n  pvspin: %s\n", str_at(facts, "pvspin", "state") ?: "-");
+            json_object_object_get_ex(hp, "reason", &reason)) {
+                snprintf(buf, sizeof(buf), "%s%s%s",
+                         json_object_get_boolean(active) ? "active" : "inactive (",
+                         reason ? json_object_get_string(reason) : "",
+                         json_object_get_boolean(active) ? "" : ")");
+                vt_json_add_str(sum, "haltpoll", buf);
+        }
+        vt_json_add_str(sum, "pvspin", str_at(facts, "pvspin", "state") ?: "-");
+        vt_render_text(stdout, doc);
 }
 
 int vt_cmd_detect(struct vt_cli *cli, int argc, char **argv)
@@ -53,15 +69,10 @@ int vt_cmd_detect(struct vt_cli *cli, int argc, char **argv)
                              "Prints the facts: hypervisor, virtio devices, cpuidle and haltpoll,\n"
                              "PV spinlocks, disks and I/O schedulers, hw RNG, qemu-ga, TPM.\n"
                              "Text output starts with a summary; --json keys: virtune-facts(7).\n");
-        if (i < 0)
-                return i == -2 ? VT_EXIT_OK : VT_EXIT_USAGE;
-        if (i < argc) {
-                log_error("virtune detect: unexpected argument '%s'", argv[i]);
-                return VT_EXIT_USAGE;
-        }
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        if (vt_cli_ctx(cli, &ctx) < 0)
-                return VT_EXIT_USAGE;
+        int e;
+        if (!vt_cli_setup(cli, i, argc, argv, &ctx, &e))
+                return e;
         _cleanup_json_ json_object *facts = NULL;
         int r = vt_detect_all(ctx, &facts);
         if (r < 0) {

@@ -51,25 +51,12 @@ static int on_opt(int opt, const char *arg, void *userdata)
         return -EINVAL;
 }
 
-/* Parses, refuses positional arguments, makes the context. <0: exit code negated. */
-static int setup(struct vt_cli *cli, int argc, char **argv, const struct option *extra,
-                 struct tune_opts *o, const char *usage, struct vt_ctx **ctx)
+/* Parses, refuses positional arguments, makes the context; false: done, exit with *exit_code. */
+static bool setup(struct vt_cli *cli, int argc, char **argv, const struct option *extra,
+                  struct tune_opts *o, const char *usage, struct vt_ctx **ctx, int *exit_code)
 {
         int i = vt_cli_parse(cli, argc, argv, extra, NULL, on_opt, o, usage);
-        if (i < 0)
-                return i == -2 ? -VT_EXIT_OK - 100 : -VT_EXIT_USAGE;
-        if (i < argc) {
-                log_error("%s %s: unexpected argument '%s'", cli->prog, cli->command, argv[i]);
-                return -VT_EXIT_USAGE;
-        }
-        if (vt_cli_ctx(cli, ctx) < 0)
-                return -VT_EXIT_USAGE;
-        return 0;
-}
-
-static int setup_exit(int r)
-{
-        return r == -VT_EXIT_OK - 100 ? VT_EXIT_OK : -r;
+        return vt_cli_setup(cli, i, argc, argv, ctx, exit_code);
 }
 
 /* Changing the running system needs root; say so once instead of one EACCES per target. */
@@ -139,11 +126,11 @@ static int with_facts(struct vt_cli *cli, int argc, char **argv, const char *usa
 {
         struct tune_opts o = {0};
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        int r = setup(cli, argc, argv, NULL, &o, usage, &ctx);
-        if (r < 0)
-                return setup_exit(r);
+        int e;
+        if (!setup(cli, argc, argv, NULL, &o, usage, &ctx, &e))
+                return e;
         _cleanup_json_ json_object *facts = NULL, *doc = NULL;
-        r = vt_detect_all(ctx, &facts);
+        int r = vt_detect_all(ctx, &facts);
         if (r < 0) {
                 log_error_errno(r, "Failed to detect the system under %s", ctx->root);
                 return VT_EXIT_FAIL;
@@ -189,17 +176,17 @@ int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
 {
         struct tune_opts o = {0};
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        int r = setup(cli, argc, argv, apply_opts, &o,
-                      "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n\n"
-                      "Makes the planned changes and records each with its old value in\n"
-                      "/var/lib/virtune/journal.json. When one fails, those already made are\n"
-                      "rolled back (exit 1). Offline roots get persistent targets only.\n"
-                      "  --dry-run        show what would be done, write nothing\n"
-                      "  --only MODULE    haltpoll, pvspin, iosched, rng or qga (repeatable)\n"
-                      "  --no-bootloader  leave the kernel command line alone\n",
-                      &ctx);
-        if (r < 0)
-                return setup_exit(r);
+        int e;
+        if (!setup(cli, argc, argv, apply_opts, &o,
+                   "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n\n"
+                   "Makes the planned changes and records each with its old value in\n"
+                   "/var/lib/virtune/journal.json. When one fails, those already made are\n"
+                   "rolled back (exit 1). Offline roots get persistent targets only.\n"
+                   "  --dry-run        show what would be done, write nothing\n"
+                   "  --only MODULE    haltpoll, pvspin, iosched, rng or qga (repeatable)\n"
+                   "  --no-bootloader  leave the kernel command line alone\n",
+                   &ctx, &e))
+                return e;
         if (need_root(cli, ctx, o.dry_run))
                 return VT_EXIT_FAIL;
         struct vt_apply_opts ao = {
@@ -208,7 +195,7 @@ int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
                 .only = o.n_only ? o.only : NULL,
         };
         _cleanup_json_ json_object *doc = NULL;
-        r = vt_tune_apply(ctx, &ao, &doc);
+        int r = vt_tune_apply(ctx, &ao, &doc);
         if (r < 0)
                 return fail(cli, r, doc, "apply");
         print(cli, doc);
@@ -228,21 +215,21 @@ int vt_cmd_revert(struct vt_cli *cli, int argc, char **argv)
         };
         struct tune_opts o = {0};
         _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        int r = setup(cli, argc, argv, revert_opts, &o,
-                      "revert [--root DIR] [--dry-run] [--last]\n\n"
-                      "Restores what every apply still in force changed (an image's bake, the\n"
-                      "first boot's apply, virtune cmdline edits), newest first: the system as\n"
-                      "before virtune's first apply. Values and files byte for byte; files\n"
-                      "virtune wrote are removed.\n"
-                      "  --dry-run  show what would be restored\n"
-                      "  --last     undo only the newest apply\n",
-                      &ctx);
-        if (r < 0)
-                return setup_exit(r);
+        int e;
+        if (!setup(cli, argc, argv, revert_opts, &o,
+                   "revert [--root DIR] [--dry-run] [--last]\n\n"
+                   "Restores what every apply still in force changed (an image's bake, the\n"
+                   "first boot's apply, virtune cmdline edits), newest first: the system as\n"
+                   "before virtune's first apply. Values and files byte for byte; files\n"
+                   "virtune wrote are removed.\n"
+                   "  --dry-run  show what would be restored\n"
+                   "  --last     undo only the newest apply\n",
+                   &ctx, &e))
+                return e;
         if (need_root(cli, ctx, o.dry_run))
                 return VT_EXIT_FAIL;
         _cleanup_json_ json_object *doc = NULL;
-        r = vt_tune_revert_opts(ctx, o.dry_run, o.last, &doc);
+        int r = vt_tune_revert_opts(ctx, o.dry_run, o.last, &doc);
         if (r < 0)
                 return fail(cli, r, doc, "revert");
         print(cli, doc);

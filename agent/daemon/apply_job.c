@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include "apply_job.h"
+#include "policy.h"
 #include "module.h"
 #include "proto.h"
 #include "tune.h"
@@ -93,6 +94,8 @@ static json_object *job_to_json(const struct vt_apply_job *job)
                         json_object_array_add(a, json_object_new_string(job->only[i]));
                 json_object_object_add(o, "only", a);
         }
+        if (job->policy)
+                json_object_object_add(o, "policy", json_object_new_string(job->policy));
         return o;
 }
 
@@ -121,6 +124,12 @@ static int job_from_json(json_object *o, struct vt_apply_job *job)
                                         json_object_get_boolean(v);
                                 known = true;
                         }
+                if (streq(k, "policy")) {
+                        if (!json_object_is_type(v, json_type_string))
+                                return -EINVAL;
+                        job->policy = json_object_get_string(v); /* checked when parsed */
+                        known = true;
+                }
                 if (streq(k, "only")) {
                         size_t n = json_object_array_length(v);
                         if (!json_object_is_type(v, json_type_array) || n == 0 || n > VT_APPLY_ONLY)
@@ -210,7 +219,11 @@ int vt_apply_job_run(struct vt_ctx *ctx, const struct vt_apply_job *job, json_ob
                 vt_json_add_str(*ret, "error", msg);
                 return 1;
         }
-        return call(fd, job, ret);
+        /* the job runs with the daemon's policy in force, not whatever the file says now */
+        _cleanup_free_ char *policy = ctx->policy ? vt_policy_serialize(ctx->policy) : NULL;
+        struct vt_apply_job j = *job;
+        j.policy = policy;
+        return call(fd, &j, ret);
 }
 
 int vt_apply_job_serve(struct vt_ctx *ctx, int fd)
@@ -225,8 +238,19 @@ int vt_apply_job_serve(struct vt_ctx *ctx, int fd)
         r = job_from_json(o, &job);
         if (r >= 0 && !vt_proto_allow_apply(ctx))
                 r = -EPERM; /* this side reads the policy too: virtuned's word is not enough */
+        /* then runs with the daemon's policy in force, which must allow it as well */
+        struct vt_policy *file_policy = ctx->policy, *handed = NULL;
+        char err[VT_POLICY_ERR_MAX] = "";
+        if (r >= 0 && job.policy &&
+            (r = vt_policy_deserialize(job.policy, &handed, err, sizeof(err))) >= 0) {
+                ctx->policy = handed;
+                if (!vt_proto_allow_apply(ctx))
+                        r = -EPERM;
+        }
         if (r >= 0)
                 r = run_here(ctx, &job, &result);
+        ctx->policy = file_policy;
+        vt_policy_free(handed);
         if (r < 0 && !result) {
                 result = json_object_new_object();
                 vt_json_add_str(result, "status", "not-run");

@@ -17,6 +17,7 @@ struct vt_apply_job {
         bool revert;
         bool dry_run, no_bootloader, runtime_only, last;
         const char *only[VT_APPLY_ONLY + 1]; /* borrowed; NULL-terminated, or only[0] NULL: all */
+        const char *policy; /* the daemon's policy in force (vt_policy_serialize), borrowed */
 };
 
 /*

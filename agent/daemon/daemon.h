@@ -3,6 +3,7 @@
 
 #include "ctx.h"
 #include "proto.h"
+#include "policy.h"
 
 /* The port: a virtio-serial character device in production; a unix socket or pty in tests. */
 enum vt_port_kind {
@@ -34,18 +35,27 @@ bool vt_port_gone(const struct vt_port *port);
 /* What to do about an error opening the port, for the log: "" or a hint with a leading "; ". */
 const char *vt_port_open_hint(int r);
 
-#define VT_OBUF_MAX  (4u << 20)  /* backlog past this is dropped */
-#define VT_WRITE_MAX (32u << 10) /* the port takes at most this per write */
+#define VT_OBUF_MAX (VT_PROTO_MAX_REPLY + (64u << 10)) /* one largest reply and the rest */
+#define VT_OBUF_PAUSE                                                                              \
+        (64u << 10)                /* replies waiting past this: no request is taken until they go \
+                                    */
+#define VT_WRITE_MAX   (32u << 10) /* the port takes at most this per write */
+#define VT_READ_BUDGET (4u << 10)  /* bytes read per wake-up: then the replies, then epoll */
+#define VT_READ_CHUNK  (4u << 10)  /* bytes per read (the buffer the daemon keeps for it) */
 
-/* What the daemon still has to write: grows on demand, bounded by VT_OBUF_MAX. */
+/* What the daemon still has to write, whole replies each ending in a newline. */
 struct vt_obuf {
         char *data;
         size_t off, len, cap; /* data[off..len) is pending */
-        uint64_t dropped;     /* bytes dropped over the daemon's life */
+        uint64_t dropped;     /* replies dropped over the daemon's life */
 };
 
-/* Queues bytes; past VT_OBUF_MAX the backlog is dropped first (-ENOBUFS, bytes still queued). */
+/* Queues one reply; -ENOBUFS (nothing queued) when it would take the backlog past VT_OBUF_MAX. */
 int vt_obuf_append(struct vt_obuf *b, const char *data, size_t len);
+/* The same without the bound: the short error that resynchronises the host after a drop. */
+int vt_obuf_append_force(struct vt_obuf *b, const char *data, size_t len);
+/* Drops every whole reply queued; the one partly written stays to its end. Returns how many. */
+size_t vt_obuf_drop(struct vt_obuf *b);
 /* Writes until done or the fd would block. 0 done/blocked, or -errno from write. */
 int vt_obuf_flush(struct vt_obuf *b, int fd);
 size_t vt_obuf_pending(const struct vt_obuf *b);
@@ -83,8 +93,16 @@ struct vt_worker {
         size_t len, cap;
 };
 
-/* Starts argv (virtuned-worker ... serve) with its stdin on the other end of the socketpair. */
-int vt_worker_start(struct vt_worker *w, char *const *argv);
+/* The policy handed to every worker: virtuned's policy in force, serialized into a sealed memfd
+ * that the child gets as VT_WORKER_POLICY_FD (virtuned-worker --policy-fd). */
+#define VT_WORKER_POLICY_FD     3
+#define VT_WORKER_POLICY_FD_ARG "3" /* the same, as the argument of --policy-fd */
+#define VT_POLICY_HANDOVER_MAX  (8u << 20)
+int vt_worker_policy_fd(const struct vt_policy *p);
+
+/* Starts argv (virtuned-worker ... serve) with its stdin on the other end of the socketpair
+ * and policy_fd (>= 0) as VT_WORKER_POLICY_FD. */
+int vt_worker_start(struct vt_worker *w, char *const *argv, int policy_fd);
 /* Sends one job frame (len <= VT_WORKER_JOB_MAX); -EPIPE when the worker is gone. */
 int vt_worker_send(struct vt_worker *w, const char *job, size_t len);
 /* Reads what the worker wrote: 1 with a whole frame (vt_worker_reply), 0 when more may come,
@@ -96,5 +114,6 @@ const char *vt_worker_reply(struct vt_worker *w, size_t *len);
 void vt_worker_reply_done(struct vt_worker *w);
 /* Kills a worker still running (the caller reaps children) and closes its end. */
 void vt_worker_done(struct vt_worker *w);
-/* Runs argv without input or output; with wait, -EIO unless it exits 0. */
-int vt_worker_run(char *const *argv, bool wait);
+/* Runs argv without input or output, policy_fd as in vt_worker_start(); with wait, -EIO unless
+ * it exits 0. */
+int vt_worker_run(char *const *argv, int policy_fd, bool wait);

@@ -14,40 +14,58 @@ void vt_obuf_clear(struct vt_obuf *b)
 
 void vt_obuf_done(struct vt_obuf *b)
 {
-        free(b->data);
+        vt_proto_buf_free(&b->data, &b->cap);
         *b = (struct vt_obuf){0};
 }
 
 int vt_obuf_append(struct vt_obuf *b, const char *data, size_t len)
 {
         assert(b && (data || !len));
-        int r = 0;
+        if (vt_obuf_pending(b) + len > VT_OBUF_MAX)
+                return -ENOBUFS;
+        return vt_obuf_append_force(b, data, len);
+}
 
-        if (len > VT_OBUF_MAX)
-                return -EMSGSIZE;
-        if (vt_obuf_pending(b) + len > VT_OBUF_MAX) {
-                b->dropped += vt_obuf_pending(b);
-                vt_obuf_clear(b);
-                r = -ENOBUFS;
-        }
+int vt_obuf_append_force(struct vt_obuf *b, const char *data, size_t len)
+{
         if (b->off > 0 && b->len + len > b->cap) {
                 memmove(b->data, b->data + b->off, vt_obuf_pending(b));
                 b->len -= b->off;
                 b->off = 0;
         }
         if (b->len + len > b->cap) {
+                /* 4 KiB on the heap, then a buffer of its own that is given back when empty. */
                 size_t cap = b->cap ? b->cap : 4096;
+                if (cap < b->len + len && cap < 2 * VT_OBUF_PAUSE)
+                        cap = 2 * VT_OBUF_PAUSE;
                 while (cap < b->len + len)
                         cap *= 2;
-                char *d = realloc(b->data, cap);
-                if (!d)
-                        return -ENOMEM;
-                b->data = d;
-                b->cap = cap;
+                int r = vt_proto_buf_grow(&b->data, &b->cap, b->len, cap);
+                if (r < 0)
+                        return r;
         }
         memcpy(b->data + b->len, data, len);
         b->len += len;
-        return r;
+        return 0;
+}
+
+size_t vt_obuf_drop(struct vt_obuf *b)
+{
+        size_t keep = b->off;
+        /* Mid-reply: the host has its start, so its end goes out too, or the stream is torn. */
+        if (b->off > 0 && b->data[b->off - 1] != '\n') {
+                char *nl = memchr(b->data + b->off, '\n', vt_obuf_pending(b));
+                assert(nl); /* every reply ends in a newline */
+                keep = (size_t)(nl + 1 - b->data);
+        }
+        size_t replies = 0;
+        for (size_t i = keep; i < b->len; i++)
+                replies += b->data[i] == '\n';
+        b->dropped += replies;
+        b->len = keep;
+        if (b->off == b->len)
+                vt_obuf_clear(b);
+        return replies;
 }
 
 int vt_obuf_flush(struct vt_obuf *b, int fd)
@@ -64,10 +82,7 @@ int vt_obuf_flush(struct vt_obuf *b, int fd)
         }
         vt_obuf_clear(b);
         /* Give memory back after a burst: the steady state is a few hundred bytes. */
-        if (b->cap > 64 * 1024) {
-                free(b->data);
-                b->data = NULL;
-                b->cap = 0;
-        }
+        if (b->cap > VT_PROTO_BUF_SMALL)
+                vt_proto_buf_free(&b->data, &b->cap);
         return 0;
 }

@@ -2,11 +2,12 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include "daemon.h"
 #include "proto.h"
+#include "run.h"
 
 /*
  * Why another program: detection, tuning and the TPM need libkmod, libblkid, libcrypto and the
@@ -16,26 +17,35 @@
  * of requests pays one process start (under TCG most of a PCR read's time), and exits when
  * idle, so the daemon's own footprint and wake-ups stay as they were.
  */
-int vt_proto_worker_call(const struct vt_proto_command *cmd, struct vt_ctx *ctx, json_object *args,
-                         json_object **ret, char *desc, size_t desclen)
+
+int vt_worker_policy_fd(const struct vt_policy *p)
 {
-        /* Never reached: virtuned dispatches with vt_proto_dispatch_light() only. */
-        return -EOPNOTSUPP;
+        _cleanup_free_ char *text = vt_policy_serialize(p);
+        if (!text)
+                return -ENOMEM;
+        size_t len = strlen(text);
+        if (len > VT_POLICY_HANDOVER_MAX)
+                return -EMSGSIZE;
+        _cleanup_close_ int fd = memfd_create("virtune-policy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        for (size_t off = 0; off < len;) {
+                ssize_t n = write(fd, text + off, len - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                off += (size_t)n;
+        }
+        /* Sealed: a worker cannot change what the next one reads. */
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                return -errno;
+        int r = fd;
+        fd = -1;
+        return r;
 }
 
-/* In the child: stdin is the worker's end of the socketpair (or as inherited); then exec. */
-static void child_exec(char *const *argv, int in_fd)
-{
-        if (in_fd >= 0 && dup2(in_fd, STDIN_FILENO) < 0)
-                _exit(127);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        execv(argv[0], argv);
-        _exit(127);
-}
-
-int vt_worker_start(struct vt_worker *w, char *const *argv)
+int vt_worker_start(struct vt_worker *w, char *const *argv, int policy_fd)
 {
         assert(w && w->pid == 0 && w->fd < 0 && argv && argv[0]);
         int sv[2];
@@ -44,18 +54,18 @@ int vt_worker_start(struct vt_worker *w, char *const *argv)
         /* A whole job frame fits in the socket at once: sending it never waits. */
         int size = 2 * VT_WORKER_JOB_MAX;
         (void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-        pid_t pid = fork();
-        if (pid < 0) {
-                int r = -errno;
+        /* The worker's stdin is its end of the socketpair. */
+        pid_t pid;
+        const struct vt_run_opts o = {
+                .stdin_fd = sv[1], .pass_fd = policy_fd, .pass_as = VT_WORKER_POLICY_FD};
+        int r = vt_run_start(argv, &o, &pid, NULL);
+        close(sv[1]);
+        if (r < 0) {
                 close(sv[0]);
-                close(sv[1]);
                 return r;
         }
-        if (pid == 0)
-                child_exec(argv, sv[1]);
-        close(sv[1]);
         if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) {
-                int r = -errno;
+                r = -errno;
                 close(sv[0]);
                 kill(pid, SIGKILL);
                 return r;
@@ -152,15 +162,11 @@ void vt_worker_done(struct vt_worker *w)
         *w = (struct vt_worker){.fd = -1};
 }
 
-int vt_worker_run(char *const *argv, bool wait)
+int vt_worker_run(char *const *argv, int policy_fd, bool wait)
 {
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0)
-                child_exec(argv, -1);
-        int status;
-        if (wait && waitpid(pid, &status, 0) < 0)
-                return -errno;
-        return wait && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) ? -EIO : 0;
+        const struct vt_run_opts o = {.pass_fd = policy_fd, .pass_as = VT_WORKER_POLICY_FD};
+        if (wait)
+                return vt_run(argv, &o, NULL);
+        pid_t pid;
+        return vt_run_start(argv, &o, &pid, NULL); /* reaped with the others on SIGCHLD */
 }

@@ -3,8 +3,10 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include "apply_job.h"
+#include "daemon.h"
 #include "proto.h"
 #include "log.h"
 #include "module.h"
@@ -13,7 +15,9 @@
 #include "vt_cpuid.h"
 
 /*
- * virtuned-worker [--root DIR] [--cpuid FILE] [--allow-apply] [--idle-ms MS] serve
+ * Every form takes [--policy-fd N]: the policy virtuned holds (vt_policy_serialize), in a sealed
+ * memfd; without it the worker reads the files itself.
+ * virtuned-worker [--root DIR] [--cpuid FILE] [--idle-ms MS] serve
  *                         requests from virtuned on stdin (a socket), replies back on it, each
  *                         a frame (daemon.h); exits after MS ms without one, or when it closes
  * virtuned-worker [--root DIR] start [--no-apply]       detection and the runtime policy at start
@@ -88,6 +92,31 @@ static int do_apply_job(struct vt_ctx *ctx)
         return r;
 }
 
+/* The daemon's policy in force, from the memfd it handed over (read at offset 0: the workers
+ * running at once share its file offset). */
+static int policy_from_fd(int fd, struct vt_policy **ret)
+{
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(-errno, "The policy handed over (fd %d)", fd);
+        if (st.st_size <= 0 || st.st_size > VT_POLICY_HANDOVER_MAX)
+                return log_error_errno(-EMSGSIZE, "The policy handed over is %lld bytes",
+                                       (long long)st.st_size);
+        size_t len = (size_t)st.st_size;
+        _cleanup_free_ char *text = malloc(len + 1);
+        if (!text)
+                return -ENOMEM;
+        ssize_t n = pread(fd, text, len, 0);
+        if (n != (ssize_t)len)
+                return log_error_errno(n < 0 ? -errno : -EIO, "Reading the policy handed over");
+        text[len] = '\0';
+        char err[VT_POLICY_ERR_MAX] = "";
+        int r = vt_policy_deserialize(text, ret, err, sizeof(err));
+        if (r < 0)
+                return log_error_errno(r, "The policy handed over: %s", err[0] ? err : "bad");
+        return 0;
+}
+
 static int do_apply(struct vt_ctx *ctx, const char *const *only)
 {
         _cleanup_json_ json_object *res = NULL;
@@ -103,13 +132,16 @@ static int do_apply(struct vt_ctx *ctx, const char *const *only)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"root", required_argument, NULL, 'r'},    {"cpuid", required_argument, NULL, 'c'},
-                {"no-apply", no_argument, NULL, 'n'},      {"allow-apply", no_argument, NULL, 'a'},
-                {"idle-ms", required_argument, NULL, 'i'}, {},
+                {"root", required_argument, NULL, 'r'},
+                {"cpuid", required_argument, NULL, 'c'},
+                {"no-apply", no_argument, NULL, 'n'},
+                {"policy-fd", required_argument, NULL, 'p'},
+                {"idle-ms", required_argument, NULL, 'i'},
+                {},
         };
         const char *root = NULL, *cpuid = NULL;
-        bool apply = true, allow_apply = false;
-        int idle_ms = 5000;
+        bool apply = true;
+        int idle_ms = 5000, policy_fd = -1;
         int c, r;
 
         vt_log_init_from_env();
@@ -124,8 +156,10 @@ int main(int argc, char **argv)
                 case 'n':
                         apply = false;
                         break;
-                case 'a':
-                        allow_apply = true;
+                case 'p':
+                        policy_fd = atoi(optarg);
+                        if (policy_fd < 3)
+                                return 2;
                         break;
                 case 'i':
                         idle_ms = atoi(optarg);
@@ -152,18 +186,18 @@ int main(int argc, char **argv)
                         return log_error_errno(r, "Cannot read %s", cpuid), 1;
         }
         char err[VT_POLICY_ERR_MAX] = "";
-        if (vt_policy_load(ctx, &ctx->policy, err, sizeof(err)) < 0) {
+        if (policy_fd >= 0) {
+                r = policy_from_fd(policy_fd, &ctx->policy);
+                close(policy_fd);
+                if (r < 0)
+                        return 1; /* never guess: a job without the daemon's policy is refused */
+        } else if (vt_policy_load(ctx, &ctx->policy, err, sizeof(err)) < 0) {
                 /* As virtuned does: defaults, so nothing is allowed to change. */
                 log_error("Bad policy, running with defaults: %s", err);
                 ctx->policy = vt_policy_new();
                 if (!ctx->policy)
                         return 1;
         }
-        /* virtuned decides allow-apply from the policy it holds (it may have kept an older one
-         * than the file now on disk); without its word, the file's value stands. */
-        if (allow_apply && vt_policy_parse(ctx->policy, "virtuned",
-                                           "[channel]\nallow-apply = yes\n", err, sizeof(err)) < 0)
-                return log_error("%s", err), 1;
 
         const char *job = argv[optind];
         if (streq(job, "serve"))

@@ -14,14 +14,6 @@
 #include "policy.h"
 #include "version.h"
 
-/* A request read but not answered yet (one read's worth at most: reading waits for these). */
-struct pending {
-        struct pending *next;
-        enum vt_proto_event ev;
-        size_t len;
-        char buf[];
-};
-
 struct daemon {
         struct vt_ctx *ctx;
         const char *port_name; /* NULL: the policy's [channel] port */
@@ -30,12 +22,16 @@ struct daemon {
         struct vt_proto_reader reader;
         struct vt_obuf out;
         struct vt_udev_mon *udev;
-        struct pending *queue, **queue_tail;
-        struct pending *job; /* the request the worker has, out of the queue until answered */
+        char in[VT_READ_CHUNK]; /* bytes read from the port; in[in_off..in_len) not taken yet */
+        size_t in_off, in_len;
+        bool port_more; /* the port may hold more: serve it again after a look at the others */
+        char *job;      /* the request the worker has (NUL-terminated), until it is answered */
+        size_t job_len, job_cap; /* job_cap: for vt_proto_buf_free (a large one is mapped) */
         struct vt_worker worker;
         bool worker_retire; /* end the worker after this job: the policy changed */
         char idle_ms[16];   /* the worker's idle time, as its argument */
         int epfd, sigfd;
+        int policy_fd; /* the policy in force, as every worker gets it (vt_worker_policy_fd) */
         bool quit;
         bool apply; /* the runtime policy at start */
         const char *worker_path, *cpuid_path;
@@ -66,8 +62,8 @@ static char *const *worker_argv(struct daemon *d, const char *job)
         if (!d->apply)
                 d->argv[n++] = "--no-apply";
         /* The policy in force is the daemon's (a bad file on disk after SIGHUP is not). */
-        if (vt_proto_allow_apply(d->ctx))
-                d->argv[n++] = "--allow-apply";
+        d->argv[n++] = "--policy-fd";
+        d->argv[n++] = VT_WORKER_POLICY_FD_ARG;
         if (streq(job, "serve")) {
                 d->argv[n++] = "--idle-ms";
                 d->argv[n++] = d->idle_ms;
@@ -78,48 +74,46 @@ static char *const *worker_argv(struct daemon *d, const char *job)
         return d->argv;
 }
 
+/* Hands the policy in force to the workers from now on. */
+static int policy_share(struct daemon *d)
+{
+        int fd = vt_worker_policy_fd(d->ctx->policy);
+        if (fd < 0)
+                return fd;
+        if (d->policy_fd >= 0)
+                close(d->policy_fd);
+        d->policy_fd = fd;
+        return 0;
+}
+
+/* A reply in its turn. When the host has not read VT_OBUF_MAX, whole replies are dropped (never
+ * the rest of one it has started) and an error in their place tells it to resynchronise. */
 static void queue_reply(struct daemon *d, const char *reply, size_t n)
 {
         if (d->port.fd < 0)
                 return; /* the host is gone: nobody to answer */
         d->requests++;
         int r = vt_obuf_append(&d->out, reply, n);
-        if (r == -ENOBUFS)
-                log_warning("The host is not reading: dropped the reply backlog over %u bytes "
-                            "(%" PRIu64 " bytes dropped so far)",
-                            VT_OBUF_MAX, d->out.dropped);
-        else if (r < 0)
-                log_warning_errno(r, "Dropped a reply of %zu bytes", n);
-}
-
-static void on_event(enum vt_proto_event ev, const char *buf, size_t len, void *userdata)
-{
-        struct daemon *d = userdata;
-        struct pending *p = malloc(sizeof(*p) + len + 1);
-        if (!p) {
-                log_error("Out of memory: dropped a request");
+        if (r != -ENOBUFS) {
+                if (r < 0)
+                        log_warning_errno(r, "Dropped a reply of %zu bytes", n);
                 return;
         }
-        *p = (struct pending){.ev = ev, .len = len};
-        if (len)
-                memcpy(p->buf, buf, len);
-        p->buf[len] = '\0';
-        *d->queue_tail = p;
-        d->queue_tail = &p->next;
-}
-
-static void queue_pop(struct daemon *d)
-{
-        struct pending *p = d->queue;
-        d->queue = p->next;
-        if (!d->queue)
-                d->queue_tail = &d->queue;
-        free(p);
-}
-
-static bool busy(const struct daemon *d)
-{
-        return d->queue || d->job;
+        size_t dropped = vt_obuf_drop(&d->out);
+        bool fits = vt_obuf_pending(&d->out) + n <= VT_OBUF_MAX;
+        dropped += !fits;
+        char desc[200];
+        snprintf(desc, sizeof(desc),
+                 "virtuned dropped %zu replies: the host did not read them; resynchronise "
+                 "(guest-sync-delimited)",
+                 dropped);
+        size_t en = 0;
+        _cleanup_free_ char *err = vt_proto_reply_error(VT_PROTO_GENERIC_ERROR, desc, NULL, &en);
+        if (!err || vt_obuf_append_force(&d->out, err, en) < 0 ||
+            (fits && vt_obuf_append(&d->out, reply, n) < 0))
+                log_warning("Out of memory queueing replies");
+        log_warning("The host is not reading: dropped %zu replies (%" PRIu64 " so far)", dropped,
+                    d->out.dropped + !fits);
 }
 
 static void worker_end(struct daemon *d)
@@ -137,14 +131,14 @@ static int worker_send_job(struct daemon *d)
         int r = 0;
         for (int attempt = 0; attempt < 2; attempt++) {
                 if (d->worker.fd < 0) {
-                        r = vt_worker_start(&d->worker, worker_argv(d, "serve"));
+                        r = vt_worker_start(&d->worker, worker_argv(d, "serve"), d->policy_fd);
                         struct epoll_event ev = {.events = EPOLLIN, .data.fd = d->worker.fd};
                         if (r >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->worker.fd, &ev) < 0)
                                 r = -errno;
                         if (r < 0)
                                 break;
                 }
-                r = vt_worker_send(&d->worker, d->job->buf, d->job->len);
+                r = vt_worker_send(&d->worker, d->job, d->job_len);
                 if (r >= 0)
                         return 0;
                 worker_end(d);
@@ -158,15 +152,14 @@ static void job_done(struct daemon *d, const char *reply, size_t n)
 {
         if (reply)
                 queue_reply(d, reply, n);
-        free(d->job);
-        d->job = NULL;
+        vt_proto_buf_free(&d->job, &d->job_cap);
 }
 
 static void job_failed(struct daemon *d, const char *desc)
 {
         size_t n = 0;
         /* The request passed the light dispatcher: it parses, and its id goes back. */
-        _cleanup_json_ json_object *req = json_tokener_parse(d->job->buf);
+        _cleanup_json_ json_object *req = json_tokener_parse(d->job);
         json_object *id = NULL;
         if (req)
                 json_object_object_get_ex(req, "id", &id);
@@ -174,32 +167,52 @@ static void job_failed(struct daemon *d, const char *desc)
         job_done(d, reply, n);
 }
 
-/* Answers queued requests in order until one needs the worker. */
-static void process_queue(struct daemon *d)
+/* One request off the port: answered now, or handed to the worker (answered when it replies). */
+static void take_request(struct daemon *d, const struct vt_proto_reader_event *e)
 {
-        while (d->queue && !d->job) {
-                struct pending *p = d->queue;
-                bool deferred;
-                size_t n = 0;
-                _cleanup_free_ char *reply =
-                        vt_proto_dispatch_light(d->ctx, p->ev, p->buf, p->len, &n, &deferred);
-                if (deferred) {
-                        /* Out of the queue, into the worker: answered when its reply comes. */
-                        d->queue = p->next;
-                        if (!d->queue)
-                                d->queue_tail = &d->queue;
-                        d->job = p;
-                        int r = worker_send_job(d);
-                        if (r >= 0)
-                                return;
-                        log_error_errno(r, "Cannot start a worker");
-                        job_failed(d, "virtuned could not start a worker");
-                        continue;
-                }
-                queue_pop(d);
+        bool deferred;
+        size_t n = 0;
+        _cleanup_free_ char *reply =
+                vt_proto_dispatch_light(d->ctx, e->ev, e->buf, e->len, &n, &deferred);
+        if (!deferred) {
                 if (reply)
                         queue_reply(d, reply, n);
+                return;
         }
+        if (vt_proto_buf_grow(&d->job, &d->job_cap, 0, e->len + 1) < 0) {
+                log_error("Out of memory: dropped a request");
+                return;
+        }
+        memcpy(d->job, e->buf, e->len);
+        d->job[e->len] = '\0';
+        d->job_len = e->len;
+        int r = worker_send_job(d);
+        if (r < 0) {
+                log_error_errno(r, "Cannot start a worker");
+                job_failed(d, "virtuned could not start a worker");
+        }
+}
+
+/* Takes the requests read so far, in order. false: stop taking (a worker job is out, or the
+ * host has VT_OBUF_PAUSE of replies to read first); true: all taken. */
+static bool take_requests(struct daemon *d)
+{
+        while (!d->job && vt_obuf_pending(&d->out) < VT_OBUF_PAUSE) {
+                if (d->in_off == d->in_len)
+                        return true;
+                struct vt_proto_reader_event e;
+                size_t used = 0;
+                int r = vt_proto_reader_next(&d->reader, d->in + d->in_off, d->in_len - d->in_off,
+                                             &used, &e);
+                d->in_off += used;
+                if (r < 0) {
+                        log_error("Out of memory reading a request; dropped it");
+                        vt_proto_reader_reset(&d->reader);
+                        d->in_off = d->in_len;
+                } else if (r > 0)
+                        take_request(d, &e);
+        }
+        return false;
 }
 
 static int port_open(struct daemon *d)
@@ -229,27 +242,36 @@ static void port_close(struct daemon *d)
         epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->port.fd, NULL);
         vt_port_close(&d->port);
         vt_obuf_clear(&d->out);
-        while (d->queue)
-                queue_pop(d);
+        d->in_off = d->in_len = 0;
+        d->port_more = false;
         vt_proto_reader_reset(&d->reader);
 }
 
-/* Reads until the port would block, has no host, or is gone; then writes what is due. */
+/*
+ * Bounded work per wake-up: at most VT_READ_BUDGET bytes read and their requests taken, then
+ * the replies written, then back to epoll (port_more asks to come back at once). A host that
+ * never pauses still gets its answers, and a signal waits one budget at most. While a worker
+ * job is out or the host has replies to read, requests wait in the kernel's buffer, not ours.
+ */
 static void port_service(struct daemon *d)
 {
-        static char buf[64 * 1024];
+        size_t budget = VT_READ_BUDGET;
+        bool drained = false;
 
-        /* While a worker runs, requests wait in the kernel's buffer, not in ours. */
-        while (!busy(d)) {
-                ssize_t n = read(d->port.fd, buf, sizeof(buf));
+        while (take_requests(d)) {
+                if (budget == 0)
+                        break;
+                ssize_t n =
+                        read(d->port.fd, d->in, budget < sizeof(d->in) ? budget : sizeof(d->in));
                 if (n > 0) {
-                        if (vt_proto_reader_feed(&d->reader, buf, (size_t)n, on_event, d) < 0)
-                                log_error("Out of memory reading a request; dropped it");
-                        process_queue(d);
+                        d->in_off = 0;
+                        d->in_len = (size_t)n;
+                        budget -= (size_t)n;
                         continue;
                 }
                 if (n < 0 && errno == EINTR)
                         continue;
+                drained = true;
                 if (n < 0 && errno == EAGAIN)
                         break;
                 /* 0 or EIO: no host now. A virtio port or pty stays open and sleeps until the
@@ -270,6 +292,8 @@ static void port_service(struct daemon *d)
                                 d->port.path);
                 vt_obuf_clear(&d->out);
         }
+        /* More to take, and nothing that will wake us for it: a worker's reply or EPOLLOUT do. */
+        d->port_more = !drained && !d->job && vt_obuf_pending(&d->out) < VT_OBUF_PAUSE;
 }
 
 static void reload(struct daemon *d)
@@ -281,8 +305,17 @@ static void reload(struct daemon *d)
                 log_error("Keeping the old policy: %s", err[0] ? err : strerror(-r));
                 return;
         }
-        vt_policy_free(d->ctx->policy);
+        struct vt_policy *old = d->ctx->policy;
         d->ctx->policy = p;
+        r = policy_share(d);
+        if (r < 0) {
+                /* The workers would still get the old one: keep it everywhere. */
+                d->ctx->policy = old;
+                vt_policy_free(p);
+                log_error_errno(r, "Keeping the old policy: cannot hand the new one over");
+                return;
+        }
+        vt_policy_free(old);
         log_notice("Policy reloaded");
         /* The worker read the old policy when it started: the next job gets a new one. */
         if (d->job)
@@ -346,7 +379,6 @@ static void on_worker(struct daemon *d)
                         job_failed(d, "virtuned could not start a worker");
                 }
         }
-        process_queue(d);
         if (d->port.fd >= 0)
                 port_service(d); /* answers what waited, reads what the host sent meanwhile */
 }
@@ -402,7 +434,7 @@ static void on_udev(struct daemon *d)
                                 sysname, sizeof(sysname)) == 0) {
                 log_debug("udev: %s %s %s", action, subsystem, sysname);
                 if (streq(subsystem, "block") && streq(action, "add")) {
-                        if (vt_worker_run(worker_argv(d, "iosched"), false) < 0)
+                        if (vt_worker_run(worker_argv(d, "iosched"), d->policy_fd, false) < 0)
                                 log_warning("Cannot start the scheduler update for %s", sysname);
                         continue;
                 }
@@ -415,23 +447,28 @@ static int loop(struct daemon *d)
 {
         struct epoll_event evs[8];
         while (!d->quit) {
-                int n = epoll_wait(d->epfd, evs, ARRAY_SIZE(evs), -1);
+                /* Work left on the port: look at the others without sleeping, then go on. */
+                int n = epoll_wait(d->epfd, evs, ARRAY_SIZE(evs), d->port_more ? 0 : -1);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
                         return log_error_errno(-errno, "epoll_wait");
                 }
-                for (int i = 0; i < n; i++) {
+                bool served = false;
+                for (int i = 0; i < n && !d->quit; i++) {
                         int fd = evs[i].data.fd;
                         if (fd == d->sigfd)
                                 on_signal(d);
                         else if (d->udev && fd == vt_udev_mon_fd(d->udev))
                                 on_udev(d);
-                        else if (fd == d->port.fd)
+                        else if (fd == d->port.fd) {
                                 port_service(d);
-                        else if (d->worker.fd >= 0 && fd == d->worker.fd)
+                                served = true;
+                        } else if (d->worker.fd >= 0 && fd == d->worker.fd)
                                 on_worker(d);
                 }
+                if (d->port_more && !served && !d->quit && d->port.fd >= 0)
+                        port_service(d);
         }
         return 0;
 }
@@ -455,6 +492,9 @@ static int setup(struct daemon *d)
                 if (!d->ctx->policy)
                         return log_error_errno(-ENOMEM, "Policy");
         }
+        r = policy_share(d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot hand the policy over to the workers");
 
         sigset_t mask;
         sigemptyset(&mask);
@@ -481,7 +521,7 @@ static int setup(struct daemon *d)
                         return log_error_errno(r, "epoll_ctl");
         }
 
-        r = vt_worker_run(worker_argv(d, "start"), true);
+        r = vt_worker_run(worker_argv(d, "start"), d->policy_fd, true);
         if (r < 0)
                 log_warning_errno(r, "Start-up detection and tuning (%s) failed", d->worker_path);
 
@@ -554,8 +594,12 @@ int main(int argc, char **argv)
                 {"version", no_argument, NULL, OPT_VERSION},
                 {},
         };
-        struct daemon d = {
-                .port = {.fd = -1}, .epfd = -1, .sigfd = -1, .apply = true, .worker = {.fd = -1}};
+        struct daemon d = {.port = {.fd = -1},
+                           .epfd = -1,
+                           .sigfd = -1,
+                           .policy_fd = -1,
+                           .apply = true,
+                           .worker = {.fd = -1}};
         const char *root = NULL, *cpuid = NULL;
         char self_dir[PATH_MAX];
         int c, r;
@@ -630,7 +674,6 @@ int main(int argc, char **argv)
         if (!d.idle_ms[0])
                 snprintf(d.idle_ms, sizeof(d.idle_ms), "%u", VT_WORKER_IDLE_MS);
         vt_proto_reader_init(&d.reader);
-        d.queue_tail = &d.queue;
 
         r = setup(&d);
         if (r < 0)
@@ -645,7 +688,7 @@ int main(int argc, char **argv)
         log_info("Stopping after %" PRIu64 " replies", d.requests);
 out:
         port_close(&d);
-        free(d.job);
+        vt_proto_buf_free(&d.job, &d.job_cap);
         vt_worker_done(&d.worker);
         vt_obuf_done(&d.out);
         vt_proto_reader_done(&d.reader);
@@ -654,6 +697,8 @@ out:
                 close(d.sigfd);
         if (d.epfd >= 0)
                 close(d.epfd);
+        if (d.policy_fd >= 0)
+                close(d.policy_fd);
         vt_ctx_free(d.ctx);
         return r < 0 ? 1 : 0;
 }

@@ -12,7 +12,69 @@ enum {
         VT_HOST_EXIT_GUEST_ERROR = 1,
         VT_HOST_EXIT_USAGE = 2,
         VT_HOST_EXIT_NO_AGENT = 3, /* no socket, no answer in time, or the agent went away */
+        VT_HOST_EXIT_HOST = 4,     /* the host's state cannot be read: libvirt, permissions */
 };
+
+#define VT_HOST_DEFAULT_URI "qemu:///system"
+
+/* The guests to ask: a socket, and with libvirt the domain it belongs to. */
+struct vt_host_target {
+        char *socket; /* NULL: a domain without the channel (or not running) */
+        char *domain; /* NULL without libvirt */
+        char *uuid;
+        bool running;
+};
+struct vt_host_targets {
+        struct vt_host_target *v;
+        size_t n;
+};
+int vt_host_targets_add(struct vt_host_targets *t, const char *socket, const char *domain,
+                        const char *uuid, bool running);
+void vt_host_targets_done(struct vt_host_targets *t);
+
+/*
+ * Every channel socket under dirs (DIR itself if a socket, DIR/NAME, DIR/ * /NAME), sorted.
+ * On an error, *bad is the directory that could not be read.
+ */
+int vt_host_targets_from_dirs(char *const *dirs, size_t ndirs, const char *name,
+                              struct vt_host_targets *t, const char **bad);
+
+/*
+ * Where a scan's guests come from, one at a time: get() fills target i (strings malloc'd, the
+ * scan frees them), which may block (a libvirt call); the scan asks guest i while it looks up
+ * i + 1, so the lookups overlap the guests' answers. <0 from get() ends the scan.
+ */
+struct vt_scan_source {
+        size_t n;
+        int (*get)(void *userdata, size_t i, struct vt_host_target *ret, char *err, size_t errlen);
+        void *userdata;
+};
+/* A source over targets collected beforehand (scan DIR...); t must outlive the scan. */
+void vt_host_targets_source(const struct vt_host_targets *t, struct vt_scan_source *src);
+
+/*
+ * libvirt (host_libvirt.c; host_libvirt_stub.c returns -EOPNOTSUPP): the running domain named by
+ * domain (a name or a UUID) with its channel's socket from the live XML. On an error, err says
+ * what failed in words. -ENOTCONN no connection, -ENOENT no such domain.
+ */
+int vt_host_libvirt_targets(const char *uri, const char *domain, const char *port,
+                            struct vt_host_targets *t, char *err, size_t errlen);
+/*
+ * Every running domain at uri, sorted by name, as a scan source: the list is read here, each
+ * domain's live XML when the scan asks for it. Free with vt_host_libvirt_close().
+ */
+struct vt_host_libvirt;
+int vt_host_libvirt_open(const char *uri, const char *port, struct vt_host_libvirt **ret,
+                         struct vt_scan_source *src, char *err, size_t errlen);
+void vt_host_libvirt_close(struct vt_host_libvirt *lv);
+/*
+ * Adds the port's channel (unix socket that libvirt names, virtio target) to the domain, live
+ * and/or in its definition (neither: libvirt's "current"); what is there already is left as it
+ * is. *added says which sides changed (VIR_DOMAIN_AFFECT_LIVE/CONFIG bits: 1, 2).
+ */
+enum { VT_HOST_SETUP_LIVE = 1u << 0, VT_HOST_SETUP_CONFIG = 1u << 1 };
+int vt_host_libvirt_setup(const char *uri, const char *domain, const char *port, bool live,
+                          bool config, unsigned *added, char *err, size_t errlen);
 
 struct vt_host_conn {
         int fd;
@@ -45,10 +107,27 @@ void vt_host_conn_close(struct vt_host_conn *c);
 int vt_host_reply_value(json_object *reply, json_object **value, const char **class,
                         const char **desc);
 
-/* virtune-host scan: every channel socket under dirs, concurrently. */
+/* virtune-host scan: every target at once, from one event loop. */
+enum vt_scan_format { VT_SCAN_JSON, VT_SCAN_PROMETHEUS, VT_SCAN_TABLE };
 struct vt_scan_opts {
-        const char *name; /* the socket's file name, default VT_HOST_PORT_NAME */
         int timeout_ms;
-        bool prometheus;
+        enum vt_scan_format format;
+        bool libvirt; /* label the series with domain and uuid instead of the socket */
 };
-int vt_host_scan(char *const *dirs, size_t ndirs, const struct vt_scan_opts *opts, FILE *out);
+/* Returns the number of guests that answered, or -errno (err: what failed, from the source). */
+int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *opts, FILE *out,
+                 char *err, size_t errlen);
+
+/* Raises RLIMIT_NOFILE towards want descriptors (one per guest), as far as allowed. */
+void vt_host_raise_nofile(size_t want);
+
+/* Calls over one connection, opened on the first call (attest: the steps go to one guest). */
+struct vt_host_caller {
+        const char *socket;
+        int timeout_ms;
+        struct vt_host_conn conn;
+        bool open;
+};
+/* A vt_attest_call_fn: *value is the reply's "return" (new reference); -EREMOTEIO for an error. */
+int vt_host_caller_call(void *caller, const char *execute, json_object *args, json_object **value);
+void vt_host_caller_close(struct vt_host_caller *c);

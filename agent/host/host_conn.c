@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include "host.h"
+#include "log.h"
 
 int64_t vt_host_now_ms(void)
 {
@@ -215,4 +216,35 @@ void vt_host_conn_close(struct vt_host_conn *c)
         vt_proto_reader_done(&c->reader);
         c->fd = -1;
         c->reply = NULL;
+}
+
+int vt_host_caller_call(void *caller, const char *execute, json_object *args, json_object **value)
+{
+        struct vt_host_caller *c = caller;
+        _cleanup_json_ json_object *reply = NULL;
+        json_object *v;
+        const char *class, *desc;
+        int r = 0;
+        if (!c->open && (r = vt_host_conn_open(&c->conn, c->socket, c->timeout_ms)) >= 0)
+                c->open = true;
+        if (r < 0) {
+                json_object_put(args);
+                return r;
+        }
+        r = vt_host_conn_call(&c->conn, execute, args, &reply);
+        if (r < 0)
+                return r;
+        if (vt_host_reply_value(reply, &v, &class, &desc) < 0) {
+                log_debug("%s: %s: %s", execute, class, desc);
+                return -EREMOTEIO;
+        }
+        *value = json_object_get(v);
+        return 0;
+}
+
+void vt_host_caller_close(struct vt_host_caller *c)
+{
+        if (c->open)
+                vt_host_conn_close(&c->conn);
+        c->open = false;
 }

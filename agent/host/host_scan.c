@@ -1,17 +1,21 @@
 /* virtune-host scan: ask every guest's channel socket at once, from one event loop. */
 #include <assert.h>
+#include <inttypes.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include "host.h"
+#include "host_table.h"
+#include "log.h"
 
 enum { ID_SYNC, ID_INFO, ID_STATUS, _ID_MAX };
 static const char *const scan_commands[_ID_MAX] = {"guest-sync-delimited", "guest-info",
                                                    "virtune-status"};
 
 struct guest {
-        char *path;
+        const struct vt_host_target *t;
+        const char *path;
         int fd;
         struct vt_proto_reader reader;
         int64_t ids[_ID_MAX];
@@ -30,42 +34,51 @@ static bool is_socket(const char *path)
         return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-static int add_path(char ***paths, size_t *n, const char *path)
+int vt_host_targets_add(struct vt_host_targets *t, const char *socket, const char *domain,
+                        const char *uuid, bool running)
 {
-        char **p = realloc(*paths, (*n + 1) * sizeof(char *));
-        if (!p)
+        struct vt_host_target *v = realloc(t->v, (t->n + 1) * sizeof(*v));
+        if (!v)
                 return -ENOMEM;
-        *paths = p;
-        p[*n] = strdup(path);
-        if (!p[*n])
+        t->v = v;
+        v += t->n;
+        *v = (struct vt_host_target){.running = running};
+        if ((socket && !(v->socket = strdup(socket))) ||
+            (domain && !(v->domain = strdup(domain))) || (uuid && !(v->uuid = strdup(uuid)))) {
+                free(v->socket), free(v->domain), free(v->uuid);
                 return -ENOMEM;
-        (*n)++;
+        }
+        t->n++;
         return 0;
 }
 
+void vt_host_targets_done(struct vt_host_targets *t)
+{
+        for (size_t i = 0; i < t->n; i++)
+                free(t->v[i].socket), free(t->v[i].domain), free(t->v[i].uuid);
+        free(t->v);
+        *t = (struct vt_host_targets){};
+}
+
 /* DIR itself, DIR/NAME, or DIR/ * /NAME (libvirt's channel/target/DOMAIN/NAME). */
-static int collect(const char *dir, const char *name, char ***paths, size_t *n)
+static int collect(const char *dir, const char *name, struct vt_host_targets *t)
 {
         char p[PATH_MAX];
         if (is_socket(dir))
-                return add_path(paths, n, dir);
+                return vt_host_targets_add(t, dir, NULL, NULL, true);
         _cleanup_closedir_ DIR *d = opendir(dir);
         if (!d)
                 return -errno;
         for (struct dirent *de; (de = readdir(d));) {
                 if (de->d_name[0] == '.')
                         continue;
-                if (streq(de->d_name, name) && snprintf(p, sizeof(p), "%s/%s", dir, name) > 0 &&
-                    is_socket(p)) {
-                        int r = add_path(paths, n, p);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (snprintf(p, sizeof(p), "%s/%s/%s", dir, de->d_name, name) >= (int)sizeof(p))
+                if (streq(de->d_name, name))
+                        snprintf(p, sizeof(p), "%s/%s", dir, name);
+                else if (snprintf(p, sizeof(p), "%s/%s/%s", dir, de->d_name, name) >=
+                         (int)sizeof(p))
                         continue;
                 if (is_socket(p)) {
-                        int r = add_path(paths, n, p);
+                        int r = vt_host_targets_add(t, p, NULL, NULL, true);
                         if (r < 0)
                                 return r;
                 }
@@ -73,13 +86,29 @@ static int collect(const char *dir, const char *name, char ***paths, size_t *n)
         return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_target(const void *a, const void *b)
 {
-        return strcmp(*(char *const *)a, *(char *const *)b);
+        const struct vt_host_target *x = a, *y = b;
+        return strcmp(x->socket, y->socket);
+}
+
+int vt_host_targets_from_dirs(char *const *dirs, size_t ndirs, const char *name,
+                              struct vt_host_targets *t, const char **bad)
+{
+        for (size_t i = 0; i < ndirs; i++) {
+                int r = collect(dirs[i], name, t);
+                if (r < 0) {
+                        *bad = dirs[i];
+                        return r;
+                }
+        }
+        if (t->n > 0)
+                qsort(t->v, t->n, sizeof(*t->v), cmp_target);
+        return 0;
 }
 
 /* One fd per guest: lift the soft limit to the hard one. */
-static void raise_nofile(size_t want)
+void vt_host_raise_nofile(size_t want)
 {
         struct rlimit rl;
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want + 16) {
@@ -184,22 +213,81 @@ static void guest_io(struct guest *g, int epfd, uint32_t events)
                 guest_finish(g, epfd, NULL);
 }
 
-static void json_line(FILE *out, const struct guest *g)
+/* The guest's "return" value for one of our requests, or NULL. */
+static json_object *reply_value(const struct guest *g, int id)
+{
+        json_object *v;
+        const char *class, *desc;
+        return g->replies[id] && vt_host_reply_value(g->replies[id], &v, &class, &desc) == 0 ? v
+                                                                                             : NULL;
+}
+
+static const char *info_version(const struct guest *g)
+{
+        json_object *v;
+        json_object *info = reply_value(g, ID_INFO);
+        return info && json_object_object_get_ex(info, "version", &v) &&
+                               json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v)
+                       : NULL;
+}
+
+/* Whether the agent offers quotes (its policy enables virtune-quote): -1 unknown. */
+static int info_attestation(const struct guest *g)
+{
+        json_object *cmds, *v;
+        json_object *info = reply_value(g, ID_INFO);
+        if (!info || !json_object_object_get_ex(info, "supported_commands", &cmds) ||
+            !json_object_is_type(cmds, json_type_array))
+                return -1;
+        for (size_t i = 0; i < json_object_array_length(cmds); i++) {
+                json_object *c = json_object_array_get_idx(cmds, i);
+                if (json_object_object_get_ex(c, "name", &v) &&
+                    streq(json_object_get_string(v), "virtune-quote"))
+                        return json_object_object_get_ex(c, "enabled", &v) &&
+                               json_object_get_boolean(v);
+        }
+        return 0;
+}
+
+/* A count from virtune-status (an integer, or the length of a list). */
+static bool status_count(const struct guest *g, const char *key, double *ret)
+{
+        json_object *k, *v = reply_value(g, ID_STATUS);
+        if (!v || !json_object_object_get_ex(v, key, &k))
+                return false;
+        if (json_object_is_type(k, json_type_int))
+                *ret = (double)json_object_get_int64(k);
+        else if (json_object_is_type(k, json_type_array))
+                *ret = (double)json_object_array_length(k);
+        else
+                return false;
+        return true;
+}
+
+static const char *guest_error(const struct guest *g)
+{
+        if (g->replies[ID_INFO])
+                return NULL;
+        return g->error ? g->error : "no answer in time";
+}
+
+static void json_line(FILE *out, const struct guest *g, bool libvirt)
 {
         _cleanup_json_ json_object *o = json_object_new_object();
         json_object *v;
         const char *class, *desc;
         bool up = g->replies[ID_INFO] != NULL;
 
+        if (libvirt) {
+                vt_json_add_str(o, "domain", g->t->domain);
+                vt_json_add_str(o, "uuid", g->t->uuid);
+        }
         vt_json_add_str(o, "socket", g->path);
         json_object_object_add(o, "up", json_object_new_boolean(up));
         json_object_object_add(o, "rtt_ms",
                                g->rtt_ms >= 0 ? json_object_new_int64(g->rtt_ms) : NULL);
-        const char *version = NULL;
-        if (up && vt_host_reply_value(g->replies[ID_INFO], &v, &class, &desc) == 0 &&
-            json_object_object_get_ex(v, "version", &v))
-                version = json_object_get_string(v);
-        vt_json_add_str(o, "version", version);
+        vt_json_add_str(o, "version", info_version(g));
         json_object *status = NULL, *status_error = NULL;
         if (g->replies[ID_STATUS]) {
                 if (vt_host_reply_value(g->replies[ID_STATUS], &v, &class, &desc) == 0)
@@ -212,8 +300,10 @@ static void json_line(FILE *out, const struct guest *g)
         }
         json_object_object_add(o, "status", status);
         json_object_object_add(o, "status_error", status_error);
-        vt_json_add_str(o, "error", up ? NULL : (g->error ? g->error : "no answer in time"));
-        fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        vt_json_add_str(o, "error", guest_error(g));
+        fprintf(out, "%s\n",
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* Label values: backslash, double quote and newline escaped (text exposition format). */
@@ -229,148 +319,242 @@ static void prom_label(FILE *out, const char *s)
         }
 }
 
-static void prom_sample(FILE *out, const char *metric, const struct guest *g, const char *extra,
-                        const char *extra_val, double value)
+static void prom_sample(FILE *out, const char *metric, const struct guest *g, bool libvirt,
+                        const char *extra, const char *extra_val, double value)
 {
-        fprintf(out, "%s{socket=\"", metric);
-        prom_label(out, g->path);
+        fprintf(out, "%s{", metric);
+        if (libvirt) {
+                fputs("domain=\"", out);
+                prom_label(out, g->t->domain);
+                fputs("\",uuid=\"", out);
+                prom_label(out, g->t->uuid);
+        } else {
+                fputs("socket=\"", out);
+                prom_label(out, g->path);
+        }
         if (extra) {
                 fprintf(out, "\",%s=\"", extra);
                 prom_label(out, extra_val);
         }
-        fprintf(out, "\"} %g\n", value);
+        fprintf(out, "\"} %.17g\n", value);
 }
 
-static bool status_int(const struct guest *g, const char *key, double *ret)
+/* The fixed set of series, one row each (virtune-host(1) lists them). */
+enum { M_UP, M_RTT, M_DRIFT, M_PENDING, M_QUOTE, M_INFO, _M_MAX };
+static const struct {
+        const char *name, *help;
+} metrics[_M_MAX] = {
+        [M_UP] = {"virtune_up", "Whether the guest's virtune agent answered (1) or not (0)."},
+        [M_RTT] = {"virtune_rtt_seconds", "Round trip of the sync over the channel, in seconds."},
+        [M_DRIFT] = {"virtune_drift_settings",
+                     "Number of settings that differ from the guest's policy."},
+        [M_PENDING] = {"virtune_pending_reboot_changes",
+                       "Number of applied changes waiting for a reboot."},
+        [M_QUOTE] = {"virtune_attestation_enabled",
+                     "Whether the guest's policy lets the host ask for TPM quotes."},
+        [M_INFO] = {"virtune_agent_info", "The agent's version, as a label; the value is 1."},
+};
+
+static bool metric_value(const struct guest *g, int m, double *v)
 {
-        json_object *v, *k;
-        const char *class, *desc;
-        if (!g->replies[ID_STATUS] ||
-            vt_host_reply_value(g->replies[ID_STATUS], &v, &class, &desc) < 0 ||
-            !json_object_object_get_ex(v, key, &k))
+        int a;
+        switch (m) {
+        case M_UP:
+                *v = g->replies[ID_INFO] ? 1 : 0;
+                return true;
+        case M_RTT:
+                *v = (double)g->rtt_ms / 1000.0;
+                return g->rtt_ms >= 0;
+        case M_DRIFT:
+                return status_count(g, "drift", v);
+        case M_PENDING:
+                return status_count(g, "pending_reboot", v);
+        case M_QUOTE:
+                a = info_attestation(g);
+                *v = a;
+                return a >= 0;
+        default:
+                *v = 1;
+                return info_version(g) != NULL;
+        }
+}
+
+static void prometheus(FILE *out, const struct guest *gs, size_t n, bool libvirt, size_t no_channel,
+                       int64_t duration_ms)
+{
+        double v;
+        for (int m = 0; m < _M_MAX; m++) {
+                fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", metrics[m].name, metrics[m].help,
+                        metrics[m].name);
+                for (size_t i = 0; i < n; i++)
+                        if (gs[i].path && metric_value(&gs[i], m, &v))
+                                prom_sample(out, metrics[m].name, &gs[i], libvirt,
+                                            m == M_INFO ? "version" : NULL, info_version(&gs[i]),
+                                            v);
+        }
+        fputs("# HELP virtune_scan_duration_seconds How long the scan took, in seconds.\n"
+              "# TYPE virtune_scan_duration_seconds gauge\n",
+              out);
+        fprintf(out, "virtune_scan_duration_seconds %.3f\n", (double)duration_ms / 1000.0);
+        if (libvirt)
+                fprintf(out,
+                        "# HELP virtune_scan_domains_without_channel Running domains without the "
+                        "%s channel.\n"
+                        "# TYPE virtune_scan_domains_without_channel gauge\n"
+                        "virtune_scan_domains_without_channel %zu\n",
+                        VT_HOST_PORT_NAME, no_channel);
+}
+
+static int table(FILE *out, const struct guest *gs, size_t n, bool libvirt)
+{
+        const char *header[] = {libvirt ? "DOMAIN" : "SOCKET",
+                                "UP",
+                                "RTT",
+                                "VERSION",
+                                "DRIFT",
+                                "PENDING REBOOT",
+                                "ATTESTATION",
+                                "ERROR"};
+        struct vt_table t;
+        int r = vt_table_init(&t, header, ARRAY_SIZE(header));
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const struct guest *g = &gs[i];
+                char rtt[32] = "-", drift[32] = "-", pending[32] = "-";
+                double v;
+                if (g->rtt_ms >= 0)
+                        snprintf(rtt, sizeof(rtt), "%" PRId64 " ms", g->rtt_ms);
+                if (status_count(g, "drift", &v))
+                        snprintf(drift, sizeof(drift), "%.0f", v);
+                if (status_count(g, "pending_reboot", &v))
+                        snprintf(pending, sizeof(pending), "%.0f", v);
+                int a = info_attestation(g);
+                const char *cells[] = {libvirt ? g->t->domain : g->path,
+                                       g->replies[ID_INFO] ? "yes" : "no",
+                                       rtt,
+                                       info_version(g),
+                                       drift,
+                                       pending,
+                                       a < 0 ? "-"
+                                       : a   ? "quote"
+                                             : "off",
+                                       guest_error(g)};
+                r = vt_table_row(&t, cells);
+        }
+        if (r >= 0)
+                vt_table_print(&t, out);
+        vt_table_done(&t);
+        return r;
+}
+
+static int targets_get(void *userdata, size_t i, struct vt_host_target *ret, char *err,
+                       size_t errlen)
+{
+        const struct vt_host_targets *t = userdata;
+        const struct vt_host_target *v = &t->v[i];
+        *ret = (struct vt_host_target){.running = v->running};
+        if ((v->socket && !(ret->socket = strdup(v->socket))) ||
+            (v->domain && !(ret->domain = strdup(v->domain))) ||
+            (v->uuid && !(ret->uuid = strdup(v->uuid))))
+                return -ENOMEM;
+        return 0;
+}
+
+void vt_host_targets_source(const struct vt_host_targets *t, struct vt_scan_source *src)
+{
+        *src = (struct vt_scan_source){.n = t->n, .get = targets_get, .userdata = (void *)t};
+}
+
+/* Handles what is ready (wait_ms: how long to wait for it); false once the deadline passed. */
+static bool scan_poll(int epfd, size_t *pending, int64_t deadline, int wait_ms)
+{
+        struct epoll_event evs[64];
+        int64_t left = deadline - vt_host_now_ms();
+        if (left <= 0)
                 return false;
-        if (json_object_is_type(k, json_type_int))
-                *ret = (double)json_object_get_int64(k);
-        else if (json_object_is_type(k, json_type_array))
-                *ret = (double)json_object_array_length(k);
-        else
-                return false;
+        int k = epoll_wait(epfd, evs, ARRAY_SIZE(evs), wait_ms < left ? wait_ms : (int)left);
+        for (int i = 0; i < k; i++) {
+                struct guest *g = evs[i].data.ptr;
+                guest_io(g, epfd, evs[i].events);
+                if (g->done)
+                        (*pending)--;
+        }
         return true;
 }
 
-static void prometheus(FILE *out, struct guest *gs, size_t n)
+int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *opts, FILE *out,
+                 char *err, size_t errlen)
 {
-        double v;
-        fputs("# HELP virtune_up Whether the guest's virtune agent answered.\n"
-              "# TYPE virtune_up gauge\n",
-              out);
-        for (size_t i = 0; i < n; i++)
-                prom_sample(out, "virtune_up", &gs[i], NULL, NULL, gs[i].replies[ID_INFO] ? 1 : 0);
-        fputs("# HELP virtune_rtt_seconds Round trip of the sync over the channel.\n"
-              "# TYPE virtune_rtt_seconds gauge\n",
-              out);
-        for (size_t i = 0; i < n; i++)
-                if (gs[i].rtt_ms >= 0)
-                        prom_sample(out, "virtune_rtt_seconds", &gs[i], NULL, NULL,
-                                    (double)gs[i].rtt_ms / 1000.0);
-        fputs("# HELP virtune_drift Settings that differ from the guest's policy.\n"
-              "# TYPE virtune_drift gauge\n",
-              out);
-        for (size_t i = 0; i < n; i++)
-                if (status_int(&gs[i], "drift", &v))
-                        prom_sample(out, "virtune_drift", &gs[i], NULL, NULL, v);
-        fputs("# HELP virtune_pending_reboot Changes waiting for a reboot.\n"
-              "# TYPE virtune_pending_reboot gauge\n",
-              out);
-        for (size_t i = 0; i < n; i++)
-                if (status_int(&gs[i], "pending_reboot", &v))
-                        prom_sample(out, "virtune_pending_reboot", &gs[i], NULL, NULL, v);
-        fputs("# HELP virtune_agent_info The agent's version.\n"
-              "# TYPE virtune_agent_info gauge\n",
-              out);
-        for (size_t i = 0; i < n; i++) {
-                json_object *r, *ver;
-                const char *class, *desc;
-                if (gs[i].replies[ID_INFO] &&
-                    vt_host_reply_value(gs[i].replies[ID_INFO], &r, &class, &desc) == 0 &&
-                    json_object_object_get_ex(r, "version", &ver))
-                        prom_sample(out, "virtune_agent_info", &gs[i], "version",
-                                    json_object_get_string(ver), 1);
-        }
-}
+        assert(src && opts && out);
+        size_t n = src->n, no_channel = 0;
+        int up = 0, r = 0;
 
-int vt_host_scan(char *const *dirs, size_t ndirs, const struct vt_scan_opts *opts, FILE *out)
-{
-        assert(opts && out);
-        char **paths = NULL;
-        size_t n = 0;
-        int r = 0, up = 0;
-
-        for (size_t i = 0; i < ndirs; i++) {
-                r = collect(dirs[i], opts->name ? opts->name : VT_HOST_PORT_NAME, &paths, &n);
-                if (r == -ENOENT || r == -ENOTDIR)
-                        r = 0; /* a host without libvirt channels has none: not an error */
-                if (r < 0)
-                        goto out;
-        }
-        if (n > 0)
-                qsort(paths, n, sizeof(char *), cmp_str);
-        raise_nofile(n);
-
+        vt_host_raise_nofile(n);
         struct guest *gs = calloc(n ? n : 1, sizeof(*gs));
+        struct vt_host_target *ts = calloc(n ? n : 1, sizeof(*ts));
         int epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (!gs || epfd < 0) {
-                free(gs);
-                r = -ENOMEM;
-                goto out;
+        if (!gs || !ts || epfd < 0) {
+                free(gs), free(ts);
+                if (epfd >= 0)
+                        close(epfd);
+                return -ENOMEM;
         }
         int64_t t0 = vt_host_now_ms(), deadline = t0 + opts->timeout_ms;
-        size_t pending = n;
+        size_t pending = 0;
         for (size_t i = 0; i < n; i++) {
                 struct guest *g = &gs[i];
-                g->path = paths[i];
+                g->t = &ts[i];
                 g->fd = -1;
                 g->rtt_ms = -1;
                 vt_proto_reader_init_max(&g->reader, VT_HOST_REPLY_MAX);
-                struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = g};
-                if (guest_start(g) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, g->fd, &ev) < 0) {
-                        guest_finish(g, epfd, "no agent listening on the socket");
-                        pending--;
-                }
         }
-        struct epoll_event evs[64];
-        while (pending > 0) {
-                int64_t left = deadline - vt_host_now_ms();
-                if (left <= 0)
+        /* Guest i is asked before target i + 1 is looked up; what answers meanwhile is read. */
+        for (size_t i = 0; i < n; i++) {
+                struct guest *g = &gs[i];
+                r = src->get(src->userdata, i, &ts[i], err, errlen);
+                if (r < 0)
                         break;
-                int k = epoll_wait(epfd, evs, ARRAY_SIZE(evs), (int)left);
-                for (int i = 0; i < k; i++) {
-                        struct guest *g = evs[i].data.ptr;
-                        guest_io(g, epfd, evs[i].events);
-                        if (g->done)
-                                pending--;
+                g->path = g->t->socket;
+                if (!g->path) {
+                        no_channel += g->t->running;
+                        guest_finish(g, epfd,
+                                     g->t->running ? "no " VT_HOST_PORT_NAME
+                                                     " channel (virtune-host setup -d DOMAIN)"
+                                                   : "not running");
+                        continue;
                 }
+                struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = g};
+                if (guest_start(g) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, g->fd, &ev) < 0)
+                        guest_finish(g, epfd, "no agent listening on the socket");
+                else
+                        pending++;
+                scan_poll(epfd, &pending, deadline, 0);
         }
+        if (r >= 0)
+                log_info("scan: %zu guests looked up in %" PRId64 " ms", n, vt_host_now_ms() - t0);
+        while (r >= 0 && pending > 0 && scan_poll(epfd, &pending, deadline, INT32_MAX))
+                ;
+        int64_t duration_ms = vt_host_now_ms() - t0;
         for (size_t i = 0; i < n; i++) {
                 guest_finish(&gs[i], epfd, "no answer in time");
                 if (gs[i].replies[ID_INFO])
                         up++;
-                if (!opts->prometheus)
-                        json_line(out, &gs[i]);
+                if (r >= 0 && opts->format == VT_SCAN_JSON)
+                        json_line(out, &gs[i], opts->libvirt);
         }
-        if (opts->prometheus)
-                prometheus(out, gs, n);
+        if (r < 0)
+                up = r;
+        else if (opts->format == VT_SCAN_PROMETHEUS)
+                prometheus(out, gs, n, opts->libvirt, no_channel, duration_ms);
+        else if (opts->format == VT_SCAN_TABLE && table(out, gs, n, opts->libvirt) < 0)
+                up = -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 for (int j = 0; j < _ID_MAX; j++)
                         json_object_put(gs[i].replies[j]);
                 free(gs[i].out);
+                free(ts[i].socket), free(ts[i].domain), free(ts[i].uuid);
         }
         free(gs);
+        free(ts);
         close(epfd);
-        r = up;
-out:
-        for (size_t i = 0; i < n; i++)
-                free(paths[i]);
-        free(paths);
-        return r;
+        return up;
 }

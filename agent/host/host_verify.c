@@ -11,6 +11,7 @@
 #include "ctx.h"
 #include "tpm2_pub.h"
 #include "tpm2_sel.h"
+#include "host_checks.h"
 #include "host_verify.h"
 #include "tpm_eventlog.h"
 
@@ -19,28 +20,6 @@
 #define EVENTLOG_MAX    (64u << 20)
 #define QUOTE_FILE_MAX  (1u << 20)
 #define JSON_DEPTH_MAX  8
-
-struct verify {
-        json_object *checks;
-        bool ok;
-};
-
-static void check(struct verify *v, const char *name, bool ok, const char *fmt, ...) _printf_(4, 5);
-
-static void check(struct verify *v, const char *name, bool ok, const char *fmt, ...)
-{
-        char detail[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(detail, sizeof(detail), fmt, ap);
-        va_end(ap);
-        json_object *c = json_object_new_object();
-        vt_json_add_str(c, "name", name);
-        json_object_object_add(c, "ok", json_object_new_boolean(ok));
-        vt_json_add_str(c, "detail", detail);
-        json_object_array_add(v->checks, c);
-        v->ok &= ok;
-}
 
 /* A hex field of the quote (a.b for nested), bounded. */
 static int get_hex(json_object *o, const char *a, const char *b, uint8_t **ret, size_t *len)
@@ -103,25 +82,26 @@ static bool verify_sig(EVP_PKEY *key, const TPMT_SIGNATURE *sig, const uint8_t *
 }
 
 /* Trust on first use: the first AK seen is written to the pin; later ones must match it. */
-static void check_pin(struct verify *v, const char *pin, const char *pem)
+static void check_pin(struct vt_checks *v, const char *pin, const char *pem)
 {
         _cleanup_close_ int fd = open(pin, O_RDONLY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT) {
                 fd = open(pin, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
                 bool ok = fd >= 0 && write(fd, pem, strlen(pem)) == (ssize_t)strlen(pem);
-                check(v, "ak-pin", ok, ok ? "first use: AK pinned in %s" : "cannot write %s: %m",
-                      pin);
+                vt_check(v, "ak-pin", ok, ok ? "first use: AK pinned in %s" : "cannot write %s: %m",
+                         pin);
                 return;
         }
         char buf[4096];
         ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
         if (n < 0) {
-                check(v, "ak-pin", false, "cannot read %s: %m", pin);
+                vt_check(v, "ak-pin", false, "cannot read %s: %m", pin);
                 return;
         }
         buf[n] = 0;
         bool ok = streq(buf, pem);
-        check(v, "ak-pin", ok, ok ? "AK matches %s" : "AK differs from the one pinned in %s", pin);
+        vt_check(v, "ak-pin", ok, ok ? "AK matches %s" : "AK differs from the one pinned in %s",
+                 pin);
 }
 
 /* The reported PCR value for (bank, pcr), checked to have the bank's size. */
@@ -141,7 +121,7 @@ static int reported(json_object *pcrs, const struct vt_pcr_bank *b, unsigned pcr
 }
 
 /* pcrDigest = H(the selected PCR values in selection order), H the signing scheme's hash. */
-static void check_pcr_digest(struct verify *v, const TPMS_QUOTE_INFO *q, TPMI_ALG_HASH hash,
+static void check_pcr_digest(struct vt_checks *v, const TPMS_QUOTE_INFO *q, TPMI_ALG_HASH hash,
                              json_object *pcrs)
 {
         const struct vt_pcr_bank *h = vt_pcr_bank_by_alg(hash);
@@ -159,8 +139,9 @@ static void check_pcr_digest(struct verify *v, const TPMS_QUOTE_INFO *q, TPMI_AL
                                 continue;
                         if (reported(pcrs, b, p, val) < 0) {
                                 EVP_MD_CTX_free(c);
-                                check(v, "pcr-digest", false, "PCR %s:%u is missing from the reply",
-                                      b ? b->name : "?", p);
+                                vt_check(v, "pcr-digest", false,
+                                         "PCR %s:%u is missing from the reply", b ? b->name : "?",
+                                         p);
                                 return;
                         }
                         ok = EVP_DigestUpdate(c, val, b->size);
@@ -170,13 +151,13 @@ static void check_pcr_digest(struct verify *v, const TPMS_QUOTE_INFO *q, TPMI_AL
         ok = ok && EVP_DigestFinal_ex(c, out, &n);
         EVP_MD_CTX_free(c);
         ok = ok && n == q->pcrDigest.size && memcmp(out, q->pcrDigest.buffer, n) == 0;
-        check(v, "pcr-digest", ok,
-              ok ? "the %u reported PCR values hash to the quoted digest"
-                 : "the %u reported PCR values do not hash to the quoted digest",
-              count);
+        vt_check(v, "pcr-digest", ok,
+                 ok ? "the %u reported PCR values hash to the quoted digest"
+                    : "the %u reported PCR values do not hash to the quoted digest",
+                 count);
 }
 
-static int decode_eventlog(json_object *eventlog, uint8_t **ret, size_t *len)
+int vt_host_eventlog_decode(json_object *eventlog, uint8_t **ret, size_t *len)
 {
         json_object *x;
         if (!json_object_object_get_ex(eventlog, "log", &x) ||
@@ -202,15 +183,15 @@ static int decode_eventlog(json_object *eventlog, uint8_t **ret, size_t *len)
 }
 
 /* Replays the log; every reported PCR the firmware owns (0-9) or the log touches must match. */
-static void check_eventlog(struct verify *v, json_object *eventlog, json_object *pcrs)
+static void check_eventlog(struct vt_checks *v, json_object *eventlog, json_object *pcrs)
 {
         _cleanup_free_ uint8_t *buf = NULL;
         size_t len;
         struct vt_evlog log;
-        int r = decode_eventlog(eventlog, &buf, &len);
+        int r = vt_host_eventlog_decode(eventlog, &buf, &len);
         if (r < 0 || (r = vt_evlog_replay(buf, len, &log)) < 0) {
-                check(v, "eventlog-replay", false, "cannot replay the event log: %s",
-                      r == -EBADMSG ? "malformed" : strerror(-r));
+                vt_check(v, "eventlog-replay", false, "cannot replay the event log: %s",
+                         r == -EBADMSG ? "malformed" : strerror(-r));
                 return;
         }
         unsigned compared = 0;
@@ -232,23 +213,23 @@ static void check_eventlog(struct verify *v, json_object *eventlog, json_object 
                 (void)values;
         }
         if (compared == 0)
-                check(v, "eventlog-replay", false,
-                      "no reported PCR is in a bank the log covers (%zu events)", log.events);
+                vt_check(v, "eventlog-replay", false,
+                         "no reported PCR is in a bank the log covers (%zu events)", log.events);
         else if (*bad)
-                check(v, "eventlog-replay", false, "%zu events replayed; differ:%s", log.events,
-                      bad);
+                vt_check(v, "eventlog-replay", false, "%zu events replayed; differ:%s", log.events,
+                         bad);
         else
-                check(v, "eventlog-replay", true, "%zu events replayed; %u PCRs match", log.events,
-                      compared);
+                vt_check(v, "eventlog-replay", true, "%zu events replayed; %u PCRs match",
+                         log.events, compared);
 }
 
 int vt_host_verify_sel(json_object *quote, const uint8_t *nonce, size_t nonce_len,
                        const char *selection, json_object *eventlog, const char *ak_pin,
                        json_object **report)
 {
-        struct verify v = {json_object_new_array(), true};
+        struct vt_checks v = {.list = json_object_new_array()};
         _cleanup_json_ json_object *doc = json_object_new_object();
-        json_object_object_add(doc, "checks", v.checks);
+        json_object_object_add(doc, "checks", v.list);
         _cleanup_free_ uint8_t *attest_buf = NULL, *sig_buf = NULL, *pub_buf = NULL;
         size_t attest_len = 0, sig_len = 0, pub_len = 0, off;
         TPMS_ATTEST attest = {0};
@@ -276,26 +257,26 @@ int vt_host_verify_sel(json_object *quote, const uint8_t *nonce, size_t nonce_le
         EVP_PKEY *key = ak_key(&pub.publicArea);
         _cleanup_free_ char *pem = NULL;
         bool restricted = (pub.publicArea.objectAttributes & need) == need;
-        check(&v, "ak", key && restricted && vt_tpm2_pub_to_pem(&pub.publicArea, &pem) >= 0,
-              !key         ? "cannot use the AK public key"
-              : restricted ? "restricted signing key, %s"
-                           : "not a restricted, fixed-TPM signing key (%s)",
-              pub.publicArea.type == TPM2_ALG_RSA ? "RSA" : "ECC");
+        vt_check(&v, "ak", key && restricted && vt_tpm2_pub_to_pem(&pub.publicArea, &pem) >= 0,
+                 !key         ? "cannot use the AK public key"
+                 : restricted ? "restricted signing key, %s"
+                              : "not a restricted, fixed-TPM signing key (%s)",
+                 pub.publicArea.type == TPM2_ALG_RSA ? "RSA" : "ECC");
         if (ak_pin && pem)
                 check_pin(&v, ak_pin, pem);
 
         const char *why = "no AK";
         bool sig_ok = key && verify_sig(key, &sig, attest_buf, attest_len, &why);
-        check(&v, "signature", sig_ok, "signature over the attest bytes: %s", why);
+        vt_check(&v, "signature", sig_ok, "signature over the attest bytes: %s", why);
         EVP_PKEY_free(key);
 
         bool magic = attest.magic == TPM2_GENERATED_VALUE && attest.type == TPM2_ST_ATTEST_QUOTE;
-        check(&v, "attest-type", magic, "magic 0x%08x, type 0x%04x (want TPM-generated quote)",
-              attest.magic, attest.type);
+        vt_check(&v, "attest-type", magic, "magic 0x%08x, type 0x%04x (want TPM-generated quote)",
+                 attest.magic, attest.type);
         bool nonce_ok = attest.extraData.size == nonce_len &&
                         memcmp(attest.extraData.buffer, nonce, nonce_len) == 0;
-        check(&v, "nonce", nonce_ok,
-              nonce_ok ? "extraData is our nonce" : "extraData is not our nonce");
+        vt_check(&v, "nonce", nonce_ok,
+                 nonce_ok ? "extraData is our nonce" : "extraData is not our nonce");
 
         const TPMS_QUOTE_INFO *q = &attest.attested.quote;
         _cleanup_free_ char *got = vt_pcrsel_format(&q->pcrSelect);
@@ -305,12 +286,20 @@ int vt_host_verify_sel(json_object *quote, const uint8_t *nonce, size_t nonce_le
         TPML_PCR_SELECTION asked;
         bool sel_ok = selection && vt_pcrsel_parse(selection, &asked) >= 0 &&
                       vt_pcrsel_equal(&asked, &q->pcrSelect);
-        check(&v, "pcr-selection", sel_ok, "quoted %s, asked %s", got ? got : "?",
-              selection ? selection : "?");
+        vt_check(&v, "pcr-selection", sel_ok, "quoted %s, asked %s", got ? got : "?",
+                 selection ? selection : "?");
         check_pcr_digest(&v, q, sig.signature.any.hashAlg, pcrs);
         if (eventlog)
                 check_eventlog(&v, eventlog, pcrs);
-        json_object_object_add(doc, "ok", json_object_new_boolean(v.ok));
+        json_object *clock = json_object_new_object();
+        json_object_object_add(clock, "clock", json_object_new_uint64(attest.clockInfo.clock));
+        json_object_object_add(clock, "reset_count",
+                               json_object_new_int64(attest.clockInfo.resetCount));
+        json_object_object_add(clock, "restart_count",
+                               json_object_new_int64(attest.clockInfo.restartCount));
+        json_object_object_add(clock, "safe", json_object_new_boolean(attest.clockInfo.safe));
+        json_object_object_add(doc, "clock", clock);
+        json_object_object_add(doc, "ok", json_object_new_boolean(vt_checks_ok(&v)));
         *report = TAKE_PTR(doc);
         return 0;
 }
@@ -379,4 +368,13 @@ int vt_host_verify_load(const char *quote_path, const char *log_path, json_objec
         *quote = TAKE_PTR(q);
         *eventlog = TAKE_PTR(ev);
         return 0;
+}
+
+int vt_host_pcrs_text(FILE *out, json_object *value)
+{
+        json_object *banks;
+        if (!json_object_object_get_ex(value, "banks", &banks) ||
+            !json_object_is_type(banks, json_type_object))
+                return -EBADMSG;
+        return vt_pcr_values_print(out, banks, NULL);
 }

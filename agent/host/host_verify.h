@@ -1,6 +1,7 @@
 /* Host-side verification of a guest's quote, PCRs and event log (virtune-host verify). */
 #pragma once
 
+#include <stdio.h>
 #include "util.h"
 
 /*
@@ -26,3 +27,11 @@ int vt_host_verify_sel(json_object *quote, const uint8_t *nonce, size_t nonce_le
  */
 int vt_host_verify_load(const char *quote_path, const char *log_path, json_object **quote,
                         json_object **eventlog, const char **bad_path);
+/* The binary log of a virtune-eventlog reply ({"log": base64}), bounded; -EBADMSG. */
+int vt_host_eventlog_decode(json_object *eventlog, uint8_t **ret, size_t *len);
+
+/*
+ * A virtune-pcr-read reply ({"banks": ...}) in tpm2_pcrread's layout, the one `virtune pcrs`
+ * prints in the guest; -EOPNOTSUPP without TPM support (the caller falls back to the text).
+ */
+int vt_host_pcrs_text(FILE *out, json_object *value);

@@ -77,6 +77,9 @@ static int parse_spec_id(const uint8_t *ev, size_t len, struct vt_evlog *log)
                 /* a bank we do not know still has to be skipped by its declared size */
                 if (b && b->size != size)
                         return -EBADMSG;
+                for (size_t k = 0; k < log->nbanks; k++)
+                        if (b && log->banks[k].bank == b)
+                                return -EBADMSG; /* one bank named twice */
                 log->banks[log->nbanks++] = (struct vt_evlog_bank){.bank = b};
         }
         log->crypto_agile = true;
@@ -115,6 +118,12 @@ static void startup_locality(struct vt_evlog *log, uint32_t pcr, const uint8_t *
 
 int vt_evlog_replay(const uint8_t *buf, size_t len, struct vt_evlog *ret)
 {
+        return vt_evlog_replay_events(buf, len, ret, NULL, NULL);
+}
+
+int vt_evlog_replay_events(const uint8_t *buf, size_t len, struct vt_evlog *ret,
+                           vt_evlog_event_fn fn, void *userdata)
+{
         struct vt_evlog *log = ret;
         *log = (struct vt_evlog){.locality = -1};
         struct rd r = {buf, len};
@@ -149,9 +158,13 @@ int vt_evlog_replay(const uint8_t *buf, size_t len, struct vt_evlog *ret)
                                 uint16_t ds = declared_size(spec, spec_len, alg);
                                 if (ds == 0 || !rd_bytes(&r, ds, &digest))
                                         return -EBADMSG;
-                                for (size_t b = 0; b < log->nbanks; b++)
-                                        if (log->banks[b].bank && log->banks[b].bank->alg == alg)
-                                                digests[b] = digest;
+                                for (size_t b = 0; b < log->nbanks; b++) {
+                                        if (!log->banks[b].bank || log->banks[b].bank->alg != alg)
+                                                continue;
+                                        if (digests[b])
+                                                return -EBADMSG; /* one bank twice in an event */
+                                        digests[b] = digest;
+                                }
                         }
                 } else if (!rd_bytes(&r, 20, &digests[0]))
                         return -EBADMSG;
@@ -167,6 +180,9 @@ int vt_evlog_replay(const uint8_t *buf, size_t len, struct vt_evlog *ret)
                                 continue;
                         int e = extend(&log->banks[b], pcr, digests[b]);
                         if (e < 0)
+                                return e;
+                        if (fn && (e = fn(log->banks[b].bank, pcr, type, digests[b],
+                                          log->events - 1, userdata)) < 0)
                                 return e;
                 }
         }

@@ -26,4 +26,12 @@ struct vt_evlog {
  * the buffer: -EBADMSG on a malformed log, -EOPNOTSUPP on a bank OpenSSL cannot hash.
  */
 int vt_evlog_replay(const uint8_t *buf, size_t len, struct vt_evlog *ret);
+/*
+ * The same, calling fn for each measurement (not the EV_NO_ACTION events) in each known bank,
+ * in log order: index is the event's position in the log. A negative return stops the replay.
+ */
+typedef int (*vt_evlog_event_fn)(const struct vt_pcr_bank *bank, uint32_t pcr, uint32_t type,
+                                 const uint8_t *digest, size_t index, void *userdata);
+int vt_evlog_replay_events(const uint8_t *buf, size_t len, struct vt_evlog *ret,
+                           vt_evlog_event_fn fn, void *userdata);
 const struct vt_evlog_bank *vt_evlog_bank(const struct vt_evlog *log, TPM2_ALG_ID alg);

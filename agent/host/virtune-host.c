@@ -1,10 +1,18 @@
 /* virtune-host: the host-side client of a guest's virtune agent, over the channel's socket. */
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <sys/stat.h>
 #include "render.h"
 #include "host.h"
+#include "host_attest.h"
+#include "host_fleet.h"
+#include "host_table.h"
 #include "host_verify.h"
+#include "strv.h"
 #include "codec.h"
+#include "ctx.h"
+#include "fsutil.h"
 #include "log.h"
 #include "version.h"
 
@@ -12,12 +20,21 @@
 
 struct host {
         const char *socket;
+        const char *uri, *domain; /* -c, -d: the socket comes from libvirt */
+        const char *label;        /* what messages call the guest: its domain or socket */
+        char *socket_owned;
+        int (*table_fn)(FILE *out, json_object *value);
+        int (*text_fn)(FILE *out, json_object *value);
         int timeout_ms;
-        bool json;
+        bool json, table;
         /* command options */
-        const char *nonce_hex, *output, *ak, *name, *pcrs;
-        bool random, dry_run, prometheus, ima, from_files;
-        char **files; /* verify --from-files: QUOTE [EVENTLOG] */
+        const char *nonce_hex, *output, *ak, *name, *pcrs, *prom_file;
+        bool random, dry_run, prometheus, ima, from_files, live, config, attest;
+        char **files; /* verify --from-files: QUOTE [EVENTLOG]; scan: DIR... */
+        char **ek_ca; /* attest: --ek-ca FILE..., else this host's swtpm-localca */
+        const char *state_dir, *guest_id, *record, *reference;
+        char *uuid; /* -d: the domain's UUID, the attest state's key */
+        bool tofu;
         size_t nfiles;
         unsigned used; /* which command options were given (bit per option) */
 };
@@ -28,6 +45,8 @@ struct host_cmd {
         int (*run)(struct host *h, const struct host_cmd *cmd);
         unsigned options; /* allowed command options */
         const char *summary;
+        int (*table)(FILE *out, json_object *value); /* for people, on a terminal or --table */
+        int (*text)(FILE *out, json_object *value);  /* a fixed text layout, unless --json */
 };
 
 enum {
@@ -40,15 +59,22 @@ enum {
         OPT_NAME = 1u << 6,
         OPT_IMA = 1u << 7,
         OPT_PCRS = 1u << 8,
-        OPT_FROM_FILES = 1u << 9
+        OPT_FROM_FILES = 1u << 9,
+        OPT_PROM_FILE = 1u << 10,
+        OPT_TABLE = 1u << 11,
+        OPT_LIVE = 1u << 12,
+        OPT_CONFIG = 1u << 13,
+        OPT_ATTEST = 1u << 14, /* --ek-ca --tofu --state --guest-id --record --reference --attest */
 };
+
+#define ATTEST_STATE_DIR "/var/lib/virtune-host/attest"
 
 static int exit_for(int r, const struct host *h)
 {
         if (r == -ETIMEDOUT)
-                log_error("No answer from the agent on %s within %d ms", h->socket, h->timeout_ms);
+                log_error("No answer from the agent on %s within %d ms", h->label, h->timeout_ms);
         else
-                log_error_errno(r, "Cannot talk to the agent on %s", h->socket);
+                log_error_errno(r, "Cannot talk to the agent on %s", h->label);
         return VT_HOST_EXIT_NO_AGENT;
 }
 
@@ -82,6 +108,11 @@ static int call(struct host *h, const char *execute, json_object *args, json_obj
 
 static void print(const struct host *h, json_object *value)
 {
+        if (h->table_fn && (h->table || (!h->json && isatty(STDOUT_FILENO))) &&
+            h->table_fn(stdout, value) >= 0)
+                return;
+        if (!h->json && h->text_fn && h->text_fn(stdout, value) >= 0)
+                return;
         if (h->json)
                 printf("%s\n",
                        json_object_to_json_string_ext(
@@ -162,7 +193,7 @@ static int run_ping(struct host *h, const struct host_cmd *cmd)
         if (h->json)
                 print(h, value);
         else
-                printf("The agent on %s answered (%" PRId64 " ms with the sync)\n", h->socket,
+                printf("The agent on %s answered (%" PRId64 " ms with the sync)\n", h->label,
                        vt_host_now_ms() - t0);
         return VT_HOST_EXIT_OK;
 }
@@ -298,34 +329,341 @@ static int run_verify(struct host *h, const struct host_cmd *cmd)
                        : VT_HOST_EXIT_GUEST_ERROR;
 }
 
+static int load_json(const char *path, json_object **ret)
+{
+        json_object *o = json_object_from_file(path);
+        if (!json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                log_error("Cannot read %s as a JSON object (a file written by attest --record)",
+                          path);
+                return -EBADMSG;
+        }
+        *ret = o;
+        return 0;
+}
+
+/* What attest and scan --attest share: trust anchors, the state directory, the reference. */
+struct attest_setup {
+        char **default_cas;
+        json_object *reference;
+        char state[PATH_MAX];
+        struct vt_attest_opts o;
+};
+
+static void attest_setup_done(struct attest_setup *a)
+{
+        vt_strv_free(a->default_cas);
+        json_object_put(a->reference);
+}
+
+static int attest_setup(struct host *h, struct attest_setup *a)
+{
+        *a = (struct attest_setup){0};
+        if (!h->ek_ca)
+                a->default_cas = vt_attest_default_cas();
+        char **cas = h->ek_ca ? h->ek_ca : a->default_cas;
+        if (h->reference && load_json(h->reference, &a->reference) < 0)
+                return VT_HOST_EXIT_USAGE;
+        const char *dir = h->state_dir ? h->state_dir : ATTEST_STATE_DIR;
+        if (!realpath(dir, a->state)) {
+                if (errno != ENOENT || strlen(dir) >= sizeof(a->state) || dir[0] != '/') {
+                        log_error_errno(-errno, "attest: the state directory %s", dir);
+                        return VT_HOST_EXIT_USAGE;
+                }
+                snprintf(a->state, sizeof(a->state), "%s", dir); /* made on first use */
+        }
+        a->o = (struct vt_attest_opts){
+                .ek_ca = cas,
+                .n_ek_ca = vt_strv_len(cas),
+                .tofu = h->tofu,
+                .state_dir = a->state,
+                .guest_id = h->guest_id ? h->guest_id
+                            : h->uuid   ? h->uuid
+                                        : h->socket,
+                .pcrs = h->pcrs,
+                .reference = a->reference,
+                .record = h->record != NULL,
+        };
+        return 0;
+}
+
+static int run_attest(struct host *h, const struct host_cmd *cmd)
+{
+        _cleanup_(attest_setup_done) struct attest_setup as = {0};
+        _cleanup_json_ json_object *report = NULL;
+        int e = attest_setup(h, &as);
+        if (e != 0)
+                return e;
+        struct vt_attest_opts o = as.o;
+        struct vt_host_caller c = {.socket = h->socket, .timeout_ms = h->timeout_ms};
+        int r = vt_attest_run(&o, vt_host_caller_call, &c, &report);
+        vt_host_caller_close(&c);
+        if (r < 0) {
+                log_error_errno(r, "attest");
+                return VT_HOST_EXIT_GUEST_ERROR;
+        }
+        json_object *ref = json_object_object_get(report, "reference");
+        if (h->record && ref) {
+                const char *text = json_object_to_json_string_ext(
+                        ref, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+                _cleanup_fclose_ FILE *f = fopen(h->record, "we");
+                if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0 || fflush(f) != 0) {
+                        log_error_errno(-errno, "attest --record: cannot write %s", h->record);
+                        return VT_HOST_EXIT_GUEST_ERROR;
+                }
+                json_object_object_del(report, "reference");
+                vt_json_add_str(report, "recorded", h->record);
+        } else if (h->record) {
+                log_error("attest --record: %s not written: the attestation failed", h->record);
+        }
+        print(h, report);
+        json_object *ok;
+        return json_object_object_get_ex(report, "ok", &ok) && json_object_get_boolean(ok)
+                       ? VT_HOST_EXIT_OK
+                       : VT_HOST_EXIT_GUEST_ERROR;
+}
+
+static int libvirt_error(int r, const char *uri, const char *err)
+{
+        log_error("%s", err);
+        if (r == -ENOENT)
+                return VT_HOST_EXIT_USAGE;
+        if (r == -ENOTCONN && geteuid() != 0)
+                log_error("(as a user: the group 'libvirt' may connect to %s, or use "
+                          "qemu:///session)",
+                          uri);
+        return r == -ESRCH ? VT_HOST_EXIT_NO_AGENT : VT_HOST_EXIT_HOST;
+}
+
+/* A scan directory that cannot be read: say which, and what to do about it. */
+static int dir_error(int r, const char *dir)
+{
+        if (r == -ENOENT || r == -ENOTDIR) {
+                log_error("scan: %s: no such directory", dir);
+                return VT_HOST_EXIT_USAGE;
+        }
+        if (r == -EACCES || r == -EPERM) {
+                struct stat st;
+                struct group *gr = stat(dir, &st) == 0 ? getgrgid(st.st_gid) : NULL;
+                log_error("scan: %s: permission denied; join the group '%s' that owns it "
+                          "(libvirt: libvirt-qemu), or run as root",
+                          dir, gr ? gr->gr_name : "libvirt-qemu");
+                return VT_HOST_EXIT_HOST;
+        }
+        log_error_errno(r, "scan: cannot read %s", dir);
+        return VT_HOST_EXIT_HOST;
+}
+
+/* The exposition into path, atomically (a temp file beside it, renamed): node_exporter never
+ * reads half a file. */
+static int write_atomic(const char *path, const char *data, size_t len)
+{
+        _cleanup_free_ char *abs = NULL;
+        struct vt_ctx root = {.root_fd = -1};
+        if (path[0] != '/') {
+                _cleanup_free_ char *cwd = getcwd(NULL, 0);
+                if (!cwd || asprintf(&abs, "%s/%s", cwd, path) < 0)
+                        return -ENOMEM;
+        }
+        int r = vt_ctx_init_root(&root, "/");
+        if (r >= 0)
+                r = vt_fs_write_atomic(&root, abs ? abs : path, data, len, 0644);
+        vt_ctx_fini_root(&root);
+        return r;
+}
+
+/*
+ * scan --attest: every guest of the source (libvirt's running domains, or the sockets under
+ * DIR...) attested at once, each with its own nonce; out gets JSON lines or the exposition.
+ * Returns how many passed (of *total with a channel), or -errno.
+ */
+static int scan_attest(struct host *h, const struct vt_scan_source *src, FILE *out, size_t *total,
+                       char *err, size_t errlen)
+{
+        _cleanup_(attest_setup_done) struct attest_setup as = {0};
+        struct vt_host_targets t = {};
+        if (h->record || h->reference || h->guest_id) {
+                log_error("scan --attest: --record, --reference and --guest-id are for one guest");
+                return -EINVAL;
+        }
+        if (attest_setup(h, &as) != 0)
+                return -EINVAL;
+        int r = 0;
+        for (size_t i = 0; r >= 0 && i < src->n; i++) {
+                struct vt_host_target g = {};
+                r = src->get(src->userdata, i, &g, err, errlen);
+                if (r >= 0 && g.socket)
+                        r = vt_host_targets_add(&t, g.socket, g.domain, g.uuid, g.running);
+                else if (r >= 0)
+                        log_info("scan --attest: %s has no %s channel", g.domain ? g.domain : "?",
+                                 VT_HOST_PORT_NAME);
+                free(g.socket), free(g.domain), free(g.uuid);
+        }
+        struct vt_fleet_target *ft = r >= 0 ? calloc(t.n ? t.n : 1, sizeof(*ft)) : NULL;
+        if (r >= 0 && !ft)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < t.n; i++)
+                ft[i] = (struct vt_fleet_target){t.v[i].socket, t.v[i].domain, t.v[i].uuid};
+        if (r >= 0)
+                r = vt_attest_fleet(ft, t.n, &as.o, h->timeout_ms, h->prometheus || h->prom_file,
+                                    out);
+        *total = t.n;
+        free(ft);
+        vt_host_targets_done(&t);
+        return r;
+}
+
+static int run_scan(struct host *h, const struct host_cmd *cmd)
+{
+        struct vt_host_targets t = {};
+        struct vt_host_libvirt *lv = NULL;
+        struct vt_scan_source src;
+        const char *port = h->name ? h->name : VT_HOST_PORT_NAME, *bad = NULL;
+        char err[512] = "";
+        int r;
+
+        bool libvirt = h->nfiles == 0;
+        if (libvirt) {
+                int64_t t0 = vt_host_now_ms();
+                r = vt_host_libvirt_open(h->uri, port, &lv, &src, err, sizeof(err));
+                if (r < 0)
+                        return libvirt_error(r, h->uri, err);
+                /* bench/libvirt-scan reads this line: what connecting and listing cost. */
+                log_info("libvirt: %zu running domains listed at %s in %" PRId64 " ms", src.n,
+                         h->uri, vt_host_now_ms() - t0);
+        } else if ((r = vt_host_targets_from_dirs(h->files, h->nfiles, port, &t, &bad)) < 0) {
+                vt_host_targets_done(&t);
+                return dir_error(r, bad);
+        } else
+                vt_host_targets_source(&t, &src);
+        struct vt_scan_opts so = {.timeout_ms = h->timeout_ms, .libvirt = libvirt};
+        so.format = h->prometheus || h->prom_file                     ? VT_SCAN_PROMETHEUS
+                    : h->table || (!h->json && isatty(STDOUT_FILENO)) ? VT_SCAN_TABLE
+                                                                      : VT_SCAN_JSON;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *out = h->prom_file ? open_memstream(&buf, &len) : stdout;
+        size_t attested = 0;
+        if (!out)
+                r = -errno;
+        else if (h->attest)
+                r = scan_attest(h, &src, out, &attested, err, sizeof(err));
+        else
+                r = vt_host_scan(&src, &so, out, err, sizeof(err));
+        vt_host_targets_done(&t);
+        vt_host_libvirt_close(lv);
+        if (h->prom_file && out && fclose(out) != 0 && r >= 0)
+                r = -errno;
+        if (r < 0 && err[0])
+                return libvirt_error(r, h->uri, err);
+        if (r < 0)
+                return log_error_errno(r, "scan"), VT_HOST_EXIT_HOST;
+        if (h->prom_file && (r = write_atomic(h->prom_file, buf, len)) < 0) {
+                log_error_errno(r,
+                                "scan: cannot write %s (its directory must exist and be "
+                                "writable)",
+                                h->prom_file);
+                return VT_HOST_EXIT_HOST;
+        }
+        if (h->attest && (size_t)r != attested)
+                return VT_HOST_EXIT_GUEST_ERROR; /* a guest failed its attestation */
+        return VT_HOST_EXIT_OK;
+}
+
+static int run_setup(struct host *h, const struct host_cmd *cmd)
+{
+        char err[512];
+        unsigned added;
+        const char *port = h->name ? h->name : VT_HOST_PORT_NAME;
+        if (!h->domain) {
+                log_error("setup: name the domain with -d NAME|UUID");
+                return VT_HOST_EXIT_USAGE;
+        }
+        int r = vt_host_libvirt_setup(h->uri, h->domain, port, h->live, h->config, &added, err,
+                                      sizeof(err));
+        if (r < 0)
+                return libvirt_error(r, h->uri, err);
+        if (!added)
+                printf("%s already has the %s channel\n", h->domain, port);
+        else
+                printf("Added the %s channel to %s (%s%s%s)\n", port, h->domain,
+                       added & VT_HOST_SETUP_LIVE ? "live" : "",
+                       added == (VT_HOST_SETUP_LIVE | VT_HOST_SETUP_CONFIG) ? ", " : "",
+                       added & VT_HOST_SETUP_CONFIG ? "definition: from its next start" : "");
+        return VT_HOST_EXIT_OK;
+}
+
+/* -d NAME|UUID: the domain's channel socket, from its live XML. */
+static int resolve_domain(struct host *h)
+{
+        struct vt_host_targets t = {};
+        char err[512];
+        int r = vt_host_libvirt_targets(h->uri, h->domain, h->name ? h->name : VT_HOST_PORT_NAME,
+                                        &t, err, sizeof(err));
+        if (r < 0) {
+                vt_host_targets_done(&t);
+                return libvirt_error(r, h->uri, err);
+        }
+        if (!t.v[0].running) {
+                log_error("Domain %s is not running", h->domain);
+                r = VT_HOST_EXIT_NO_AGENT;
+        } else if (!t.v[0].socket) {
+                log_error("Domain %s has no %s channel: add it with virtune-host setup -d %s",
+                          h->domain, VT_HOST_PORT_NAME, h->domain);
+                r = VT_HOST_EXIT_NO_AGENT;
+        } else {
+                h->socket = h->socket_owned = TAKE_PTR(t.v[0].socket);
+                h->uuid = TAKE_PTR(t.v[0].uuid); /* attest keys its state by it */
+        }
+        vt_host_targets_done(&t);
+        return r;
+}
+
 static const struct host_cmd commands[] = {
-        {"ping", "guest-ping", run_ping, 0, "is the agent there"},
-        {"info", "guest-info", run_simple, 0, "the agent's version and commands"},
-        {"facts", "virtune-facts", run_simple, 0, "what the guest detected"},
-        {"status", "virtune-status", run_simple, 0, "policy, last apply, drift, pending reboot"},
-        {"plan", "virtune-plan", run_simple, 0, "what apply would change"},
-        {"pcrs", "virtune-pcr-read", run_simple, 0, "the guest's TPM PCRs"},
-        {"quote", NULL, run_quote, OPT_NONCE | OPT_RANDOM | OPT_PCRS, "a TPM quote over a nonce"},
-        {"eventlog", NULL, run_eventlog, OPT_OUTPUT | OPT_IMA, "the measured-boot event log"},
+        {"ping", "guest-ping", run_ping, 0, "is the agent there", NULL, NULL},
+        {"info", "guest-info", run_simple, 0, "the agent's version and commands", NULL, NULL},
+        {"facts", "virtune-facts", run_simple, 0, "what the guest detected", NULL, NULL},
+        {"status", "virtune-status", run_simple, OPT_TABLE,
+         "policy, last apply, drift, pending reboot", vt_host_table_status, NULL},
+        {"plan", "virtune-plan", run_simple, OPT_TABLE, "what apply would change",
+         vt_host_table_plan, NULL},
+        {"pcrs", "virtune-pcr-read", run_simple, 0, "the guest's TPM PCRs", NULL,
+         vt_host_pcrs_text},
+        {"quote", NULL, run_quote, OPT_NONCE | OPT_RANDOM | OPT_PCRS, "a TPM quote over a nonce",
+         NULL, NULL},
+        {"eventlog", NULL, run_eventlog, OPT_OUTPUT | OPT_IMA, "the measured-boot event log", NULL,
+         NULL},
         {"verify", NULL, run_verify, OPT_NONCE | OPT_RANDOM | OPT_AK | OPT_PCRS | OPT_FROM_FILES,
-         "quote + event log, checked here (or saved: --from-files)"},
+         "quote + event log, checked here (or saved: --from-files)", NULL, NULL},
+        {"attest", NULL, run_attest, OPT_PCRS | OPT_ATTEST,
+         "EK certificate, AK activation, quote, log, counters", NULL, NULL},
         {"apply", "virtune-apply", run_tune, OPT_DRY_RUN,
-         "apply the guest's policy (if it allows); 1 when it did not"},
+         "apply the guest's policy (if it allows); 1 when it did not", NULL, NULL},
         {"revert", "virtune-revert", run_tune, OPT_DRY_RUN,
-         "undo the guest's applies (if it allows); 1 when it did not"},
-        {"scan", NULL, NULL, OPT_NAME | OPT_PROMETHEUS, "every channel socket under DIR..."},
+         "undo the guest's applies (if it allows); 1 when it did not", NULL, NULL},
+        {"scan", NULL, run_scan,
+         OPT_NAME | OPT_PROMETHEUS | OPT_PROM_FILE | OPT_TABLE | OPT_ATTEST | OPT_PCRS,
+         "every running libvirt domain, or every channel socket under DIR...\n"
+         "            (--attest: attest each)",
+         NULL, NULL},
+        {"setup", NULL, run_setup, OPT_NAME | OPT_LIVE | OPT_CONFIG,
+         "add the channel to a libvirt domain (-d)", NULL, NULL},
 };
 
 static void usage(FILE *f)
 {
         fprintf(f,
-                "Usage: virtune-host [--socket PATH] [OPTIONS] COMMAND [ARGS]\n"
-                "       virtune-host scan [--prometheus] [--name NAME] DIR...\n"
+                "Usage: virtune-host (-d DOMAIN | -s PATH) [OPTIONS] COMMAND [ARGS]\n"
+                "       virtune-host [-c URI] scan [--attest] [--table|--json|--prometheus|\n"
+                "                                   --prometheus-file PATH] [DIR...]\n"
+                "       virtune-host [-c URI] -d DOMAIN setup [--live] [--config]\n"
                 "       virtune-host verify --from-files --nonce HEX [--pcrs SEL] [--ak-pin FILE]\n"
                 "                           QUOTE.json [EVENTLOG]\n"
                 "Talks to a guest's virtune agent over the virtio-serial channel's socket.\n\n"
                 "Options:\n"
-                "  -s, --socket PATH   the channel's unix socket (QEMU/libvirt chardev)\n"
+                "  -d, --domain NAME   the libvirt domain (name or UUID) whose channel to use\n"
+                "  -c, --connect URI   libvirt's URI (default %s)\n"
+                "  -s, --socket PATH   the channel's unix socket (QEMU chardev), no libvirt\n"
                 "  -t, --timeout SEC   give up after SEC seconds (default 5; apply, revert 300)\n"
                 "  -j, --json          print the guest's reply as JSON\n"
                 "  -v, --verbose       more log output\n"
@@ -336,17 +674,31 @@ static void usage(FILE *f)
                 "  --pcrs SEL               quote/verify: PCR selection, e.g. sha256:0-9\n"
                 "  --ak-pin FILE            verify: the trusted AK (written on first use)\n"
                 "  --from-files             verify: a quote and event log saved earlier\n"
+                "  --ek-ca FILE             attest: a CA for EK certificates (repeat; default:\n"
+                "                           this host's swtpm-localca certificates)\n"
+                "  --tofu                   attest: no trusted EK certificate: pin the EK on\n"
+                "                           first use instead (weaker; said in the report)\n"
+                "  --state DIR              attest: per-guest EK pins and TPM counters\n"
+                "                           (default %s)\n"
+                "  --guest-id ID            attest: the guest's key there (default: the socket)\n"
+                "  --record FILE            attest: write this boot's reference state\n"
+                "  --reference FILE         attest: compare with a recorded reference\n"
+                "  --attest                 scan: attest every guest (the attest options apply)\n"
                 "  -o, --output FILE        eventlog: write the binary log to FILE\n"
                 "  --ima                    eventlog: the IMA runtime log instead\n"
                 "  --dry-run                apply, revert: only say what would change\n"
+                "  --table                  scan, plan, status: a table (default on a terminal)\n"
                 "  --prometheus             scan: text exposition instead of JSON lines\n"
-                "  --name NAME              scan: socket file name (default %s)\n\n"
+                "  --prometheus-file PATH   scan: write it to PATH atomically (node_exporter)\n"
+                "  --live, --config         setup: the running domain, its definition\n"
+                "  --name NAME              scan, setup: the port's name (default %s)\n\n"
                 "Commands:\n",
-                VT_HOST_PORT_NAME);
+                VT_HOST_DEFAULT_URI, ATTEST_STATE_DIR, VT_HOST_PORT_NAME);
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
         fputs("\nExit status: 0 ok, 1 the guest answered with an error (or verify failed),\n"
-              "2 usage, 3 no agent or no answer in time.\n",
+              "2 usage (or no such directory or domain), 3 no agent, no channel or no answer in\n"
+              "time, 4 the host's state cannot be read (libvirt unreachable, permission denied).\n",
               f);
 }
 
@@ -370,10 +722,27 @@ int main(int argc, char **argv)
                 O_NAME,
                 O_IMA,
                 O_PCRS,
-                O_FROM_FILES
+                O_FROM_FILES,
+                O_PROM_FILE,
+                O_TABLE,
+                O_LIVE,
+                O_CONFIG,
+                O_EK_CA,
+                O_TOFU,
+                O_STATE,
+                O_GUEST_ID,
+                O_RECORD,
+                O_REFERENCE,
+                O_ATTEST,
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, 's'},
+                {"domain", required_argument, NULL, 'd'},
+                {"connect", required_argument, NULL, 'c'},
+                {"prometheus-file", required_argument, NULL, O_PROM_FILE},
+                {"table", no_argument, NULL, O_TABLE},
+                {"live", no_argument, NULL, O_LIVE},
+                {"config", no_argument, NULL, O_CONFIG},
                 {"timeout", required_argument, NULL, 't'},
                 {"json", no_argument, NULL, 'j'},
                 {"verbose", no_argument, NULL, 'v'},
@@ -391,16 +760,46 @@ int main(int argc, char **argv)
                 {"dry-run", no_argument, NULL, O_DRY_RUN},
                 {"prometheus", no_argument, NULL, O_PROM},
                 {"name", required_argument, NULL, O_NAME},
+                {"ek-ca", required_argument, NULL, O_EK_CA},
+                {"tofu", no_argument, NULL, O_TOFU},
+                {"state", required_argument, NULL, O_STATE},
+                {"guest-id", required_argument, NULL, O_GUEST_ID},
+                {"record", required_argument, NULL, O_RECORD},
+                {"reference", required_argument, NULL, O_REFERENCE},
+                {"attest", no_argument, NULL, O_ATTEST},
                 {},
         };
-        struct host h = {.timeout_ms = -1};
+        _cleanup_strv_ char **ek_ca = NULL;
+        struct host h = {.timeout_ms = -1, .uri = VT_HOST_DEFAULT_URI};
         int c;
 
         vt_log_init_from_env();
-        while ((c = getopt_long(argc, argv, "s:t:jvqho:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "s:d:c:t:jvqho:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 's':
                         h.socket = optarg;
+                        break;
+                case 'd':
+                        h.domain = optarg;
+                        break;
+                case 'c':
+                        h.uri = optarg;
+                        break;
+                case O_PROM_FILE:
+                        h.prom_file = optarg;
+                        h.used |= OPT_PROM_FILE;
+                        break;
+                case O_TABLE:
+                        h.table = true;
+                        h.used |= OPT_TABLE;
+                        break;
+                case O_LIVE:
+                        h.live = true;
+                        h.used |= OPT_LIVE;
+                        break;
+                case O_CONFIG:
+                        h.config = true;
+                        h.used |= OPT_CONFIG;
                         break;
                 case 't': {
                         char *end;
@@ -467,6 +866,36 @@ int main(int argc, char **argv)
                         h.name = optarg;
                         h.used |= OPT_NAME;
                         break;
+                case O_EK_CA:
+                        if (vt_strv_add(&ek_ca, optarg) < 0)
+                                return log_error_errno(-ENOMEM, "--ek-ca"), VT_HOST_EXIT_USAGE;
+                        h.ek_ca = ek_ca;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_TOFU:
+                        h.tofu = true;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_STATE:
+                        h.state_dir = optarg;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_GUEST_ID:
+                        h.guest_id = optarg;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_RECORD:
+                        h.record = optarg;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_REFERENCE:
+                        h.reference = optarg;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_ATTEST:
+                        h.attest = true;
+                        h.used |= OPT_ATTEST;
+                        break;
                 default:
                         usage(stderr);
                         return VT_HOST_EXIT_USAGE;
@@ -494,19 +923,27 @@ int main(int argc, char **argv)
                 return VT_HOST_EXIT_USAGE;
         }
 
-        if (streq(cmd->name, "scan")) {
-                if (optind + 1 >= argc) {
-                        log_error("scan: give at least one directory");
+        if (h.socket && h.domain) {
+                log_error("%s: --socket and --domain exclude each other", cmd->name);
+                return VT_HOST_EXIT_USAGE;
+        }
+        if ((h.json && (h.table || h.prometheus || h.prom_file)) || (h.table && h.prometheus)) {
+                log_error("%s: give one output format", cmd->name);
+                return VT_HOST_EXIT_USAGE;
+        }
+        if (cmd->run == run_scan || cmd->run == run_setup) {
+                if (h.socket || (cmd->run == run_scan && h.domain)) {
+                        log_error("%s: takes no --socket%s", cmd->name,
+                                  cmd->run == run_scan ? " or --domain" : "");
                         return VT_HOST_EXIT_USAGE;
                 }
-                struct vt_scan_opts so = {
-                        .name = h.name, .timeout_ms = h.timeout_ms, .prometheus = h.prometheus};
-                int r = vt_host_scan(argv + optind + 1, (size_t)(argc - optind - 1), &so, stdout);
-                if (r < 0) {
-                        log_error_errno(r, "scan");
-                        return VT_HOST_EXIT_NO_AGENT;
+                h.files = argv + optind + 1;
+                h.nfiles = (size_t)(argc - optind - 1);
+                if (cmd->run == run_setup && h.nfiles) {
+                        log_error("setup: unexpected argument '%s'", h.files[0]);
+                        return VT_HOST_EXIT_USAGE;
                 }
-                return VT_HOST_EXIT_OK;
+                return cmd->run(&h, cmd);
         }
         if (h.from_files) {
                 h.files = argv + optind + 1;
@@ -522,9 +959,20 @@ int main(int argc, char **argv)
                 log_error("%s: unexpected argument '%s'", cmd->name, argv[optind + 1]);
                 return VT_HOST_EXIT_USAGE;
         }
-        if (!h.socket) {
-                log_error("%s: --socket PATH is needed", cmd->name);
+        if (!h.socket && !h.domain) {
+                log_error("%s: name the guest: -d DOMAIN (libvirt) or --socket PATH", cmd->name);
                 return VT_HOST_EXIT_USAGE;
         }
-        return cmd->run(&h, cmd);
+        if (h.domain) {
+                int r = resolve_domain(&h);
+                if (r != 0)
+                        return r;
+        }
+        h.label = h.domain ? h.domain : h.socket;
+        h.table_fn = cmd->table;
+        h.text_fn = cmd->text;
+        int r = cmd->run(&h, cmd);
+        free(h.socket_owned);
+        free(h.uuid);
+        return r;
 }

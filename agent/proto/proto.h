@@ -7,6 +7,7 @@
 #define VT_PROTO_MAX_REQUEST (64u * 1024) /* bytes of one request, the reader's bound */
 #define VT_PROTO_MAX_DEPTH   32           /* nesting of objects and arrays */
 #define VT_PROTO_DELIM       0xFF         /* resets the reader; prefixes guest-sync-delimited */
+#define VT_PROTO_MAX_REPLY   (4u << 20)   /* bytes of one reply: past it, an error says so */
 
 /* What the reader hands out. */
 enum vt_proto_event {
@@ -35,6 +36,28 @@ void vt_proto_reader_reset(struct vt_proto_reader *r);
 int vt_proto_reader_feed(struct vt_proto_reader *r, const void *data, size_t len, vt_proto_fn fn,
                          void *userdata);
 
+/*
+ * A buffer that grows: up to VT_PROTO_BUF_SMALL bytes on the heap, past it mapped on its own so
+ * that freeing it gives the memory back (proto_buf.c). grow makes room for want bytes, keeping
+ * the first len; -ENOMEM. free takes either kind.
+ */
+#define VT_PROTO_BUF_SMALL 4096
+int vt_proto_buf_grow(char **buf, size_t *cap, size_t len, size_t want);
+void vt_proto_buf_free(char **buf, size_t *cap);
+
+struct vt_proto_reader_event {
+        enum vt_proto_event ev;
+        const char *buf; /* VT_PROTO_MESSAGE: the text, valid until the next call */
+        size_t len;
+};
+/*
+ * The same, one event at a time, so that the caller decides when to take the next (virtuned:
+ * not while a worker job is out or its replies wait). 1 with *out and *used bytes consumed;
+ * 0 when all len bytes went in without completing one; -ENOMEM.
+ */
+int vt_proto_reader_next(struct vt_proto_reader *r, const void *data, size_t len, size_t *used,
+                         struct vt_proto_reader_event *out);
+
 /* Error classes: qemu-ga's, plus ours. */
 enum vt_proto_class {
         VT_PROTO_GENERIC_ERROR,
@@ -57,33 +80,81 @@ char *vt_proto_reply_error(enum vt_proto_class c, const char *desc, json_object 
 /* A request line: {"execute": name, "arguments": args, "id": id} + "\n". Takes args and id. */
 char *vt_proto_request(const char *name, json_object *args, json_object *id, size_t *len);
 
-/* The command table (proto_commands.c). */
+/*
+ * The command table (proto_commands.c): one row per command, with its handler, its argument
+ * schema, whether it changes the system and where it runs. The dispatcher checks every argument
+ * against the schema before any handler runs, so a handler gets typed, in-range values only.
+ */
+enum vt_proto_kind {
+        VT_PROTO_BOOL,
+        VT_PROTO_INT,    /* an integer in [min, max] */
+        VT_PROTO_STRING, /* [min, max] bytes of UTF-8, no control characters; choices if given */
+        VT_PROTO_HEX,    /* hex digits for [min, max] bytes */
+        VT_PROTO_ARRAY,  /* [min, max] elements, each as elem says */
+};
+
 struct vt_proto_arg {
-        const char *name;
-        json_type type;
+        const char *name; /* for array elements: NULL */
+        enum vt_proto_kind kind;
         bool required;
-        json_type elem; /* for arrays: the type of every element */
+        int64_t min, max;
+        const char *const *choices;      /* STRING: the only values allowed, NULL-terminated */
+        bool (*known)(const char *name); /* STRING: a name the engine knows (see below) */
+        const char *what;                /* what known() looks up, for its error message */
+        const struct vt_proto_arg *elem; /* ARRAY: every element */
 };
 
 /* 0 with *ret (NULL means {}), or -errno with desc filled when there is more to say. */
 typedef int (*vt_proto_handler_fn)(struct vt_ctx *ctx, json_object *args, json_object **ret,
                                    char *desc, size_t desclen);
 
+enum vt_proto_where {
+        VT_PROTO_IN_DAEMON, /* answered from what the protocol knows */
+        VT_PROTO_IN_WORKER, /* reads or changes the system: virtuned hands it to virtuned-worker */
+};
+
 struct vt_proto_command {
         const char *name;
         vt_proto_handler_fn fn;
         const struct vt_proto_arg *args; /* terminated by {NULL} */
         bool mutating;                   /* refused unless [channel] allow-apply = yes */
-        bool delimited;                  /* the reply starts with 0xFF */
-        bool worker; /* reads or changes the system: virtuned runs it in a child process */
+        enum vt_proto_where where;
+        bool delimited; /* the reply starts with 0xFF */
 };
 
 /*
- * Runs a command whose table entry has no handler (proto_workers.c). virtuned does not link
- * it: there, those commands go to virtuned-worker and this answers -EOPNOTSUPP.
+ * The worker's handlers and name checks (agent/daemon/proto_workers.c) need the engine. The
+ * table names them as weak references: virtuned-worker, the tests and the fuzz targets link
+ * them; virtuned does not, and there they are NULL. virtuned still has every row, so it checks
+ * each request's shape and permission itself and hands only valid requests to the worker,
+ * whose dispatcher (the same table, bound) checks again, names included, before it runs them.
  */
-int vt_proto_worker_call(const struct vt_proto_command *cmd, struct vt_ctx *ctx, json_object *args,
-                         json_object **ret, char *desc, size_t desclen);
+#ifndef _weak_
+#define _weak_ __attribute__((weak))
+#endif
+#define VT_PROTO_ONLY_MAX 16 /* module names in one virtune-apply */
+int vt_proto_cmd_facts(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                       size_t desclen) _weak_;
+int vt_proto_cmd_status(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                        size_t desclen) _weak_;
+int vt_proto_cmd_plan(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                      size_t desclen) _weak_;
+int vt_proto_cmd_pcr_read(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                          size_t desclen) _weak_;
+int vt_proto_cmd_quote(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                       size_t desclen) _weak_;
+int vt_proto_cmd_eventlog(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                          size_t desclen) _weak_;
+int vt_proto_cmd_ek(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                    size_t desclen) _weak_;
+int vt_proto_cmd_activate(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                          size_t desclen) _weak_;
+int vt_proto_cmd_apply(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                       size_t desclen) _weak_;
+int vt_proto_cmd_revert(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,
+                        size_t desclen) _weak_;
+/* A module of the engine's module table with a plan half (what --only takes on the CLI too). */
+bool vt_proto_module_known(const char *name) _weak_;
 
 extern const struct vt_proto_command vt_proto_commands[];
 extern const size_t vt_proto_commands_len;

@@ -46,14 +46,28 @@ static int cmd_info(struct vt_ctx *ctx, json_object *args, json_object **ret, ch
         return 0;
 }
 
-/* Argument schemas: name, JSON type, required; arrays also name their element type. */
-#define ARG(n, t, req)                                                                             \
+/* Argument schemas. Bounds are the protocol's: a handler never sees a value outside them. */
+#define BOOL(n)                                                                                    \
         {                                                                                          \
-                .name = (n), .type = (t), .required = (req)                                        \
+                .name = (n), .kind = VT_PROTO_BOOL                                                 \
         }
-#define ARRAY_ARG(n, req, e)                                                                       \
+#define INT(n, req, lo, hi)                                                                        \
         {                                                                                          \
-                .name = (n), .type = json_type_array, .required = (req), .elem = (e)               \
+                .name = (n), .kind = VT_PROTO_INT, .required = (req), .min = (lo), .max = (hi)     \
+        }
+#define STRING(n, req, lo, hi)                                                                     \
+        {                                                                                          \
+                .name = (n), .kind = VT_PROTO_STRING, .required = (req), .min = (lo), .max = (hi)  \
+        }
+#define HEX(n, req, lo, hi)                                                                        \
+        {                                                                                          \
+                .name = (n), .kind = VT_PROTO_HEX, .required = (req), .min = (lo), .max = (hi)     \
+        }
+/* An array of lo-hi elements, each checked as the last argument (an unnamed one) says. */
+#define ARRAY(n, lo, hi, ...)                                                                      \
+        {                                                                                          \
+                .name = (n), .kind = VT_PROTO_ARRAY, .min = (lo), .max = (hi),                     \
+                .elem = &(const struct vt_proto_arg)__VA_ARGS__                                    \
         }
 #define ARG_END                                                                                    \
         {                                                                                          \
@@ -61,45 +75,62 @@ static int cmd_info(struct vt_ctx *ctx, json_object *args, json_object **ret, ch
         }
 
 static const struct vt_proto_arg args_none[] = {ARG_END};
-static const struct vt_proto_arg args_sync[] = {ARG("id", json_type_int, true), ARG_END};
+static const struct vt_proto_arg args_sync[] = {INT("id", true, INT64_MIN, INT64_MAX), ARG_END};
 static const struct vt_proto_arg args_pcr_read[] = {
-        ARRAY_ARG("banks", false, json_type_string),
-        ARRAY_ARG("pcrs", false, json_type_int),
+        ARRAY("banks", 0, 8, STRING(NULL, true, 1, 16)), /* "sha256"; the TPM says which exist */
+        ARRAY("pcrs", 0, 24, INT(NULL, true, 0, 23)),
         ARG_END,
 };
 static const struct vt_proto_arg args_quote[] = {
-        ARG("nonce", json_type_string, true),
-        ARG("pcrs", json_type_string, false), /* a selection, e.g. "sha256:0-9" */
+        HEX("nonce", true, 16, 64),
+        STRING("pcrs", false, 1, 256), /* a selection, e.g. "sha256:0-9" */
+        ARG_END,
+};
+/* The host's MakeCredential output (tests/tpm/test_attest.c: about 140 and 260 bytes). */
+static const struct vt_proto_arg args_activate[] = {
+        HEX("credential", true, 2, 512), /* TPM2B_ID_OBJECT */
+        HEX("secret", true, 2, 1024),    /* TPM2B_ENCRYPTED_SECRET */
         ARG_END,
 };
 static const struct vt_proto_arg args_eventlog[] = {
-        ARG("ima", json_type_boolean, false),
-        ARG("offset", json_type_int, false),
+        BOOL("ima"),
+        INT("offset", false, 0, INT64_MAX),
         ARG_END,
 };
 static const struct vt_proto_arg args_apply[] = {
-        ARG("dry-run", json_type_boolean, false),
-        ARG("no-bootloader", json_type_boolean, false),
-        ARG("runtime-only", json_type_boolean, false),
-        ARRAY_ARG("only", false, json_type_string),
+        BOOL("dry-run"),
+        BOOL("no-bootloader"),
+        BOOL("runtime-only"),
+        ARRAY("only", 1, VT_PROTO_ONLY_MAX,
+              {.kind = VT_PROTO_STRING,
+               .min = 1,
+               .max = 64,
+               .known = vt_proto_module_known,
+               .what = "tunable module"}),
         ARG_END,
 };
-static const struct vt_proto_arg args_revert[] = {ARG("dry-run", json_type_boolean, false),
-                                                  ARG_END};
+static const struct vt_proto_arg args_revert[] = {BOOL("dry-run"), ARG_END};
+
+/* virtune-* commands other than these are the worker's: the daemon links no engine. */
+#define DAEMON  .where = VT_PROTO_IN_DAEMON
+#define WORKER  .where = VT_PROTO_IN_WORKER
+#define READS   .mutating = false
+#define CHANGES .mutating = true
 
 const struct vt_proto_command vt_proto_commands[] = {
-        /* name, handler (NULL: proto_workers.c), arguments, mutating, delimited, worker */
-        {"guest-sync", cmd_sync, args_sync, false, false, false},
-        {"guest-sync-delimited", cmd_sync, args_sync, false, true, false},
-        {"guest-ping", cmd_ping, args_none, false, false, false},
-        {"guest-info", cmd_info, args_none, false, false, false},
-        {"virtune-facts", NULL, args_none, false, false, true},
-        {"virtune-status", NULL, args_none, false, false, true},
-        {"virtune-plan", NULL, args_none, false, false, true},
-        {"virtune-pcr-read", NULL, args_pcr_read, false, false, true},
-        {"virtune-quote", NULL, args_quote, false, false, true},
-        {"virtune-eventlog", NULL, args_eventlog, false, false, true},
-        {"virtune-apply", NULL, args_apply, true, false, true},
-        {"virtune-revert", NULL, args_revert, true, false, true},
+        {"guest-sync", cmd_sync, args_sync, READS, DAEMON},
+        {"guest-sync-delimited", cmd_sync, args_sync, READS, DAEMON, .delimited = true},
+        {"guest-ping", cmd_ping, args_none, READS, DAEMON},
+        {"guest-info", cmd_info, args_none, READS, DAEMON},
+        {"virtune-facts", vt_proto_cmd_facts, args_none, READS, WORKER},
+        {"virtune-status", vt_proto_cmd_status, args_none, READS, WORKER},
+        {"virtune-plan", vt_proto_cmd_plan, args_none, READS, WORKER},
+        {"virtune-pcr-read", vt_proto_cmd_pcr_read, args_pcr_read, READS, WORKER},
+        {"virtune-quote", vt_proto_cmd_quote, args_quote, READS, WORKER},
+        {"virtune-eventlog", vt_proto_cmd_eventlog, args_eventlog, READS, WORKER},
+        {"virtune-ek", vt_proto_cmd_ek, args_none, READS, WORKER},
+        {"virtune-activate", vt_proto_cmd_activate, args_activate, READS, WORKER},
+        {"virtune-apply", vt_proto_cmd_apply, args_apply, CHANGES, WORKER},
+        {"virtune-revert", vt_proto_cmd_revert, args_revert, CHANGES, WORKER},
 };
 const size_t vt_proto_commands_len = ARRAY_SIZE(vt_proto_commands);

@@ -1,5 +1,7 @@
 /* The dispatcher: checks a request against the command table's schema and runs its handler. */
 #include <assert.h>
+#include <ctype.h>
+#include <inttypes.h>
 #include "proto.h"
 #include "policy.h"
 
@@ -16,16 +18,22 @@ bool vt_proto_allow_apply(const struct vt_ctx *ctx)
         return ctx->policy && vt_policy_get_tristate(ctx->policy, "channel", "allow-apply") == 1;
 }
 
-static const char *type_name(json_type t)
+static const char *kind_name(enum vt_proto_kind k)
 {
         static const char *const names[] = {
-                [json_type_null] = "null",     [json_type_boolean] = "boolean",
-                [json_type_double] = "number", [json_type_int] = "integer",
-                [json_type_object] = "object", [json_type_array] = "array",
-                [json_type_string] = "string",
+                [VT_PROTO_BOOL] = "boolean",  [VT_PROTO_INT] = "integer",
+                [VT_PROTO_STRING] = "string", [VT_PROTO_HEX] = "string",
+                [VT_PROTO_ARRAY] = "array",
         };
-        return (size_t)t < ARRAY_SIZE(names) && names[t] ? names[t] : "unknown";
+        assert((size_t)k < ARRAY_SIZE(names));
+        return names[k];
 }
+
+static const json_type kind_json[] = {
+        [VT_PROTO_BOOL] = json_type_boolean,  [VT_PROTO_INT] = json_type_int,
+        [VT_PROTO_STRING] = json_type_string, [VT_PROTO_HEX] = json_type_string,
+        [VT_PROTO_ARRAY] = json_type_array,
+};
 
 static const struct vt_proto_arg *arg_find(const struct vt_proto_arg *args, const char *name)
 {
@@ -35,7 +43,108 @@ static const struct vt_proto_arg *arg_find(const struct vt_proto_arg *args, cons
         return NULL;
 }
 
-/* Strict: no unknown names, no missing required ones, exact types (arrays element by element). */
+static bool all_hex(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!isxdigit((unsigned char)s[i]))
+                        return false;
+        return true;
+}
+
+static bool has_control(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F)
+                        return true;
+        return false;
+}
+
+static bool one_of(const char *const *choices, const char *s)
+{
+        for (; *choices; choices++)
+                if (streq(*choices, s))
+                        return true;
+        return false;
+}
+
+/* One value against its schema; where names it in messages ("pcrs[3]"). */
+static int value_check(const struct vt_proto_arg *a, const char *where, json_object *val,
+                       char *desc, size_t desclen)
+{
+        if (json_object_get_type(val) != kind_json[a->kind]) {
+                snprintf(desc, desclen, "Invalid parameter type for '%s', expected: %s", where,
+                         kind_name(a->kind));
+                return -EINVAL;
+        }
+        switch (a->kind) {
+        case VT_PROTO_BOOL:
+                return 0;
+        case VT_PROTO_INT: {
+                /* The parser refused integers past int64, so this one is exact. */
+                int64_t v = json_object_get_int64(val);
+                if (v < a->min || v > a->max) {
+                        snprintf(desc, desclen, "'%s' = %" PRId64 " is not %" PRId64 "-%" PRId64,
+                                 where, v, a->min, a->max);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        case VT_PROTO_STRING:
+        case VT_PROTO_HEX: {
+                const char *s = json_object_get_string(val);
+                size_t n = (size_t)json_object_get_string_len(val);
+                /* No argument of ours holds one; NUL would cut the C string short. */
+                if (has_control(s, n)) {
+                        snprintf(desc, desclen, "'%s' contains a control character", where);
+                        return -EINVAL;
+                }
+                if (a->kind == VT_PROTO_HEX) {
+                        if (n % 2 || !all_hex(s, n) || (int64_t)n / 2 < a->min ||
+                            (int64_t)n / 2 > a->max) {
+                                snprintf(desc, desclen,
+                                         "'%s' must be %" PRId64 "-%" PRId64 " bytes in hex", where,
+                                         a->min, a->max);
+                                return -EINVAL;
+                        }
+                        return 0;
+                }
+                if ((int64_t)n < a->min || (int64_t)n > a->max) {
+                        snprintf(desc, desclen, "'%s' must be %" PRId64 "-%" PRId64 " bytes long",
+                                 where, a->min, a->max);
+                        return -EINVAL;
+                }
+                if (a->choices && !one_of(a->choices, s)) {
+                        snprintf(desc, desclen, "'%s' = '%.64s' is not a value it takes", where, s);
+                        return -EINVAL;
+                }
+                if (a->known && !a->known(s)) {
+                        snprintf(desc, desclen, "'%s': no %s named '%.64s'", where, a->what, s);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        case VT_PROTO_ARRAY: {
+                size_t n = json_object_array_length(val);
+                if ((int64_t)n < a->min || (int64_t)n > a->max) {
+                        snprintf(desc, desclen, "'%s' must have %" PRId64 "-%" PRId64 " elements",
+                                 where, a->min, a->max);
+                        return -EINVAL;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        char elem[80];
+                        snprintf(elem, sizeof(elem), "%s[%zu]", where, i);
+                        int r = value_check(a->elem, elem, json_object_array_get_idx(val, i), desc,
+                                            desclen);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        }
+        return -EINVAL;
+}
+
+/* Strict: no unknown names, no missing required ones, every value as its schema says. */
 static int args_check(const struct vt_proto_command *cmd, json_object *args, char *desc,
                       size_t desclen)
 {
@@ -45,21 +154,9 @@ static int args_check(const struct vt_proto_command *cmd, json_object *args, cha
                         snprintf(desc, desclen, "Parameter '%.64s' is unexpected", key);
                         return -EINVAL;
                 }
-                if (json_object_get_type(val) != a->type) {
-                        snprintf(desc, desclen, "Invalid parameter type for '%s', expected: %s",
-                                 a->name, type_name(a->type));
-                        return -EINVAL;
-                }
-                if (a->type != json_type_array)
-                        continue;
-                size_t n = json_object_array_length(val);
-                for (size_t i = 0; i < n; i++)
-                        if (json_object_get_type(json_object_array_get_idx(val, i)) != a->elem) {
-                                snprintf(desc, desclen,
-                                         "Invalid parameter type for '%s[%zu]', expected: %s",
-                                         a->name, i, type_name(a->elem));
-                                return -EINVAL;
-                        }
+                int r = value_check(a, a->name, val, desc, desclen);
+                if (r < 0)
+                        return r;
         }
         for (const struct vt_proto_arg *a = cmd->args; a && a->name; a++)
                 if (a->required && !json_object_object_get_ex(args, a->name, NULL)) {
@@ -111,6 +208,9 @@ static char *dispatch_request(struct vt_ctx *ctx, json_object *req, size_t *repl
                                             id, reply_len);
 
         const char *name = json_object_get_string(execute);
+        if (strlen(name) != (size_t)json_object_get_string_len(execute))
+                return vt_proto_reply_error(VT_PROTO_GENERIC_ERROR,
+                                            "'execute' contains a NUL character", id, reply_len);
         const struct vt_proto_command *cmd = vt_proto_command_find(name);
         if (!cmd) {
                 snprintf(desc, sizeof(desc), "The command %.128s has not been found", name);
@@ -133,20 +233,32 @@ static char *dispatch_request(struct vt_ctx *ctx, json_object *req, size_t *repl
                 return vt_proto_reply_error(VT_PROTO_PERMISSION_DENIED, desc, id, reply_len);
         }
 
-        if (deferred && cmd->worker) {
+        if (deferred && cmd->where == VT_PROTO_IN_WORKER) {
                 *deferred = true;
                 return NULL;
         }
         json_object *ret = NULL;
-        int r = cmd->fn ? cmd->fn(ctx, args, &ret, desc, sizeof(desc))
-                        : vt_proto_worker_call(cmd, ctx, args, &ret, desc, sizeof(desc));
+        /* NULL: a worker's command in a program that does not link the worker's handlers. */
+        int r = cmd->fn ? cmd->fn(ctx, args, &ret, desc, sizeof(desc)) : -EOPNOTSUPP;
         if (r < 0) {
                 json_object_put(ret);
                 if (!desc[0])
                         snprintf(desc, sizeof(desc), "%s failed: %s", cmd->name, strerror(-r));
                 return vt_proto_reply_error(errno_class(r), desc, id, reply_len);
         }
-        return vt_proto_reply_return(ret, id, cmd->delimited, reply_len);
+        size_t n = 0;
+        char *reply = vt_proto_reply_return(ret, id, cmd->delimited, &n);
+        if (reply && n > VT_PROTO_MAX_REPLY) {
+                /* Said, not dropped: the host gets an answer it can act on. */
+                free(reply);
+                snprintf(desc, sizeof(desc),
+                         "The reply to %s is %zu bytes, more than the channel's limit of %u",
+                         cmd->name, n, VT_PROTO_MAX_REPLY);
+                return vt_proto_reply_error(VT_PROTO_GENERIC_ERROR, desc, id, reply_len);
+        }
+        if (reply_len)
+                *reply_len = n;
+        return reply;
 }
 
 static char *dispatch(struct vt_ctx *ctx, enum vt_proto_event ev, const char *buf, size_t len,

@@ -1,5 +1,7 @@
 /* The channel's JSON on the wire: strict parsing of one text, reply and request lines. */
 #include <assert.h>
+#include <ctype.h>
+#include <math.h>
 #include "proto.h"
 
 static const char *const class_names[_VT_PROTO_CLASS_MAX] = {
@@ -52,6 +54,141 @@ static size_t utf8_check(const unsigned char *s, size_t len)
         return len;
 }
 
+/* An integer literal's digits (no sign, no leading zeros: json-c checked the grammar) within
+ * int64? */
+static bool int64_digits(const char *d, size_t n, bool negative)
+{
+        static const char max[] = "9223372036854775807", min[] = "9223372036854775808";
+        if (n != sizeof(max) - 1)
+                return n < sizeof(max) - 1;
+        return memcmp(d, negative ? min : max, n) <= 0;
+}
+
+/* RFC 8259's number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? (json-c takes "1." too). */
+static bool number_grammar(const char *s, size_t n)
+{
+        size_t i = 0, k;
+        if (i < n && s[i] == '-')
+                i++;
+        if (i < n && s[i] == '0')
+                i++;
+        else {
+                for (k = i; i < n && isdigit((unsigned char)s[i]); i++)
+                        ;
+                if (i == k)
+                        return false;
+        }
+        if (i < n && s[i] == '.') {
+                for (k = ++i; i < n && isdigit((unsigned char)s[i]); i++)
+                        ;
+                if (i == k)
+                        return false;
+        }
+        if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+                if (++i < n && (s[i] == '+' || s[i] == '-'))
+                        i++;
+                for (k = i; i < n && isdigit((unsigned char)s[i]); i++)
+                        ;
+                if (i == k)
+                        return false;
+        }
+        return i == n;
+}
+
+static bool finite_literal(const char *s, size_t n)
+{
+        char small[64];
+        _cleanup_free_ char *big = NULL;
+        char *t = small;
+        if (n >= sizeof(small) && !(t = big = malloc(n + 1)))
+                return false;
+        memcpy(t, s, n);
+        t[n] = '\0';
+        return isfinite(strtod(t, NULL));
+}
+
+/*
+ * What json-c lets through although the text cannot stand for it: NaN, Infinity and "1." (not
+ * JSON), numbers that overflow a double, integers past int64 (json-c saturates them, so they
+ * would not be echoed as sent), unpaired surrogate escapes (no character), raw control
+ * characters in strings and NUL in a member
+ * name (json-c cuts the name there, so "i\u0000d" would be "i"). Runs on a text json-c
+ * accepted, so its tokens are delimited. Returns the offset of the first offence with *why, or
+ * len.
+ */
+static size_t strict_check(const char *buf, size_t len, const char **why)
+{
+        for (size_t i = 0; i < len; i++) {
+                char c = buf[i];
+                if (c == '"') {
+                        size_t start = i;
+                        bool nul = false;
+                        bool high = false; /* the last escape was a high surrogate */
+                        for (i++; i < len && buf[i] != '"'; i++) {
+                                if ((unsigned char)buf[i] < 0x20) {
+                                        *why = "control character in a string";
+                                        return i;
+                                }
+                                int u = -1;
+                                if (buf[i] == '\\' && len - i > 5 && buf[i + 1] == 'u')
+                                        u = (int)strtol((char[5]){buf[i + 2], buf[i + 3],
+                                                                  buf[i + 4], buf[i + 5], 0},
+                                                        NULL, 16);
+                                bool low = u >= 0xDC00 && u <= 0xDFFF;
+                                if (high != low) {
+                                        *why = "unpaired surrogate escape";
+                                        return i;
+                                }
+                                high = u >= 0xD800 && u <= 0xDBFF;
+                                nul |= u == 0;
+                                if (buf[i] == '\\')
+                                        i += u >= 0 ? 5 : 1;
+                        }
+                        if (high) {
+                                *why = "unpaired surrogate escape";
+                                return i;
+                        }
+                        size_t j = i + 1;
+                        while (j < len && strchr(" \t\r\n", buf[j]))
+                                j++;
+                        if (nul && j < len && buf[j] == ':') {
+                                *why = "NUL in a member name";
+                                return start;
+                        }
+                        continue;
+                }
+                if (c == 'N' || c == 'I' || (c == '-' && i + 1 < len && buf[i + 1] == 'I')) {
+                        *why = "non-finite number";
+                        return i;
+                }
+                if (c != '-' && !isdigit((unsigned char)c))
+                        continue;
+                size_t j = i, digits = 0;
+                bool fraction = false;
+                while (j < len && strchr("0123456789+-.eE", buf[j]) && buf[j]) {
+                        if (isdigit((unsigned char)buf[j]) && !fraction)
+                                digits++;
+                        else if (buf[j] != '-' || j != i)
+                                fraction = true;
+                        j++;
+                }
+                if (!number_grammar(buf + i, j - i)) {
+                        *why = "malformed number";
+                        return i;
+                }
+                if (!fraction && !int64_digits(buf + j - digits, digits, c == '-')) {
+                        *why = "integer past the int64 range";
+                        return i;
+                }
+                if (fraction && !finite_literal(buf + i, j - i)) {
+                        *why = "number too large for a double";
+                        return i;
+                }
+                i = j - 1;
+        }
+        return len;
+}
+
 static void tokener_freep(json_tokener **t)
 {
         if (*t)
@@ -94,6 +231,12 @@ int vt_proto_parse(const char *buf, size_t len, json_object **ret, char *err, si
                         snprintf(err, errlen, "JSON parse error at byte %zu: trailing garbage", i);
                         return -EINVAL;
                 }
+        const char *why = NULL;
+        bad = strict_check(buf, json_tokener_get_parse_end(tok), &why);
+        if (why) {
+                snprintf(err, errlen, "JSON parse error at byte %zu: %s", bad, why);
+                return -EINVAL;
+        }
         *ret = TAKE_PTR(o);
         return 0;
 }

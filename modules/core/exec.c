@@ -1,19 +1,16 @@
 /* The executor: read, apply and undo each kind of target (attr, cmdline, file, kmod, unit). */
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include "cmdline.h"
 #include "grubcfg.h"
 #include "dl_kmod.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "owned.h"
+#include "run.h"
 #include "strv.h"
-
-#define FILE_MAX (1u << 20)
-
-extern char **environ;
+#include "unitfile.h"
 
 bool vt_exec_is_real_root(const struct vt_ctx *ctx)
 {
@@ -71,20 +68,6 @@ static int attr_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 /* ---- cmdline: through grubcfg only ---- */
 
 /* The last token of line for key ("key" or "key=..."), malloc'd in *ret, NULL when absent. */
-static int token_of(const char *line, const char *key, char **ret)
-{
-        _cleanup_free_ char *s = strdup(line);
-        if (!s)
-                return -ENOMEM;
-        size_t kl = strlen(key);
-        char *found = NULL, *save = NULL;
-        for (char *t = strtok_r(s, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
-                if (strncmp(t, key, kl) == 0 && (t[kl] == '\0' || t[kl] == '='))
-                        found = t;
-        *ret = found ? strdup(found) : NULL;
-        return found && !*ret ? -ENOMEM : 0;
-}
-
 /*
  * What the next boot gets: the generated grub.cfg's line when there is one (a drop-in whose
  * generator has not run yet does not boot), else the configured line.
@@ -100,54 +83,89 @@ static int cmdline_current(struct vt_ctx *ctx, const struct vt_change *c, char *
                 line = vt_json_str(cfg, "cmdline");
         if (!line)
                 return -ENODATA;
-        return token_of(line, c->target, ret);
+        /* As the kernel will read it: quotes, the last one wins, '-' and '_' alike in keys. */
+        _cleanup_cmdline_ struct vt_cmdline *cl = NULL;
+        r = vt_cmdline_parse_kernel(line, &cl);
+        if (r < 0)
+                return r;
+        const char *value;
+        if (vt_cmdline_get(cl, c->target, &value) < 0) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!value)
+                *ret = strdup(c->target);
+        else if (asprintf(ret, "%s=%s", c->target, value) < 0)
+                *ret = NULL;
+        return *ret ? 0 : -ENOMEM;
 }
 
-static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+int vt_exec_apply_cmdline(struct vt_ctx *ctx, const struct vt_change *const *cs, size_t n,
+                          json_object *const *recs)
 {
-        struct vt_cmdline_edit e = {.op = c->to ? VT_CMDLINE_SET : VT_CMDLINE_REMOVE,
-                                    .key = c->target};
-        const char *eq = c->to ? strchr(c->to, '=') : NULL;
-        if (eq)
-                e.value = eq + 1;
+        assert(n > 0);
+        _cleanup_free_ struct vt_cmdline_edit *e = calloc(n, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                assert(cs[i]->kind == VT_TARGET_CMDLINE);
+                const char *to = cs[i]->to, *eq = to ? strchr(to, '=') : NULL;
+                e[i] = (struct vt_cmdline_edit){.op = to ? VT_CMDLINE_SET : VT_CMDLINE_REMOVE,
+                                                .key = cs[i]->target,
+                                                .value = eq ? eq + 1 : NULL};
+        }
         char err[512] = "", msg[600];
         struct vt_bootcfg_opts o = {.err = err, .errlen = sizeof(err)};
         json_object *record = NULL;
-        int r = vt_bootcfg_edit_opts(ctx, &e, 1, &o, NULL, &record);
+        int r = vt_bootcfg_edit_opts(ctx, e, n, &o, NULL, &record);
         if (r == -EOPNOTSUPP || r == -ENOENT) {
                 /* No bootloader support, or no boot configuration in this root: not an error. */
                 snprintf(msg, sizeof(msg), "not applied: %s",
                          *err ? err : "bootloader support not available");
-                note(rec, msg);
+                for (size_t i = 0; i < n; i++)
+                        note(recs[i], msg);
                 json_object_put(record);
                 return 1;
         }
         if (r < 0) {
-                if (*err)
-                        json_object_object_add(rec, "error", json_object_new_string(err));
+                for (size_t i = 0; *err && i < n; i++)
+                        json_object_object_add(recs[i], "error", json_object_new_string(err));
                 json_object_put(record);
                 return r;
         }
-        json_object_object_add(rec, "bootcfg", record);
+        /* One record restores every token: the others have nothing of their own to undo. */
+        json_object_object_add(recs[0], "bootcfg", record);
+        for (size_t i = 1; i < n; i++)
+                json_object_object_add(recs[i], "bootcfg_with",
+                                       json_object_new_string(cs[0]->target));
         /* Ownership: a token virtune set is virtune's to take back; one it removed is gone. */
-        _cleanup_strv_ char **owned = NULL;
-        r = vt_owned_tokens_load(ctx, &owned);
-        if (r >= 0) {
-                vt_json_add_str(rec, "owned_before", vt_owned_token_find(owned, c->target));
-                r = vt_owned_tokens_set(ctx, c->target, c->to);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_strv_ char **owned = NULL;
+                r = vt_owned_tokens_load(ctx, &owned);
+                if (r >= 0) {
+                        vt_json_add_str(recs[i], "owned_before",
+                                        vt_owned_token_find(owned, cs[i]->target));
+                        r = vt_owned_tokens_set(ctx, cs[i]->target, cs[i]->to);
+                }
+                if (r < 0)
+                        note(recs[i],
+                             "could not record the token's ownership in " VT_OWNED_TOKENS_PATH);
         }
-        if (r < 0)
-                note(rec, "could not record the token's ownership in " VT_OWNED_TOKENS_PATH);
         return 0;
+}
+
+static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
+{
+        return vt_exec_apply_cmdline(ctx, &c, 1, &rec);
 }
 
 static int cmdline_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
 {
-        json_object *record;
-        if (!json_object_object_get_ex(rec, "bootcfg", &record) || !record)
-                return 0;
-        int r = vt_bootcfg_restore(ctx, record, 0, NULL);
-        json_object *before;
+        json_object *record, *before;
+        int r = 0;
+        /* "bootcfg_with": the files came back with another token's record */
+        if (json_object_object_get_ex(rec, "bootcfg", &record) && record)
+                r = vt_bootcfg_restore(ctx, record, 0, NULL);
         if (r >= 0 && json_object_object_get_ex(rec, "owned_before", &before))
                 (void)vt_owned_tokens_set(ctx, c->target, json_object_get_string(before));
         return r;
@@ -157,7 +175,7 @@ static int cmdline_undo(struct vt_ctx *ctx, const struct vt_change *c, json_obje
 
 static int file_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret)
 {
-        int r = vt_read_file_max(ctx, c->target, FILE_MAX, ret, NULL);
+        int r = vt_read_file_max(ctx, c->target, VT_CONFIG_FILE_MAX, ret, NULL);
         if (r == -ENOENT) {
                 *ret = NULL;
                 return 0;
@@ -170,7 +188,7 @@ static int file_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object
         _cleanup_free_ char *old = NULL;
         size_t len = 0;
         mode_t mode = 0644;
-        int r = vt_read_file_max(ctx, c->target, FILE_MAX, &old, &len);
+        int r = vt_read_file_max(ctx, c->target, VT_CONFIG_FILE_MAX, &old, &len);
         if (r < 0 && r != -ENOENT)
                 return r;
         if (old) {
@@ -277,34 +295,23 @@ static int kmod_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 
 /* ---- unit: enable is the wants symlink; restart is systemctl, live only ---- */
 
-static const char *const unit_dirs[] = {"/etc/systemd/system", "/usr/lib/systemd/system",
-                                        "/lib/systemd/system"};
-
 /* The unit file's path and its first WantedBy= target (multi-user.target when none). */
 static int unit_find(struct vt_ctx *ctx, const char *unit, char *path, size_t pathlen, char *wanted,
                      size_t wantedlen)
 {
-        for (size_t i = 0; i < ARRAY_SIZE(unit_dirs); i++) {
-                if (vt_pathf(path, pathlen, "%s/%s", unit_dirs[i], unit) < 0)
-                        return -ENAMETOOLONG;
-                _cleanup_free_ char *text = NULL;
-                if (vt_read_file_max(ctx, path, FILE_MAX, &text, NULL) < 0)
-                        continue;
-                snprintf(wanted, wantedlen, "multi-user.target");
-                char *save = NULL;
-                for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                        if (startswith(l, "WantedBy=")) {
-                                char *w = l + strlen("WantedBy="), *sp = strpbrk(w, " \t");
-                                if (sp)
-                                        *sp = '\0';
-                                if (*w && !strchr(w, '/'))
-                                        snprintf(wanted, wantedlen, "%s", vt_strip(w));
-                                break;
-                        }
-                }
-                return 0;
-        }
-        return -ENOENT;
+        _cleanup_free_ char *found = NULL, *target = NULL;
+        int r = vt_unit_find(ctx, unit, &found);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        r = vt_unit_wanted_by(ctx, found, &target);
+        if (r < 0)
+                return r;
+        /* a target is a unit name: anything with a '/' in it is not one */
+        snprintf(wanted, wantedlen, "%s",
+                 target && !strchr(target, '/') ? target : "multi-user.target");
+        return vt_pathf(path, pathlen, "%s", found);
 }
 
 static int unit_link(struct vt_ctx *ctx, const char *unit, char *link, size_t linklen, char *path,
@@ -328,8 +335,10 @@ static int unit_current(struct vt_ctx *ctx, const struct vt_change *c, char **re
         if (r < 0)
                 return r;
         struct stat st;
-        _cleanup_close_ int dfd = vt_open(ctx, "/", O_PATH | O_DIRECTORY, 0);
-        bool on = dfd >= 0 && fstatat(dfd, link + 1, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        const char *base;
+        /* Only the last component is looked at unresolved: the directories resolve in the root. */
+        _cleanup_close_ int dfd = vt_open_parent(ctx, link, &base);
+        bool on = dfd >= 0 && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
         *ret = strdup(on ? "enabled" : "disabled");
         return *ret ? 0 : -ENOMEM;
 }
@@ -337,22 +346,7 @@ static int unit_current(struct vt_ctx *ctx, const struct vt_change *c, char **re
 static int systemctl(const char *verb, const char *unit)
 {
         char *argv[] = {"systemctl", (char *)verb, (char *)unit, NULL};
-        pid_t pid;
-        int r = posix_spawnp(&pid, "systemctl", NULL, NULL, argv, environ);
-        if (r != 0)
-                return -r;
-        int status;
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
-}
-
-bool vt_exec_is_unit_path(const char *path)
-{
-        for (size_t i = 0; i < ARRAY_SIZE(unit_dirs); i++)
-                if (startswith(path, unit_dirs[i]) && path[strlen(unit_dirs[i])] == '/')
-                        return true;
-        return startswith(path, "/run/systemd/system/");
+        return vt_run(argv, &(const struct vt_run_opts){.search_path = true}, NULL);
 }
 
 static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec)

@@ -13,6 +13,13 @@ int vt_exec_current(struct vt_ctx *ctx, const struct vt_change *c, char **ret);
  * Returns 0 applied, 1 skipped (rec "note" says why), or -errno.
  */
 int vt_exec_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec);
+/*
+ * Applies n command-line changes with one edit of the boot configuration (each file rewritten
+ * once, the generator run once); recs[i] is what vt_exec_apply would get for cs[i]: recs[0]
+ * holds the record that undoes them all, the others name it ("bootcfg_with"). Same returns.
+ */
+int vt_exec_apply_cmdline(struct vt_ctx *ctx, const struct vt_change *const *cs, size_t n,
+                          json_object *const *recs);
 /* Undoes one applied change from its record. */
 int vt_exec_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec);
 /* True when ctx is this machine's real "/" (not a --live fixture copy): kmod, systemctl. */
@@ -23,4 +30,3 @@ bool vt_exec_is_real_root(const struct vt_ctx *ctx);
  * restart change whose record says "daemon_reload": true reloads first (tune.c sets it when the
  * same apply changed such a file); without it, only the restart runs.
  */
-bool vt_exec_is_unit_path(const char *path);

@@ -226,25 +226,14 @@ int64_t vt_json_int(json_object *o, const char *key, int64_t def)
 
 char *vt_plan_running_token(json_object *facts, const char *key)
 {
-        json_object *cmdline = vt_facts_get(facts, "virt", "cmdline"), *tokens;
-        if (!cmdline || !json_object_object_get_ex(cmdline, "tokens", &tokens) ||
-            !json_object_is_type(tokens, json_type_array))
+        const char *v = NULL;
+        if (!vt_facts_cmdline_get(facts, key, &v))
                 return NULL;
-        char *found = NULL;
-        /* The last occurrence wins, as the kernel's parameter parsing does. */
-        for (size_t i = 0; i < json_object_array_length(tokens); i++) {
-                json_object *t = json_object_array_get_idx(tokens, i);
-                const char *k = vt_json_str(t, "key"), *v = vt_json_str(t, "value");
-                if (!k || !streq(k, key))
-                        continue;
-                free(found);
-                if (v) {
-                        if (asprintf(&found, "%s=%s", k, v) < 0)
-                                found = NULL;
-                } else
-                        found = strdup(k);
-        }
-        return found;
+        /* In the plan's spelling of the key: the kernel reads '-' and '_' in it alike. */
+        char *token;
+        if (!v)
+                return strdup(key);
+        return asprintf(&token, "%s=%s", key, v) < 0 ? NULL : token;
 }
 
 int vt_plan_cmdline_remove(struct vt_plan *plan, json_object *facts, const char *module,
@@ -299,33 +288,4 @@ int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module
         struct vt_change *c = &plan->changes[plan->n - 1];
         c->evidence = strdup(evidence);
         return c->evidence ? 0 : -ENOMEM;
-}
-
-char *vt_text_set_var(const char *text, const char *key, const char *value)
-{
-        size_t kl = strlen(key);
-        const char *line = text ? text : "";
-        const char *hit = NULL, *end = NULL;
-        for (const char *l = line; *l;) {
-                const char *nl = strchr(l, '\n');
-                const char *next = nl ? nl + 1 : l + strlen(l);
-                const char *s = l;
-                while (*s == ' ' || *s == '\t')
-                        s++;
-                if (strncmp(s, key, kl) == 0 && s[kl] == '=') {
-                        hit = l;
-                        end = next;
-                }
-                l = next;
-        }
-        char *out;
-        int r;
-        if (hit)
-                r = asprintf(&out, "%.*s%s=%s\n%s", (int)(hit - line), line, key, value, end);
-        else {
-                size_t n = strlen(line);
-                r = asprintf(&out, "%s%s%s=%s\n", line, n && line[n - 1] != '\n' ? "\n" : "", key,
-                             value);
-        }
-        return r < 0 ? NULL : out;
 }

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include "ctx.h"
+#include "envfile.h" /* vt_text_set_var, for the plan halves that edit such files */
 #include "facts.h"
 
 enum vt_target_kind {
@@ -90,7 +91,5 @@ int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module
 /* Removes key whoever put it there: the policy asked for it off (enable = no). */
 int vt_plan_cmdline_remove(struct vt_plan *plan, json_object *facts, const char *module,
                            const char *key, const char *why);
-/* text with the shell-style assignment KEY=value set (replaced in place, else appended). */
-char *vt_text_set_var(const char *text, const char *key, const char *value);
 /* The header of every file virtune owns; `comment` is the file's comment leader ("#"). */
 #define VT_OWNED_HEADER "# Written by virtune; `virtune revert` removes it. Do not edit.\n"

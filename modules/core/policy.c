@@ -1,6 +1,7 @@
 /* The policy: a strict INI reader with file:line errors and one schema table. */
 #include <ctype.h>
 #include <stdarg.h>
+#include "inifile.h"
 #include "policy.h"
 
 #define QGA_DEFAULT_BLOCK                                                                          \
@@ -172,13 +173,6 @@ static int add_entry(struct vt_policy *p, const char *section, const char *key, 
         return 0;
 }
 
-static char *trim(char *s)
-{
-        while (isspace((unsigned char)*s))
-                s++;
-        return vt_strip(s);
-}
-
 static int fail(char *err, size_t errlen, const char *name, unsigned line, const char *fmt, ...)
         _printf_(5, 6);
 static int fail(char *err, size_t errlen, const char *name, unsigned line, const char *fmt, ...)
@@ -199,33 +193,20 @@ int vt_policy_parse(struct vt_policy *p, const char *name, const char *text, cha
         if (!buf)
                 return -ENOMEM;
         char section[64] = "";
-        unsigned lineno = 0;
-        char *save = NULL;
-        /* strtok_r would merge empty lines and lose line numbers: split by hand. */
-        for (char *line = buf; line; line = save) {
-                save = strchr(line, '\n');
-                if (save)
-                        *save++ = '\0';
-                lineno++;
-                char *s = trim(line);
-                if (*s == '\0' || *s == '#' || *s == ';')
-                        continue;
-                if (*s == '[') {
-                        char *end = strchr(s, ']');
-                        if (!end || end[1] != '\0')
-                                return fail(err, errlen, name, lineno, "bad section header");
-                        *end = '\0';
-                        s = trim(s + 1);
-                        if (!section_known(s))
-                                return fail(err, errlen, name, lineno, "unknown section [%s]", s);
-                        snprintf(section, sizeof(section), "%s", s);
+        struct vt_ini it = vt_ini_start(buf);
+        char *key, *value;
+        for (enum vt_ini_item item; (item = vt_ini_step(&it, &key, &value)) != VT_INI_END;) {
+                unsigned lineno = it.line;
+                if (item == VT_INI_BAD_SECTION)
+                        return fail(err, errlen, name, lineno, "bad section header");
+                if (item == VT_INI_BAD_LINE)
+                        return fail(err, errlen, name, lineno, "expected key = value");
+                if (item == VT_INI_SECTION) {
+                        if (!section_known(key))
+                                return fail(err, errlen, name, lineno, "unknown section [%s]", key);
+                        snprintf(section, sizeof(section), "%s", key);
                         continue;
                 }
-                char *eq = strchr(s, '=');
-                if (!eq)
-                        return fail(err, errlen, name, lineno, "expected key = value");
-                *eq = '\0';
-                char *key = trim(s), *value = trim(eq + 1);
                 if (!*section)
                         return fail(err, errlen, name, lineno, "key '%s' outside a section", key);
                 const struct vt_policy_key *k = schema_find(section, key);
@@ -251,7 +232,7 @@ static int load_one(struct vt_ctx *ctx, struct vt_policy *p, const char *path, c
 {
         _cleanup_free_ char *text = NULL;
         size_t len;
-        int r = vt_read_file_max(ctx, path, 1u << 20, &text, &len);
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, &len);
         if (r == -ENOENT)
                 return 0;
         if (r < 0) {
@@ -394,4 +375,94 @@ json_object *vt_policy_to_json(const struct vt_policy *p)
 json_object *vt_policy_files(const struct vt_policy *p)
 {
         return p ? json_object_get(p->files) : json_object_new_array();
+}
+
+char *vt_policy_serialize(const struct vt_policy *p)
+{
+        _cleanup_json_ json_object *o = json_object_new_object();
+        json_object *entries = json_object_new_array();
+        if (!o || !entries) {
+                json_object_put(entries);
+                return NULL;
+        }
+        json_object_object_add(o, "files", vt_policy_files(p));
+        json_object_object_add(o, "entries", entries);
+        for (size_t i = 0; p && i < p->n; i++) {
+                json_object *e = json_object_new_array();
+                if (!e)
+                        return NULL;
+                json_object_array_add(e, json_object_new_string(p->e[i].section));
+                json_object_array_add(e, json_object_new_string(p->e[i].key));
+                json_object_array_add(e, json_object_new_string(p->e[i].value));
+                json_object_array_add(e, json_object_new_string(p->e[i].origin));
+                json_object_array_add(entries, e);
+        }
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        return s ? strdup(s) : NULL;
+}
+
+static const char *entry_str(json_object *e, size_t i)
+{
+        json_object *v = json_object_array_get_idx(e, i);
+        return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+int vt_policy_deserialize(const char *text, struct vt_policy **ret, char *err, size_t errlen)
+{
+        _cleanup_json_ json_object *o = json_tokener_parse(text);
+        json_object *files, *entries;
+        if (!o || !json_object_object_get_ex(o, "files", &files) ||
+            !json_object_is_type(files, json_type_array) ||
+            !json_object_object_get_ex(o, "entries", &entries) ||
+            !json_object_is_type(entries, json_type_array)) {
+                snprintf(err, errlen, "the policy handed over is not a serialized policy");
+                return -EINVAL;
+        }
+        struct vt_policy *p = vt_policy_new();
+        if (!p)
+                return -ENOMEM;
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < json_object_array_length(files); i++) {
+                const char *f = entry_str(files, i);
+                if (!f) {
+                        snprintf(err, errlen, "policy files[%zu] is not a string", i);
+                        r = -EINVAL;
+                } else
+                        r = json_object_array_add(p->files, json_object_new_string(f)) < 0 ? -ENOMEM
+                                                                                           : 0;
+        }
+        for (size_t i = 0; r == 0 && i < json_object_array_length(entries); i++) {
+                json_object *e = json_object_array_get_idx(entries, i);
+                const char *s = entry_str(e, 0), *k = entry_str(e, 1), *v = entry_str(e, 2),
+                           *origin = entry_str(e, 3);
+                /* A line ends at '\n' only: a value may hold '\r' or '\v' (the reader keeps them).
+                 */
+                if (!s || !k || !v || !origin || strpbrk(s, "]\n") || strpbrk(k, "=\n") ||
+                    strchr(v, '\n')) {
+                        snprintf(err, errlen,
+                                 "policy entry %zu: not one line's section, key and value with "
+                                 "an origin",
+                                 i);
+                        r = -EINVAL;
+                        break;
+                }
+                /* Checked as a file's line is, by the reader itself. */
+                _cleanup_free_ char *line = NULL;
+                struct vt_policy *one = vt_policy_new();
+                char why[VT_POLICY_ERR_MAX] = "";
+                r = !one || asprintf(&line, "[%s]\n%s = %s\n", s, k, v) < 0
+                            ? -ENOMEM
+                            : vt_policy_parse(one, origin, line, why, sizeof(why));
+                vt_policy_free(one);
+                if (r == -EINVAL)
+                        snprintf(err, errlen, "policy entry %zu: %s", i, why);
+                if (r == 0)
+                        r = add_entry(p, s, k, v, origin);
+        }
+        if (r < 0) {
+                vt_policy_free(p);
+                return r;
+        }
+        *ret = p;
+        return 0;
 }

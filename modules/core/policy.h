@@ -52,5 +52,13 @@ json_object *vt_policy_to_json(const struct vt_policy *p);
 /* The list of files read, in order. */
 json_object *vt_policy_files(const struct vt_policy *p);
 
+/*
+ * The policy as one JSON text, every value with its origin, and back (checked against the
+ * schema again): virtuned hands the policy in force to virtuned-worker this way, so a job never
+ * runs with a file the daemon refused. serialize returns a malloc'd string or NULL (no memory).
+ */
+char *vt_policy_serialize(const struct vt_policy *p);
+int vt_policy_deserialize(const char *text, struct vt_policy **ret, char *err, size_t errlen);
+
 extern const struct vt_policy_key vt_policy_schema[];
 extern const size_t vt_policy_schema_len;

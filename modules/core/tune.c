@@ -4,6 +4,7 @@
 #include "module.h"
 #include "policy.h"
 #include "tune.h"
+#include "unitfile.h"
 
 /* Plan module names differ from detect names in one place: cpuidle's plan is "haltpoll". */
 bool vt_tune_selected(const char *const *only, const char *module)
@@ -227,6 +228,55 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result)
         return ret;
 }
 
+/* Marks rec with what applying its change gave (r from vt_exec_apply), from its "record". */
+static void record_result(json_object *rec, int r, size_t *applied, int *failed)
+{
+        json_object *undo = json_object_object_get(rec, "record"), *v;
+        if (r < 0) {
+                set_str(rec, "result", "failed");
+                if (json_object_object_get_ex(undo, "error", &v))
+                        json_object_object_add(rec, "error", json_object_get(v));
+                else
+                        set_str(rec, "error", strerror(-r));
+                *failed = r;
+        } else if (r > 0) {
+                set_str(rec, "result", "skipped");
+                if (json_object_object_get_ex(undo, "note", &v))
+                        json_object_object_add(rec, "note", json_object_get(v));
+                json_object_object_del(rec, "record"); /* nothing to undo */
+        } else {
+                set_str(rec, "result", "applied");
+                (*applied)++;
+        }
+}
+
+/* Applies the command-line changes from index first on that are still to do, together. */
+static int apply_cmdline(struct vt_ctx *ctx, const struct vt_plan *plan, json_object *recs,
+                         size_t first, size_t *applied, int *failed)
+{
+        size_t n = 0;
+        _cleanup_free_ const struct vt_change **cs = calloc(plan->n, sizeof(*cs));
+        _cleanup_free_ json_object **undos = calloc(plan->n, sizeof(*undos));
+        _cleanup_free_ json_object **group = calloc(plan->n, sizeof(*group));
+        if (!cs || !undos || !group)
+                return -ENOMEM;
+        for (size_t i = first; i < plan->n; i++) {
+                json_object *rec = json_object_array_get_idx(recs, i);
+                if (plan->changes[i].kind != VT_TARGET_CMDLINE ||
+                    json_object_object_get(rec, "result"))
+                        continue;
+                cs[n] = &plan->changes[i];
+                group[n] = rec;
+                undos[n] = json_object_new_object();
+                json_object_object_add(rec, "record", undos[n]);
+                n++;
+        }
+        int r = vt_exec_apply_cmdline(ctx, cs, n, undos);
+        for (size_t i = 0; i < n; i++)
+                record_result(group[i], r, applied, failed);
+        return 0;
+}
+
 int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_object **ret)
 {
         _cleanup_json_ json_object *detected = NULL;
@@ -271,36 +321,36 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 if (skip) {
                         set_str(rec, "result", "skipped");
                         set_str(rec, "note", skip);
+                } else if (opts->dry_run)
+                        set_str(rec, "result", "would-apply");
+        }
+        for (size_t i = 0; !opts->dry_run && i < plan.n; i++) {
+                json_object *rec = json_object_array_get_idx(recs, i);
+                if (json_object_object_get(rec, "result"))
+                        continue; /* skipped, or applied with the command line before it */
+                if (failed) {
+                        set_str(rec, "result", "not-attempted");
                         continue;
                 }
-                if (opts->dry_run || failed) {
-                        set_str(rec, "result", failed ? "not-attempted" : "would-apply");
+                const struct vt_change *c = &plan.changes[i];
+                if (c->kind != VT_TARGET_CMDLINE) {
+                        json_object *undo = json_object_new_object();
+                        json_object_object_add(rec, "record", undo);
+                        if (is_restart(c))
+                                json_object_object_add(undo, "daemon_reload",
+                                                       json_object_new_boolean(unit_files));
+                        int k = vt_exec_apply(ctx, c, undo);
+                        record_result(rec, k, &applied, &failed);
+                        if (k == 0)
+                                unit_files |= c->kind == VT_TARGET_FILE &&
+                                              vt_unit_is_unit_path(c->target);
                         continue;
                 }
-                json_object *undo = json_object_new_object();
-                json_object_object_add(rec, "record", undo);
-                if (is_restart(c))
-                        json_object_object_add(undo, "daemon_reload",
-                                               json_object_new_boolean(unit_files));
-                r = vt_exec_apply(ctx, c, undo);
+                /* Every command-line token of the plan in one edit: one rewrite, one generator. */
+                r = apply_cmdline(ctx, &plan, recs, i, &applied, &failed);
                 if (r < 0) {
-                        json_object *why;
-                        set_str(rec, "result", "failed");
-                        if (json_object_object_get_ex(undo, "error", &why))
-                                json_object_object_add(rec, "error", json_object_get(why));
-                        else
-                                set_str(rec, "error", strerror(-r));
-                        failed = r;
-                } else if (r > 0) {
-                        json_object *note;
-                        set_str(rec, "result", "skipped");
-                        if (json_object_object_get_ex(undo, "note", &note))
-                                json_object_object_add(rec, "note", json_object_get(note));
-                        json_object_object_del(rec, "record"); /* nothing to undo */
-                } else {
-                        set_str(rec, "result", "applied");
-                        applied++;
-                        unit_files |= c->kind == VT_TARGET_FILE && vt_exec_is_unit_path(c->target);
+                        vt_plan_done(&plan);
+                        return r;
                 }
         }
         vt_plan_done(&plan);

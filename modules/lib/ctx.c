@@ -9,7 +9,24 @@
 #include <sys/syscall.h>
 #include "ctx.h"
 
-static bool have_openat2 = true;
+/*
+ * Whether openat2 is worth trying: cleared on the first ENOSYS/EPERM (pre-5.6 kernel, seccomp
+ * filter), or from the start when VIRTUNE_NO_OPENAT2 is set (tests of the user-space resolver).
+ * -1: not decided yet.
+ */
+static int use_openat2 = -1;
+
+void vt_ctx_use_openat2(bool on)
+{
+        use_openat2 = on;
+}
+
+static bool openat2_wanted(void)
+{
+        if (use_openat2 < 0)
+                use_openat2 = !getenv("VIRTUNE_NO_OPENAT2");
+        return use_openat2;
+}
 
 static const char *rel(const char *path)
 {
@@ -69,11 +86,141 @@ static long openat2_retry(int dfd, const char *path, struct open_how *how)
         }
 }
 
+/* As many links as the kernel follows in one lookup (MAXSYMLINKS). */
+#define VT_RESOLVE_LINKS_MAX 40
+
+static bool same_inode(int fd, const struct stat *st)
+{
+        struct stat cur;
+        return fstat(fd, &cur) == 0 && cur.st_dev == st->st_dev && cur.st_ino == st->st_ino;
+}
+
+/*
+ * The user-space twin of RESOLVE_IN_ROOT (as systemd's chase() does it): walk the path one
+ * component at a time with O_NOFOLLOW, so every step is a real directory inside the root; ".."
+ * at the root stays at the root; a symlink's target is spliced in front of the rest of the path
+ * and, when absolute, restarts at the root. More than VT_RESOLVE_LINKS_MAX links is ELOOP.
+ * Like chase() it trusts that no one moves a directory out of the root while we stand in it:
+ * the root is an image or a test tree, not a place an attacker renames things in as we read.
+ */
+static int open_beneath(int root_fd, const char *path, int flags, mode_t mode)
+{
+        struct stat root_st;
+        if (fstat(root_fd, &root_st) < 0)
+                return -errno;
+        _cleanup_free_ char *todo = strdup(path);
+        if (!todo)
+                return -ENOMEM;
+        _cleanup_close_ int dir = openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return -errno;
+        const char *p = todo;
+        unsigned links = 0;
+        for (;;) {
+                while (*p == '/')
+                        p++;
+                if (!*p) {
+                        /* The path names the directory reached ("/", "a/b/"): open it as asked. */
+                        if (flags & O_CREAT && !(flags & O_TMPFILE))
+                                return -EISDIR;
+                        int fd = openat(dir, ".", flags | O_DIRECTORY, mode);
+                        return fd < 0 ? -errno : fd;
+                }
+                const char *end = strchrnul(p, '/');
+                size_t n = (size_t)(end - p);
+                char name[NAME_MAX + 1];
+                if (n > NAME_MAX)
+                        return -ENAMETOOLONG;
+                memcpy(name, p, n);
+                name[n] = '\0';
+                const char *rest = end;
+                while (*rest == '/')
+                        rest++;
+                bool last = !*rest;
+                bool want_dir = last && *end == '/';
+                p = rest;
+
+                if (streq(name, "."))
+                        continue;
+                if (streq(name, "..")) {
+                        if (same_inode(dir, &root_st))
+                                continue;
+                        int up = openat(dir, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (up < 0)
+                                return -errno;
+                        close(dir);
+                        dir = up;
+                        continue;
+                }
+
+                _cleanup_close_ int cur = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (cur < 0) {
+                        if (errno == ENOENT && last && flags & O_CREAT) {
+                                int fd = openat(dir, name, flags | O_NOFOLLOW, mode);
+                                return fd < 0 ? -errno : fd;
+                        }
+                        return -errno;
+                }
+                struct stat st;
+                if (fstat(cur, &st) < 0)
+                        return -errno;
+                if (S_ISLNK(st.st_mode) && !(last && flags & O_NOFOLLOW)) {
+                        if (last && (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+                                return -EEXIST;
+                        if (++links > VT_RESOLVE_LINKS_MAX)
+                                return -ELOOP;
+                        char target[PATH_MAX];
+                        ssize_t k = readlinkat(cur, "", target, sizeof(target) - 1);
+                        if (k < 0)
+                                return -errno;
+                        if (k == 0)
+                                return -ENOENT;
+                        target[k] = '\0';
+                        /* target + "/" + what is left (keeping a trailing slash's meaning). */
+                        _cleanup_free_ char *next = NULL;
+                        const char *tail = last ? (want_dir ? "/" : "") : rest - 1;
+                        if (asprintf(&next, "%s%s", target, tail) < 0)
+                                return -ENOMEM;
+                        if (strlen(next) >= PATH_MAX)
+                                return -ENAMETOOLONG;
+                        if (target[0] == '/') {
+                                int top = openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                                if (top < 0)
+                                        return -errno;
+                                close(dir);
+                                dir = top;
+                        }
+                        free(todo);
+                        todo = TAKE_PTR(next);
+                        p = todo;
+                        continue;
+                }
+                if (!last) {
+                        if (!S_ISDIR(st.st_mode))
+                                return -ENOTDIR;
+                        close(dir);
+                        dir = TAKE_FD(cur);
+                        continue;
+                }
+                if (want_dir && !S_ISDIR(st.st_mode))
+                        return -ENOTDIR;
+                if ((flags & O_PATH) && !(flags & O_DIRECTORY))
+                        return TAKE_FD(cur);
+                /* O_NOFOLLOW: a link swapped in since the check above fails rather than escapes. */
+                int fd = openat(dir, name, flags | O_NOFOLLOW, mode);
+                return fd < 0 ? -errno : fd;
+        }
+}
+
 int vt_open(struct vt_ctx *ctx, const char *path, int flags, mode_t mode)
 {
         flags |= O_CLOEXEC;
         /* The real root needs no confinement: every path already resolves inside it. */
-        if (have_openat2 && !streq(ctx->root, "/")) {
+        if (streq(ctx->root, "/")) {
+                int fd = openat(ctx->root_fd, rel(path), flags, mode);
+                return fd < 0 ? -errno : fd;
+        }
+        if (openat2_wanted()) {
                 struct open_how how = {
                         .flags = (uint64_t)flags,
                         .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
@@ -85,10 +232,9 @@ int vt_open(struct vt_ctx *ctx, const char *path, int flags, mode_t mode)
                 if (errno != ENOSYS && errno != EPERM)
                         return -errno;
                 /* Pre-5.6 kernel, or a seccomp filter that does not know openat2. */
-                have_openat2 = false;
+                use_openat2 = false;
         }
-        int fd = openat(ctx->root_fd, rel(path), flags, mode);
-        return fd < 0 ? -errno : fd;
+        return open_beneath(ctx->root_fd, path, flags, mode);
 }
 
 int vt_opendir(struct vt_ctx *ctx, const char *path, DIR **ret)
@@ -174,7 +320,7 @@ int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)
 int vt_read_attr(struct vt_ctx *ctx, const char *path, char **ret)
 {
         char *s;
-        int r = vt_read_file_max(ctx, path, 1u << 20, &s, NULL);
+        int r = vt_read_file_max(ctx, path, VT_KERNEL_FILE_MAX, &s, NULL);
         if (r < 0)
                 return r;
         *ret = vt_strip(s);

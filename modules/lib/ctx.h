@@ -35,10 +35,17 @@ static inline void vt_ctx_freep(struct vt_ctx **c)
 
 /*
  * Root-relative file access. `path` is absolute as seen from inside the root ("/sys/...").
- * Symlinks, absolute ones included, are resolved inside the root (openat2 RESOLVE_IN_ROOT),
- * so a --root tree can never make us read or write the host's files.
+ * Symlinks, absolute ones included, are resolved inside the root (openat2 RESOLVE_IN_ROOT,
+ * or where openat2 is missing or filtered a user-space walk with the same rules: ".." stops at
+ * the root, absolute links restart there, 40 links at most), so a --root tree can never make us
+ * read or write the host's files.
  * All return 0/positive or -errno.
  */
+/*
+ * Tests: false makes every later vt_open take the user-space walk, as on a kernel without
+ * openat2 (the environment variable VIRTUNE_NO_OPENAT2 does the same for a whole process).
+ */
+void vt_ctx_use_openat2(bool on);
 int vt_open(struct vt_ctx *ctx, const char *path, int flags, mode_t mode);
 int vt_opendir(struct vt_ctx *ctx, const char *path, DIR **ret);
 /* A stdio stream for reading line by line (logs, configs too large to read whole). */
@@ -46,6 +53,10 @@ int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret);
 /* Whole file, NUL-terminated; files larger than max give -EFBIG. len may be NULL. */
 int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len);
 #define VT_READ_MAX_DEFAULT (4u << 20)
+/* What one file of each kind may weigh when read whole; anything larger is not one. */
+#define VT_KERNEL_FILE_MAX (1u << 20) /* a sysfs or procfs file: an attribute, mountinfo */
+/* a configuration file: the policy, a unit, an env file, a boot file, a file virtune writes */
+#define VT_CONFIG_FILE_MAX (1u << 20)
 int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len);
 /* Whole file with trailing whitespace stripped (sysfs attributes). */
 int vt_read_attr(struct vt_ctx *ctx, const char *path, char **ret);

@@ -1,6 +1,7 @@
 /* KEY=VALUE files (systemd EnvironmentFile=, /etc/sysconfig, /etc/default, udev db "E:" lines). */
 #include <ctype.h>
 #include "envfile.h"
+#include "shell.h"
 #include "strv.h"
 
 int vt_env_set(char ***env, const char *key, const char *value)
@@ -32,52 +33,21 @@ static bool key_char(char c, bool first)
         return c == '_' || isalpha((unsigned char)c) || (!first && isdigit((unsigned char)c));
 }
 
-/* Parses one value starting at *p, up to the end of its logical line; advances *p. */
-static char *parse_value(const char **p)
+/* Parses one value starting at *p (end: the text's end), up to the end of its logical line. */
+static char *parse_value(const char **p, const char *end)
 {
-        const char *s = *p;
-        size_t cap = strlen(s) + 1, n = 0;
-        char *out = malloc(cap);
-        if (!out)
+        struct vt_shlex lx = {.t = *p, .len = (size_t)(end - *p), .dialect = VT_SHLEX_ENVFILE};
+        if (vt_shlex_word(&lx) < 0) {
+                vt_shlex_done(&lx);
                 return NULL;
-        char quote = 0;
-        size_t last_nonblank = 0; /* trailing blanks of an unquoted value are dropped */
-        for (; *s; s++) {
-                char c = *s;
-                if (!quote && c == '\n')
-                        break;
-                if (c == '\\' && quote != '\'') {
-                        if (s[1] == '\n') { /* continuation */
-                                s++;
-                                continue;
-                        }
-                        if (s[1]) {
-                                out[n++] = *++s;
-                                last_nonblank = n;
-                        }
-                        continue;
-                }
-                if (!quote && (c == '"' || c == '\'')) {
-                        quote = c;
-                        continue;
-                }
-                if (quote && c == quote) {
-                        quote = 0;
-                        last_nonblank = n;
-                        continue;
-                }
-                out[n++] = c;
-                if (quote || (c != ' ' && c != '\t'))
-                        last_nonblank = n;
         }
-        out[last_nonblank] = '\0';
-        *p = s;
-        return out;
+        *p += lx.i;
+        return lx.word;
 }
 
 int vt_env_parse(const char *text, char ***env)
 {
-        const char *p = text;
+        const char *p = text, *end = text + strlen(text);
         while (*p) {
                 p += strspn(p, " \t\r\n");
                 if (!*p)
@@ -100,7 +70,7 @@ int vt_env_parse(const char *text, char ***env)
                 p++;
                 p += strspn(p, " \t");
                 _cleanup_free_ char *key = strndup(k, kl);
-                _cleanup_free_ char *val = parse_value(&p);
+                _cleanup_free_ char *val = parse_value(&p, end);
                 if (!key || !val)
                         return -ENOMEM;
                 int r = vt_env_set(env, key, val);
@@ -113,8 +83,40 @@ int vt_env_parse(const char *text, char ***env)
 int vt_env_load(struct vt_ctx *ctx, const char *path, char ***env)
 {
         _cleanup_free_ char *text = NULL;
-        int r = vt_read_file_max(ctx, path, 1u << 20, &text, NULL);
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, NULL);
         if (r < 0)
                 return r;
         return vt_env_parse(text, env);
+}
+
+char *vt_text_set_var(const char *text, const char *key, const char *value, char quote)
+{
+        size_t kl = strlen(key);
+        const char *line = text ? text : "";
+        const char *hit = NULL, *end = NULL;
+        for (const char *l = line; *l;) {
+                const char *nl = strchr(l, '\n');
+                const char *next = nl ? nl + 1 : l + strlen(l);
+                const char *s = l;
+                while (*s == ' ' || *s == '\t')
+                        s++;
+                if (strncmp(s, key, kl) == 0 && s[kl] == '=') {
+                        hit = l;
+                        end = next;
+                }
+                l = next;
+        }
+        _cleanup_free_ char *word = vt_shell_quote(value, quote);
+        if (!word)
+                return NULL;
+        char *out;
+        int r;
+        if (hit)
+                r = asprintf(&out, "%.*s%s=%s\n%s", (int)(hit - line), line, key, word, end);
+        else {
+                size_t n = strlen(line);
+                r = asprintf(&out, "%s%s%s=%s\n", line, n && line[n - 1] != '\n' ? "\n" : "", key,
+                             word);
+        }
+        return r < 0 ? NULL : out;
 }

@@ -1,5 +1,48 @@
-/* The human-readable rendering of any facts/plan/status document: indented key: value. */
+/* The human-readable rendering of any facts/plan/status document: indented key: value, YAML. */
+#include <ctype.h>
+#include <strings.h>
 #include "render.h"
+
+/*
+ * The text is YAML that reads back as the JSON document: a string is written plain only when
+ * YAML would read it as that same string (not a number, boolean, null or date; no indicator
+ * characters), else double-quoted with JSON's escapes, which YAML shares. Control characters
+ * are therefore always escaped.
+ */
+static bool plain_ok(const char *s, bool flow)
+{
+        static const char *const words[] = {"y",     "n",  "yes", "no",   "true",
+                                            "false", "on", "off", "null", "~"};
+        size_t n = strlen(s);
+        if (n == 0 || s[0] == ' ' || s[n - 1] == ' ' || s[n - 1] == ':' ||
+            !(isalpha((unsigned char)s[0]) || s[0] == '_' || s[0] == '/' || s[0] == '('))
+                return false;
+        for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+                if (strcasecmp(s, words[i]) == 0)
+                        return false;
+        for (const char *p = s; *p; p++) {
+                unsigned char c = (unsigned char)*p;
+                if (isalnum(c) || strchr(" _-./+()%=@;^$~<>", c))
+                        continue;
+                if (!flow && c == ',')
+                        continue;
+                if (!flow && c == ':' && p[1] != ' ')
+                        continue;
+                return false;
+        }
+        return true;
+}
+
+static void string(FILE *f, const char *s, bool flow)
+{
+        if (plain_ok(s, flow)) {
+                fputs(s, f);
+                return;
+        }
+        json_object *o = json_object_new_string(s);
+        fputs(o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE) : "\"\"", f);
+        json_object_put(o);
+}
 
 static bool is_scalar(json_object *o)
 {
@@ -7,12 +50,12 @@ static bool is_scalar(json_object *o)
                !json_object_is_type(o, json_type_array);
 }
 
-static void scalar(FILE *f, json_object *o)
+static void scalar(FILE *f, json_object *o, bool flow)
 {
         if (!o)
-                fputs("-", f);
+                fputs("~", f);
         else if (json_object_is_type(o, json_type_string))
-                fputs(json_object_get_string(o), f);
+                string(f, json_object_get_string(o), flow);
         else if (json_object_is_type(o, json_type_boolean))
                 fputs(json_object_get_boolean(o) ? "yes" : "no", f);
         else
@@ -34,17 +77,18 @@ static void render_value(FILE *f, json_object *v, int depth)
 {
         if (is_scalar(v)) {
                 fputc(' ', f);
-                scalar(f, v);
+                scalar(f, v, false);
                 fputc('\n', f);
         } else if (json_object_is_type(v, json_type_array) && scalar_array(v)) {
                 size_t n = json_object_array_length(v);
+                fputs(" [", f);
                 for (size_t i = 0; i < n; i++) {
-                        fputs(i ? ", " : " ", f);
-                        scalar(f, json_object_array_get_idx(v, i));
+                        fputs(i ? ", " : "", f);
+                        scalar(f, json_object_array_get_idx(v, i), true);
                 }
-                fputs(n ? "\n" : " (none)\n", f);
-        } else if (json_object_is_type(v, json_type_array) && json_object_array_length(v) == 0) {
-                fputs(" (none)\n", f);
+                fputs("]\n", f);
+        } else if (json_object_is_type(v, json_type_object) && json_object_object_length(v) == 0) {
+                fputs(" {}\n", f);
         } else {
                 fputc('\n', f);
                 render(f, v, depth + 1, false);
@@ -69,9 +113,11 @@ static void render(FILE *f, json_object *o, int depth, bool list_item)
         bool first = true;
         json_object_object_foreach (o, k, v) {
                 if (list_item && first)
-                        fprintf(f, " %s:", k);
+                        fputc(' ', f);
                 else
-                        fprintf(f, "%*s%s:", depth * 2, "", k);
+                        fprintf(f, "%*s", depth * 2, "");
+                string(f, k, false);
+                fputc(':', f);
                 first = false;
                 render_value(f, v, depth);
         }
@@ -82,7 +128,7 @@ static void render(FILE *f, json_object *o, int depth, bool list_item)
 void vt_render_text(FILE *f, json_object *doc)
 {
         if (is_scalar(doc)) {
-                scalar(f, doc);
+                scalar(f, doc, false);
                 fputc('\n', f);
                 return;
         }

@@ -229,7 +229,7 @@ int vt_qga_detect(struct vt_ctx *ctx, json_object *facts)
         const char *conf_path = args.config ? args.config : QGA_CONF;
         _cleanup_free_ char *conf_text = NULL;
         _cleanup_strv_ char **config_files = NULL;
-        r = vt_read_file_max(ctx, conf_path, 1u << 20, &conf_text, NULL);
+        r = vt_read_file_max(ctx, conf_path, VT_CONFIG_FILE_MAX, &conf_text, NULL);
         if (r == 0) {
                 if ((r = vt_qga_parse_config(conf_text, &conf)) < 0 ||
                     (r = vt_strv_add(&config_files, conf_path)) < 0)

@@ -200,7 +200,7 @@ static int unit_command(struct vt_ctx *ctx, json_object *files, char **ret, char
                 _cleanup_free_ char *text = NULL;
                 if (!path || streq(path, QGA_DROPIN))
                         continue;
-                int r = vt_read_file_max(ctx, path, 1u << 20, &text, NULL);
+                int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, NULL);
                 if (r == -ENOENT)
                         continue; /* facts from elsewhere (tests, a changed image) */
                 if (r < 0)
@@ -263,7 +263,7 @@ static int plan_sysconfig(struct vt_ctx *ctx, struct vt_plan *plan, json_object 
         _cleanup_free_ char *old = NULL, *cmd = NULL, *where = NULL, *text = NULL, *value = NULL;
         _cleanup_strv_ char **env = NULL;
         json_object *files = NULL;
-        int r = vt_read_file_max(ctx, QGA_SYSCONFIG, 1u << 20, &old, NULL);
+        int r = vt_read_file_max(ctx, QGA_SYSCONFIG, VT_CONFIG_FILE_MAX, &old, NULL);
         if (r < 0)
                 return r;
         json_object_object_get_ex(qga, "unit_files", &files);
@@ -300,9 +300,9 @@ static int plan_sysconfig(struct vt_ctx *ctx, struct vt_plan *plan, json_object 
                              QGA_SYSCONFIG, var);
                 return 0;
         }
-        if (option ? !(value = strdup(list)) : asprintf(&value, "\"--%s=%s\"", key, list) < 0)
+        if (option ? !(value = strdup(list)) : asprintf(&value, "--%s=%s", key, list) < 0)
                 return -ENOMEM;
-        if (!(text = vt_text_set_var(old, var, value)))
+        if (!(text = vt_text_set_var(old, var, value, option ? 0 : '"')))
                 return -ENOMEM;
         r = vt_plan_add(plan, M, VT_TARGET_FILE, QGA_SYSCONFIG, NULL, text, VT_WHEN_BOOT,
                         why_block);
@@ -367,7 +367,7 @@ static int plan_file(struct vt_ctx *ctx, struct vt_plan *plan, json_object *qga,
         if (vt_exists(ctx, QGA_SYSCONFIG))
                 return plan_sysconfig(ctx, plan, qga, key, list);
         _cleanup_free_ char *old = NULL, *text = NULL;
-        int r = vt_read_file_max(ctx, QGA_CONF, 1u << 20, &old, NULL);
+        int r = vt_read_file_max(ctx, QGA_CONF, VT_CONFIG_FILE_MAX, &old, NULL);
         if (r < 0 && r != -ENOENT)
                 return r;
         if (old && !startswith(old, VT_OWNED_HEADER))

@@ -17,8 +17,8 @@ static const struct {
 } flavours[] = {
         {"rng-tools-debian", "/etc/default/rng-tools-debian", "HRNGDEVICE", "/dev/hwrng",
          "rng-tools-debian.service"},
-        {"rng-tools5", "/etc/sysconfig/rngd", "RNGD_ARGS", "\"-r /dev/hwrng\"", "rngd.service"},
-        {"rng-tools", "/etc/sysconfig/rngd", "RNGD_ARGS", "\"-r /dev/hwrng\"", "rngd.service"},
+        {"rng-tools5", "/etc/sysconfig/rngd", "RNGD_ARGS", "-r /dev/hwrng", "rngd.service"},
+        {"rng-tools", "/etc/sysconfig/rngd", "RNGD_ARGS", "-r /dev/hwrng", "rngd.service"},
 };
 
 static const char *virtio_name(json_object *available)
@@ -44,11 +44,11 @@ static int plan_rngd(struct vt_ctx *ctx, json_object *rngd, struct vt_plan *plan
                 if (!streq(flavours[i].flavour, flavour))
                         continue;
                 _cleanup_free_ char *old = NULL;
-                int r = vt_read_file_max(ctx, flavours[i].path, 1u << 20, &old, NULL);
+                int r = vt_read_file_max(ctx, flavours[i].path, VT_CONFIG_FILE_MAX, &old, NULL);
                 if (r < 0 && r != -ENOENT)
                         return r;
                 _cleanup_free_ char *text =
-                        vt_text_set_var(old, flavours[i].var, flavours[i].value);
+                        vt_text_set_var(old, flavours[i].var, flavours[i].value, 0);
                 if (!text)
                         return -ENOMEM;
                 r = vt_plan_add(plan, M, VT_TARGET_FILE, flavours[i].path, NULL, text, VT_WHEN_BOOT,

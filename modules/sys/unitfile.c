@@ -3,6 +3,7 @@
 #include "envfile.h"
 #include "strv.h"
 #include "inifile.h"
+#include "shell.h"
 #include "unitfile.h"
 
 /* Highest priority first, as systemd searches them. */
@@ -12,6 +13,14 @@ static const char *const unit_dirs[] = {
         "/usr/lib/systemd/system",
         "/lib/systemd/system",
 };
+
+bool vt_unit_is_unit_path(const char *path)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(unit_dirs); i++)
+                if (startswith(path, unit_dirs[i]) && path[strlen(unit_dirs[i])] == '/')
+                        return true;
+        return false;
+}
 
 int vt_unit_find(struct vt_ctx *ctx, const char *name, char **path)
 {
@@ -25,6 +34,24 @@ int vt_unit_find(struct vt_ctx *ctx, const char *name, char **path)
                         *path = strdup(p);
                         return *path ? 1 : -ENOMEM;
                 }
+        }
+        return 0;
+}
+
+int vt_unit_wanted_by(struct vt_ctx *ctx, const char *path, char **ret)
+{
+        *ret = NULL;
+        _cleanup_free_ char *text = NULL;
+        int r = vt_read_file_max(ctx, path, VT_CONFIG_FILE_MAX, &text, NULL);
+        if (r < 0)
+                return r;
+        struct vt_ini it = vt_ini_start(text);
+        char *key, *value;
+        while (vt_ini_next(&it, "[Install]", &key, &value)) {
+                if (!streq(key, "WantedBy") || !*value)
+                        continue;
+                *ret = strndup(value, strcspn(value, " \t"));
+                return *ret ? 0 : -ENOMEM;
         }
         return 0;
 }
@@ -141,46 +168,23 @@ static char *expand_inline(const char *w, char *const *env)
         return out;
 }
 
-/* Cuts the next word off *p: blanks separate, quotes group, backslash escapes. */
+/* Cuts the next word off *p with systemd's ExecStart= rules (vt_shlex's EXEC dialect). */
 static int next_word(const char **p, char **ret, bool *plain)
 {
         const char *s = *p + strspn(*p, " \t\n");
-        if (!*s) {
-                *p = s;
-                *ret = NULL;
-                return 0;
-        }
-        char *out = malloc(strlen(s) + 1);
-        if (!out)
-                return -ENOMEM;
-        size_t n = 0;
-        char quote = 0;
-        *plain = true;
-        for (; *s; s++) {
-                char c = *s;
-                if (!quote && (c == ' ' || c == '\t' || c == '\n'))
-                        break;
-                if (c == '\\' && s[1] && quote != '\'') {
-                        static const char from[] = "ntr", to[] = "\n\t\r";
-                        const char *k = strchr(from, *++s);
-                        out[n++] = k ? to[k - from] : *s;
-                        *plain = false;
-                        continue;
-                }
-                if (!quote && (c == '"' || c == '\'')) {
-                        quote = c;
-                        *plain = false;
-                        continue;
-                }
-                if (quote && c == quote) {
-                        quote = 0;
-                        continue;
-                }
-                out[n++] = c;
-        }
-        out[n] = '\0';
         *p = s;
-        *ret = out;
+        *ret = NULL;
+        if (!*s)
+                return 0;
+        struct vt_shlex lx = {.t = s, .len = strlen(s), .dialect = VT_SHLEX_EXEC};
+        int r = vt_shlex_word(&lx);
+        if (r < 0) {
+                vt_shlex_done(&lx);
+                return r;
+        }
+        *p = s + lx.i;
+        *ret = lx.word;
+        *plain = !lx.quoted;
         return 1;
 }
 
@@ -252,7 +256,7 @@ struct unit_state {
 static int unit_parse_one(struct vt_ctx *ctx, const char *file, struct unit_state *st)
 {
         _cleanup_free_ char *text = NULL;
-        int r = vt_read_file_max(ctx, file, 1u << 20, &text, NULL);
+        int r = vt_read_file_max(ctx, file, VT_CONFIG_FILE_MAX, &text, NULL);
         if (r < 0)
                 return r;
         join_continuations(text);

@@ -2,10 +2,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include "codec.h"
-#include "dl_tss2.h"
 #include "log.h"
 #include "policy.h"
 #include "tpm2.h"
+#include "tpm2_esys.h"
 #include "tpm2_pub.h"
 #include "tpm2_sel.h"
 
@@ -13,12 +13,7 @@
 #define EVENTLOG_MAX   (64u << 20)
 #define IMA_CHUNK_MAX  (1u << 20)
 
-struct tpm {
-        TSS2_TCTI_CONTEXT *tcti;
-        ESYS_CONTEXT *esys;
-};
-
-static void tpm_close(struct tpm *t)
+void vt_tpm_close(struct tpm *t)
 {
         if (t->esys)
                 sym_Esys_Finalize(&t->esys);
@@ -51,12 +46,7 @@ static int probe_device(struct vt_ctx *ctx, const char *dev)
         return 0;
 }
 
-static bool rc_is(TSS2_RC rc, TSS2_RC want)
-{
-        return (rc & ~TSS2_RC_LAYER_MASK) == want;
-}
-
-static int tpm_open(struct vt_ctx *ctx, struct tpm *t)
+int vt_tpm_open(struct vt_ctx *ctx, struct tpm *t)
 {
         int r;
         const char *conf = tcti_conf(ctx);
@@ -85,7 +75,7 @@ static int tpm_open(struct vt_ctx *ctx, struct tpm *t)
 }
 
 /* Active banks (TPM2_CAP_PCRS without the empty bitmaps); starts the TPM if it says it must. */
-static int tpm_banks(struct tpm *t, TPML_PCR_SELECTION *ret)
+int vt_tpm_banks(struct tpm *t, TPML_PCR_SELECTION *ret)
 {
         TPMS_CAPABILITY_DATA *cap = NULL;
         TPMI_YES_NO more;
@@ -93,7 +83,7 @@ static int tpm_banks(struct tpm *t, TPML_PCR_SELECTION *ret)
         for (int tries = 0;; tries++) {
                 rc = sym_Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                             TPM2_CAP_PCRS, 0, 1, &more, &cap);
-                if (!rc_is(rc, TPM2_RC_INITIALIZE) || tries > 0)
+                if (!vt_tpm_rc_is(rc, TPM2_RC_INITIALIZE) || tries > 0)
                         break;
                 rc = sym_Esys_Startup(t->esys, TPM2_SU_CLEAR);
                 if (rc != TSS2_RC_SUCCESS) {
@@ -233,12 +223,12 @@ static int filter_selection(TPML_PCR_SELECTION *sel, json_object *banks, json_ob
 
 int vt_tpm2_pcr_read(struct vt_ctx *ctx, json_object *banks, json_object *pcrs, json_object **ret)
 {
-        _cleanup_(tpm_close) struct tpm t = {0};
-        int r = tpm_open(ctx, &t);
+        _cleanup_(vt_tpm_close) struct tpm t = {0};
+        int r = vt_tpm_open(ctx, &t);
         if (r < 0)
                 return r;
         TPML_PCR_SELECTION sel;
-        r = tpm_banks(&t, &sel);
+        r = vt_tpm_banks(&t, &sel);
         if (r < 0)
                 return r;
         r = filter_selection(&sel, banks, pcrs);
@@ -295,7 +285,7 @@ static const TPM2B_PUBLIC ak_rsa = {
                 },
 };
 
-static int ak_create(struct tpm *t, bool rsa, ESYS_TR *handle, TPM2B_PUBLIC **pub)
+int vt_tpm_ak_create(struct tpm *t, bool rsa, ESYS_TR *handle, TPM2B_PUBLIC **pub)
 {
         TPM2B_SENSITIVE_CREATE sens = {0};
         TPM2B_DATA outside = {0};
@@ -305,12 +295,14 @@ static int ak_create(struct tpm *t, bool rsa, ESYS_TR *handle, TPM2B_PUBLIC **pu
                 &sens, rsa ? &ak_rsa : &ak_ecc, &outside, &none, handle, pub, NULL, NULL, NULL);
         if (rc != TSS2_RC_SUCCESS) {
                 log_debug("Esys_CreatePrimary(AK): 0x%x", rc);
-                return rc_is(rc, TPM2_RC_BAD_AUTH) || rc_is(rc, TPM2_RC_AUTH_FAIL) ? -EPERM : -EIO;
+                return vt_tpm_rc_is(rc, TPM2_RC_BAD_AUTH) || vt_tpm_rc_is(rc, TPM2_RC_AUTH_FAIL)
+                               ? -EPERM
+                               : -EIO;
         }
         return 0;
 }
 
-static void add_hex(json_object *o, const char *key, const uint8_t *buf, size_t len)
+void vt_tpm_add_hex(json_object *o, const char *key, const uint8_t *buf, size_t len)
 {
         _cleanup_free_ char *hex = vt_hex_encode(buf, len);
         vt_json_add_str(o, key, hex);
@@ -323,24 +315,25 @@ static json_object *signature_json(const TPMT_SIGNATURE *sig)
         if (sig->sigAlg == TPM2_ALG_ECDSA) {
                 vt_json_add_str(o, "alg", "ecdsa");
                 h = vt_pcr_bank_by_alg(sig->signature.ecdsa.hash);
-                add_hex(o, "r", sig->signature.ecdsa.signatureR.buffer,
-                        sig->signature.ecdsa.signatureR.size);
-                add_hex(o, "s", sig->signature.ecdsa.signatureS.buffer,
-                        sig->signature.ecdsa.signatureS.size);
+                vt_tpm_add_hex(o, "r", sig->signature.ecdsa.signatureR.buffer,
+                               sig->signature.ecdsa.signatureR.size);
+                vt_tpm_add_hex(o, "s", sig->signature.ecdsa.signatureS.buffer,
+                               sig->signature.ecdsa.signatureS.size);
         } else if (sig->sigAlg == TPM2_ALG_RSASSA) {
                 vt_json_add_str(o, "alg", "rsassa");
                 h = vt_pcr_bank_by_alg(sig->signature.rsassa.hash);
-                add_hex(o, "sig", sig->signature.rsassa.sig.buffer, sig->signature.rsassa.sig.size);
+                vt_tpm_add_hex(o, "sig", sig->signature.rsassa.sig.buffer,
+                               sig->signature.rsassa.sig.size);
         }
         vt_json_add_str(o, "hash", h ? h->name : NULL);
         uint8_t buf[sizeof(TPMT_SIGNATURE)];
         size_t off = 0;
         if (sym_Tss2_MU_TPMT_SIGNATURE_Marshal(sig, buf, sizeof(buf), &off) == TSS2_RC_SUCCESS)
-                add_hex(o, "tpmt", buf, off);
+                vt_tpm_add_hex(o, "tpmt", buf, off);
         return o;
 }
 
-static int ak_json(const TPM2B_PUBLIC *pub, bool rsa, json_object **ret)
+int vt_tpm_key_json(const TPM2B_PUBLIC *pub, bool rsa, json_object **ret)
 {
         uint8_t buf[sizeof(TPM2B_PUBLIC)];
         size_t off = 0;
@@ -352,7 +345,7 @@ static int ak_json(const TPM2B_PUBLIC *pub, bool rsa, json_object **ret)
                 return r;
         json_object *o = json_object_new_object();
         vt_json_add_str(o, "type", rsa ? "rsa" : "ecc");
-        add_hex(o, "public", buf, off);
+        vt_tpm_add_hex(o, "public", buf, off);
         vt_json_add_str(o, "pem", pem);
         *ret = o;
         return 0;
@@ -421,17 +414,17 @@ int vt_tpm2_quote_hooked(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_
         const char *akt = vt_policy_get(ctx->policy, "tpm", "ak");
         bool rsa = akt && streq(akt, "rsa");
 
-        _cleanup_(tpm_close) struct tpm t = {0};
-        int r = tpm_open(ctx, &t);
+        _cleanup_(vt_tpm_close) struct tpm t = {0};
+        int r = vt_tpm_open(ctx, &t);
         if (r < 0)
                 return r;
         TPML_PCR_SELECTION active;
-        r = tpm_banks(&t, &active); /* also starts the TPM when needed */
+        r = vt_tpm_banks(&t, &active); /* also starts the TPM when needed */
         if (r < 0)
                 return r;
         ESYS_TR ak = ESYS_TR_NONE;
         TPM2B_PUBLIC *pub = NULL;
-        r = ak_create(&t, rsa, &ak, &pub);
+        r = vt_tpm_ak_create(&t, rsa, &ak, &pub);
         if (r < 0)
                 return r;
         TPM2B_DATA qd = {.size = (UINT16)nonce_len};
@@ -445,7 +438,7 @@ int vt_tpm2_quote_hooked(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_
         sym_Esys_FlushContext(t.esys, ak);
         json_object *akj = NULL;
         if (r >= 0)
-                r = ak_json(pub, rsa, &akj);
+                r = vt_tpm_key_json(pub, rsa, &akj);
         if (r < 0) {
                 sym_Esys_Free(pub);
                 sym_Esys_Free(attest);
@@ -455,9 +448,9 @@ int vt_tpm2_quote_hooked(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_
         }
         _cleanup_free_ char *canon = vt_pcrsel_format(&sel);
         json_object *doc = json_object_new_object();
-        add_hex(doc, "nonce", nonce, nonce_len);
+        vt_tpm_add_hex(doc, "nonce", nonce, nonce_len);
         vt_json_add_str(doc, "selection", canon);
-        add_hex(doc, "attest", attest->attestationData, attest->size);
+        vt_tpm_add_hex(doc, "attest", attest->attestationData, attest->size);
         json_object_object_add(doc, "signature", signature_json(sig));
         json_object_object_add(doc, "ak", akj);
         json_object_object_add(doc, "pcrs", pcrs);

@@ -24,5 +24,18 @@ int vt_tpm2_quote_hooked(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_
                          json_object **ret);
 /* {"log": base64, "size": n, "source": path}; ima: the runtime log from offset. */
 int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, json_object **ret);
+/*
+ * The endorsement key: {"certificates": [{"index", "key", "der": base64}...], "ek": key, "ak": key}
+ * (key: {"type", "public": hex TPM2B_PUBLIC, "pem"}); the EK is made from the TCG template L-1
+ * (RSA 2048), the AK is the one quotes are signed with.
+ */
+int vt_tpm2_ek(struct vt_ctx *ctx, json_object **ret);
+/*
+ * ActivateCredential of the host's MakeCredential output (blob: a marshalled TPM2B_ID_OBJECT,
+ * secret: a TPM2B_ENCRYPTED_SECRET) for the AK under the EK: {"secret": hex}. -EBADMSG when the
+ * TPM refuses it (not made for this AK and this EK), -EINVAL when the bytes do not parse.
+ */
+int vt_tpm2_activate(struct vt_ctx *ctx, const uint8_t *blob, size_t blob_len,
+                     const uint8_t *secret, size_t secret_len, json_object **ret);
 /* A user-facing explanation of an error from the functions above. */
 const char *vt_tpm2_strerror(int r);

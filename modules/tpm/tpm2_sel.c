@@ -73,10 +73,12 @@ int vt_pcrsel_parse(const char *text, TPML_PCR_SELECTION *ret)
                 return -ENOMEM;
         char *save = NULL;
         for (char *part = strtok_r(copy, "+", &save); part; part = strtok_r(NULL, "+", &save)) {
+                /* A bank alone is all of it, as tpm2-tools spell it ("sha256"). */
                 char *colon = strchr(part, ':');
-                if (!colon || sel.count >= TPM2_NUM_PCR_BANKS)
+                if (sel.count >= TPM2_NUM_PCR_BANKS)
                         return -EINVAL;
-                *colon = 0;
+                if (colon)
+                        *colon = 0;
                 const struct vt_pcr_bank *b = vt_pcr_bank_by_name(part);
                 if (!b)
                         return -EINVAL;
@@ -85,7 +87,7 @@ int vt_pcrsel_parse(const char *text, TPML_PCR_SELECTION *ret)
                                 return -EINVAL;
                 TPMS_PCR_SELECTION *s = &sel.pcrSelections[sel.count++];
                 s->hash = b->alg;
-                int r = parse_pcrs(colon + 1, s);
+                int r = parse_pcrs(colon ? colon + 1 : "all", s);
                 if (r < 0)
                         return r;
         }
@@ -137,4 +139,42 @@ bool vt_pcrsel_equal(const TPML_PCR_SELECTION *a, const TPML_PCR_SELECTION *b)
                                 return false;
         }
         return true;
+}
+
+int vt_pcr_values_print(FILE *f, json_object *values, const TPML_PCR_SELECTION *sel)
+{
+        size_t n = sel ? sel->count : (size_t)json_object_object_length(values);
+        struct json_object_iterator it = json_object_iter_begin(values);
+        for (size_t i = 0; i < n; i++) {
+                const char *name;
+                if (sel) {
+                        const struct vt_pcr_bank *b =
+                                vt_pcr_bank_by_alg(sel->pcrSelections[i].hash);
+                        if (!b)
+                                return -EINVAL;
+                        name = b->name;
+                } else {
+                        name = json_object_iter_peek_name(&it);
+                        json_object_iter_next(&it);
+                }
+                json_object *pcrs, *v;
+                if (!json_object_object_get_ex(values, name, &pcrs))
+                        continue; /* a bank the TPM does not have: tpm2_pcrread leaves it out */
+                fprintf(f, "  %s:\n", name);
+                for (unsigned p = 0; p < 8u * TPM2_PCR_SELECT_MAX; p++) {
+                        char key[8];
+                        snprintf(key, sizeof(key), "%u", p);
+                        if ((sel && !vt_pcrsel_test(&sel->pcrSelections[i], p)) ||
+                            !json_object_object_get_ex(pcrs, key, &v) ||
+                            !json_object_is_type(v, json_type_string))
+                                continue;
+                        fprintf(f, "    %-2u: 0x", p);
+                        for (const char *c = json_object_get_string(v); *c; c++)
+                                fputc(isxdigit((unsigned char)*c) ? toupper((unsigned char)*c)
+                                                                  : '?',
+                                      f);
+                        fputc('\n', f);
+                }
+        }
+        return 0;
 }

@@ -20,6 +20,19 @@ int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, json_object 
         return -EOPNOTSUPP;
 }
 
+int vt_tpm2_ek(struct vt_ctx *ctx, json_object **ret)
+{
+        (void)ctx, (void)ret;
+        return -EOPNOTSUPP;
+}
+
+int vt_tpm2_activate(struct vt_ctx *ctx, const uint8_t *blob, size_t blob_len,
+                     const uint8_t *secret, size_t secret_len, json_object **ret)
+{
+        (void)ctx, (void)blob, (void)blob_len, (void)secret, (void)secret_len, (void)ret;
+        return -EOPNOTSUPP;
+}
+
 const char *vt_tpm2_strerror(int r)
 {
         return r == -EOPNOTSUPP ? "virtune was built without TPM support" : strerror(-r);

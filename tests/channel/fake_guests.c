@@ -6,6 +6,7 @@
  *   fake_guests serve DIR COUNT [SLOW_COUNT SLOW_MS [STALE]]
  *       DIR/guestNNNN/org.virtune.agent.0 for COUNT guests; the first SLOW_COUNT answer after
  *       SLOW_MS; with STALE=1 each connection first gets a stale reply left by "someone else".
+ *       DIR/etc/virtune/virtune.conf, when there, is their policy (a TPM: [tpm] tcti).
  *   fake_guests relay PORT_SOCKET HOST_SOCKET
  *       virtuned connects to PORT_SOCKET (its --port-path); hosts connect to HOST_SOCKET one at
  *       a time and are relayed to it, the port staying open between hosts, as with QEMU.
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include "policy.h"
 #include "proto.h"
 
 static int listen_at(const char *path)
@@ -70,7 +72,8 @@ static void drop(struct item *it)
 
 static void flush_out(struct item *c)
 {
-        if (c->out_len > 0 && write(c->fd, c->out, c->out_len) < 0)
+        /* A host that gave up (its timeout) has closed: no SIGPIPE for the other guests. */
+        if (c->out_len > 0 && send(c->fd, c->out, c->out_len, MSG_NOSIGNAL) < 0 && errno != EPIPE)
                 perror("write");
         c->out_len = 0;
 }
@@ -238,8 +241,13 @@ int main(int argc, char **argv)
 {
         epfd = epoll_create1(EPOLL_CLOEXEC);
         if (argc >= 4 && streq(argv[1], "serve")) {
-                /* The guests' "system" is the socket directory: facts of nothing much. */
-                if (vt_ctx_new(argv[2], &ctx) < 0)
+                /*
+                 * The guests' "system" is the socket directory: facts of nothing much. A policy
+                 * there ([tpm] tcti = swtpm:...) gives them a real TPM: scan --attest's tests.
+                 */
+                char err[256];
+                if (vt_ctx_new(argv[2], &ctx) < 0 ||
+                    vt_policy_load(ctx, &ctx->policy, err, sizeof(err)) < 0)
                         return 1;
                 if (argc >= 6)
                         slow_ms = atoi(argv[5]);

@@ -232,6 +232,25 @@ static void test_daemon_answers_bad_input_with_errors_and_goes_on(void **state)
         assert_reply(h->fd, "{\"return\":{},\"id\":1}");
 }
 
+/* Strict input on the real port: what json-c lets through is refused before anything runs. */
+static void test_daemon_refuses_nul_names_non_finite_numbers_and_huge_ids(void **state)
+{
+        struct harness *h = *state;
+        send_str(h->fd, "{\"execute\":\"guest-ping\\u0000virtune-apply\",\"id\":1}\n");
+        assert_reply(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'execute' "
+                            "contains a NUL character\"},\"id\":1}");
+        send_str(h->fd, "{\"execute\":\"guest-ping\",\"id\":NaN}\n");
+        assert_reply(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse "
+                            "error at byte 29: non-finite number\"}}");
+        send_str(h->fd, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":"
+                        "18446744073709551616}}\n");
+        assert_reply(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse "
+                            "error at byte 42: integer past the int64 range\"}}");
+        send_str(h->fd, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":"
+                        "-9223372036854775808}}\n");
+        assert_reply(h->fd, "{\"return\":-9223372036854775808}");
+}
+
 static void test_daemon_exits_within_100ms_of_sigterm(void **state)
 {
         struct harness *h = *state;
@@ -272,6 +291,230 @@ static void test_daemon_sighup_reloads_policy_and_keeps_old_on_error(void **stat
         l = recv_line(h->fd);
         assert_null(strstr(l, "PermissionDenied"));
         free(l);
+}
+
+/* After a bad reload the daemon keeps its policy, and so does every job: the worker gets the
+ * daemon's policy in force, not the file now on disk. */
+static void test_daemon_worker_runs_with_the_daemons_policy_after_a_bad_reload(void **state)
+{
+        struct harness *h = *state;
+        write_policy(h->root, "[channel]\nallow-apply = yes\n[iosched]\nvirtio = kyber\n");
+        kill(h->pid, SIGHUP);
+        usleep(100 * 1000);
+        write_policy(h->root, "[iosched]\nvirtio = bfq\nnot-a-key = 1\n");
+        kill(h->pid, SIGHUP);
+        usleep(100 * 1000);
+
+        /* The first worker starts now, after the bad file is on disk. */
+        send_str(h->fd, "{\"execute\":\"virtune-status\",\"id\":1}");
+        char *l = recv_line(h->fd);
+        json_object *o = json_tokener_parse(l), *ret, *pol, *sec, *v;
+        if (!o || !json_object_object_get_ex(o, "return", &ret))
+                fail_msg("virtune-status: %.300s", l);
+        assert_true(json_object_object_get_ex(ret, "policy", &pol));
+        assert_true(json_object_object_get_ex(pol, "iosched", &sec));
+        assert_true(json_object_object_get_ex(sec, "virtio", &v));
+        assert_string_equal(json_object_get_string(v), "kyber");
+        assert_true(json_object_object_get_ex(pol, "channel", &sec));
+        assert_true(json_object_object_get_ex(sec, "allow-apply", &v));
+        assert_string_equal(json_object_get_string(v), "yes");
+        json_object_put(o);
+        free(l);
+
+        /* A good file again: the next job has it. */
+        write_policy(h->root, "[iosched]\nvirtio = bfq\n");
+        kill(h->pid, SIGHUP);
+        usleep(100 * 1000);
+        send_str(h->fd, "{\"execute\":\"virtune-status\",\"id\":2}");
+        l = recv_line(h->fd);
+        assert_non_null(strstr(l, "\"virtio\":\"bfq\""));
+        free(l);
+}
+
+/* A child that writes reqs to fd over and over until it is killed or the daemon is gone. */
+static pid_t flood(int fd, const char *req, size_t count)
+{
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid > 0)
+                return pid;
+        size_t n = strlen(req), total = count ? count : 1;
+        char *buf = malloc(n * 2048);
+        if (!buf)
+                _exit(1);
+        for (size_t i = 0; i < 2048; i++)
+                memcpy(buf + i * n, req, n);
+        for (size_t sent = 0; !count || sent < total;) {
+                size_t k = count && total - sent < 2048 ? total - sent : 2048;
+                for (size_t off = 0; off < k * n;) {
+                        ssize_t w = write(fd, buf + off, k * n - off);
+                        if (w <= 0)
+                                _exit(0);
+                        off += (size_t)w;
+                }
+                sent += k;
+        }
+        _exit(0);
+}
+
+static void flood_stop(pid_t pid)
+{
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
+/* Reads until want lines came (or more, in the last read), each one equal to line when given;
+ * fails after 20 s. */
+static void read_lines(int fd, size_t want, const char *line)
+{
+        static char buf[1 << 16];
+        size_t got = 0, cur = 0, ll = line ? strlen(line) : 0;
+        double deadline = now_ms() + 20000;
+        while (got < want) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int left = (int)(deadline - now_ms());
+                if (left <= 0 || poll(&p, 1, left) != 1)
+                        fail_msg("%zu of %zu replies", got, want);
+                ssize_t n = read(fd, buf, sizeof(buf));
+                assert_true(n > 0);
+                for (ssize_t i = 0; i < n; i++) {
+                        if (buf[i] == '\n') {
+                                if (line && cur != ll)
+                                        fail_msg("reply %zu is %zu bytes, not '%s'", got, cur,
+                                                 line);
+                                got++;
+                                cur = 0;
+                                continue;
+                        }
+                        if (line && (cur >= ll || buf[i] != line[cur]))
+                                fail_msg("reply %zu differs from '%s' at byte %zu", got, line, cur);
+                        cur++;
+                }
+        }
+}
+
+static double sigterm_ms(struct harness *h)
+{
+        double t0 = now_ms();
+        kill(h->pid, SIGTERM);
+        int status;
+        assert_int_equal(waitpid(h->pid, &status, 0), h->pid);
+        h->pid = 0;
+        assert_true(WIFEXITED(status));
+        return now_ms() - t0;
+}
+
+/* Bounded work per wake-up: a host that writes without a pause still gets answers, and one
+ * that never reads does not keep SIGTERM waiting. */
+static void test_daemon_answers_a_host_that_never_pauses_and_stops_at_once(void **state)
+{
+        struct harness *h = *state;
+        pid_t writer = flood(h->fd, "{\"execute\":\"guest-ping\"}\n", 0);
+        read_lines(h->fd, 5000, "{\"return\":{}}");
+        /* Now it reads nothing: the daemon stops taking requests, its replies wait. */
+        usleep(300 * 1000);
+        double took = sigterm_ms(h);
+        flood_stop(writer);
+#if defined(__SANITIZE_ADDRESS__)
+        const double limit = 1000; /* LeakSanitizer's scan at exit takes its own 100 ms */
+#else
+        const double limit = 100;
+#endif
+        if (took > limit)
+                fail_msg("SIGTERM under a flood took %.1f ms", took);
+}
+
+/* A field of /proc/PID/status in kB: VmRSS, or RssAnon (what input can grow: the heap, maps). */
+static long status_kb(pid_t pid, const char *field)
+{
+        char path[64], line[256];
+        long kb = -1;
+        size_t n = strlen(field);
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        FILE *f = fopen(path, "re");
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, field, n) == 0 && line[n] == ':') {
+                        kb = strtol(line + n + 1, NULL, 10);
+                        break;
+                }
+        fclose(f);
+        return kb;
+}
+
+/* 64 KiB of '}' is one error, 10k pipelined pings are 10k replies, and neither grows us. */
+static void hostile_round(struct harness *h)
+{
+        char *junk = malloc(64 * 1024 + 1);
+        assert_non_null(junk);
+        memset(junk, '}', 64 * 1024);
+        junk[64 * 1024] = '\n';
+        send_all(h->fd, junk, 64 * 1024 + 1);
+        free(junk);
+        send_str(h->fd, "{\"execute\":\"guest-ping\",\"id\":1}\n");
+        assert_reply_prefix(h->fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Request "
+                                   "exceeds 65536 bytes");
+        assert_reply(h->fd, "{\"return\":{},\"id\":1}");
+        pid_t writer = flood(h->fd, "{\"execute\":\"guest-ping\"}", 10000);
+        read_lines(h->fd, 10000, "{\"return\":{}}");
+        flood_stop(writer);
+        send_str(h->fd, "{\"execute\":\"guest-ping\",\"id\":2}\n");
+        assert_reply(h->fd, "{\"return\":{},\"id\":2}");
+}
+
+static void test_daemon_memory_stays_flat_under_stray_bytes_and_pipelined_pings(void **state)
+{
+        struct harness *h = *state;
+#if defined(__SANITIZE_ADDRESS__)
+        skip(); /* ASan keeps freed memory in quarantine: RSS says nothing there */
+#endif
+        send_str(h->fd, "{\"execute\":\"guest-ping\"}");
+        assert_reply(h->fd, "{\"return\":{}}");
+        long start = status_kb(h->pid, "RssAnon"), rss = status_kb(h->pid, "VmRSS");
+        hostile_round(h);
+        long first = status_kb(h->pid, "RssAnon");
+        for (int i = 0; i < 3; i++)
+                hostile_round(h);
+        long after = status_kb(h->pid, "RssAnon");
+        print_message("RssAnon: %ld kB at start, %ld after one hostile round, %ld after four; "
+                      "VmRSS %ld kB at start, %ld after\n",
+                      start, first, after, rss, status_kb(h->pid, "VmRSS"));
+        /* Anonymous memory: code pages of libc read in for a path taken once are not growth. */
+        if (after - start > 64)
+                fail_msg("RssAnon grew by %ld kB (start %ld, after %ld)", after - start, start,
+                         after);
+}
+
+/* Too large for the channel: said in a reply, with the id, not dropped with a log line. */
+static void test_daemon_answers_a_reply_too_large_with_an_error(void **state)
+{
+        struct harness *h = *state;
+        size_t big = 3584u << 10; /* 3.5 MiB: 4.7 MiB in base64 */
+        char *log = malloc(big);
+        assert_non_null(log);
+        for (size_t i = 0; i < big; i++)
+                log[i] = (char)(i * 7);
+        const char *rel = "sys/kernel/security/tpm0/binary_bios_measurements";
+        char path[512];
+        vt_test_write(h->root, rel, ""); /* its directories */
+        snprintf(path, sizeof(path), "%s/%s", h->root, rel);
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        assert_int_equal(fwrite(log, 1, big, f), big);
+        fclose(f);
+        free(log);
+
+        send_str(h->fd, "{\"execute\":\"virtune-eventlog\",\"id\":7}");
+        char *l = recv_line(h->fd);
+        if (strstr(l, "\"Unsupported\""))
+                skip(); /* built without the TPM stack */
+        if (!startswith(l, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"The reply to "
+                           "virtune-eventlog is ") ||
+            !strstr(l, "bytes, more than the channel's limit of 4194304\"},\"id\":7}"))
+                fail_msg("reply: %.300s", l);
+        free(l);
+        send_str(h->fd, "{\"execute\":\"guest-ping\",\"id\":8}");
+        assert_reply(h->fd, "{\"return\":{},\"id\":8}");
 }
 
 /* voluntary + nonvoluntary context switches of pid. */
@@ -638,11 +881,25 @@ int main(void)
                 cmocka_unit_test_setup_teardown(
                         test_daemon_answers_bad_input_with_errors_and_goes_on, setup_socket,
                         teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_daemon_refuses_nul_names_non_finite_numbers_and_huge_ids, setup_socket,
+                        teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_daemon_answers_a_host_that_never_pauses_and_stops_at_once,
+                        setup_socket, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_daemon_memory_stays_flat_under_stray_bytes_and_pipelined_pings,
+                        setup_socket, teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_answers_a_reply_too_large_with_an_error,
+                                                setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_exits_within_100ms_of_sigterm,
                                                 setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_daemon_sighup_reloads_policy_and_keeps_old_on_error, setup_socket,
                         teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_daemon_worker_runs_with_the_daemons_policy_after_a_bad_reload,
+                        setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_notifies_readiness, setup_socket,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_reuses_one_worker_for_many_jobs,

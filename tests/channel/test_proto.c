@@ -2,6 +2,8 @@
 #include "../lib/testlib.h"
 #include "proto.h"
 #include "policy.h"
+#include "module.h"
+#include "../fuzz/json_strict.h"
 
 /* What the reader handed out, as text: "M:<json>" per message, "L", "D", "R" for events. */
 struct events {
@@ -136,6 +138,52 @@ static void test_reader_raw_newline_in_string_ends_the_request(void **state)
         assert_int_equal(vt_proto_reader_feed(&r, s, sizeof(s) - 1, record, &e), 0);
         assert_string_equal(e.log, "M:{\"execute\":\"guest-\n|M:ping\"}\n|"
                                    "M:{\"execute\":\"guest-ping\"}|");
+        vt_proto_reader_done(&r);
+}
+
+/* Stray closers are garbage like any other: one text up to the newline, not one per byte. */
+static void test_reader_stray_closers_make_one_text_per_line(void **state)
+{
+        struct vt_proto_reader r;
+        struct events e = {{0}};
+        vt_proto_reader_init(&r);
+        const char s[] = "}}]}\n{\"execute\":\"guest-ping\"}}}\n";
+        assert_int_equal(vt_proto_reader_feed(&r, s, sizeof(s) - 1, record, &e), 0);
+        assert_string_equal(e.log, "M:}}]}\n|M:{\"execute\":\"guest-ping\"}|M:}}\n|");
+
+        /* 64 KiB of them: one "too large", and the buffer is given back before the next text. */
+        memset(&e, 0, sizeof(e));
+        char *buf = malloc(VT_PROTO_MAX_REQUEST);
+        assert_non_null(buf);
+        memset(buf, '}', VT_PROTO_MAX_REQUEST);
+        assert_int_equal(vt_proto_reader_feed(&r, buf, VT_PROTO_MAX_REQUEST, record, &e), 0);
+        assert_int_equal(vt_proto_reader_feed(&r, "\n[1]", 4, record, &e), 0);
+        assert_string_equal(e.log, "L|M:[1]|");
+        assert_true(r.cap <= VT_PROTO_BUF_SMALL);
+        free(buf);
+        vt_proto_reader_done(&r);
+}
+
+/* The pull form stops at each event and says how much it took. */
+static void test_reader_next_stops_at_each_event(void **state)
+{
+        struct vt_proto_reader r;
+        struct vt_proto_reader_event ev;
+        size_t used;
+        const char s[] = "[1] \xff[2]";
+        vt_proto_reader_init(&r);
+        assert_int_equal(vt_proto_reader_next(&r, s, sizeof(s) - 1, &used, &ev), 1);
+        assert_int_equal(used, 3);
+        assert_int_equal(ev.ev, VT_PROTO_MESSAGE);
+        assert_int_equal(ev.len, 3);
+        assert_memory_equal(ev.buf, "[1]", 3);
+        assert_int_equal(vt_proto_reader_next(&r, s + 3, sizeof(s) - 4, &used, &ev), 1);
+        assert_int_equal(used, 2);
+        assert_int_equal(ev.ev, VT_PROTO_RESET);
+        assert_int_equal(vt_proto_reader_next(&r, s + 5, 2, &used, &ev), 0);
+        assert_int_equal(used, 2);
+        assert_int_equal(vt_proto_reader_next(&r, s + 7, 1, &used, &ev), 1);
+        assert_memory_equal(ev.buf, "[2]", 3);
         vt_proto_reader_done(&r);
 }
 
@@ -276,13 +324,157 @@ static void test_dispatch_checks_argument_schema_strictly(void **state)
                      "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Invalid parameter type "
                      "for 'pcrs[1]', expected: integer\"}}");
         assert_reply(ctx, "{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":\"abcd\"}}",
-                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"nonce must be 16-64 "
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'nonce' must be 16-64 "
                      "bytes in hex\"}}");
         assert_reply(ctx,
                      "{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":"
                      "\"00112233445566778899aabbccddeeXX\"}}",
-                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"nonce must be 16-64 "
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'nonce' must be 16-64 "
                      "bytes in hex\"}}");
+}
+
+/* Ranges, counts and lengths come from the table: no request out of them reaches a handler. */
+static void test_dispatch_checks_ranges_from_the_schema(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = yes\n");
+        static const struct {
+                const char *req, *desc;
+        } cases[] = {
+                {"{\"execute\":\"virtune-pcr-read\",\"arguments\":{\"pcrs\":[0,24]}}",
+                 "'pcrs[1]' = 24 is not 0-23"},
+                {"{\"execute\":\"virtune-pcr-read\",\"arguments\":{\"pcrs\":[-1]}}",
+                 "'pcrs[0]' = -1 is not 0-23"},
+                {"{\"execute\":\"virtune-pcr-read\",\"arguments\":{\"pcrs\":[0,1,2,3,4,5,6,7,"
+                 "8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,0]}}",
+                 "'pcrs' must have 0-24 elements"},
+                {"{\"execute\":\"virtune-pcr-read\",\"arguments\":{\"banks\":[\"\"]}}",
+                 "'banks[0]' must be 1-16 bytes long"},
+                {"{\"execute\":\"virtune-eventlog\",\"arguments\":{\"offset\":-1}}",
+                 "'offset' = -1 is not 0-9223372036854775807"},
+                {"{\"execute\":\"virtune-eventlog\",\"arguments\":{\"ima\":1}}",
+                 "Invalid parameter type for 'ima', expected: boolean"},
+                {"{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":"
+                 "\"00112233445566778899aabbccddeeff\",\"pcrs\":\"\"}}",
+                 "'pcrs' must be 1-256 bytes long"},
+                {"{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":\"" /* 65 bytes */
+                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00\"}}",
+                 "'nonce' must be 16-64 bytes in hex"},
+                {"{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[]}}",
+                 "'only' must have 1-16 elements"},
+                {"{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"iosched\",3]}}",
+                 "Invalid parameter type for 'only[1]', expected: string"},
+                {"{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"iosched\","
+                 "\"nope\"]}}",
+                 "'only[1]': no tunable module named 'nope'"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                char want[512];
+                snprintf(want, sizeof(want),
+                         "{\"error\":{\"class\":\"GenericError\",\"desc\":\"%s\"}}", cases[i].desc);
+                assert_reply(ctx, cases[i].req, want);
+        }
+}
+
+/* One row per command: every one has its handler here (the worker's link), a schema, a place. */
+static void test_command_table_binds_every_row(void **state)
+{
+        for (size_t i = 0; i < vt_proto_commands_len; i++) {
+                const struct vt_proto_command *c = &vt_proto_commands[i];
+                assert_non_null(c->fn);
+                assert_non_null(c->args);
+                assert_ptr_equal(vt_proto_command_find(c->name), c);
+                /* Whatever changes the system runs in the worker. */
+                if (c->mutating)
+                        assert_int_equal(c->where, VT_PROTO_IN_WORKER);
+                for (const struct vt_proto_arg *a = c->args; a->name; a++)
+                        if (a->kind == VT_PROTO_ARRAY)
+                                assert_non_null(a->elem);
+        }
+        assert_non_null(vt_proto_module_known);
+}
+
+/* The --only names are the module table's tunable ones, nothing else (as on the CLI). */
+static void test_dispatch_only_takes_the_module_tables_names(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = yes\n");
+        for (size_t i = 0; i < vt_modules_len; i++) {
+                char req[256];
+                snprintf(req, sizeof(req),
+                         "{\"execute\":\"virtune-apply\",\"arguments\":{\"dry-run\":true,"
+                         "\"only\":[\"%s\"]}}",
+                         vt_modules[i].name);
+                char *r = ask(ctx, req);
+                if (!strstr(r, "no tunable module named") != !!vt_modules[i].plan)
+                        fail_msg("%s: %s", vt_modules[i].name, r);
+                free(r);
+        }
+}
+
+/* What json-c would let through: each is refused where it enters, with its byte. */
+static void test_dispatch_refuses_non_finite_numbers_and_integers_past_int64(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "");
+        static const struct {
+                const char *req, *desc;
+        } cases[] = {
+                {"{\"execute\":\"guest-ping\",\"id\":NaN}", "at byte 29: non-finite number"},
+                {"{\"execute\":\"guest-ping\",\"id\":Infinity}", "at byte 29: non-finite number"},
+                {"{\"execute\":\"guest-ping\",\"id\":[-Infinity]}",
+                 "at byte 30: non-finite number"},
+                {"{\"execute\":\"guest-ping\",\"id\":1e400}",
+                 "at byte 29: number too large for a double"},
+                {"{\"execute\":\"guest-ping\",\"id\":9223372036854775808}",
+                 "at byte 29: integer past the int64 range"},
+                {"{\"execute\":\"guest-ping\",\"id\":-9223372036854775809}",
+                 "at byte 29: integer past the int64 range"},
+                {"{\"execute\":\"guest-sync\",\"arguments\":{\"id\":123456789012345678901}}",
+                 "at byte 42: integer past the int64 range"},
+                {"{\"execute\":\"guest-ping\",\"i\\u0000d\":1}",
+                 "at byte 24: NUL in a member name"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                char want[512];
+                snprintf(
+                        want, sizeof(want),
+                        "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error %s\"}}",
+                        cases[i].desc);
+                assert_reply(ctx, cases[i].req, want);
+        }
+        /* The ends of int64, fractions and NUL in an id are echoed exactly as sent. */
+        assert_reply(ctx, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":9223372036854775807}}",
+                     "{\"return\":9223372036854775807}");
+        assert_reply(ctx,
+                     "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":-9223372036854775808}}",
+                     "{\"return\":-9223372036854775808}");
+        assert_reply(ctx, "{\"execute\":\"guest-ping\",\"id\":[1.10,-2e-400,\"a\\u0000b\"]}",
+                     "{\"return\":{},\"id\":[1.10,-2e-400,\"a\\u0000b\"]}");
+}
+
+/* NUL cuts a C string: never in a name or an argument, where it would change what is run;
+ * no other control character in an argument either. */
+static void test_dispatch_refuses_nul_in_command_names_and_arguments(void **state)
+{
+        struct vt_ctx *ctx = ctx_with_policy(state, "[channel]\nallow-apply = yes\n");
+        assert_reply(ctx, "{\"execute\":\"guest-ping\\u0000virtune-apply\",\"id\":1}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'execute' contains a "
+                     "NUL character\"},\"id\":1}");
+        assert_reply(ctx,
+                     "{\"execute\":\"virtune-quote\",\"arguments\":{\"nonce\":"
+                     "\"00112233445566778899aabbccddeeff\\u0000zz\"}}",
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'nonce' contains a control "
+                     "character\"}}");
+        assert_reply(
+                ctx,
+                "{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"iosched\\u0000x\"]}}",
+                "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'only[0]' contains a "
+                "control character\"}}");
+        /* ESC and the like too: an argument never needs one, a terminal would obey it. */
+        assert_reply(
+                ctx,
+                "{\"execute\":\"virtune-pcr-read\",\"arguments\":{\"banks\":[\"\\u001b[2J\"]}}",
+                "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'banks[0]' contains a "
+                "control character\"}}");
 }
 
 static void test_dispatch_mutating_commands_refused_without_allow_apply(void **state)
@@ -306,8 +498,8 @@ static void test_dispatch_mutating_commands_run_with_allow_apply(void **state)
         assert_null(strstr(r, "PermissionDenied"));
         free(r);
         assert_reply(ctx, "{\"execute\":\"virtune-apply\",\"arguments\":{\"only\":[\"nope\"]}}",
-                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"only: no module named "
-                     "'nope'\"}}");
+                     "{\"error\":{\"class\":\"GenericError\",\"desc\":\"'only[0]': no tunable "
+                     "module named 'nope'\"}}");
 }
 
 static void test_dispatch_info_lists_every_command(void **state)
@@ -361,6 +553,97 @@ static void test_dispatch_tpm_commands_without_tpm_are_unsupported_or_fail(void 
         free(r);
 }
 
+/* The fuzz oracle's validator, written apart from the parser, agrees with it on the edges. */
+static void test_fuzz_oracle_and_parser_agree(void **state)
+{
+        static const struct {
+                const char *text;
+                bool valid;
+        } cases[] = {
+                {"{\"a\":[1,-0,1.5e3,\"\\u00e9\\ud83d\\ude00\"],\"b\":null}", true},
+                /* In arrays: json-c cannot tell a bare number at the end of input is whole. */
+                {"[9223372036854775807]", true},
+                {"[-9223372036854775808]", true},
+                {"[9223372036854775808]", false},
+                {"[NaN]", false},
+                {"[Infinity]", false},
+                {"[-Infinity]", false},
+                {"[1e400]", false},
+                {"[01]", false},
+                {"[1.]", false},
+                {"\"\\ud800\"", false},
+                {"\"\xc0\xaf\"", false},
+                {"\"a\tb\"", false},
+                {"{\"a\":1,}", false},
+                {"[1] [2]", false},
+                {"\"\\x41\"", false},
+                {"[1.e5]", false},
+                {"[-]", false},
+                {"[1e]", false},
+                {"[+1]", false},
+                {"[.5]", false},
+                {"[-0.0e-0]", true},
+                {"\"\\udc00\"", false},
+                {"\"\\ud800x\"", false},
+                {"\"\\ud800\\u0041\"", false},
+                {"\"\\u00\"", false},
+                {"[\"\\u0000\"]", true},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                const char *t = cases[i].text;
+                json_object *o = NULL;
+                char err[256];
+                bool parsed = vt_proto_parse(t, strlen(t), &o, err, sizeof(err)) == 0;
+                json_object_put(o);
+                if (json_strict_valid(t, strlen(t), 8) != cases[i].valid)
+                        fail_msg("oracle on '%s': not %s", t, cases[i].valid ? "valid" : "invalid");
+                if (parsed != cases[i].valid)
+                        fail_msg("parser on '%s': not %s", t, cases[i].valid ? "valid" : "invalid");
+        }
+}
+
+/* The policy virtuned hands to each worker: every value and its origin as they were, and an
+ * entry the reader would refuse is refused. */
+static void test_policy_handover_keeps_values_and_origins(void **state)
+{
+        struct vt_policy *p = vt_policy_new(), *q = NULL;
+        char err[VT_POLICY_ERR_MAX] = "";
+        assert_non_null(p);
+        assert_int_equal(vt_policy_parse(p, "/etc/virtune/virtune.conf",
+                                         "[channel]\nallow-apply = yes\n\n[iosched]\n"
+                                         "virtio = kyber\ndevice.vda = bfq\r x\n",
+                                         err, sizeof(err)),
+                         0);
+        char *text = vt_policy_serialize(p);
+        assert_non_null(text);
+        assert_int_equal(vt_policy_deserialize(text, &q, err, sizeof(err)), 0);
+        assert_string_equal(vt_policy_get(q, "iosched", "virtio"), "kyber");
+        assert_string_equal(vt_policy_get(q, "iosched", "device.vda"), "bfq\r x");
+        assert_string_equal(vt_policy_origin(q, "iosched", "virtio"),
+                            "/etc/virtune/virtune.conf:5");
+        assert_int_equal(vt_policy_get_tristate(q, "channel", "allow-apply"), 1);
+        char *again = vt_policy_serialize(q);
+        assert_string_equal(again, text);
+        free(again);
+        free(text);
+        vt_policy_free(q);
+        q = NULL;
+
+        static const char *const bad[] = {
+                "{\"files\":[],\"entries\":[[\"channel\",\"allow-apply\",\"maybe\",\"x:1\"]]}",
+                "{\"files\":[],\"entries\":[[\"nosuch\",\"k\",\"v\",\"x:1\"]]}",
+                "{\"files\":[],\"entries\":[[\"iosched\",\"virtio\",\"a\\nb\",\"x:1\"]]}",
+                "{\"files\":[],\"entries\":[[\"iosched\",\"virtio\",\"none\"]]}",
+                "{\"entries\":[]}",
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                err[0] = '\0';
+                assert_int_equal(vt_policy_deserialize(bad[i], &q, err, sizeof(err)), -EINVAL);
+                assert_true(err[0] != '\0');
+        }
+        vt_policy_free(p);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -371,6 +654,10 @@ int main(void)
                 cmocka_unit_test(test_reader_oversized_request_skips_to_delimiter),
                 cmocka_unit_test(test_reader_nesting_deeper_than_32_is_refused),
                 cmocka_unit_test(test_reader_raw_newline_in_string_ends_the_request),
+                cmocka_unit_test(test_reader_stray_closers_make_one_text_per_line),
+                cmocka_unit_test(test_reader_next_stops_at_each_event),
+                cmocka_unit_test(test_fuzz_oracle_and_parser_agree),
+                cmocka_unit_test(test_policy_handover_keeps_values_and_origins),
                 cmocka_unit_test_teardown(test_dispatch_ping_returns_empty_object_and_echoes_id,
                                           teardown),
                 cmocka_unit_test_teardown(test_dispatch_sync_echoes_its_argument, teardown),
@@ -379,6 +666,14 @@ int main(void)
                 cmocka_unit_test_teardown(test_dispatch_malformed_requests_are_generic_errors,
                                           teardown),
                 cmocka_unit_test_teardown(test_dispatch_checks_argument_schema_strictly, teardown),
+                cmocka_unit_test_teardown(test_dispatch_checks_ranges_from_the_schema, teardown),
+                cmocka_unit_test_teardown(
+                        test_dispatch_refuses_non_finite_numbers_and_integers_past_int64, teardown),
+                cmocka_unit_test_teardown(test_dispatch_refuses_nul_in_command_names_and_arguments,
+                                          teardown),
+                cmocka_unit_test(test_command_table_binds_every_row),
+                cmocka_unit_test_teardown(test_dispatch_only_takes_the_module_tables_names,
+                                          teardown),
                 cmocka_unit_test_teardown(
                         test_dispatch_mutating_commands_refused_without_allow_apply, teardown),
                 cmocka_unit_test_teardown(test_dispatch_mutating_commands_run_with_allow_apply,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "shell.h"
 #include "shvars.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (a && a->plain && a->value) {
                 static const char styles[] = {'"', '\'', 0};
                 for (size_t i = 0; i < sizeof(styles); i++) {
-                        char *w = vt_shvars_quote(a->value, styles[i]);
+                        char *w = vt_shell_quote(a->value, styles[i]);
                         assert(w);
                         /* splice the word back in place of the old one and read it again */
                         size_t wl = strlen(w), nl = a->word_start + wl + (size - a->word_end);

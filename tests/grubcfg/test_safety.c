@@ -142,23 +142,11 @@ static void test_crash_between_steps_leaves_old_or_whole_new(void **state)
                 }
 }
 
-/* A generator script that logs its arguments and exits with $GEN_EXIT. */
-static char *write_generator(const char *dir)
-{
-        vt_test_write(dir, "gen.sh",
-                      "#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/gen.log\"\nexit "
-                      "${GEN_EXIT:-0}\n");
-        char *p = NULL;
-        assert_true(asprintf(&p, "%s/gen.sh", dir) > 0);
-        assert_int_equal(chmod(p, 0755), 0);
-        return p;
-}
-
 static void test_generator_runs_once_and_only_on_change(void **state)
 {
         char *root = fresh_root();
         char *tools = vt_test_mkdtemp();
-        char *gen = write_generator(tools);
+        char *gen = vt_test_write_generator(tools);
         struct vt_ctx *ctx = NULL;
         assert_int_equal(vt_ctx_new(root, &ctx), 0);
         struct vt_bootcfg_opts o = {.generator = gen};
@@ -190,7 +178,7 @@ static void test_generator_failure_restores_every_file(void **state)
 {
         char *root = fresh_root();
         char *tools = vt_test_mkdtemp();
-        char *gen = write_generator(tools);
+        char *gen = vt_test_write_generator(tools);
         struct vt_ctx *ctx = NULL;
         assert_int_equal(vt_ctx_new(root, &ctx), 0);
         char err[600] = "";

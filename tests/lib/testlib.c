@@ -137,3 +137,24 @@ char *vt_test_copy_fixture_root(const char *name)
         free(src);
         return root;
 }
+
+char *vt_test_write_generator(const char *dir)
+{
+        vt_test_write(dir, "gen.sh",
+                      "#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/gen.log\"\nexit "
+                      "${GEN_EXIT:-0}\n");
+        char *p = NULL;
+        assert_true(asprintf(&p, "%s/gen.sh", dir) > 0);
+        assert_int_equal(chmod(p, 0755), 0);
+        return p;
+}
+
+size_t vt_test_count_lines(const char *root, const char *rel)
+{
+        char *text = vt_test_read(root, rel);
+        size_t n = 0;
+        for (const char *c = text; c && *c; c++)
+                n += *c == '\n';
+        free(text);
+        return n;
+}

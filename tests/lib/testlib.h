@@ -22,5 +22,13 @@ char *vt_test_fixture(const char *name);
 char *vt_test_copy_tree(const char *src);
 /* A temp copy of fixture <name>/root, to edit; caller frees and calls vt_test_rm_rf. */
 char *vt_test_copy_fixture_root(const char *name);
+/*
+ * A stand-in for the boot configuration generator (update-grub & co, run as
+ * $VIRTUNE_BOOTCFG_GENERATOR ROOT ARGV...): dir/gen.sh appends its arguments as one line to
+ * dir/gen.log and exits with $GEN_EXIT (0 by default). Returns the script's path; caller frees.
+ */
+char *vt_test_write_generator(const char *dir);
+/* How many lines root/rel has (0 when it is absent). */
+size_t vt_test_count_lines(const char *root, const char *rel);
 /* Runs argv (no shell), captures stdout into *out (may be NULL); returns the exit status. */
 int vt_test_run(char *const argv[], char **out);

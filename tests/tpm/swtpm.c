@@ -55,9 +55,33 @@ static int free_port_pair(void)
         return -1;
 }
 
+void vt_swtpm_ca_files(const char *ca_dir, char *issuer, char *root, size_t size)
+{
+        snprintf(issuer, size, "%s/issuercert.pem", ca_dir);
+        snprintf(root, size, "%s/swtpm-localca-rootca-cert.pem", ca_dir);
+}
+
+/* swtpm_setup as libvirt runs it for a vTPM (tests/tpm/provision-vtpm, also the VM tests'). */
+static void provision(struct vt_swtpm *t)
+{
+        char script[512];
+        const char *src = getenv("VT_SOURCE");
+        snprintf(script, sizeof(script), "%s/tests/tpm/provision-vtpm", src ? src : ".");
+        char *argv[] = {script, t->state, (char *)t->ca_dir, NULL};
+        char *out = NULL;
+        int r = vt_test_run(argv, &out);
+        if (r != 0)
+                fail_msg("provision-vtpm failed (%d): %s", r, out ? out : "");
+        free(out);
+}
+
+static void spawn(struct vt_swtpm *t);
+
 void vt_swtpm_start(struct vt_swtpm *t)
 {
         t->state = vt_test_mkdtemp();
+        if (t->ca_dir)
+                provision(t);
         t->port = free_port_pair();
         snprintf(t->tcti, sizeof(t->tcti), "swtpm:host=127.0.0.1,port=%d", t->port);
         setenv("TPM2TOOLS_TCTI", t->tcti, 1);
@@ -65,7 +89,11 @@ void vt_swtpm_start(struct vt_swtpm *t)
         char conf[128];
         snprintf(conf, sizeof(conf), "[tpm]\ntcti = %s\n", t->tcti);
         vt_test_write(t->root, "etc/virtune/virtune.conf", conf);
+        spawn(t);
+}
 
+static void spawn(struct vt_swtpm *t)
+{
         char server[96], ctrl[96], state[512];
         snprintf(server, sizeof(server), "type=tcp,port=%d,bindaddr=127.0.0.1", t->port);
         snprintf(ctrl, sizeof(ctrl), "type=tcp,port=%d,bindaddr=127.0.0.1", t->port + 1);
@@ -87,6 +115,13 @@ void vt_swtpm_start(struct vt_swtpm *t)
                 nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
         }
         fail_msg("swtpm did not listen on port %d", t->port);
+}
+
+void vt_swtpm_power_cycle(struct vt_swtpm *t)
+{
+        kill(t->pid, SIGTERM);
+        waitpid(t->pid, NULL, 0);
+        spawn(t);
 }
 
 void vt_swtpm_stop(struct vt_swtpm *t)

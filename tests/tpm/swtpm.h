@@ -11,6 +11,12 @@ struct vt_swtpm {
         char *root;  /* a --root tree whose virtune.conf points [tpm] tcti at this swtpm */
         char tcti[64];
         bool no_startup; /* set before start: the TPM waits for TPM2_Startup */
+        /*
+         * Set before start: provision the TPM as libvirt does (swtpm_setup --create-ek-cert
+         * --create-platform-cert --lock-nvram) with a swtpm_localca whose CA lives in ca_dir
+         * (made on first use, shared by every TPM given the same dir).
+         */
+        const char *ca_dir;
 };
 
 /* true when swtpm and tpm2-tools are installed (tests exit 77 otherwise). */
@@ -18,6 +24,10 @@ bool vt_swtpm_available(void);
 /* Starts swtpm and waits until it accepts connections; sets TPM2TOOLS_TCTI for tpm2-tools. */
 void vt_swtpm_start(struct vt_swtpm *t);
 void vt_swtpm_stop(struct vt_swtpm *t);
+/* Stops swtpm and starts it again on the same state: a power cycle (a TPM reset). */
+void vt_swtpm_power_cycle(struct vt_swtpm *t);
+/* The swtpm-localca trust anchors of ca_dir (issuer and root certificates). */
+void vt_swtpm_ca_files(const char *ca_dir, char *issuer, char *root, size_t size);
 /* Runs a tpm2-tools command line (argv) against it; returns the exit status. */
 int vt_swtpm_tool(struct vt_swtpm *t, char *const argv[], char **out);
 

@@ -110,6 +110,63 @@ static void test_pcrs_unknown_bank_is_a_usage_error(void **state)
         virtune_json(2, "pcrs", "--bank", "md5", NULL);
 }
 
+/* `virtune pcrs [SEL]` prints what `tpm2_pcrread [SEL]` prints, byte for byte. */
+static void pcrs_text_equals_pcrread(const char *sel)
+{
+        char *ours = NULL, *theirs = NULL;
+        char *argv[] = {getenv("VIRTUNE"), "pcrs", "--root", vt_tpm.root, (char *)sel, NULL};
+        char *tool[] = {"tpm2_pcrread", (char *)sel, NULL};
+        assert_int_equal(vt_test_run(argv, &ours), 0);
+        assert_int_equal(vt_swtpm_tool(&vt_tpm, tool, &theirs), 0);
+        assert_non_null(ours);
+        assert_non_null(theirs);
+        assert_true(strlen(theirs) > 40);
+        assert_string_equal(ours, theirs);
+        free(ours);
+        free(theirs);
+}
+
+static void test_pcrs_text_is_tpm2_pcrreads_byte_for_byte(void **state)
+{
+        char spec[512];
+        snprintf(spec, sizeof(spec), "16:sha1=%s,sha256=%s", ones20, twos32);
+        extend(spec);
+        pcrs_text_equals_pcrread(NULL);
+        pcrs_text_equals_pcrread("sha256:16,0,2+sha1:3,16");
+        pcrs_text_equals_pcrread("sha1:all");
+        pcrs_text_equals_pcrread("sha256");
+}
+
+/* A root whose policy names no TCTI: the default device, which this machine has not. */
+static char *root_without_tcti(void)
+{
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "etc/virtune/virtune.conf", "[tpm]\nak = ecc\n");
+        return root;
+}
+
+static void test_tcti_option_and_tpm2tools_tcti_pick_the_tpm(void **state)
+{
+        char *root = root_without_tcti();
+        char *opt[] = {getenv("VIRTUNE"), "pcrs",   "--root", root, "-T",
+                       vt_tpm.tcti,       "sha1:0", NULL};
+        char *env[] = {getenv("VIRTUNE"), "pcrs", "--root", root, "sha1:0", NULL};
+        char *bad[] = {
+                getenv("VIRTUNE"), "pcrs", "--root", root, "--tcti", "swtpm:host=127.0.0.1,port=1",
+                "sha1:0",          NULL};
+        char *quote[] = {getenv("VIRTUNE"), "quote",     "--root", root, "--random",
+                         "--tcti",          vt_tpm.tcti, "--json", NULL};
+        unsetenv("TPM2TOOLS_TCTI");
+        assert_int_not_equal(vt_test_run(env, NULL), 0); /* no env, no option: the device */
+        assert_int_equal(vt_test_run(opt, NULL), 0);
+        assert_int_equal(vt_test_run(quote, NULL), 0);
+        setenv("TPM2TOOLS_TCTI", vt_tpm.tcti, 1);
+        assert_int_equal(vt_test_run(env, NULL), 0);
+        assert_int_not_equal(vt_test_run(bad, NULL), 0); /* the option wins over the env */
+        vt_test_rm_rf(root);
+        free(root);
+}
+
 static void write_hex_file(const char *dir, const char *name, const char *hex)
 {
         char path[512];
@@ -280,6 +337,7 @@ static void test_no_tpm_device_is_a_clear_failure(void **state)
         char *root = vt_test_mkdtemp();
         vt_test_write(root, "etc/virtune/virtune.conf",
                       "[tpm]\ntcti = device:/nonexistent/tpmrm0\n");
+        unsetenv("TPM2TOOLS_TCTI"); /* it would win over the policy's device */
         char *argv[] = {getenv("VIRTUNE"), "pcrs", "--root", root, NULL};
         assert_int_equal(vt_test_run(argv, NULL), 1);
         vt_test_rm_rf(root);
@@ -320,6 +378,7 @@ static void test_eventlog_without_securityfs_says_so(void **state)
 /* Runs virtune on a root whose policy points the device TCTI at a node that does not exist. */
 static void run_without_device(const char *root, const char *cmd, int want, const char *msg)
 {
+        unsetenv("TPM2TOOLS_TCTI"); /* it would win over the policy's device */
         vt_test_write(root, "etc/virtune/virtune.conf",
                       "[tpm]\ntcti = device:/nonexistent/tpmrm0\n");
         char *sh;
@@ -397,6 +456,8 @@ int main(void)
                 T(test_pcrs_match_tpm2_pcrread_for_every_bank),
                 T(test_pcrs_bank_option_reads_only_that_bank),
                 T(test_pcrs_unknown_bank_is_a_usage_error),
+                T(test_pcrs_text_is_tpm2_pcrreads_byte_for_byte),
+                T(test_tcti_option_and_tpm2tools_tcti_pick_the_tpm),
                 T(test_quote_ecc_is_accepted_by_tpm2_checkquote),
                 T(test_quote_rsa_is_accepted_by_tpm2_checkquote),
                 T(test_ak_is_the_same_key_every_time),

@@ -15,8 +15,9 @@ static const uint8_t nonce[16] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7
 
 static json_object *quote_from(struct vt_swtpm *t, const char *sel)
 {
-        char *argv[] = {getenv("VIRTUNE"), "quote",           "--root", t->root,     "--json",
-                        "--nonce",         (char *)nonce_hex, "--pcrs", (char *)sel, NULL};
+        /* --tcti: this TPM, whichever swtpm TPM2TOOLS_TCTI was last pointed at. */
+        char *argv[] = {getenv("VIRTUNE"), "quote",  "--root",    t->root,  "--json", "--nonce",
+                        (char *)nonce_hex, "--pcrs", (char *)sel, "--tcti", t->tcti,  NULL};
         char *out = NULL;
         assert_int_equal(vt_test_run(argv, &out), 0);
         json_object *q = json_tokener_parse(out);

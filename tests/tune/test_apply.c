@@ -2,6 +2,8 @@
 #include <ftw.h>
 #include <sys/stat.h>
 #include "ctx.h"
+#include "grubcfg.h"
+#include "exec.h"
 #include "journal.h"
 #include "module.h"
 #include "vt_cpuid.h"
@@ -69,6 +71,16 @@ static struct vt_ctx *ctx_for(const char *root, bool live, const char *conf)
         char err[VT_POLICY_ERR_MAX];
         assert_int_equal(vt_policy_load(ctx, &ctx->policy, err, sizeof(err)), 0);
         return ctx;
+}
+
+/* Removes the policy ctx_for() wrote and its directory, so the tree compares with the fixture. */
+static void remove_test_policy(const char *root)
+{
+        _cleanup_free_ char *p = NULL;
+        assert_true(asprintf(&p, "%s/etc/virtune/virtune.conf", root) > 0);
+        assert_int_equal(unlink(p), 0);
+        *strrchr(p, '/') = '\0';
+        assert_int_equal(rmdir(p), 0);
 }
 
 /* The whole tree as text: "path mode bytes" per entry (symlinks as their target). */
@@ -331,6 +343,149 @@ static void test_only_limits_apply_to_one_module(void **state)
         vt_test_rm_rf(root);
 }
 
+/*
+ * Three command-line tokens (openEuler's haltpoll pair and arm_pvspin) on a Debian grub root:
+ * /etc/default/grub is rewritten once and update-grub runs once for the apply, once for revert.
+ */
+static void test_cmdline_tokens_edit_boot_config_once_per_apply_and_revert(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = vt_test_copy_fixture_root("boot-debian12-cloud");
+        _cleanup_free_ char *tools = vt_test_mkdtemp();
+        _cleanup_free_ char *gen = vt_test_write_generator(tools);
+        _cleanup_free_ char *before = snapshot(root);
+        _cleanup_json_ json_object *facts = load_facts("openeuler-aarch64-haltpoll-yes");
+        _cleanup_json_ json_object *e = NULL, *r = NULL;
+        setenv("VIRTUNE_BOOTCFG_GENERATOR", gen, 1);
+        struct vt_ctx *ctx = ctx_for(root, false, CONF);
+        const char *only[] = {"haltpoll", "pvspin", NULL};
+        struct vt_apply_opts o = {.facts = facts, .only = only};
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        assert_string_equal(status_of(e), "applied");
+        json_object *recs = json_object_object_get(e, "changes");
+        size_t cmdline = 0, with_record = 0;
+        for (size_t i = 0; i < json_object_array_length(recs); i++) {
+                json_object *rec = json_object_array_get_idx(recs, i);
+                if (!streq_ptr(vt_json_str(rec, "kind"), "cmdline"))
+                        continue;
+                cmdline++;
+                assert_string_equal(vt_json_str(rec, "result"), "applied");
+                with_record += json_object_object_get(json_object_object_get(rec, "record"),
+                                                      "bootcfg") != NULL;
+        }
+        assert_int_equal(cmdline, 3);
+        assert_int_equal(with_record, 1);
+        assert_int_equal(vt_test_count_lines(tools, "gen.log"), 1);
+        _cleanup_json_ json_object *boot = NULL;
+        assert_int_equal(vt_bootcfg_read(ctx, &boot), 0);
+        const char *next = vt_json_str(boot, "cmdline");
+        assert_non_null(strstr(next, "cpuidle_haltpoll.force=Y haltpoll.enable=Y arm_pvspin"));
+        assert_int_equal(vt_tune_revert(ctx, false, &r), 0);
+        assert_string_equal(status_of(r), "reverted");
+        assert_int_equal(vt_test_count_lines(tools, "gen.log"), 2);
+        unsetenv("VIRTUNE_BOOTCFG_GENERATOR");
+        vt_ctx_free(ctx);
+        remove_test_policy(root);
+        _cleanup_free_ char *after = snapshot(root);
+        assert_same_tree(before, after);
+        vt_test_rm_rf(root);
+        vt_test_rm_rf(tools);
+}
+
+/*
+ * /etc/default/grub and grub.cfg already have cpuidle-haltpoll.force=Y, the kernel's other
+ * spelling of the key: it is configured, waits for a reboot, and is neither rewritten nor added.
+ */
+static void test_cmdline_key_spelled_with_dash_counts_as_configured(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = vt_test_copy_fixture_root("boot-debian12-cloud");
+        _cleanup_free_ char *grub = vt_test_read(root, "etc/default/grub");
+        char *at = strstr(grub, "GRUB_CMDLINE_LINUX=\"\"");
+        assert_non_null(at);
+        _cleanup_free_ char *edited = NULL;
+        assert_true(asprintf(&edited, "%.*sGRUB_CMDLINE_LINUX=\"cpuidle-haltpoll.force=Y\"%s",
+                             (int)(at - grub), grub, at + strlen("GRUB_CMDLINE_LINUX=\"\"")) > 0);
+        vt_test_write(root, "etc/default/grub", edited);
+        /* and generated: grub.cfg boots it too (else apply would run the generator) */
+        _cleanup_free_ char *cfg = vt_test_read(root, "boot/grub/grub.cfg");
+        const char *tail = "consoleblank=0\n";
+        char *end = strstr(cfg, tail);
+        assert_non_null(end);
+        _cleanup_free_ char *cfg2 = NULL;
+        assert_true(asprintf(&cfg2, "%.*sconsoleblank=0 cpuidle-haltpoll.force=Y\n%s",
+                             (int)(end - cfg), cfg, end + strlen(tail)) > 0);
+        vt_test_write(root, "boot/grub/grub.cfg", cfg2);
+        _cleanup_json_ json_object *facts = load_facts("openeuler-aarch64-haltpoll-yes");
+        _cleanup_json_ json_object *e = NULL;
+        struct vt_ctx *ctx = ctx_for(root, false, CONF);
+        const char *only[] = {"haltpoll", NULL};
+        struct vt_apply_opts o = {.facts = facts, .only = only};
+        assert_int_equal(vt_tune_apply(ctx, &o, &e), 0);
+        json_object *recs = json_object_object_get(e, "changes");
+        bool seen_force = false;
+        for (size_t i = 0; i < json_object_array_length(recs); i++) {
+                json_object *rec = json_object_array_get_idx(recs, i);
+                if (!streq_ptr(vt_json_str(rec, "target"), "cpuidle_haltpoll.force"))
+                        continue;
+                seen_force = true;
+                assert_string_equal(vt_json_str(rec, "result"), "skipped");
+                assert_string_equal(vt_json_str(rec, "when"), "reboot-needed");
+        }
+        assert_true(seen_force);
+        _cleanup_json_ json_object *boot = NULL;
+        assert_int_equal(vt_bootcfg_read(ctx, &boot), 0);
+        const char *next = vt_json_str(boot, "cmdline");
+        assert_non_null(strstr(next, "cpuidle-haltpoll.force=Y"));
+        assert_non_null(strstr(next, "haltpoll.enable=Y"));
+        assert_null(strstr(next, "cpuidle_haltpoll"));
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
+/*
+ * Enabling a unit links it where its [Install] WantedBy= says, read as systemd reads unit
+ * files ("WantedBy = graphical.target", the section that holds it), from the unit found first
+ * in systemd's search path; undo removes the link and the directory it made.
+ */
+static void test_unit_enable_links_into_its_install_target(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = vt_test_mkdtemp();
+        vt_test_write(root, "usr/lib/systemd/system/x.service",
+                      "[Unit]\nDescription=WantedBy=wrong.target\n[Service]\nExecStart=/bin/x\n"
+                      "[Install]\nAlias=y.service\nWantedBy = graphical.target other.target\n");
+        vt_test_write(root, "lib/systemd/system/x.service", "[Install]\nWantedBy=masked.target\n");
+        struct vt_ctx *ctx = ctx_for(root, false, NULL);
+        struct vt_plan plan;
+        vt_plan_init(&plan);
+        assert_int_equal(vt_plan_add(&plan, "rng", VT_TARGET_UNIT, "x.service", NULL, "enabled",
+                                     VT_WHEN_BOOT, "test"),
+                         0);
+        const struct vt_change *c = &plan.changes[0];
+        char *cur = NULL;
+        assert_int_equal(vt_exec_current(ctx, c, &cur), 0);
+        assert_string_equal(cur, "disabled");
+        free(cur);
+        _cleanup_json_ json_object *rec = json_object_new_object();
+        assert_int_equal(vt_exec_apply(ctx, c, rec), 0);
+        char link[512];
+        snprintf(link, sizeof(link), "%s/etc/systemd/system/graphical.target.wants/x.service",
+                 root);
+        char target[512] = "";
+        assert_true(readlink(link, target, sizeof(target) - 1) > 0);
+        assert_string_equal(target, "/usr/lib/systemd/system/x.service");
+        assert_int_equal(vt_exec_current(ctx, c, &cur), 0);
+        assert_string_equal(cur, "enabled");
+        free(cur);
+        assert_int_equal(vt_exec_undo(ctx, c, rec), 0);
+        snprintf(link, sizeof(link), "%s/etc/systemd", root);
+        assert_int_equal(access(link, F_OK), -1);
+        vt_plan_done(&plan);
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
 static void test_runtime_only_leaves_files_alone(void **state)
 {
         (void)state;
@@ -491,13 +646,8 @@ static void round_trip_conf(const char *name, bool live, const char *conf, const
         assert_same_tree(after1, after2);
         assert_int_equal(vt_tune_revert(ctx, false, &r), 0);
         vt_ctx_free(ctx);
-        if (conf) {
-                _cleanup_free_ char *p = NULL;
-                assert_true(asprintf(&p, "%s/etc/virtune/virtune.conf", root) > 0);
-                assert_int_equal(unlink(p), 0);
-                *strrchr(p, '/') = '\0';
-                assert_int_equal(rmdir(p), 0); /* the test's own policy directory */
-        }
+        if (conf)
+                remove_test_policy(root);
         _cleanup_free_ char *after = snapshot(root);
         assert_same_tree(before, after);
         _cleanup_free_ char *owned_after = vt_test_read(root, "var/lib/virtune/cmdline-owned");
@@ -761,6 +911,9 @@ int main(void)
                 cmocka_unit_test(test_fixture_kvm_buildhost_offline_round_trip),
                 cmocka_unit_test(test_fixture_openeuler_aarch64_offline_round_trip),
                 cmocka_unit_test(test_boot_fixtures_cmdline_round_trip),
+                cmocka_unit_test(test_cmdline_tokens_edit_boot_config_once_per_apply_and_revert),
+                cmocka_unit_test(test_cmdline_key_spelled_with_dash_counts_as_configured),
+                cmocka_unit_test(test_unit_enable_links_into_its_install_target),
                 cmocka_unit_test(test_rng_current_moves_to_virtio_and_back),
                 cmocka_unit_test(test_qga_debian_conf_edited_in_place),
                 cmocka_unit_test(test_qga_debian_conf_without_list_gets_key_under_general),

@@ -20,6 +20,12 @@ done
 grep -q -- '--no-bootloader' "$T/out" 2>/dev/null || "$VIRTUNE" apply --help | grep -q -- '--no-bootloader' ||
         bad "apply --help lists --no-bootloader"
 check 2 "apply --only unknown module" "$VIRTUNE" apply --root "$T" --only frobnicate
+# One error, one message: the option's own reason, not a second generic line after it.
+[ "$(grep -c . "$T/err")" -eq 1 ] && grep -q "unknown module 'frobnicate' for --only" "$T/err" ||
+        { bad "apply --only unknown module says it once"; cat "$T/err"; }
+check 2 "eventlog --offset not a number" "$VIRTUNE" eventlog --offset 12x
+[ "$(grep -c . "$T/err")" -eq 1 ] && grep -q -e "--offset '12x'" "$T/err" ||
+        { bad "eventlog --offset says what is wrong once"; cat "$T/err"; }
 
 # A bad config: exit 2, "file:line: message", and nothing written (no journal either).
 R="$T/bad"; mkdir -p "$R/etc/virtune"

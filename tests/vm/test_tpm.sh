@@ -48,6 +48,12 @@ import json, sys
 a, b = (json.load(open(f))["banks"] for f in sys.argv[1:])
 assert a == b and len(a) == 4 and all(len(v) == 24 for v in a.values()), (a, b)
 P
+# one text layout on both sides: tpm2_pcrread's (tests/tpm checks virtune pcrs against it)
+host pcrs >"$tmp/host-pcrs.txt" || bad "virtune-host pcrs (text)"
+"$vtvm" exec "$dir" 'virtune pcrs --no-policy' >"$tmp/guest-pcrs.txt" || bad "virtune pcrs (text)"
+cmp -s "$tmp/host-pcrs.txt" "$tmp/guest-pcrs.txt" && grep -q '^  sha256:$' "$tmp/host-pcrs.txt" &&
+        ok "virtune-host pcrs prints what virtune pcrs prints in the guest, byte for byte" ||
+        bad "PCR text differs: $(diff "$tmp/host-pcrs.txt" "$tmp/guest-pcrs.txt" | head -5)"
 # the event log over the channel is the one securityfs has, byte for byte
 host eventlog --output "$tmp/log.bin" >/dev/null || bad "virtune-host eventlog"
 "$vtvm" exec "$dir" 'wc -c </sys/kernel/security/tpm0/binary_bios_measurements' >"$tmp/size"

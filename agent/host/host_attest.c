@@ -1,0 +1,560 @@
+/* One guest's attestation: the EK proven by its certificate, the AK bound to it, then the quote. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <time.h>
+#include <tss2/tss2_mu.h>
+#include "codec.h"
+#include "ctx.h"
+#include "fsutil.h"
+#include "host_attest.h"
+#include "host_checks.h"
+#include "host_credential.h"
+#include "host_verify.h"
+#include "strv.h"
+#include "tpm_eventlog.h"
+
+#define NONCE_LEN    32
+#define CRED_LEN     32
+#define EK_CERT_MAX  4096u
+#define STATE_MAX    (64u << 10)
+#define DEFAULT_PCRS "sha256:0-9"
+
+const char *const vt_attest_reasons[] = {
+        "agent",         "ek-certificate",  "ek-pin",    "ek-duplicate",
+        "ak-attributes", "activation",      "ak-match",  "ak",
+        "signature",     "attest-type",     "nonce",     "pcr-selection",
+        "pcr-digest",    "eventlog-replay", "tpm-reset", "tpm-restart",
+        "clock",         "reference",       NULL,
+};
+
+struct attest {
+        const struct vt_attest_opts *o;
+        vt_attest_call_fn call;
+        void *userdata;
+        struct vt_checks v;
+        json_object *doc;
+        struct vt_ctx root; /* "/" of this host: the state directory is read through it */
+};
+
+static const char *str_at(json_object *o, const char *a, const char *b)
+{
+        json_object *x;
+        if (!json_object_object_get_ex(o, a, &x) || (b && !json_object_object_get_ex(x, b, &x)) ||
+            !json_object_is_type(x, json_type_string))
+                return NULL;
+        return json_object_get_string(x);
+}
+
+/* A TPM2B_PUBLIC the guest sent as hex, bounded and whole. */
+static int public_at(json_object *o, const char *key, TPM2B_PUBLIC *ret)
+{
+        const char *hex = str_at(o, key, "public");
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len, off = 0;
+        if (!hex || strlen(hex) > 2 * sizeof(TPM2B_PUBLIC) || vt_hex_decode(hex, &buf, &len) < 0)
+                return -EBADMSG;
+        *ret = (TPM2B_PUBLIC){0};
+        if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, ret) != TSS2_RC_SUCCESS || off != len)
+                return -EBADMSG;
+        return 0;
+}
+
+static int call(struct attest *a, const char *execute, json_object *args, json_object **value)
+{
+        int r = a->call(a->userdata, execute, args, value);
+        if (r < 0 || !*value)
+                vt_check(&a->v, "agent", false, "%s: no answer (%s)", execute,
+                         r < 0 ? strerror(-r) : "empty reply");
+        return r < 0 ? r : *value ? 0 : -EBADMSG;
+}
+
+/* The RSA 2048 EK certificate (the one our EK template matches), DER. */
+static int ek_cert(json_object *ekr, uint8_t **der, size_t *len)
+{
+        json_object *certs = json_object_object_get(ekr, "certificates");
+        if (!json_object_is_type(certs, json_type_array))
+                return -EBADMSG;
+        for (size_t i = 0; i < json_object_array_length(certs) && i < 8; i++) {
+                json_object *c = json_object_array_get_idx(certs, i);
+                const char *key = str_at(c, "key", NULL), *b64 = str_at(c, "der", NULL);
+                if (!key || !b64 || !streq(key, "rsa2048"))
+                        continue;
+                if (strlen(b64) > EK_CERT_MAX * 4 / 3 + 4 || vt_base64_decode(b64, der, len) < 0)
+                        return -EBADMSG;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+static void add_hex(json_object *o, const char *key, const uint8_t *buf, size_t len)
+{
+        _cleanup_free_ char *hex = vt_hex_encode(buf, len);
+        vt_json_add_str(o, key, hex);
+}
+
+/* The guest's file in the state directory: its id if that is a plain name, else a digest. */
+static void state_path(const struct vt_attest_opts *o, char *buf, size_t size)
+{
+        const char *id = o->guest_id ? o->guest_id : "guest";
+        bool plain = strlen(id) <= 64 && *id != '.';
+        for (const char *p = id; *p && plain; p++)
+                plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                        (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.';
+        if (plain) {
+                snprintf(buf, size, "%s/%s.json", o->state_dir, id);
+                return;
+        }
+        uint8_t d[32];
+        unsigned n = 0;
+        EVP_Digest(id, strlen(id), d, &n, EVP_sha256(), NULL);
+        _cleanup_free_ char *hex = vt_hex_encode(d, 16);
+        snprintf(buf, size, "%s/%s.json", o->state_dir, hex ? hex : "guest");
+}
+
+static json_object *state_load(struct attest *a, const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        if (vt_read_file_max(&a->root, path, STATE_MAX, &text, NULL) < 0)
+                return NULL;
+        json_object *s = json_tokener_parse(text);
+        if (!json_object_is_type(s, json_type_object)) {
+                json_object_put(s);
+                return NULL;
+        }
+        return s;
+}
+
+/* Another guest in the state directory with this EK: a cloned vTPM state. */
+static bool ek_elsewhere(struct attest *a, const char *self, const char *ek, char *who, size_t n)
+{
+        _cleanup_closedir_ DIR *d = NULL;
+        if (vt_opendir(&a->root, a->o->state_dir, &d) < 0)
+                return false;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                char path[PATH_MAX];
+                size_t l = strlen(de->d_name);
+                if (l < 6 || !streq(de->d_name + l - 5, ".json"))
+                        continue;
+                if (vt_pathf(path, sizeof(path), "%s/%s", a->o->state_dir, de->d_name) < 0 ||
+                    streq(path, self))
+                        continue;
+                _cleanup_json_ json_object *s = state_load(a, path);
+                const char *e = s ? str_at(s, "ek", NULL) : NULL;
+                if (e && streq(e, ek)) {
+                        const char *id = str_at(s, "guest", NULL);
+                        snprintf(who, n, "%s", id ? id : de->d_name);
+                        return true;
+                }
+        }
+        return false;
+}
+
+static int64_t int_at(json_object *o, const char *a, const char *b)
+{
+        json_object *x;
+        if (!json_object_object_get_ex(o, a, &x) || (b && !json_object_object_get_ex(x, b, &x)))
+                return -1;
+        return json_object_get_int64(x);
+}
+
+/* Steps 1-2: the EK, by its certificate (or pinned on first use), and the per-guest pin. */
+static int check_ek(struct attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, const char *name,
+                    json_object *state, const char *state_file)
+{
+        _cleanup_free_ uint8_t *der = NULL;
+        size_t len = 0;
+        char why[256] = "the guest sent no RSA 2048 EK certificate";
+        int r = ek_cert(ekr, &der, &len);
+        bool trusted = false;
+        if (r >= 0) {
+                r = vt_cred_ek_cert_check(der, len, &ek->publicArea, a->o->ek_ca, a->o->n_ek_ca,
+                                          why, sizeof(why));
+                if (r < 0) {
+                        vt_check(&a->v, "ek-certificate", false, "%s", why);
+                        return r;
+                }
+                trusted = r > 0;
+        }
+        const char *pinned = state ? str_at(state, "ek", NULL) : NULL;
+        if (trusted)
+                vt_check(&a->v, "ek-certificate", true, "%s", why);
+        else if (a->o->tofu && a->o->state_dir)
+                vt_check(&a->v, "ek-certificate", true,
+                         "%s; trusting the EK %s (--tofu: pinned, not proven)", why,
+                         pinned ? "pinned earlier" : "on first use");
+        else
+                vt_check(&a->v, "ek-certificate", false, "%s", why);
+        vt_json_add_str(a->doc, "trust", trusted ? "ek-certificate" : a->o->tofu ? "tofu" : NULL);
+        char who[128];
+        if (a->o->ek_seen &&
+            a->o->ek_seen(a->o->ek_seen_userdata, name, a->o->guest_id, who, sizeof(who))) {
+                vt_check(&a->v, "ek-duplicate", false,
+                         "guest %s of this scan presents the same EK: a cloned vTPM state", who);
+                return 0;
+        }
+        if (!a->o->state_dir)
+                return 0;
+        if (pinned)
+                vt_check(&a->v, "ek-pin", streq(pinned, name),
+                         streq(pinned, name) ? "the EK is the one seen before for this guest"
+                                             : "the guest presents another EK than the one "
+                                               "seen before (%s)",
+                         state_file);
+        bool dup = ek_elsewhere(a, state_file, name, who, sizeof(who));
+        vt_check(&a->v, "ek-duplicate", !dup,
+                 dup ? "guest %s presents the same EK: a cloned vTPM state" : "no other guest%s",
+                 dup ? who : " has this EK");
+        return 0;
+}
+
+/* Step 3: the AK is a restricted signing key that never leaves the TPM. */
+static void check_ak(struct attest *a, const TPMT_PUBLIC *ak)
+{
+        TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                           TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_RESTRICTED |
+                           TPMA_OBJECT_SIGN_ENCRYPT;
+        bool ok = (ak->objectAttributes & need) == need &&
+                  !(ak->objectAttributes & TPMA_OBJECT_DECRYPT);
+        vt_check(&a->v, "ak-attributes", ok,
+                 ok ? "fixedTPM, fixedParent, sensitiveDataOrigin, restricted, sign, no decrypt"
+                    : "attributes 0x%08x lack fixedTPM|fixedParent|sensitiveDataOrigin|"
+                      "restricted|sign or allow decrypt",
+                 ak->objectAttributes);
+}
+
+/* Step 4: MakeCredential here, ActivateCredential there: the AK lives beside that EK. */
+static int check_activation(struct attest *a, const TPM2B_PUBLIC *ek, const TPM2B_PUBLIC *ak)
+{
+        TPM2B_NAME name;
+        uint8_t cred[CRED_LEN];
+        _cleanup_free_ uint8_t *blob = NULL, *secret = NULL, *got = NULL;
+        size_t blob_len, secret_len, got_len = 0;
+        int r = vt_cred_name(&ak->publicArea, &name);
+        if (r >= 0)
+                r = RAND_bytes(cred, sizeof(cred)) == 1 ? 0 : -EIO;
+        if (r >= 0)
+                r = vt_cred_make(&ek->publicArea, &name, cred, sizeof(cred), &blob, &blob_len,
+                                 &secret, &secret_len);
+        if (r < 0) {
+                vt_check(&a->v, "activation", false, "cannot make the credential: %s",
+                         strerror(-r));
+                return 0;
+        }
+        _cleanup_json_ json_object *args = json_object_new_object(), *reply = NULL;
+        _cleanup_free_ char *bh = vt_hex_encode(blob, blob_len),
+                            *sh = vt_hex_encode(secret, secret_len);
+        vt_json_add_str(args, "credential", bh);
+        vt_json_add_str(args, "secret", sh);
+        r = a->call(a->userdata, "virtune-activate", TAKE_PTR(args), &reply);
+        const char *hex = r >= 0 ? str_at(reply, "secret", NULL) : NULL;
+        bool ok = hex && strlen(hex) == 2 * CRED_LEN && vt_hex_decode(hex, &got, &got_len) >= 0 &&
+                  got_len == CRED_LEN && CRYPTO_memcmp(got, cred, CRED_LEN) == 0;
+        vt_check(&a->v, "activation", ok,
+                 ok      ? "the TPM holding the EK released the credential made for the AK"
+                 : r < 0 ? "the guest's TPM did not activate the credential (%s): the AK is not "
+                           "bound to that EK"
+                         : "the secret returned is not the one sealed%s",
+                 r < 0 ? strerror(-r) : "");
+        return 0;
+}
+
+/* Events per PCR (bank -> pcr -> [{"type", "digest"}]), for the reference state. */
+static int collect_event(const struct vt_pcr_bank *bank, uint32_t pcr, uint32_t type,
+                         const uint8_t *digest, size_t index, void *userdata)
+{
+        json_object *banks = userdata, *b, *list;
+        char key[8];
+        if (!json_object_object_get_ex(banks, bank->name, &b)) {
+                b = json_object_new_object();
+                json_object_object_add(banks, bank->name, b);
+        }
+        snprintf(key, sizeof(key), "%u", pcr);
+        if (!json_object_object_get_ex(b, key, &list)) {
+                list = json_object_new_array();
+                json_object_object_add(b, key, list);
+        }
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "type", json_object_new_int64(type));
+        add_hex(e, "digest", digest, bank->size);
+        json_object_array_add(list, e);
+        (void)index;
+        return 0;
+}
+
+static json_object *log_events(json_object *eventlog)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len;
+        struct vt_evlog log;
+        json_object *banks = json_object_new_object();
+        if (!eventlog || vt_host_eventlog_decode(eventlog, &buf, &len) < 0 ||
+            vt_evlog_replay_events(buf, len, &log, collect_event, banks) < 0) {
+                json_object_put(banks);
+                return NULL;
+        }
+        return banks;
+}
+
+/* What made a PCR differ: the first of its events whose digest is not the reference's. */
+static void explain(json_object *events, json_object *ref_events, const char *bank, const char *pcr,
+                    char *buf, size_t size)
+{
+        json_object *now = NULL, *then = NULL, *x;
+        if (json_object_object_get_ex(events, bank, &x))
+                json_object_object_get_ex(x, pcr, &now);
+        if (json_object_object_get_ex(ref_events, bank, &x))
+                json_object_object_get_ex(x, pcr, &then);
+        size_t n = now ? json_object_array_length(now) : 0;
+        size_t m = json_object_is_type(then, json_type_array) ? json_object_array_length(then) : 0;
+        for (size_t i = 0; i < n || i < m; i++) {
+                json_object *e = i < n ? json_object_array_get_idx(now, i) : NULL;
+                json_object *f = i < m ? json_object_array_get_idx(then, i) : NULL;
+                const char *d = e ? str_at(e, "digest", NULL) : NULL;
+                const char *g = f ? str_at(f, "digest", NULL) : NULL;
+                if (d && g && streq(d, g))
+                        continue;
+                snprintf(buf, size,
+                         "event %zu of PCR %s (type 0x%08" PRIx64 ") is %.16s..., was %.16s...",
+                         i + 1, pcr, (uint64_t)int_at(e ? e : f, "type", NULL), d ? d : "(none)",
+                         g ? g : "(none)");
+                return;
+        }
+        snprintf(buf, size, "no event of PCR %s differs from the reference's (%zu events)", pcr, n);
+}
+
+static void check_reference(struct attest *a, json_object *quote, json_object *events)
+{
+        json_object *ref = a->o->reference, *rp, *rev = json_object_object_get(ref, "events");
+        json_object *pcrs = json_object_object_get(quote, "pcrs");
+        char detail[480] = "";
+        size_t nd = 0;
+        unsigned compared = 0;
+        if (!json_object_object_get_ex(ref, "pcrs", &rp) ||
+            !json_object_is_type(rp, json_type_object)) {
+                vt_check(&a->v, "reference", false, "the reference has no \"pcrs\"");
+                return;
+        }
+        json_object_object_foreach (rp, bank, values) {
+                json_object *cur = json_object_object_get(pcrs, bank);
+                if (!json_object_is_type(values, json_type_object))
+                        continue;
+                json_object_object_foreach (values, pcr, want) {
+                        const char *got = str_at(cur, pcr, NULL);
+                        if (!got)
+                                continue; /* not in this quote's selection */
+                        compared++;
+                        if (streq(got, json_object_get_string(want)))
+                                continue;
+                        char why[200];
+                        explain(events, rev, bank, pcr, why, sizeof(why));
+                        if (nd < sizeof(detail))
+                                nd += snprintf(detail + nd, sizeof(detail) - nd, "%s%s:%s: %s",
+                                               nd ? "; " : "", bank, pcr, why);
+                }
+        }
+        if (compared == 0)
+                vt_check(&a->v, "reference", false,
+                         "no PCR of the reference is in the quoted selection");
+        else if (nd)
+                vt_check(&a->v, "reference", false, "differs from the reference: %s", detail);
+        else
+                vt_check(&a->v, "reference", true, "%u PCRs equal the reference", compared);
+}
+
+/* TPM counters against what this host saw last: a reset or restart means a new boot. */
+static void check_clock(struct attest *a, json_object *clock, json_object *state)
+{
+        int64_t reset = int_at(clock, "reset_count", NULL),
+                restart = int_at(clock, "restart_count", NULL);
+        int64_t c = int_at(clock, "clock", NULL);
+        if (!state || !json_object_object_get_ex(state, "reset_count", NULL))
+                return; /* first attestation of this guest */
+        int64_t r0 = int_at(state, "reset_count", NULL), s0 = int_at(state, "restart_count", NULL);
+        int64_t c0 = int_at(state, "clock", NULL);
+        vt_check(&a->v, "tpm-reset", reset == r0,
+                 reset == r0 ? "no TPM reset since the last attestation (resetCount %" PRId64 ")"
+                             : "the TPM was reset (a reboot) since the last attestation: "
+                               "resetCount %" PRId64 " -> %" PRId64,
+                 r0, reset);
+        if (reset != r0)
+                return;
+        vt_check(&a->v, "tpm-restart", restart == s0,
+                 restart == s0 ? "no TPM restart since the last attestation"
+                               : "the TPM was restarted (hibernation) since the last "
+                                 "attestation: restartCount %" PRId64 " -> %" PRId64,
+                 s0, restart);
+        if (restart == s0)
+                vt_check(&a->v, "clock", c >= c0,
+                         c >= c0 ? "the TPM clock moved forward" : "the TPM clock went back");
+}
+
+static int state_save(struct attest *a, const char *path, const char *ek, json_object *clock)
+{
+        _cleanup_json_ json_object *s = json_object_new_object();
+        vt_json_add_str(s, "guest", a->o->guest_id);
+        vt_json_add_str(s, "ek", ek);
+        json_object_object_add(s, "reset_count",
+                               json_object_new_int64(int_at(clock, "reset_count", NULL)));
+        json_object_object_add(s, "restart_count",
+                               json_object_new_int64(int_at(clock, "restart_count", NULL)));
+        json_object_object_add(s, "clock", json_object_new_int64(int_at(clock, "clock", NULL)));
+        json_object_object_add(s, "time", json_object_new_int64((int64_t)time(NULL)));
+        const char *text = json_object_to_json_string_ext(s, JSON_C_TO_STRING_PRETTY);
+        int r = vt_fs_mkdir_p(&a->root, a->o->state_dir, NULL);
+        return r < 0 ? r : vt_fs_write_atomic(&a->root, path, text, strlen(text), 0600);
+}
+
+/*
+ * Whether to stop: a failed link of this guest's chain makes the rest meaningless; another
+ * guest with the same EK is a finding about the fleet, and the chain is still checked.
+ */
+static bool chain_broken(const struct attest *a)
+{
+        return a->v.reason[0] && !streq(a->v.reason, "ek-duplicate");
+}
+
+static int attest(struct attest *a)
+{
+        const struct vt_attest_opts *o = a->o;
+        const char *sel = o->pcrs ? o->pcrs : DEFAULT_PCRS;
+        _cleanup_json_ json_object *ekr = NULL, *quote = NULL, *eventlog = NULL, *vr = NULL;
+        _cleanup_json_ json_object *state = NULL, *events = NULL;
+        TPM2B_PUBLIC ek, ak;
+        TPM2B_NAME name;
+        char state_file[PATH_MAX] = "";
+
+        if (call(a, "virtune-ek", NULL, &ekr) < 0)
+                return 0;
+        if (public_at(ekr, "ek", &ek) < 0 || public_at(ekr, "ak", &ak) < 0 ||
+            vt_cred_name(&ek.publicArea, &name) < 0) {
+                vt_check(&a->v, "agent", false, "virtune-ek: the reply has no usable EK and AK");
+                return 0;
+        }
+        _cleanup_free_ char *ek_name = vt_hex_encode(name.name, name.size);
+        json_object *ekj = json_object_new_object();
+        vt_json_add_str(ekj, "name", ek_name);
+        json_object_object_add(a->doc, "ek", ekj);
+        if (o->state_dir) {
+                state_path(o, state_file, sizeof(state_file));
+                state = state_load(a, state_file);
+        }
+        int r = check_ek(a, ekr, &ek, ek_name, state, state_file);
+        if (r < 0)
+                return r;
+        check_ak(a, &ak.publicArea);
+        if (chain_broken(a))
+                return 0; /* an untrusted EK or a weak AK: nothing below would mean anything */
+        check_activation(a, &ek, &ak);
+        if (chain_broken(a))
+                return 0;
+
+        uint8_t nonce[NONCE_LEN];
+        if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+                return -EIO;
+        json_object *args = json_object_new_object();
+        add_hex(args, "nonce", nonce, sizeof(nonce));
+        vt_json_add_str(args, "pcrs", sel);
+        if (call(a, "virtune-quote", args, &quote) < 0)
+                return 0;
+        const char *qak = str_at(quote, "ak", "public"), *eak = str_at(ekr, "ak", "public");
+        vt_check(&a->v, "ak-match", qak && eak && streq(qak, eak),
+                 qak && eak && streq(qak, eak) ? "the quote is signed by the activated AK"
+                                               : "the quote is signed by another key than the "
+                                                 "activated AK");
+        if (a->call(a->userdata, "virtune-eventlog", NULL, &eventlog) < 0)
+                eventlog = NULL; /* the verifier reports the missing log */
+        r = vt_host_verify_sel(quote, nonce, sizeof(nonce), sel, eventlog, NULL, &vr);
+        if (r < 0) {
+                vt_check(&a->v, "attest-type", false, "the quote reply is malformed");
+                return 0;
+        }
+        vt_checks_take(&a->v, vr);
+        json_object *clock = json_object_object_get(vr, "clock");
+        json_object_object_add(a->doc, "clock", json_object_get(clock));
+        bool quote_ok = vt_checks_ok(&a->v);
+        check_clock(a, clock, state);
+        events = log_events(eventlog);
+        if (o->reference)
+                check_reference(a, quote, events);
+        if (o->record && quote_ok) {
+                json_object *ref = json_object_new_object();
+                vt_json_add_str(ref, "selection", sel);
+                json_object_object_add(ref, "recorded", json_object_new_int64((int64_t)time(NULL)));
+                vt_json_add_str(ref, "ek", ek_name);
+                json_object_object_add(ref, "pcrs",
+                                       json_object_get(json_object_object_get(quote, "pcrs")));
+                json_object_object_add(ref, "events", json_object_get(events));
+                _cleanup_json_ json_object *facts = NULL;
+                if (a->call(a->userdata, "virtune-facts", NULL, &facts) >= 0 && facts) {
+                        json_object *virt = json_object_object_get(facts, "virt");
+                        json_object_object_add(
+                                ref, "kernel_release",
+                                json_object_get(json_object_object_get(virt, "kernel_release")));
+                        json_object_object_add(
+                                ref, "dmi", json_object_get(json_object_object_get(virt, "dmi")));
+                }
+                json_object_object_add(a->doc, "reference", ref);
+        }
+        /* the counters are this host's memory of the guest: kept even when a check failed */
+        if (o->state_dir && quote_ok && json_object_object_get_ex(a->doc, "trust", NULL) &&
+            (r = state_save(a, state_file, ek_name, clock)) < 0)
+                vt_check(&a->v, "ek-pin", false, "cannot write %s: %s", state_file, strerror(-r));
+        return 0;
+}
+
+int vt_attest_run(const struct vt_attest_opts *o, vt_attest_call_fn fn, void *userdata,
+                  json_object **report)
+{
+        struct attest a = {.o = o, .call = fn, .userdata = userdata};
+        a.doc = json_object_new_object();
+        a.v.list = json_object_new_array();
+        int r = vt_ctx_init_root(&a.root, NULL);
+        if (r < 0) {
+                json_object_put(a.doc);
+                json_object_put(a.v.list);
+                return r;
+        }
+        vt_json_add_str(a.doc, "guest", o->guest_id);
+        r = attest(&a);
+        vt_ctx_fini_root(&a.root);
+        json_object_object_add(a.doc, "ok", json_object_new_boolean(r >= 0 && vt_checks_ok(&a.v)));
+        vt_json_add_str(a.doc, "reason", a.v.reason[0] ? a.v.reason : "ok");
+        json_object_object_add(a.doc, "checks", a.v.list);
+        if (r < 0) {
+                json_object_put(a.doc);
+                return r;
+        }
+        *report = a.doc;
+        return 0;
+}
+
+char **vt_attest_default_cas(void)
+{
+        char statedir[PATH_MAX] = "/var/lib/swtpm-localca", issuer[PATH_MAX] = "";
+        _cleanup_fclose_ FILE *f = fopen("/etc/swtpm-localca.conf", "re");
+        char line[PATH_MAX + 32];
+        while (f && fgets(line, sizeof(line), f)) {
+                char key[32], val[PATH_MAX];
+                if (sscanf(line, " %31[a-z_] = %4095s", key, val) != 2)
+                        continue;
+                if (streq(key, "statedir"))
+                        snprintf(statedir, sizeof(statedir), "%s", val);
+                else if (streq(key, "issuercert"))
+                        snprintf(issuer, sizeof(issuer), "%s", val);
+        }
+        char **l = NULL;
+        char root[PATH_MAX + 40];
+        if (!*issuer)
+                snprintf(issuer, sizeof(issuer), "%s/issuercert.pem", statedir);
+        snprintf(root, sizeof(root), "%s/swtpm-localca-rootca-cert.pem", statedir);
+        if (vt_strv_add(&l, issuer) < 0 || vt_strv_add(&l, root) < 0) {
+                vt_strv_free(l);
+                return NULL;
+        }
+        return l;
+}

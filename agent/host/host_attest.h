@@ -1,0 +1,40 @@
+/* One guest's attestation: EK certificate, AK activation, quote, replay, clock, reference. */
+#pragma once
+
+#include "util.h"
+
+/* Runs one guest command; *value is the "return" value (a new reference); <0 when it failed. */
+typedef int (*vt_attest_call_fn)(void *userdata, const char *execute, json_object *args,
+                                 json_object **value);
+
+struct vt_attest_opts {
+        char *const *ek_ca; /* trust anchors for EK certificates (PEM files) */
+        size_t n_ek_ca;
+        bool tofu;              /* no trusted EK certificate: pin the EK on first use instead */
+        const char *state_dir;  /* absolute; per-guest EK pin and TPM counters; NULL: none */
+        const char *guest_id;   /* the guest's key in state_dir (domain UUID, or socket path) */
+        const char *pcrs;       /* selection to quote; NULL: sha256:0-9 */
+        json_object *reference; /* a recorded reference state to compare with, or NULL */
+        bool record;            /* put this boot's reference state in the report */
+        /*
+         * In a fleet scan: whether another guest of this scan presented the EK already (its id
+         * in other); the first call for an EK records it. NULL outside a scan.
+         */
+        bool (*ek_seen)(void *userdata, const char *ek, const char *guest_id, char *other,
+                        size_t size);
+        void *ek_seen_userdata;
+};
+
+/*
+ * Attests one guest. *report: {"ok", "reason" (the first failed check's name, "ok" when all
+ * pass), "trust": "ek-certificate"|"tofu", "ek": {"name"}, "clock": {...}, "checks": [...],
+ * "reference": {...} with record}. Returns 0 when the checks ran, whatever they found.
+ */
+int vt_attest_run(const struct vt_attest_opts *o, vt_attest_call_fn call, void *userdata,
+                  json_object **report);
+
+/* Check names, which are also the fixed set of reasons (virtune-tpm(7), virtune-host(1)). */
+extern const char *const vt_attest_reasons[];
+
+/* The trust anchors of this host's swtpm-localca (/etc/swtpm-localca.conf), NULL-terminated. */
+char **vt_attest_default_cas(void);

@@ -1,0 +1,248 @@
+/* MakeCredential in software (OpenSSL) and the EK certificate check against the host's CAs. */
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <tss2/tss2_mu.h>
+#include "host_credential.h"
+#include "tpm2_pub.h"
+#include "tpm2_sel.h"
+
+static const EVP_MD *md_of(TPMI_ALG_HASH alg)
+{
+        const struct vt_pcr_bank *b = vt_pcr_bank_by_alg(alg);
+        return b ? EVP_get_digestbyname(b->evp) : NULL;
+}
+
+int vt_cred_name(const TPMT_PUBLIC *pub, TPM2B_NAME *ret)
+{
+        uint8_t buf[sizeof(TPMT_PUBLIC)];
+        size_t off = 0;
+        const EVP_MD *md = md_of(pub->nameAlg);
+        unsigned n = 0;
+        if (!md)
+                return -EOPNOTSUPP;
+        if (Tss2_MU_TPMT_PUBLIC_Marshal(pub, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
+                return -EINVAL;
+        ret->name[0] = (uint8_t)(pub->nameAlg >> 8);
+        ret->name[1] = (uint8_t)pub->nameAlg;
+        if (!EVP_Digest(buf, off, ret->name + 2, &n, md, NULL))
+                return -EIO;
+        ret->size = (UINT16)(2 + n);
+        return 0;
+}
+
+/* KDFa (Part 1, 11.4.10.2): HMAC counter mode; label includes its terminating NUL. */
+static int kdfa(const EVP_MD *md, const uint8_t *key, size_t key_len, const char *label,
+                const uint8_t *u, size_t u_len, uint8_t *out, size_t bits)
+{
+        size_t need = (bits + 7) / 8, done = 0;
+        for (uint32_t i = 1; done < need; i++) {
+                uint8_t msg[4 + 32 + sizeof(TPMU_NAME) + 4], h[EVP_MAX_MD_SIZE];
+                size_t ll = strlen(label) + 1, m = 0;
+                unsigned hl = 0;
+                if (ll > 32 || u_len > sizeof(TPMU_NAME))
+                        return -EINVAL;
+                const uint8_t ctr[4] = {i >> 24, i >> 16, i >> 8, i};
+                const uint8_t nb[4] = {bits >> 24, bits >> 16, bits >> 8, bits};
+                memcpy(msg + m, ctr, 4), m += 4;
+                memcpy(msg + m, label, ll), m += ll;
+                if (u_len)
+                        memcpy(msg + m, u, u_len), m += u_len;
+                memcpy(msg + m, nb, 4), m += 4;
+                if (!HMAC(md, key, (int)key_len, msg, m, h, &hl))
+                        return -EIO;
+                size_t k = need - done < hl ? need - done : hl;
+                memcpy(out + done, h, k);
+                done += k;
+        }
+        return 0;
+}
+
+static EVP_PKEY *pkey_of(const TPMT_PUBLIC *pub)
+{
+        _cleanup_free_ uint8_t *der = NULL;
+        size_t len;
+        if (vt_tpm2_pub_to_der(pub, &der, &len) < 0)
+                return NULL;
+        const uint8_t *p = der;
+        return d2i_PUBKEY(NULL, &p, (long)len);
+}
+
+/* RSA-OAEP of the seed under the EK, label "IDENTITY" (Part 1, B.10.3). */
+static int oaep_encrypt(EVP_PKEY *key, const EVP_MD *md, const uint8_t *seed, size_t seed_len,
+                        uint8_t *out, size_t *out_len)
+{
+        static const char label[] = "IDENTITY";
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(key, NULL);
+        char *l = OPENSSL_memdup(label, sizeof(label)); /* the context takes it */
+        bool ok = c && l && EVP_PKEY_encrypt_init(c) == 1 &&
+                  EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_OAEP_PADDING) == 1 &&
+                  EVP_PKEY_CTX_set_rsa_oaep_md(c, md) == 1 &&
+                  EVP_PKEY_CTX_set_rsa_mgf1_md(c, md) == 1 &&
+                  EVP_PKEY_CTX_set0_rsa_oaep_label(c, l, (int)sizeof(label)) == 1;
+        if (ok)
+                l = NULL;
+        ok = ok && EVP_PKEY_encrypt(c, out, out_len, seed, seed_len) == 1;
+        OPENSSL_free(l);
+        EVP_PKEY_CTX_free(c);
+        return ok ? 0 : -EIO;
+}
+
+static int cfb_encrypt(const uint8_t *key, size_t key_bits, const uint8_t *in, size_t len,
+                       uint8_t *out)
+{
+        static const uint8_t iv[16];
+        const EVP_CIPHER *cipher = key_bits == 128   ? EVP_aes_128_cfb128()
+                                   : key_bits == 192 ? EVP_aes_192_cfb128()
+                                   : key_bits == 256 ? EVP_aes_256_cfb128()
+                                                     : NULL;
+        EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+        int n = 0, f = 0;
+        bool ok = cipher && c && EVP_EncryptInit_ex(c, cipher, NULL, key, iv) == 1 &&
+                  EVP_EncryptUpdate(c, out, &n, in, (int)len) == 1 &&
+                  EVP_EncryptFinal_ex(c, out + n, &f) == 1 && (size_t)(n + f) == len;
+        EVP_CIPHER_CTX_free(c);
+        return ok ? 0 : -EIO;
+}
+
+int vt_cred_make(const TPMT_PUBLIC *ek, const TPM2B_NAME *name, const uint8_t *cred,
+                 size_t cred_len, uint8_t **blob, size_t *blob_len, uint8_t **secret,
+                 size_t *secret_len)
+{
+        const TPMT_SYM_DEF_OBJECT *sym = &ek->parameters.rsaDetail.symmetric;
+        const EVP_MD *md = md_of(ek->nameAlg);
+        if (ek->type != TPM2_ALG_RSA || sym->algorithm != TPM2_ALG_AES ||
+            sym->mode.aes != TPM2_ALG_CFB || !md)
+                return -EOPNOTSUPP;
+        size_t dlen = (size_t)EVP_MD_get_size(md);
+        if (cred_len == 0 || cred_len > dlen)
+                return -EINVAL;
+
+        uint8_t seed[EVP_MAX_MD_SIZE], sym_key[32], hmac_key[EVP_MAX_MD_SIZE];
+        if (RAND_bytes(seed, (int)dlen) != 1)
+                return -EIO;
+        int r = kdfa(md, seed, dlen, "STORAGE", name->name, name->size, sym_key, sym->keyBits.aes);
+        if (r >= 0)
+                r = kdfa(md, seed, dlen, "INTEGRITY", NULL, 0, hmac_key, 8 * dlen);
+        if (r < 0)
+                return r;
+
+        /* encIdentity: CFB over the marshalled TPM2B_DIGEST of the credential */
+        uint8_t plain[2 + EVP_MAX_MD_SIZE], id[sizeof(TPMU_ENCRYPTED_SECRET)];
+        plain[0] = (uint8_t)(cred_len >> 8);
+        plain[1] = (uint8_t)cred_len;
+        memcpy(plain + 2, cred, cred_len);
+        size_t enc_len = 2 + cred_len, hl = 2 + dlen;
+        TPM2B_ID_OBJECT idobj = {.size = (UINT16)(hl + enc_len)};
+        r = cfb_encrypt(sym_key, sym->keyBits.aes, plain, enc_len, idobj.credential + hl);
+        if (r < 0)
+                return r;
+        /* integrity: HMAC(INTEGRITY key, encIdentity || name), as a TPM2B_DIGEST in front */
+        uint8_t mac_in[sizeof(id) + sizeof(TPMU_NAME)];
+        memcpy(mac_in, idobj.credential + hl, enc_len);
+        memcpy(mac_in + enc_len, name->name, name->size);
+        unsigned ml = 0;
+        if (!HMAC(md, hmac_key, (int)dlen, mac_in, enc_len + name->size, idobj.credential + 2,
+                  &ml) ||
+            ml != dlen)
+                return -EIO;
+        idobj.credential[0] = (uint8_t)(dlen >> 8);
+        idobj.credential[1] = (uint8_t)dlen;
+
+        EVP_PKEY *key = pkey_of(ek);
+        TPM2B_ENCRYPTED_SECRET enc = {0};
+        size_t out_len = sizeof(enc.secret);
+        r = key ? oaep_encrypt(key, md, seed, dlen, enc.secret, &out_len) : -EINVAL;
+        EVP_PKEY_free(key);
+        OPENSSL_cleanse(seed, sizeof(seed));
+        OPENSSL_cleanse(sym_key, sizeof(sym_key));
+        OPENSSL_cleanse(hmac_key, sizeof(hmac_key));
+        if (r < 0)
+                return r;
+        enc.size = (UINT16)out_len;
+
+        _cleanup_free_ uint8_t *b = malloc(sizeof(TPM2B_ID_OBJECT));
+        _cleanup_free_ uint8_t *s = malloc(sizeof(TPM2B_ENCRYPTED_SECRET));
+        size_t bo = 0, so = 0;
+        if (!b || !s)
+                return -ENOMEM;
+        if (Tss2_MU_TPM2B_ID_OBJECT_Marshal(&idobj, b, sizeof(TPM2B_ID_OBJECT), &bo) ||
+            Tss2_MU_TPM2B_ENCRYPTED_SECRET_Marshal(&enc, s, sizeof(TPM2B_ENCRYPTED_SECRET), &so))
+                return -EIO;
+        *blob = TAKE_PTR(b);
+        *blob_len = bo;
+        *secret = TAKE_PTR(s);
+        *secret_len = so;
+        return 0;
+}
+
+static int load_cas(X509_STORE *store, char *const *files, size_t n, char *why, size_t whylen)
+{
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_fclose_ FILE *f = fopen(files[i], "re");
+                if (!f) {
+                        int r = -errno;
+                        snprintf(why, whylen, "cannot read the CA file %s: %s", files[i],
+                                 strerror(-r));
+                        return r;
+                }
+                unsigned count = 0;
+                X509 *x;
+                while ((x = PEM_read_X509(f, NULL, NULL, NULL))) {
+                        X509_STORE_add_cert(store, x);
+                        X509_free(x);
+                        count++;
+                }
+                ERR_clear_error();
+                if (count == 0) {
+                        snprintf(why, whylen, "%s holds no PEM certificate", files[i]);
+                        return -EBADMSG;
+                }
+        }
+        return 0;
+}
+
+int vt_cred_ek_cert_check(const uint8_t *der, size_t len, const TPMT_PUBLIC *ek,
+                          char *const *ca_files, size_t n_ca, char *why, size_t whylen)
+{
+        const uint8_t *p = der;
+        X509 *cert = d2i_X509(NULL, &p, (long)len);
+        if (!cert || p != der + len) {
+                X509_free(cert);
+                snprintf(why, whylen, "the EK certificate is not DER X.509");
+                return 0;
+        }
+        X509_STORE *store = X509_STORE_new();
+        X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+        EVP_PKEY *key = pkey_of(ek);
+        int r = store && ctx && key ? load_cas(store, ca_files, n_ca, why, whylen) : -ENOMEM;
+        if (r >= 0) {
+                /* every anchor is the host's own: an intermediate (issuercert) is enough */
+                X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+                r = X509_STORE_CTX_init(ctx, store, cert, NULL) == 1 ? 0 : -ENOMEM;
+        }
+        if (r >= 0) {
+                if (X509_verify_cert(ctx) != 1) {
+                        snprintf(why, whylen,
+                                 "the EK certificate does not chain to a trusted CA: %s",
+                                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+                        r = 0;
+                } else if (EVP_PKEY_eq(X509_get0_pubkey(cert), key) != 1) {
+                        snprintf(why, whylen, "the EK certificate certifies another key");
+                        r = 0;
+                } else {
+                        snprintf(why, whylen, "chains to a trusted CA and certifies the EK");
+                        r = 1;
+                }
+        }
+        EVP_PKEY_free(key);
+        X509_STORE_CTX_free(ctx);
+        X509_STORE_free(store);
+        X509_free(cert);
+        return r;
+}

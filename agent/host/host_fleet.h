@@ -1,0 +1,23 @@
+/* virtune-host scan --attest: every guest attested at once, each with its own nonce. */
+#pragma once
+
+#include <stdio.h>
+#include "host_attest.h"
+
+struct vt_fleet_target {
+        const char *socket;
+        const char *domain; /* libvirt's name and UUID where known, else NULL */
+        const char *uuid;
+};
+
+/*
+ * Attests every target concurrently (one thread and one connection per guest, up to
+ * VT_FLEET_THREADS_MAX at once), printing each guest's report as a JSON line as it completes,
+ * or at the end the Prometheus series (virtune_attestation_ok, _timestamp_seconds, with the
+ * reason as a label). base gives the trust anchors, state and selection; the guest id is the
+ * UUID, else the socket. Two guests presenting one EK in the same scan are flagged. Returns the
+ * number of guests that passed, or -errno.
+ */
+#define VT_FLEET_THREADS_MAX 1024
+int vt_attest_fleet(const struct vt_fleet_target *targets, size_t n,
+                    const struct vt_attest_opts *base, int timeout_ms, bool prometheus, FILE *out);

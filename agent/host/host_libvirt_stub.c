@@ -1,0 +1,37 @@
+/* virtune-host built without libvirt: scan DIR... and --socket still work, -d and setup do not. */
+#include "host.h"
+
+static int none(char *err, size_t errlen)
+{
+        snprintf(err, errlen,
+                 "this virtune-host was built without libvirt: use --socket PATH "
+                 "or scan DIR");
+        return -EOPNOTSUPP;
+}
+
+int vt_host_libvirt_targets(const char *uri, const char *domain, const char *port,
+                            struct vt_host_targets *t, char *err, size_t errlen)
+{
+        (void)uri, (void)domain, (void)port, (void)t;
+        return none(err, errlen);
+}
+
+int vt_host_libvirt_setup(const char *uri, const char *domain, const char *port, bool live,
+                          bool config, unsigned *added, char *err, size_t errlen)
+{
+        (void)uri, (void)domain, (void)port, (void)live, (void)config;
+        *added = 0;
+        return none(err, errlen);
+}
+
+int vt_host_libvirt_open(const char *uri, const char *port, struct vt_host_libvirt **ret,
+                         struct vt_scan_source *src, char *err, size_t errlen)
+{
+        (void)uri, (void)port, (void)ret, (void)src;
+        return none(err, errlen);
+}
+
+void vt_host_libvirt_close(struct vt_host_libvirt *lv)
+{
+        (void)lv;
+}

@@ -1,0 +1,70 @@
+#!/bin/bash
+# virtune-host scan --attest over many guests at once: fake guests (tests/channel/fake_guests)
+# whose agent answers from one real swtpm, provisioned as libvirt does and "booted" with the
+# SeaBIOS log: every guest gets its own nonce and its whole chain checked; since they share one
+# vTPM, all but the first are flagged ek-duplicate; the Prometheus series have the reason label.
+set -u
+H=$VIRTUNE_HOST
+FG=$VT_BUILD/tests/channel/fake_guests
+for p in swtpm swtpm_setup tpm2_pcrextend python3; do
+        command -v "$p" >/dev/null || { echo "SKIP: $p is not installed"; exit 77; }
+done
+t=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$t"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+n=${VT_FLEET_GUESTS:-8}
+
+"$VT_SOURCE/tests/tpm/provision-vtpm" "$t/tpm" "$t/ca" || fail "provisioning the vTPM"
+port=$(python3 -c 'import socket
+for _ in range(100):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    t = socket.socket()
+    try:
+        t.bind(("127.0.0.1", p + 1)); t.close(); print(p); break
+    except OSError: pass')
+swtpm socket --tpm2 --tpmstate dir="$t/tpm" --server type=tcp,port="$port",bindaddr=127.0.0.1 \
+        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear &
+pids+=($!)
+export TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=$port
+for _ in $(seq 100); do tpm2_pcrread sha256:0 >/dev/null 2>&1 && break; sleep 0.1; done
+log=$VT_FIXTURES/tpm-seabios-vm/sys/kernel/security/tpm0/binary_bios_measurements
+"$VT_SOURCE/tests/tpm/extend-eventlog" "$log" || fail "extending the log into swtpm"
+mkdir -p "$t/g/etc/virtune" "$t/g/sys/kernel/security/tpm0"
+printf '[tpm]\ntcti = %s\n' "$TPM2TOOLS_TCTI" >"$t/g/etc/virtune/virtune.conf"
+cp "$log" "$t/g/sys/kernel/security/tpm0/"
+"$FG" serve "$t/g" "$n" >"$t/fg.out" 2>&1 & pids+=($!)
+for _ in $(seq 600); do grep -q ready "$t/fg.out" && break; sleep 0.05; done
+
+cas=(--ek-ca "$t/ca/issuercert.pem" --ek-ca "$t/ca/swtpm-localca-rootca-cert.pem")
+"$H" --timeout 120 scan --attest "${cas[@]}" --state "$t/state" "$t/g" >"$t/lines" 2>"$t/err"
+rc=$?
+[ "$rc" = 1 ] || fail "scan --attest exited $rc (want 1: the clones): $(cat "$t/err")"
+python3 - "$t/lines" "$n" <<'P' || fail "the reports: $(head -c 3000 "$t/lines")"
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+n = int(sys.argv[2])
+assert len(rs) == n, len(rs)
+assert len({r["socket"] for r in rs}) == n
+ok = [r for r in rs if r["reason"] == "ok"]
+dup = [r for r in rs if r["reason"] == "ek-duplicate"]
+assert len(ok) == 1 and len(dup) == n - 1, [r["reason"] for r in rs]
+for r in rs:  # every guest's own chain was checked, the clone finding aside
+    checks = {c["name"]: c["ok"] for c in r["checks"]}
+    for name in ["ek-certificate", "activation", "ak-match", "signature", "nonce",
+                 "pcr-digest", "eventlog-replay"]:
+        assert checks.get(name), (r["socket"], name, checks)
+P
+echo "ok: scan --attest: $n guests, each chain verified, $((n - 1)) clones of one vTPM flagged"
+
+# a fresh state: the first scan's pins would make every guest a clone of the pinned one
+"$H" --timeout 120 scan --attest --prometheus "${cas[@]}" --state "$t/state2" "$t/g" >"$t/prom"
+grep -c '^virtune_attestation_ok{socket=".*",reason="ek-duplicate"} 0$' "$t/prom" |
+        grep -qx "$((n - 1))" || fail "Prometheus: $(cat "$t/prom")"
+grep -q '^virtune_attestation_ok{socket=".*",reason="ok"} 1$' "$t/prom" || fail "no ok series"
+grep -q '^# TYPE virtune_attestation_timestamp_seconds gauge' "$t/prom" || fail "no timestamp"
+if command -v promtool >/dev/null; then
+        promtool check metrics <"$t/prom" || fail "promtool rejects the exposition"
+fi
+echo "ok: scan --attest --prometheus: the reason as a label, one series per guest"
