@@ -77,7 +77,8 @@ static int build(struct vt_ctx *ctx, json_object *facts, const char *const *only
                 if (r < 0)
                         return r;
         }
-        return resolve(ctx, plan);
+        int r = vt_kernel_plan_future(ctx, facts, plan);
+        return r < 0 ? r : resolve(ctx, plan);
 }
 
 static json_object *error_doc(const struct vt_plan *plan)
