@@ -134,6 +134,9 @@ struct vt_scan_opts {
 int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *opts, FILE *out,
                  char *err, size_t errlen);
 
+/* A Prometheus label value's text (no quotes): \\, \", \n escaped, other control bytes as \\xNN. */
+void vt_host_prom_label(FILE *out, const char *s);
+
 /* Raises RLIMIT_NOFILE towards want descriptors (one per guest), as far as allowed. */
 void vt_host_raise_nofile(size_t want);
 

@@ -92,17 +92,11 @@ static void *worker(void *userdata)
         }
 }
 
+/* A label value in quotes, escaped as scan's own series are. */
 static void label_value(FILE *out, const char *s)
 {
         fputc('"', out);
-        for (; *s; s++) {
-                if (*s == '\\' || *s == '"')
-                        fputc('\\', out), fputc(*s, out);
-                else if (*s == '\n')
-                        fputs("\\n", out);
-                else
-                        fputc(*s, out);
-        }
+        vt_host_prom_label(out, s);
         fputc('"', out);
 }
 

@@ -322,7 +322,7 @@ static void json_line(FILE *out, const struct guest *g, bool libvirt)
 }
 
 /* Label values: backslash, double quote and newline escaped (text exposition format). */
-static void prom_label(FILE *out, const char *s)
+void vt_host_prom_label(FILE *out, const char *s)
 {
         for (; s && *s; s++) {
                 unsigned char c = (unsigned char)*s;
@@ -343,16 +343,16 @@ static void prom_sample(FILE *out, const char *metric, const struct guest *g, bo
         fprintf(out, "%s{", metric);
         if (libvirt) {
                 fputs("domain=\"", out);
-                prom_label(out, g->t->domain);
+                vt_host_prom_label(out, g->t->domain);
                 fputs("\",uuid=\"", out);
-                prom_label(out, g->t->uuid);
+                vt_host_prom_label(out, g->t->uuid);
         } else {
                 fputs("socket=\"", out);
-                prom_label(out, g->path);
+                vt_host_prom_label(out, g->path);
         }
         if (extra) {
                 fprintf(out, "\",%s=\"", extra);
-                prom_label(out, extra_val);
+                vt_host_prom_label(out, extra_val);
         }
         fprintf(out, "\"} %.17g\n", value);
 }

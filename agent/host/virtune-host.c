@@ -138,19 +138,25 @@ static void print(const struct host *h, json_object *value)
                 vt_render_text(stdout, value);
 }
 
-static int run_simple(struct host *h, const struct host_cmd *cmd)
+/* The command's channel call, with {"dry-run": true} when --dry-run was given; prints it. */
+static int call_print(struct host *h, const struct host_cmd *cmd, json_object **value)
 {
-        _cleanup_json_ json_object *value = NULL;
         json_object *args = NULL;
         if (h->dry_run) {
                 args = json_object_new_object();
                 json_object_object_add(args, "dry-run", json_object_new_boolean(true));
         }
-        int r = call(h, cmd->execute, args, &value);
-        if (r != 0)
-                return r;
-        print(h, value);
-        return VT_HOST_EXIT_OK;
+        int r = call(h, cmd->execute, args, value);
+        if (r == 0)
+                print(h, *value);
+        return r;
+}
+
+static int run_simple(struct host *h, const struct host_cmd *cmd)
+{
+        _cleanup_json_ json_object *value = NULL;
+        int r = call_print(h, cmd, &value);
+        return r != 0 ? r : VT_HOST_EXIT_OK;
 }
 
 /* What the guest's apply or revert entry says when it did what was asked. */
@@ -164,15 +170,10 @@ static const char *const tune_done[] = {"applied", "no-op", "dry-run", "reverted
 static int run_tune(struct host *h, const struct host_cmd *cmd)
 {
         _cleanup_json_ json_object *value = NULL;
-        json_object *args = NULL, *v, *changes;
-        if (h->dry_run) {
-                args = json_object_new_object();
-                json_object_object_add(args, "dry-run", json_object_new_boolean(true));
-        }
-        int r = call(h, cmd->execute, args, &value);
+        json_object *v, *changes;
+        int r = call_print(h, cmd, &value);
         if (r != 0)
                 return r;
-        print(h, value);
         const char *status =
                 json_object_object_get_ex(value, "status", &v) ? json_object_get_string(v) : NULL;
         for (size_t i = 0; status && i < ARRAY_SIZE(tune_done); i++)

@@ -75,6 +75,13 @@ int vt_tpm_open(struct vt_ctx *ctx, struct tpm *t)
 }
 
 /* Active banks (TPM2_CAP_PCRS without the empty bitmaps); starts the TPM if it says it must. */
+int vt_tpm_open_started(struct vt_ctx *ctx, struct tpm *t)
+{
+        TPML_PCR_SELECTION active;
+        int r = vt_tpm_open(ctx, t);
+        return r < 0 ? r : vt_tpm_banks(t, &active); /* banks: also starts the TPM if needed */
+}
+
 int vt_tpm_banks(struct tpm *t, TPML_PCR_SELECTION *ret)
 {
         TPMS_CAPABILITY_DATA *cap = NULL;
@@ -415,11 +422,7 @@ int vt_tpm2_quote_hooked(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_
         bool rsa = akt && streq(akt, "rsa");
 
         _cleanup_(vt_tpm_close) struct tpm t = {0};
-        int r = vt_tpm_open(ctx, &t);
-        if (r < 0)
-                return r;
-        TPML_PCR_SELECTION active;
-        r = vt_tpm_banks(&t, &active); /* also starts the TPM when needed */
+        int r = vt_tpm_open_started(ctx, &t);
         if (r < 0)
                 return r;
         ESYS_TR ak = ESYS_TR_NONE;

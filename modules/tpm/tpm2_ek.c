@@ -169,11 +169,7 @@ static bool policy_ak_rsa(struct vt_ctx *ctx)
 int vt_tpm2_ek(struct vt_ctx *ctx, json_object **ret)
 {
         _cleanup_(vt_tpm_close) struct tpm t = {0};
-        int r = vt_tpm_open(ctx, &t);
-        if (r < 0)
-                return r;
-        TPML_PCR_SELECTION active;
-        r = vt_tpm_banks(&t, &active); /* also starts the TPM when needed */
+        int r = vt_tpm_open_started(ctx, &t);
         if (r < 0)
                 return r;
         _cleanup_json_ json_object *doc = json_object_new_object();
@@ -267,11 +263,7 @@ int vt_tpm2_activate(struct vt_ctx *ctx, const uint8_t *blob, size_t blob_len,
                 return -EINVAL;
 
         _cleanup_(vt_tpm_close) struct tpm t = {0};
-        r = vt_tpm_open(ctx, &t);
-        if (r < 0)
-                return r;
-        TPML_PCR_SELECTION active;
-        r = vt_tpm_banks(&t, &active);
+        r = vt_tpm_open_started(ctx, &t);
         if (r < 0)
                 return r;
         ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE, session = ESYS_TR_NONE;

@@ -18,6 +18,8 @@ static inline bool vt_tpm_rc_is(TSS2_RC rc, TSS2_RC want)
 /* Opens the TCTI the policy names ([tpm] tcti) and an ESAPI context on it; -errno. */
 int vt_tpm_open(struct vt_ctx *ctx, struct tpm *t);
 void vt_tpm_close(struct tpm *t);
+/* vt_tpm_open(), then the TPM started (TPM2_Startup) when it says it must. */
+int vt_tpm_open_started(struct vt_ctx *ctx, struct tpm *t);
 /* Active banks; starts the TPM (TPM2_Startup) when it says it must. */
 int vt_tpm_banks(struct tpm *t, TPML_PCR_SELECTION *ret);
 /* The AK, a primary key from a fixed template under the endorsement hierarchy. */

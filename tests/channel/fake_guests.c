@@ -21,18 +21,11 @@
 #include <sys/un.h>
 #include "policy.h"
 #include "proto.h"
+#include "stand_in.h"
 
 static int listen_at(const char *path)
 {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -1;
-        strcpy(sa.sun_path, path);
-        unlink(path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
-                return -1;
-        return fd;
+        return vt_stand_in_listen(path, 16);
 }
 
 enum kind { LISTENER, CONN, TIMER };

@@ -27,6 +27,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "stand_in.h"
 
 enum kind { K_INTS, K_OBJECTS, K_ESCAPE, K_DRIP };
 
@@ -189,15 +190,7 @@ static void watch(struct conn *c)
 
 static int listen_at(const char *path)
 {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -1;
-        strcpy(sa.sun_path, path);
-        unlink(path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
-                return -1;
-        return fd;
+        return vt_stand_in_listen(path, 64);
 }
 
 static void make_body(size_t bytes)

@@ -75,8 +75,7 @@ static void run_case(void **state)
                 r = vt_tune_plan(ctx, facts, &doc);
                 assert_true(r == 0 || (r == -EINVAL && doc));
                 /* Plan is a function of facts and policy: no file of the root is read. */
-                _cleanup_json_ json_object *halves =
-                        assert_plan_needs_no_root(root, ctx->live, facts, conf);
+                json_object_put(assert_plan_needs_no_root(root, ctx->live, facts, conf));
         }
         vt_ctx_free(ctx);
 
@@ -162,7 +161,7 @@ static bool fixture_plan(const struct fixture_case *fc)
         assert_int_equal(vt_tune_plan(ctx, facts, &doc), 0);
         vt_ctx_free(ctx);
         compare(doc, expected);
-        _cleanup_json_ json_object *halves = assert_plan_needs_no_root(root, fc->live, facts, NULL);
+        json_object_put(assert_plan_needs_no_root(root, fc->live, facts, NULL));
         vt_test_rm_rf(root);
         return true;
 }
