@@ -34,7 +34,7 @@ size_t vt_test_count_lines(const char *root, const char *rel);
 int vt_test_run(char *const argv[], char **out);
 /*
  * The boot fixtures hold no kernel: give the image root one that shows it knows the tokens
- * virtune plans (an x86 6.1 built with PV spinlocks and THP), where its release and config
- * are read (facts.kernel's evidence).
+ * virtune plans (tests/lib/add-x86-kernel: an x86 kernel built with PV spinlocks and THP, its
+ * release and arch where a captured guest has them), for facts.kernel's evidence.
  */
 void vt_test_add_x86_kernel(const char *root, const char *release);
