@@ -36,22 +36,14 @@ static typeof(xmlFreeDoc) *sym_xmlFreeDoc;
 static typeof(xmlMemGet) *sym_xmlMemGet;
 
 static const struct vt_dl_sym virt_syms[] = {
-        VT_DL_SYM(virSetErrorFunc),
-        VT_DL_SYM(virGetLastErrorMessage),
-        VT_DL_SYM(virConnectOpen),
-        VT_DL_SYM(virConnectOpenReadOnly),
-        VT_DL_SYM(virConnectClose),
-        VT_DL_SYM(virDomainFree),
-        VT_DL_SYM(virDomainGetName),
-        VT_DL_SYM(virDomainGetUUIDString),
-        VT_DL_SYM(virDomainGetID),
-        VT_DL_SYM(virDomainIsActive),
-        VT_DL_SYM(virDomainIsPersistent),
-        VT_DL_SYM(virDomainGetXMLDesc),
-        VT_DL_SYM(virDomainLookupByName),
-        VT_DL_SYM(virDomainLookupByUUIDString),
-        VT_DL_SYM(virConnectListAllDomains),
-        VT_DL_SYM(virDomainAttachDeviceFlags),
+        VT_DL_SYM(virSetErrorFunc),          VT_DL_SYM(virGetLastErrorMessage),
+        VT_DL_SYM(virConnectOpen),           VT_DL_SYM(virConnectOpenReadOnly),
+        VT_DL_SYM(virConnectClose),          VT_DL_SYM(virDomainFree),
+        VT_DL_SYM(virDomainGetName),         VT_DL_SYM(virDomainGetUUIDString),
+        VT_DL_SYM(virDomainGetID),           VT_DL_SYM(virDomainIsActive),
+        VT_DL_SYM(virDomainIsPersistent),    VT_DL_SYM(virDomainGetXMLDesc),
+        VT_DL_SYM(virDomainLookupByName),    VT_DL_SYM(virDomainLookupByUUIDString),
+        VT_DL_SYM(virConnectListAllDomains), VT_DL_SYM(virDomainAttachDeviceFlags),
 };
 static const struct vt_dl_sym xml_syms[] = {
         VT_DL_SYM(xmlReadMemory), VT_DL_SYM(xmlDocGetRootElement),

@@ -410,8 +410,7 @@ static void prometheus(FILE *out, struct guest *const *gs, size_t n, bool libvir
                 for (size_t i = 0; i < n; i++)
                         if (gs[i]->path && metric_value(gs[i], m, &v))
                                 prom_sample(out, metrics[m].name, gs[i], libvirt,
-                                            m == M_INFO ? "version" : NULL, info_version(gs[i]),
-                                            v);
+                                            m == M_INFO ? "version" : NULL, info_version(gs[i]), v);
         }
         fputs("# HELP virtune_scan_duration_seconds How long the scan took, in seconds.\n"
               "# TYPE virtune_scan_duration_seconds gauge\n",
@@ -631,8 +630,7 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
         vt_host_raise_nofile(npre);
         int64_t t0 = vt_host_now_ms(), deadline = t0 + opts->timeout_ms;
         /* The sockets of the last scan are asked while libvirt loads, connects and lists. */
-        if (npre > 0 && (pre = calloc(npre, sizeof(*pre))) &&
-            (byp = calloc(npre, sizeof(*byp))) &&
+        if (npre > 0 && (pre = calloc(npre, sizeof(*pre))) && (byp = calloc(npre, sizeof(*byp))) &&
             (rs.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0) {
                 struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
                 threaded = epoll_ctl(epfd, EPOLL_CTL_ADD, rs.efd, &ev) == 0 &&
@@ -703,6 +701,8 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
         while (r >= 0 && pending > 0 && scan_poll(epfd, &pending, &resolved, deadline, INT32_MAX))
                 ;
         int64_t duration_ms = vt_host_now_ms() - t0;
+        if (r >= 0) /* bench/libvirt-scan reads this line too */
+                log_info("scan: done in %" PRId64 " ms", duration_ms);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 guest_finish(gs[i], epfd, "no answer in time");
                 settle(gs[i]);

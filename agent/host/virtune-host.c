@@ -1,4 +1,5 @@
 /* virtune-host: the host-side client of a guest's virtune agent, over the channel's socket. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -556,26 +557,32 @@ static int cache_path(const char *uri, const char *port, bool make_dir, char *bu
         return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 
-static char **cache_read(const char *uri, const char *port)
+/* The cached sockets; *data: the file as read (cache_write compares), NULL without one. */
+static char **cache_read(const char *uri, const char *port, char **data)
 {
         char path[PATH_MAX];
-        _cleanup_free_ char *data = NULL;
         struct vt_ctx root = {.root_fd = -1};
         char **l = NULL;
         size_t len;
+        *data = NULL;
         if (cache_path(uri, port, false, path, sizeof(path)) < 0 ||
             vt_ctx_init_root(&root, "/") < 0)
                 return NULL;
-        if (vt_read_file_max(&root, path, 4u << 20, &data, &len) >= 0 &&
-            vt_strv_split(data, "\n", &l) < 0)
+        if (vt_read_file_max(&root, path, 4u << 20, data, &len) >= 0 &&
+            vt_strv_split(*data, "\n", &l) < 0)
                 l = NULL;
         vt_ctx_fini_root(&root);
         return l;
 }
 
-static void cache_write(const char *uri, const char *port, const struct vt_host_targets *t)
+/*
+ * Written only when it changed, without fsync: temp file, rename. A cache lost in a crash only
+ * costs the next scan its head start (and XDG_RUNTIME_DIR is a tmpfs).
+ */
+static void cache_write(const char *uri, const char *port, const struct vt_host_targets *t,
+                        const char *old)
 {
-        char path[PATH_MAX];
+        char path[PATH_MAX], tmp[PATH_MAX + 32];
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         int r = cache_path(uri, port, true, path, sizeof(path));
@@ -585,9 +592,15 @@ static void cache_write(const char *uri, const char *port, const struct vt_host_
         for (size_t i = 0; i < t->n; i++)
                 if (t->v[i].socket && !strchr(t->v[i].socket, '\n'))
                         fprintf(f, "%s\n", t->v[i].socket);
-        if (fclose(f) == 0 && (r = write_atomic(path, buf, len)) < 0)
-                log_debug("scan: cannot write %s: %s (the next scan only starts later)", path,
-                          strerror(-r));
+        if (fclose(f) != 0 || (old && streq(old, buf)))
+                return;
+        snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+        _cleanup_close_ int fd =
+                open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, buf, len) != (ssize_t)len || rename(tmp, path) < 0) {
+                log_debug("scan: cannot write %s: %m (the next scan only starts later)", path);
+                unlink(tmp);
+        }
 }
 
 static int run_scan(struct host *h, const struct host_cmd *cmd)
@@ -596,6 +609,7 @@ static int run_scan(struct host *h, const struct host_cmd *cmd)
         struct vt_host_libvirt *lv = NULL;
         struct vt_scan_source src = {};
         _cleanup_strv_ char **last = NULL;
+        _cleanup_free_ char *cached = NULL;
         const char *port = h->name ? h->name : VT_HOST_PORT_NAME, *bad = NULL;
         char err[512] = "";
         int r;
@@ -605,7 +619,7 @@ static int run_scan(struct host *h, const struct host_cmd *cmd)
                 if (vt_host_libvirt_source(h->uri, port, &lv, &src) < 0)
                         return log_error("scan: out of memory"), VT_HOST_EXIT_HOST;
                 if (!h->attest) {
-                        last = cache_read(h->uri, port);
+                        last = cache_read(h->uri, port, &cached);
                         src.prestart = last;
                         src.n_prestart = vt_strv_len(last);
                 }
@@ -628,7 +642,7 @@ static int run_scan(struct host *h, const struct host_cmd *cmd)
         else
                 r = vt_host_scan(&src, &so, &t, out, err, sizeof(err));
         if (libvirt && !h->attest && r >= 0)
-                cache_write(h->uri, port, &t);
+                cache_write(h->uri, port, &t, cached);
         vt_host_targets_done(&t);
         vt_host_libvirt_close(lv);
         if (h->prom_file && out && fclose(out) != 0 && r >= 0)
