@@ -593,7 +593,7 @@ static int cmp_guest_path(const void *a, const void *b)
 static struct guest *claim(struct guest **byp, size_t n, const char *path)
 {
         struct guest key = {.path = path}, *k = &key;
-        struct guest **f = bsearch(&k, byp, n, sizeof(*byp), cmp_guest_path);
+        struct guest **f = n ? bsearch(&k, byp, n, sizeof(*byp), cmp_guest_path) : NULL;
         if (!f)
                 return NULL;
         while (f > byp && streq(f[-1]->path, path)) /* the first of equals */
@@ -688,6 +688,7 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
                         pending++;
                 else
                         settle(g);
+                scan_poll(epfd, &pending, &resolved, deadline, 0); /* what answered meanwhile */
         }
         /* Asked early, but no target has that socket (any more): dropped, never reported. */
         for (size_t k = 0; k < npre; k++)
