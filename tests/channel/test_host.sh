@@ -54,25 +54,26 @@ expect_rc 0 "$H" -s "$t/stale/guest0000/org.virtune.agent.0" ping
 start slow "$FG" serve "$t/slow" 1 1 3000
 expect_rc 3 "$H" -t 0.5 -s "$t/slow/guest0000/org.virtune.agent.0" ping
 
-# 1000 guests, 20 of them 1 s slow: the scan takes about the slowest (1 s), not the sum (20 s);
-# the bound leaves room for a loaded machine.
+# 1000 guests, 20 of them 1 s slow: the scan takes about the slowest (1 s), not the sum (20 s).
+# A 15 s timeout per guest and a bound below the sum leave room for a loaded machine (ASan at
+# load 20 took 5.7 s); bench/ measures the figure itself.
 mkdir "$t/fleet"
 start fleet "$FG" serve "$t/fleet" 1000 20 1000
 s0=$(date +%s%N)
-expect_rc 0 "$H" scan "$t/fleet"
+expect_rc 0 "$H" -t 15 scan "$t/fleet"
 ms=$((($(date +%s%N) - s0) / 1000000))
 n=$(grep -c '"up":true' "$t/last")
 [ "$n" = 1000 ] || fail "scan: $n of 1000 guests up"
-[ "$ms" -lt 5000 ] || fail "scan of 1000 took $ms ms"
+[ "$ms" -lt 15000 ] || fail "scan of 1000 took $ms ms: the guests were asked one after another"
 echo "scan of 1000 guests (20 answer after 1 s): $ms ms"
-expect_rc 0 "$H" scan --prometheus "$t/fleet"
+expect_rc 0 "$H" -t 15 scan --prometheus "$t/fleet"
 n=$(grep -c '^virtune_up{socket=".*"} 1$' "$t/last")
 [ "$n" = 1000 ] || fail "prometheus: $n of 1000 up"
 grep -q '^# TYPE virtune_up gauge$' "$t/last" || fail "prometheus: no TYPE line"
 expect_rc 2 "$H" scan "$t/does-not-exist"
 grep -q "$t/does-not-exist: no such directory" "$t/last" || fail "scan of nothing: $(cat "$t/last")"
 # Written atomically beside the target (no temp file left), the fixed series with HELP/TYPE.
-expect_rc 0 "$H" scan --prometheus-file "$t/virtune.prom" "$t/fleet"
+expect_rc 0 "$H" -t 15 scan --prometheus-file "$t/virtune.prom" "$t/fleet"
 [ ! -s "$t/last" ] || fail "--prometheus-file printed $(cat "$t/last")"
 n=$(grep -c '^virtune_up{socket=".*"} 1$' "$t/virtune.prom")
 [ "$n" = 1000 ] || fail "prometheus file: $n of 1000 up"
