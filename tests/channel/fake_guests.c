@@ -40,6 +40,7 @@ struct item {
         struct item *conn; /* TIMER: whose output to send */
         int timers;        /* CONN: timers still to fire for it (it outlives them) */
         bool gone;         /* CONN: the host left; freed when its last timer fires */
+        bool want_out;     /* CONN: EPOLLOUT asked for (output the socket did not take yet) */
 };
 
 static struct vt_ctx *ctx;
@@ -91,9 +92,14 @@ static void flush_out(struct item *c)
                 }
                 off += (size_t)w;
         }
-        memmove(c->out, c->out + off, c->out_len - off);
+        if (off > 0 && off < c->out_len)
+                memmove(c->out, c->out + off, c->out_len - off);
         c->out_len -= off;
-        struct epoll_event ev = {.events = EPOLLIN | (c->out_len ? EPOLLOUT : 0), .data.ptr = c};
+        bool want_out = c->out_len > 0;
+        if (want_out == c->want_out)
+                return;
+        c->want_out = want_out;
+        struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.ptr = c};
         epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
