@@ -78,7 +78,8 @@ static int build(struct vt_ctx *ctx, json_object *facts, const char *const *only
                 if (r < 0)
                         return r;
         }
-        return resolve(ctx, plan);
+        int r = vt_kernel_plan_future(ctx, facts, plan);
+        return r < 0 ? r : resolve(ctx, plan);
 }
 
 static json_object *error_doc(const struct vt_plan *plan)
@@ -118,8 +119,16 @@ static void split_plan(struct vt_ctx *ctx, const struct vt_plan *plan, struct sp
 
 int vt_tune_plan(struct vt_ctx *ctx, json_object *facts, json_object **ret)
 {
+        _cleanup_json_ json_object *detected = NULL;
+        int r;
+        if (!facts) {
+                r = vt_detect_for_plan(ctx, &detected);
+                if (r < 0)
+                        return r;
+                facts = detected;
+        }
         struct vt_plan plan;
-        int r = build(ctx, facts, NULL, &plan);
+        r = build(ctx, facts, NULL, &plan);
         if (r < 0) {
                 if (r == -EINVAL && plan.error)
                         *ret = error_doc(&plan);

@@ -16,7 +16,10 @@ struct vt_apply_opts {
         json_object *facts; /* facts to plan from (tests, a caller that has them); NULL: detect */
 };
 
-/* {"changes": [...], "skipped": [...], "pending_reboot": [...], "warnings": [...], "notes"} */
+/*
+ * {"changes": [...], "skipped": [...], "pending_reboot": [...], "warnings": [...], "notes"}; with
+ * facts NULL, detects them first (as vt_tune_apply and vt_tune_verify do).
+ */
 int vt_tune_plan(struct vt_ctx *ctx, json_object *facts, json_object **ret);
 /*
  * Detects, plans and applies; *ret is the journal entry of this apply ({"status": "applied" |

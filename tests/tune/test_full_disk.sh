@@ -18,6 +18,7 @@ bad() { echo "FAIL: $*"; fail=1; }
 # The original: a boot-line change (three boot files) and a new udev rule in new directories.
 O="$T/original"
 cp -a "$VT_FIXTURES/boot-rhel9-bls/root" "$O"
+"$VT_SOURCE/tests/lib/add-x86-kernel" "$O" 5.14.0-362.8.1.el9_3.x86_64 # evidence for nopvspin
 mkdir -p "$O/etc/virtune"
 printf '[pvspin]\nenable = no\n' >"$O/etc/virtune/virtune.conf"
 
