@@ -16,6 +16,7 @@
 #include "host_credential.h"
 #include "host_verify.h"
 #include "strv.h"
+#include "host_eventlog.h"
 #include "tpm_eventlog.h"
 
 #define NONCE_LEN    32
@@ -544,7 +545,8 @@ static int attest(struct attest *a)
                  qak && eak && streq(qak, eak) ? "the quote is signed by the activated AK"
                                                : "the quote is signed by another key than the "
                                                  "activated AK");
-        if (a->call(a->userdata, "virtune-eventlog", NULL, &eventlog) < 0)
+        char why[256];
+        if (vt_host_eventlog_fetch(a->call, a->userdata, false, &eventlog, why, sizeof(why)) < 0)
                 eventlog = NULL; /* the verifier reports the missing log */
         r = vt_host_verify_sel(quote, nonce, sizeof(nonce), sel, eventlog, NULL, &vr);
         if (r < 0) {
