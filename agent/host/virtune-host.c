@@ -8,6 +8,7 @@
 #include "render.h"
 #include "host.h"
 #include "host_attest.h"
+#include "host_eventlog.h"
 #include "host_fleet.h"
 #include "host_table.h"
 #include "host_verify.h"
@@ -266,18 +267,42 @@ static int run_quote(struct host *h, const struct host_cmd *cmd)
         return VT_HOST_EXIT_OK;
 }
 
+/* call_ex as a vt_attest_call_fn: rc keeps the exit code of the call that failed. */
+struct host_call {
+        struct host *h;
+        bool quiet;
+        int rc;
+};
+
+static int host_call_fn(void *userdata, const char *execute, json_object *args, json_object **value)
+{
+        struct host_call *c = userdata;
+        c->rc = call_ex(c->h, execute, args, value, c->quiet);
+        return c->rc ? -EREMOTEIO : 0;
+}
+
+/* The whole event log, in as many calls as the guest's pieces take; 0 or an exit code. */
+static int eventlog_fetch(struct host *h, bool ima, bool quiet, json_object **value)
+{
+        struct host_call c = {h, quiet, 0};
+        char err[512];
+        int r = vt_host_eventlog_fetch(host_call_fn, &c, ima, value, err, sizeof(err));
+        if (r >= 0)
+                return 0;
+        if (c.rc)
+                return c.rc; /* the guest's error (said unless quiet), or no agent */
+        log_error("eventlog: %s", err[0] ? err : strerror(-r)); /* the pieces did not fit */
+        return VT_HOST_EXIT_GUEST_ERROR;
+}
+
 static int run_eventlog(struct host *h, const struct host_cmd *cmd)
 {
         _cleanup_json_ json_object *value = NULL;
         _cleanup_free_ uint8_t *log = NULL;
-        json_object *args = NULL, *b64;
+        json_object *b64;
         size_t len;
 
-        if (h->ima) {
-                args = json_object_new_object();
-                json_object_object_add(args, "ima", json_object_new_boolean(true));
-        }
-        int r = call(h, "virtune-eventlog", args, &value);
+        int r = eventlog_fetch(h, h->ima, false, &value);
         if (r != 0)
                 return r;
         if (!h->output) {
@@ -329,7 +354,7 @@ static int run_verify(struct host *h, const struct host_cmd *cmd)
                 if (r != 0)
                         return r;
                 /* No event log is a finding for the verifier, not a reason to stop here. */
-                if (call_ex(h, "virtune-eventlog", NULL, &ev, true) != 0)
+                if (eventlog_fetch(h, false, true, &ev) != 0)
                         ev = NULL;
         }
         if (r >= 0)
