@@ -16,7 +16,7 @@ static const struct vt_command commands[] = {
         {"plan", vt_cmd_plan, "show the changes the policy wants; writes nothing"},
         {"apply", vt_cmd_apply, "make the changes and record them for revert"},
         {"verify", vt_cmd_verify, "exit 0 when the system matches the policy, 1 with the drift"},
-        {"revert", vt_cmd_revert, "undo the last apply exactly"},
+        {"revert", vt_cmd_revert, "undo every apply still in force (--last: the newest)"},
         {"status", vt_cmd_status, "policy in force, last apply, pending reboot, drift"},
         {"cmdline", vt_cmd_cmdline, "show or edit the kernel command line of the boot config"},
         {"pcrs", vt_cmd_pcrs, "read the TPM's PCRs"},

@@ -316,8 +316,14 @@ static int qga_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan
         r = plan_file(plan, qga, key, list);
         if (r < 0)
                 return r;
+        /*
+         * On a live system the restart is planned whether or not qemu-ga runs now: it is a
+         * try-restart (nothing when stopped), and its journal entry is what makes revert restart
+         * the qemu-ga that started since (the first boot applies before qemu-ga starts). An
+         * offline root has no running state to restart.
+         */
         const char *unit = vt_json_str(qga, "unit");
-        if (!unit || !vt_json_bool(qga, "running"))
+        if (!unit || !json_object_is_type(vt_json_get(qga, "running"), json_type_boolean))
                 return 0;
         if (strrchr(unit, '/'))
                 unit = strrchr(unit, '/') + 1; /* detect may give the unit file's path */

@@ -56,7 +56,7 @@ static json_object *facts_for_root(void)
         json_object *rngd = json_object_object_get(rng, "rngd");
         json_object_object_add(rngd, "enabled", json_object_new_boolean(true));
         json_object_object_add(rngd, "config_text", json_object_new_string(RNG_DEFAULT));
-        /* qemu-ga installed but stopped: nothing to restart, its config file is still written. */
+        /* qemu-ga installed, stopped: the config file is written, the try-restart skipped. */
         json_object_object_add(json_object_object_get(facts, "qga"), "running",
                                json_object_new_boolean(false));
         return facts;
