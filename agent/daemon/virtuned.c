@@ -37,7 +37,8 @@ struct daemon {
         const char *worker_path, *cpuid_path;
         char *argv[12];
         uint64_t requests;
-        int port_error; /* the last error opening the port, logged once */
+        int port_error;  /* the last error opening the port, logged once */
+        pid_t start_pid; /* the start-up detection and tuning, while it runs */
 };
 
 static const char *port_name(const struct daemon *d)
@@ -383,6 +384,25 @@ static void on_worker(struct daemon *d)
                 port_service(d); /* answers what waited, reads what the host sent meanwhile */
 }
 
+/* The start-up worker's end: it says what went wrong in the log; here only that it did, in
+ * the log and in the unit's status ("systemctl status"). */
+static void start_done(struct daemon *d, int status)
+{
+        d->start_pid = 0;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                log_info("Start-up detection and tuning done");
+                vt_notify("STATUS=Serving the host; start-up tuning done");
+                return;
+        }
+        if (WIFEXITED(status))
+                log_warning("Start-up detection and tuning (%s) failed: exit status %d",
+                            d->worker_path, WEXITSTATUS(status));
+        else
+                log_warning("Start-up detection and tuning (%s) failed: killed by signal %d",
+                            d->worker_path, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        vt_notify("STATUS=Serving the host; start-up tuning failed (see the log)");
+}
+
 static void on_signal(struct daemon *d)
 {
         struct signalfd_siginfo si;
@@ -393,9 +413,12 @@ static void on_signal(struct daemon *d)
                         /* The worker's end shows on its socket; here it is only reaped, and
                          * never signalled again (its pid may be reused). */
                         pid_t pid;
-                        while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+                        int st;
+                        while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
                                 if (pid == d->worker.pid)
                                         d->worker.pid = -1;
+                                else if (pid == d->start_pid)
+                                        start_done(d, st);
                 } else
                         d->quit = true;
         }
@@ -434,7 +457,8 @@ static void on_udev(struct daemon *d)
                                 sysname, sizeof(sysname)) == 0) {
                 log_debug("udev: %s %s %s", action, subsystem, sysname);
                 if (streq(subsystem, "block") && streq(action, "add")) {
-                        if (vt_worker_run(worker_argv(d, "iosched"), d->policy_fd, false) < 0)
+                        pid_t pid;
+                        if (vt_worker_spawn(worker_argv(d, "iosched"), d->policy_fd, &pid) < 0)
                                 log_warning("Cannot start the scheduler update for %s", sysname);
                         continue;
                 }
@@ -521,9 +545,14 @@ static int setup(struct daemon *d)
                         return log_error_errno(r, "epoll_ctl");
         }
 
-        r = vt_worker_run(worker_argv(d, "start"), d->policy_fd, true);
-        if (r < 0)
-                log_warning_errno(r, "Start-up detection and tuning (%s) failed", d->worker_path);
+        /* Not waited for: the daemon can serve while it runs (a request that needs the system
+         * has a worker of its own), so READY=1 does not wait for detection and the writes. */
+        r = vt_worker_spawn(worker_argv(d, "start"), d->policy_fd, &d->start_pid);
+        if (r < 0) {
+                d->start_pid = 0;
+                log_warning_errno(r, "Cannot start the start-up detection and tuning (%s)",
+                                  d->worker_path);
+        }
 
         r = port_open(d);
         if (r == -ENOENT && !d->port_path)
