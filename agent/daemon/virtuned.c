@@ -390,7 +390,7 @@ static void start_done(struct daemon *d, int status)
 {
         d->start_pid = 0;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-                log_info("Start-up detection and tuning done");
+                log_notice("Start-up detection and tuning done");
                 vt_notify("STATUS=Serving the host; start-up tuning done");
                 return;
         }
