@@ -5,7 +5,9 @@ usage: ready.py RUNS COMMAND...   (COMMAND is run RUNS times; each is stopped wi
 
 Each run binds a fresh datagram socket, takes CLOCK_MONOTONIC, posix_spawn()s COMMAND with
 NOTIFY_SOCKET pointing at it and takes the clock again when READY=1 arrives (the spawn, the
-exec, the dynamic loader and the daemon's start-up up to its sd_notify). Prints one line per run
+exec, the dynamic loader and the daemon's start-up up to its sd_notify). Each run is a session of
+its own, ended as a whole (SIGTERM to the process group, then waiting for every member): what the
+daemon started (virtuned's start-up worker) cannot run on into the next run. Prints one line per run
 ("ready_ms=N") and the median; no systemd is involved. Needs only python3 (the image has it).
 """
 import os
@@ -25,7 +27,7 @@ def one(argv, tmo=120.0):
     s.settimeout(tmo)
     env = dict(os.environ, NOTIFY_SOCKET=path)
     t0 = time.monotonic()
-    pid = os.posix_spawn(argv[0], argv, env)
+    pid = os.posix_spawn(argv[0], argv, env, setsid=True)
     ready = None
     try:
         while True:
@@ -36,8 +38,15 @@ def one(argv, tmo=120.0):
     except socket.timeout:
         pass
     finally:
-        os.kill(pid, signal.SIGTERM)
+        os.killpg(pid, signal.SIGTERM)
         os.waitpid(pid, 0)
+        # The group's other members are not our children: wait until none is left.
+        for _ in range(600):
+            try:
+                os.killpg(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
         s.close()
         os.unlink(path)
         os.rmdir(d)
