@@ -38,7 +38,10 @@ def one(argv, tmo=120.0):
     except socket.timeout:
         pass
     finally:
-        os.killpg(pid, signal.SIGTERM)
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass  # it ended by itself (systemd-notify --ready, the anchor)
         os.waitpid(pid, 0)
         # The group's other members are not our children: wait until none is left.
         for _ in range(600):
