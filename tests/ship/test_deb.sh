@@ -41,6 +41,7 @@ dpkg-deb -f "$hostdeb" Depends | grep -qv 'libkmod\|libtss2-esys' && ok "virtune
         no "virtune-host Depends: $(dpkg-deb -f "$hostdeb" Depends)"
 for f in /usr/sbin/virtune /usr/sbin/virtuned \
         /lib/systemd/system/virtuned.service /lib/systemd/system/virtune-firstboot.service \
+        /lib/systemd/system/virtune-apply.socket "/lib/systemd/system/virtune-apply@.service" \
         /lib/udev/rules.d/60-virtune.rules /usr/lib/tmpfiles.d/virtune.conf \
         /usr/lib/sysusers.d/virtune.conf /etc/virtune/virtune.conf /etc/virtune/virtune.conf.d/ \
         /usr/share/man/man8/virtune.8.gz /usr/share/virtune/cloud-init/virtune.cfg \
@@ -48,6 +49,8 @@ for f in /usr/sbin/virtune /usr/sbin/virtuned \
         grep -qx "$f" "$work/files" && ok "package has $f" || no "package lacks $f"
 done
 # Each unit's ExecStart is a file of the package.
+grep -qx 'ConditionVirtualization=vm' "$work/virtune/debian/virtune/lib/systemd/system/virtune-apply.socket" &&
+        ok "virtune-apply.socket: ConditionVirtualization=vm" || no "virtune-apply.socket listens outside a VM"
 for u in virtuned.service virtune-firstboot.service; do
         grep -qx 'ConditionVirtualization=vm' "$work/virtune/debian/virtune/lib/systemd/system/$u" &&
                 ok "$u: ConditionVirtualization=vm" || no "$u starts outside a VM (no ConditionVirtualization=vm)"
@@ -61,6 +64,8 @@ grep -q "deb-systemd-helper enable 'virtuned.service'\|deb-systemd-helper.*enabl
         ok "postinst enables virtuned.service" || no "postinst does not enable virtuned.service"
 grep -q "virtune-firstboot.service" "$work/control/postinst" && ok "postinst enables virtune-firstboot.service" ||
         no "postinst and virtune-firstboot.service"
+grep -q "virtune-apply.socket" "$work/control/postinst" && ok "postinst enables virtune-apply.socket" ||
+        no "postinst and virtune-apply.socket"
 if grep -q "start.*virtune-firstboot" "$work/control/postinst"; then no "postinst starts virtune-firstboot"; else ok "postinst never starts virtune-firstboot"; fi
 grep -q "systemd-sysusers.*virtune.conf" "$work/control/postinst" && ok "postinst creates the tss group" || no "postinst tss group"
 grep -q 'virtune revert' "$work/control/prerm" && grep -q '"remove"' "$work/control/prerm" &&

@@ -42,6 +42,7 @@ rpm -qp --scripts "$rpm" | grep -q 'virtune revert' && ok "%preun reverts on era
 grep -q '%{_udevrulesdir}/60-virtune.rules' "$VT_SOURCE/packaging/virtune.spec" && ok "the spec uses %{_udevrulesdir}" || no "%{_udevrulesdir}"
 for f in /usr/sbin/virtune /usr/sbin/virtuned \
         /usr/lib/systemd/system/virtuned.service /usr/lib/systemd/system/virtune-firstboot.service \
+        /usr/lib/systemd/system/virtune-apply.socket "/usr/lib/systemd/system/virtune-apply@.service" \
         /usr/lib/udev/rules.d/60-virtune.rules /usr/lib/tmpfiles.d/virtune.conf \
         /usr/lib/sysusers.d/virtune.conf /etc/virtune/virtune.conf /etc/virtune/virtune.conf.d \
         /usr/share/virtune/cloud-init/virtune.cfg /var/lib/virtune; do
