@@ -724,6 +724,70 @@ static void test_daemon_serves_and_stops_during_a_slow_start_job(void **state)
         }
 }
 
+/*
+ * READY=1 does not wait for the start-up detection and tuning (5 s under TCG in the Debian
+ * image): with a start-up worker that does not end until told to, READY=1 still arrives and the
+ * host is answered.
+ */
+static void test_daemon_ready_before_startup_work_ends(void **state)
+{
+        struct harness *h = *state;
+        char path[100], go[100], stub[100], buf[256];
+        snprintf(path, sizeof(path), "%s/notify", h->root);
+        snprintf(go, sizeof(go), "%s/go", h->root);
+        snprintf(stub, sizeof(stub), "%s/worker", h->root);
+        char script[400];
+        snprintf(script, sizeof(script),
+                 "#!/bin/sh\n"
+                 "for a; do job=$a; done\n"
+                 "[ \"$job\" = start ] || exit 0\n"
+                 "i=0; while [ ! -e %s ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\n"
+                 "echo done > %s.done\n",
+                 go, go);
+        vt_test_write(h->root, "worker", script);
+        assert_int_equal(chmod(stub, 0755), 0);
+
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        memcpy(sa.sun_path, path, sizeof(path));
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+        setenv("NOTIFY_SOCKET", path, 1);
+        worker_prog = stub;
+        pid_t pid = spawn_daemon(h->root, h->sock);
+        worker_prog = NULL;
+        unsetenv("NOTIFY_SOCKET");
+        /* before: the port was opened only after the start-up work */
+        struct pollfd l = {.fd = h->listen_fd, .events = POLLIN};
+        assert_int_equal(poll(&l, 1, 10000), 1);
+        int conn = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        assert_true(conn >= 0);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 10000), 1); /* before: none while the worker runs */
+        ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        assert_true(startswith(buf, "READY=1\n"));
+        send_str(conn, "{\"execute\":\"guest-ping\"}");
+        assert_reply(conn, "{\"return\":{}}");
+
+        /* Let it go: it ends, and the daemon goes on answering. */
+        vt_test_write(h->root, "go", "");
+        char done[110];
+        snprintf(done, sizeof(done), "%s.done", go);
+        double deadline = now_ms() + 10000;
+        while (access(done, F_OK) != 0 && now_ms() < deadline)
+                usleep(20 * 1000);
+        assert_int_equal(access(done, F_OK), 0);
+        send_str(conn, "{\"execute\":\"guest-ping\"}");
+        assert_reply(conn, "{\"return\":{}}");
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        close(conn);
+        close(fd);
+}
+
 /* Type=notify: READY=1 arrives as one datagram on $NOTIFY_SOCKET once the port is served. */
 static void test_daemon_notifies_readiness(void **state)
 {
@@ -1045,6 +1109,8 @@ int main(void)
                         teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_notifies_readiness, setup_socket,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_daemon_ready_before_startup_work_ends,
+                                                setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_reuses_one_worker_for_many_jobs,
                                                 setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_worker_exits_by_itself_when_idle,

@@ -18,7 +18,7 @@ printf '[iosched]\nvirtio = mq-deadline\n' >"$t/etc/virtune.conf"
 cat >"$t/guest.sh" <<'G'
 virtuned -vv >/run/virtuned.log 2>&1 &
 echo $! >/run/virtuned.pid
-# Ready once its start-up job is done (seconds in a TCG guest, more under sanitizers).
+# Ready once the port is open (the start-up tuning goes on in its worker meanwhile).
 i=0
 while ! grep -q ' ready$' /run/virtuned.log; do
         i=$((i + 1))

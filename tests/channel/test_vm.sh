@@ -14,7 +14,7 @@ gexec() { "$vtvm" exec "$dir" "$1"; }
 cat >"$t/guest.sh" <<'G'
 virtuned -v >/run/virtuned.log 2>&1 &
 echo $! >/run/virtuned.pid
-# Ready once its start-up job is done (seconds in a TCG guest, more under sanitizers).
+# Ready once the port is open (the start-up tuning goes on in its worker meanwhile).
 i=0
 while ! grep -q ' ready$' /run/virtuned.log; do
         i=$((i + 1))

@@ -82,6 +82,13 @@ unitctl tmpfiles
 echo mq-deadline >/sys/block/vda/queue/scheduler
 echo "scheduler before virtuned: $(cat /sys/block/vda/queue/scheduler)"
 unitctl start virtuned.service
+# READY=1 does not wait for the start-up tuning: the checks below want it done.
+i=0
+while ! grep -q 'Start-up detection and tuning' /run/unitctl/virtuned.service.log && [ $i -lt 1200 ]; do
+        i=$((i + 1))
+        usleep 100000
+done
+grep 'Start-up detection and tuning' /run/unitctl/virtuned.service.log
 G
 vm_start "${libs[@]}" --bin "$notify_listen" --file "$VT_SOURCE/tests/vm/unitctl:/usr/bin/unitctl" \
         --file "$tmp/virtune.tar:/vtvm/virtune.tar" --file "$tmp/fb:/vtvm/fb" \
