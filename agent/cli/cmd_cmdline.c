@@ -90,32 +90,22 @@ static int edit(struct vt_cli *cli, struct vt_ctx *ctx, enum vt_cmdline_op op, c
                         edits[i].value = eq + 1;
                 }
         }
-        char err[600] = "";
+        char err[1200] = "";
         struct vt_bootcfg_opts o = {.flags = flags, .err = err, .errlen = sizeof(err)};
         _cleanup_free_ char *diff = NULL;
         _cleanup_json_ json_object *record = NULL;
-        int r = vt_bootcfg_edit_opts(ctx, edits, n, &o, &diff, &record);
-        /* journaled like an apply: `virtune revert` undoes it too */
+        /* journaled like an apply (lock, intent, journal): `virtune revert` undoes it too */
         _cleanup_free_ char *keys = NULL, *tokens = NULL;
-        if (r >= 0 && !(flags & VT_BOOTCFG_DRY_RUN))
-                r = describe(edits, n, &keys, &tokens);
-        if (r >= 0 && keys) {
-                r = vt_tune_journal_cmdline(ctx, keys, tokens, record);
-                if (r < 0) {
-                        log_error("The boot configuration was changed, but %s could not be "
-                                  "written (%s): revert will not undo this edit",
-                                  "/var/lib/virtune/journal.json", strerror(-r));
-                        free(edits);
-                        return VT_EXIT_FAIL;
-                }
-        }
+        int r = describe(edits, n, &keys, &tokens);
+        if (r >= 0)
+                r = vt_tune_cmdline_edit(ctx, edits, n, keys, tokens, &o, &diff, &record);
         free(edits);
         if (r == -EINVAL) {
                 log_error("%s %s: %s", cli->prog, cli->command, err);
                 return VT_EXIT_USAGE;
         }
         if (r < 0) {
-                log_error("%s; nothing was changed", err[0] ? err : vt_strerror(r));
+                log_error("%s", err[0] ? err : vt_strerror(r));
                 return VT_EXIT_FAIL;
         }
         if (cli->json) {

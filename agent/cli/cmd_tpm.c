@@ -244,7 +244,7 @@ int vt_cmd_eventlog(struct vt_cli *cli, int argc, char **argv)
         if (!vt_cli_setup(cli, i, argc, argv, &ctx, &e))
                 return e;
         _cleanup_json_ json_object *doc = NULL;
-        int r = vt_tpm2_eventlog(ctx, a.ima, a.offset, &doc);
+        int r = vt_tpm2_eventlog(ctx, a.ima, a.offset, 0, &doc);
         if (r < 0)
                 return tpm_fail(cli, r, a.ima ? "reading the IMA log" : "reading the event log");
         vt_cli_print(cli, doc);

@@ -114,6 +114,6 @@ const char *vt_worker_reply(struct vt_worker *w, size_t *len);
 void vt_worker_reply_done(struct vt_worker *w);
 /* Kills a worker still running (the caller reaps children) and closes its end. */
 void vt_worker_done(struct vt_worker *w);
-/* Runs argv without input or output, policy_fd as in vt_worker_start(); with wait, -EIO unless
- * it exits 0. */
-int vt_worker_run(char *const *argv, int policy_fd, bool wait);
+/* Starts argv without input or output, policy_fd as in vt_worker_start(); *pid (may be NULL)
+ * gets its pid. Never waits: the caller reaps it on SIGCHLD. */
+int vt_worker_run(char *const *argv, int policy_fd, pid_t *pid);

@@ -22,7 +22,9 @@ int vt_notify(const char *state)
         if (fd < 0)
                 return -errno;
         socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
-        if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
+        /* Never waits: a manager too busy to read its socket must not hold up our stop. */
+        if (sendto(fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa,
+                   len) < 0)
                 return -errno;
         return 0;
 }

@@ -162,11 +162,9 @@ void vt_worker_done(struct vt_worker *w)
         *w = (struct vt_worker){.fd = -1};
 }
 
-int vt_worker_run(char *const *argv, int policy_fd, bool wait)
+int vt_worker_run(char *const *argv, int policy_fd, pid_t *pid)
 {
         const struct vt_run_opts o = {.pass_fd = policy_fd, .pass_as = VT_WORKER_POLICY_FD};
-        if (wait)
-                return vt_run(argv, &o, NULL);
-        pid_t pid;
-        return vt_run_start(argv, &o, &pid, NULL); /* reaped with the others on SIGCHLD */
+        pid_t p;
+        return vt_run_start(argv, &o, pid ? pid : &p, NULL); /* reaped on SIGCHLD */
 }

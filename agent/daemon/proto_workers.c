@@ -78,8 +78,10 @@ int vt_proto_cmd_eventlog(struct vt_ctx *ctx, json_object *args, json_object **r
                           size_t desclen)
 {
         json_object *offset = arg(args, "offset");
+        /* In pieces the channel carries: the host asks again from next_offset. */
         return vt_tpm2_eventlog(ctx, arg_bool(args, "ima"),
-                                offset ? (uint64_t)json_object_get_int64(offset) : 0, ret);
+                                offset ? (uint64_t)json_object_get_int64(offset) : 0,
+                                VT_PROTO_EVENTLOG_CHUNK, ret);
 }
 
 int vt_proto_cmd_ek(struct vt_ctx *ctx, json_object *args, json_object **ret, char *desc,

@@ -37,7 +37,8 @@ struct daemon {
         const char *worker_path, *cpuid_path;
         char *argv[12];
         uint64_t requests;
-        int port_error; /* the last error opening the port, logged once */
+        int port_error;  /* the last error opening the port, logged once */
+        pid_t start_pid; /* the start-up detection and tuning, while it runs */
 };
 
 static const char *port_name(const struct daemon *d)
@@ -383,6 +384,15 @@ static void on_worker(struct daemon *d)
                 port_service(d); /* answers what waited, reads what the host sent meanwhile */
 }
 
+/* Type=notify: ready once the start-up job is over (or could not run). */
+static void notify_ready(void)
+{
+        int r = vt_notify("READY=1\nSTATUS=Serving the host");
+        if (r < 0)
+                log_warning_errno(r, "Cannot notify $NOTIFY_SOCKET");
+        log_info("virtuned %s ready", VT_VERSION);
+}
+
 static void on_signal(struct daemon *d)
 {
         struct signalfd_siginfo si;
@@ -393,9 +403,18 @@ static void on_signal(struct daemon *d)
                         /* The worker's end shows on its socket; here it is only reaped, and
                          * never signalled again (its pid may be reused). */
                         pid_t pid;
-                        while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+                        int status;
+                        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
                                 if (pid == d->worker.pid)
                                         d->worker.pid = -1;
+                                if (pid != d->start_pid)
+                                        continue;
+                                d->start_pid = 0;
+                                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                                        log_warning("Start-up detection and tuning (%s) failed",
+                                                    d->worker_path);
+                                notify_ready();
+                        }
                 } else
                         d->quit = true;
         }
@@ -434,7 +453,7 @@ static void on_udev(struct daemon *d)
                                 sysname, sizeof(sysname)) == 0) {
                 log_debug("udev: %s %s %s", action, subsystem, sysname);
                 if (streq(subsystem, "block") && streq(action, "add")) {
-                        if (vt_worker_run(worker_argv(d, "iosched"), d->policy_fd, false) < 0)
+                        if (vt_worker_run(worker_argv(d, "iosched"), d->policy_fd, NULL) < 0)
                                 log_warning("Cannot start the scheduler update for %s", sysname);
                         continue;
                 }
@@ -455,10 +474,14 @@ static int loop(struct daemon *d)
                         return log_error_errno(-errno, "epoll_wait");
                 }
                 bool served = false;
+                /* A signal first: SIGTERM never waits behind a port's budget of work. */
+                for (int i = 0; i < n; i++)
+                        if (evs[i].data.fd == d->sigfd)
+                                on_signal(d);
                 for (int i = 0; i < n && !d->quit; i++) {
                         int fd = evs[i].data.fd;
                         if (fd == d->sigfd)
-                                on_signal(d);
+                                continue;
                         else if (d->udev && fd == vt_udev_mon_fd(d->udev))
                                 on_udev(d);
                         else if (fd == d->port.fd) {
@@ -521,9 +544,14 @@ static int setup(struct daemon *d)
                         return log_error_errno(r, "epoll_ctl");
         }
 
-        r = vt_worker_run(worker_argv(d, "start"), d->policy_fd, true);
-        if (r < 0)
-                log_warning_errno(r, "Start-up detection and tuning (%s) failed", d->worker_path);
+        /* Not waited for: the port is served and SIGTERM heard while it runs (READY=1 at its
+         * end, on SIGCHLD). */
+        r = vt_worker_run(worker_argv(d, "start"), d->policy_fd, &d->start_pid);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot start the start-up detection and tuning (%s)",
+                                  d->worker_path);
+                d->start_pid = 0;
+        }
 
         r = port_open(d);
         if (r == -ENOENT && !d->port_path)
@@ -678,15 +706,16 @@ int main(int argc, char **argv)
         r = setup(&d);
         if (r < 0)
                 goto out;
-        r = vt_notify("READY=1\nSTATUS=Serving the host");
-        if (r < 0)
-                log_warning_errno(r, "Cannot notify $NOTIFY_SOCKET");
-        log_info("virtuned %s ready", VT_VERSION);
+        if (d.start_pid <= 0)
+                notify_ready();
 
         r = loop(&d);
         vt_notify("STOPPING=1");
         log_info("Stopping after %" PRIu64 " replies", d.requests);
 out:
+        /* Stopped, not waited for: an apply it cut short is finished or undone by the next. */
+        if (d.start_pid > 0)
+                kill(d.start_pid, SIGTERM);
         port_close(&d);
         vt_proto_buf_free(&d.job, &d.job_cap);
         vt_worker_done(&d.worker);

@@ -48,18 +48,22 @@ void vt_host_targets_done(struct vt_host_targets *t);
 int vt_host_targets_from_dirs(char *const *dirs, size_t ndirs, const char *name,
                               struct vt_host_targets *t, const char **bad);
 
+/* Whether path is a unix socket (stat: a symlink to one counts). */
+bool vt_host_is_socket(const char *path);
+
 /*
- * Where a scan's guests come from, one at a time: get() fills target i (strings malloc'd, the
- * scan frees them), which may block (a libvirt call); the scan asks guest i while it looks up
- * i + 1, so the lookups overlap the guests' answers. <0 from get() ends the scan.
+ * Where a scan's guests come from. resolve() fills the targets (strings malloc'd; it may block:
+ * libvirt), or resolve is NULL and the caller filled them beforehand (scan DIR...). prestart:
+ * sockets to ask before the targets are known (the last scan's), while resolve() runs in a
+ * thread; a guest whose socket resolve() does not return is dropped unreported, the others get
+ * their target's labels once it returns.
  */
 struct vt_scan_source {
-        size_t n;
-        int (*get)(void *userdata, size_t i, struct vt_host_target *ret, char *err, size_t errlen);
+        int (*resolve)(void *userdata, struct vt_host_targets *t, char *err, size_t errlen);
         void *userdata;
+        char *const *prestart;
+        size_t n_prestart;
 };
-/* A source over targets collected beforehand (scan DIR...); t must outlive the scan. */
-void vt_host_targets_source(const struct vt_host_targets *t, struct vt_scan_source *src);
 
 /*
  * libvirt (host_libvirt.c; host_libvirt_stub.c returns -EOPNOTSUPP): the running domain named by
@@ -69,12 +73,15 @@ void vt_host_targets_source(const struct vt_host_targets *t, struct vt_scan_sour
 int vt_host_libvirt_targets(const char *uri, const char *domain, const char *port,
                             struct vt_host_targets *t, char *err, size_t errlen);
 /*
- * Every running domain at uri, sorted by name, as a scan source: the list is read here, each
- * domain's live XML when the scan asks for it. Free with vt_host_libvirt_close().
+ * Every running domain at uri, sorted by name, as a scan source: resolve() connects, lists and
+ * finds each domain's socket. Where libvirt's qemu driver named the socket itself
+ * (DIR/domain-ID-NAME/PORT, NAME cut to 20 bytes) and DIR is known from a domain read before,
+ * a socket at that path is the domain's and its XML is not read. Free with
+ * vt_host_libvirt_close() (NULL is fine).
  */
 struct vt_host_libvirt;
-int vt_host_libvirt_open(const char *uri, const char *port, struct vt_host_libvirt **ret,
-                         struct vt_scan_source *src, char *err, size_t errlen);
+int vt_host_libvirt_source(const char *uri, const char *port, struct vt_host_libvirt **ret,
+                           struct vt_scan_source *src);
 void vt_host_libvirt_close(struct vt_host_libvirt *lv);
 /*
  * Adds the port's channel (unix socket that libvirt names, virtio target) to the domain, live
@@ -140,9 +147,12 @@ struct vt_scan_opts {
         enum vt_scan_format format;
         bool libvirt; /* label the series with domain and uuid instead of the socket */
 };
-/* Returns the number of guests that answered, or -errno (err: what failed, from the source). */
-int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *opts, FILE *out,
-                 char *err, size_t errlen);
+/*
+ * Returns the number of guests that answered, or -errno (err: what failed, from the source).
+ * t: the targets, filled by src->resolve (or beforehand); the caller frees them.
+ */
+int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *opts,
+                 struct vt_host_targets *t, FILE *out, char *err, size_t errlen);
 
 /* A Prometheus label value's text (no quotes): \\, \", \n escaped, other control bytes as \\xNN. */
 void vt_host_prom_label(FILE *out, const char *s);

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/x509_vfy.h>
 #include <time.h>
 #include <tss2/tss2_mu.h>
 #include "codec.h"
@@ -15,6 +16,7 @@
 #include "host_credential.h"
 #include "host_verify.h"
 #include "strv.h"
+#include "host_eventlog.h"
 #include "tpm_eventlog.h"
 
 #define NONCE_LEN    32
@@ -115,10 +117,10 @@ static void state_path(const struct vt_attest_opts *o, char *buf, size_t size)
         snprintf(buf, size, "%s/%s.json", o->state_dir, hex ? hex : "guest");
 }
 
-static json_object *state_load(struct attest *a, const char *path)
+static json_object *state_load(struct vt_ctx *root, const char *path)
 {
         _cleanup_free_ char *text = NULL;
-        if (vt_read_file_max(&a->root, path, STATE_MAX, &text, NULL) < 0)
+        if (vt_read_file_max(root, path, STATE_MAX, &text, NULL) < 0)
                 return NULL;
         json_object *s = json_tokener_parse(text);
         if (!json_object_is_type(s, json_type_object)) {
@@ -128,30 +130,100 @@ static json_object *state_load(struct attest *a, const char *path)
         return s;
 }
 
-/* Another guest in the state directory with this EK: a cloned vTPM state. */
-static bool ek_elsewhere(struct attest *a, const char *self, const char *ek, char *who, size_t n)
+/* Calls fn for each guest's file in the state directory that names an EK; stops at fn's 1. */
+static int state_each(struct vt_ctx *root, const char *dir,
+                      int (*fn)(const char *path, const char *file, json_object *state,
+                                void *userdata),
+                      void *userdata)
 {
         _cleanup_closedir_ DIR *d = NULL;
-        if (vt_opendir(&a->root, a->o->state_dir, &d) < 0)
-                return false;
+        int r = vt_opendir(root, dir, &d);
+        if (r < 0)
+                return r;
         struct dirent *de;
         while ((de = readdir(d))) {
                 char path[PATH_MAX];
                 size_t l = strlen(de->d_name);
-                if (l < 6 || !streq(de->d_name + l - 5, ".json"))
+                if (l < 6 || !streq(de->d_name + l - 5, ".json") ||
+                    vt_pathf(path, sizeof(path), "%s/%s", dir, de->d_name) < 0)
                         continue;
-                if (vt_pathf(path, sizeof(path), "%s/%s", a->o->state_dir, de->d_name) < 0 ||
-                    streq(path, self))
+                _cleanup_json_ json_object *s = state_load(root, path);
+                if (!str_at(s, "ek", NULL))
                         continue;
-                _cleanup_json_ json_object *s = state_load(a, path);
-                const char *e = s ? str_at(s, "ek", NULL) : NULL;
-                if (e && streq(e, ek)) {
-                        const char *id = str_at(s, "guest", NULL);
-                        snprintf(who, n, "%s", id ? id : de->d_name);
+                if ((r = fn(path, de->d_name, s, userdata)) != 0)
+                        return r;
+        }
+        return 0;
+}
+
+struct elsewhere {
+        const char *self, *ek;
+        char *who;
+        size_t n;
+};
+
+static int same_ek(const char *path, const char *file, json_object *s, void *userdata)
+{
+        struct elsewhere *w = userdata;
+        if (streq(path, w->self) || !streq(str_at(s, "ek", NULL), w->ek))
+                return 0;
+        const char *id = str_at(s, "guest", NULL);
+        snprintf(w->who, w->n, "%s", id ? id : file);
+        return 1;
+}
+
+/* Another guest in the state directory with this EK: a cloned vTPM state. */
+static bool ek_elsewhere(struct attest *a, const char *self, const char *ek, char *who, size_t n)
+{
+        struct elsewhere w = {self, ek, who, n};
+        json_object *list;
+        if (!a->o->ek_index)
+                return state_each(&a->root, a->o->state_dir, same_ek, &w) > 0;
+        if (!json_object_object_get_ex(a->o->ek_index, ek, &list))
+                return false;
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                json_object *e = json_object_array_get_idx(list, i);
+                if (same_ek(str_at(e, "path", NULL), str_at(e, "file", NULL), e, &w))
                         return true;
-                }
         }
         return false;
+}
+
+static int index_add(const char *path, const char *file, json_object *s, void *userdata)
+{
+        json_object *index = userdata, *list, *e = json_object_new_object();
+        const char *ek = str_at(s, "ek", NULL);
+        if (!json_object_object_get_ex(index, ek, &list)) {
+                list = json_object_new_array();
+                json_object_object_add(index, ek, list);
+        }
+        vt_json_add_str(e, "path", path);
+        vt_json_add_str(e, "file", file);
+        vt_json_add_str(e, "ek", ek);
+        vt_json_add_str(e, "guest", str_at(s, "guest", NULL));
+        json_object_array_add(list, e);
+        return 0;
+}
+
+int vt_attest_index_load(struct vt_attest_opts *o)
+{
+        struct vt_ctx root = {};
+        json_object *index = json_object_new_object();
+        int r = index ? vt_ctx_init_root(&root, NULL) : -ENOMEM;
+        if (r < 0) {
+                json_object_put(index);
+                return r;
+        }
+        r = o->state_dir ? state_each(&root, o->state_dir, index_add, index) : 0;
+        vt_ctx_fini_root(&root);
+        if (r == -ENOENT)
+                r = 0; /* made on first use */
+        if (r < 0) {
+                json_object_put(index);
+                return r;
+        }
+        o->ek_index = index;
+        return 0;
 }
 
 static int64_t int_at(json_object *o, const char *a, const char *b)
@@ -172,8 +244,15 @@ static int check_ek(struct attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, 
         int r = ek_cert(ekr, &der, &len);
         bool trusted = false;
         if (r >= 0) {
-                r = vt_cred_ek_cert_check(der, len, &ek->publicArea, a->o->ek_ca, a->o->n_ek_ca,
-                                          why, sizeof(why));
+                X509_STORE *own = NULL, *trust = a->o->ek_trust;
+                if (!trust && (r = a->o->ek_trust_error) < 0)
+                        snprintf(why, sizeof(why), "%s", a->o->ek_trust_why);
+                else if (!trust)
+                        r = vt_cred_trust_load(a->o->ek_ca, a->o->n_ek_ca, &own, why, sizeof(why));
+                if (r >= 0)
+                        r = vt_cred_ek_cert_check(der, len, &ek->publicArea, trust ? trust : own,
+                                                  why, sizeof(why));
+                vt_cred_trust_free(own);
                 if (r < 0) {
                         vt_check(&a->v, "ek-certificate", false, "%s", why);
                         return r;
@@ -441,7 +520,7 @@ static int attest(struct attest *a)
         json_object_object_add(a->doc, "ek", ekj);
         if (o->state_dir) {
                 state_path(o, state_file, sizeof(state_file));
-                state = state_load(a, state_file);
+                state = state_load(&a->root, state_file);
         }
         int r = check_ek(a, ekr, &ek, ek_name, state, state_file);
         if (r < 0)
@@ -466,7 +545,8 @@ static int attest(struct attest *a)
                  qak && eak && streq(qak, eak) ? "the quote is signed by the activated AK"
                                                : "the quote is signed by another key than the "
                                                  "activated AK");
-        if (a->call(a->userdata, "virtune-eventlog", NULL, &eventlog) < 0)
+        char why[256];
+        if (vt_host_eventlog_fetch(a->call, a->userdata, false, &eventlog, why, sizeof(why)) < 0)
                 eventlog = NULL; /* the verifier reports the missing log */
         r = vt_host_verify_sel(quote, nonce, sizeof(nonce), sel, eventlog, NULL, &vr);
         if (r < 0) {
@@ -478,7 +558,8 @@ static int attest(struct attest *a)
         json_object_object_add(a->doc, "clock", json_object_get(clock));
         bool quote_ok = vt_checks_ok(&a->v);
         check_clock(a, clock, state);
-        events = log_events(eventlog);
+        if (o->reference || o->record)
+                events = log_events(eventlog); /* a second replay, only for the reference */
         if (o->reference)
                 check_reference(a, quote, events);
         if (o->record && quote_ok) {
@@ -531,6 +612,23 @@ int vt_attest_run(const struct vt_attest_opts *o, vt_attest_call_fn fn, void *us
         }
         *report = a.doc;
         return 0;
+}
+
+int vt_attest_trust_load(struct vt_attest_opts *o)
+{
+        o->ek_trust = NULL;
+        o->ek_trust_error = vt_cred_trust_load(o->ek_ca, o->n_ek_ca, &o->ek_trust, o->ek_trust_why,
+                                               sizeof(o->ek_trust_why));
+        return o->ek_trust_error;
+}
+
+void vt_attest_opts_done(struct vt_attest_opts *o)
+{
+        vt_cred_trust_free(o->ek_trust);
+        o->ek_trust = NULL;
+        o->ek_trust_error = 0;
+        json_object_put(o->ek_index);
+        o->ek_index = NULL;
 }
 
 char **vt_attest_default_cas(void)

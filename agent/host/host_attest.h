@@ -23,6 +23,19 @@ struct vt_attest_opts {
         bool (*ek_seen)(void *userdata, const char *ek, const char *guest_id, char *other,
                         size_t size);
         void *ek_seen_userdata;
+        /*
+         * ek_ca loaded once by vt_attest_trust_load() and shared read-only by every guest, or
+         * the error that loading gave (ek_trust_error < 0, ek_trust_why). Neither: each run
+         * loads ek_ca itself.
+         */
+        struct x509_store_st *ek_trust;
+        int ek_trust_error;
+        char ek_trust_why[256];
+        /*
+         * In a fleet scan: the EK of every guest in state_dir when the scan started (EK name ->
+         * guest), read once instead of once per guest; NULL: each run reads the directory.
+         */
+        json_object *ek_index;
 };
 
 /*
@@ -32,6 +45,17 @@ struct vt_attest_opts {
  */
 int vt_attest_run(const struct vt_attest_opts *o, vt_attest_call_fn call, void *userdata,
                   json_object **report);
+
+/*
+ * Loads o->ek_ca into o->ek_trust once, for every run with these options; a file that cannot be
+ * read is remembered (o->ek_trust_error) and reported by each run that needs the anchors, as it
+ * would be without this. Returns that error.
+ */
+int vt_attest_trust_load(struct vt_attest_opts *o);
+/* The EK of every guest in o->state_dir as o->ek_index (for a fleet scan); 0 or -errno. */
+int vt_attest_index_load(struct vt_attest_opts *o);
+/* Frees what the two above loaded. */
+void vt_attest_opts_done(struct vt_attest_opts *o);
 
 /* Check names, which are also the fixed set of reasons (virtune-tpm(7), virtune-host(1)). */
 extern const char *const vt_attest_reasons[];

@@ -19,10 +19,22 @@ int vt_cred_make(const TPMT_PUBLIC *ek, const TPM2B_NAME *name, const uint8_t *c
                  size_t cred_len, uint8_t **blob, size_t *blob_len, uint8_t **secret,
                  size_t *secret_len);
 
+/* The key of a public area (RSA, ECC P-256/P-384) for OpenSSL, or NULL. Caller frees. */
+struct evp_pkey_st *vt_cred_pkey(const TPMT_PUBLIC *pub);
+
 /*
- * Whether the EK certificate (DER) chains to one of the trust anchors (PEM files, each may hold
- * several certificates; the host's own, never the guest's) and certifies the key ek. Returns 1
- * (trusted), 0 (not: *why says why), or -errno when a CA file cannot be read (*why names it).
+ * The trust anchors for EK certificates (PEM files, each may hold several certificates; the
+ * host's own, never the guest's) in one store, loaded once and then shared read-only by every
+ * check (X509_STORE is safe for concurrent verification). -errno when a file cannot be read or
+ * holds no certificate (*why names it).
+ */
+int vt_cred_trust_load(char *const *ca_files, size_t n_ca, struct x509_store_st **ret, char *why,
+                       size_t whylen);
+void vt_cred_trust_free(struct x509_store_st *trust);
+
+/*
+ * Whether the EK certificate (DER) chains to an anchor of trust and certifies the key ek.
+ * Returns 1 (trusted), 0 (not: *why says why), or -ENOMEM.
  */
 int vt_cred_ek_cert_check(const uint8_t *der, size_t len, const TPMT_PUBLIC *ek,
-                          char *const *ca_files, size_t n_ca, char *why, size_t whylen);
+                          struct x509_store_st *trust, char *why, size_t whylen);

@@ -136,8 +136,8 @@ static void prometheus(struct fleet *f)
         }
 }
 
-int vt_attest_fleet(const struct vt_fleet_target *targets, size_t n,
-                    const struct vt_attest_opts *base, int timeout_ms, bool prom, FILE *out)
+static int fleet_run(const struct vt_fleet_target *targets, size_t n,
+                     const struct vt_attest_opts *base, int timeout_ms, bool prom, FILE *out)
 {
         struct fleet f = {.t = targets,
                           .n = n,
@@ -177,4 +177,24 @@ int vt_attest_fleet(const struct vt_fleet_target *targets, size_t n,
         free(th);
         free(f.results);
         return passed;
+}
+
+int vt_attest_fleet(const struct vt_fleet_target *targets, size_t n,
+                    const struct vt_attest_opts *base, int timeout_ms, bool prom, FILE *out)
+{
+        /* what every guest's checks read, the trust anchors and the state directory's EKs,
+         * loaded once for the scan and shared read-only by the threads */
+        struct vt_attest_opts shared = *base;
+        bool own_trust = !base->ek_trust && !base->ek_trust_error, own_index = !base->ek_index;
+        if (own_trust)
+                (void)vt_attest_trust_load(&shared); /* an error is each guest's finding */
+        if (own_index && vt_attest_index_load(&shared) < 0)
+                shared.ek_index = NULL; /* then each guest reads the directory itself */
+        int r = fleet_run(targets, n, &shared, timeout_ms, prom, out);
+        if (!own_trust)
+                shared.ek_trust = NULL;
+        if (!own_index)
+                shared.ek_index = NULL;
+        vt_attest_opts_done(&shared);
+        return r;
 }

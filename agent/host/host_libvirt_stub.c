@@ -24,11 +24,19 @@ int vt_host_libvirt_setup(const char *uri, const char *domain, const char *port,
         return none(err, errlen);
 }
 
-int vt_host_libvirt_open(const char *uri, const char *port, struct vt_host_libvirt **ret,
-                         struct vt_scan_source *src, char *err, size_t errlen)
+static int resolve(void *userdata, struct vt_host_targets *t, char *err, size_t errlen)
 {
-        (void)uri, (void)port, (void)ret, (void)src;
+        (void)userdata, (void)t;
         return none(err, errlen);
+}
+
+int vt_host_libvirt_source(const char *uri, const char *port, struct vt_host_libvirt **ret,
+                           struct vt_scan_source *src)
+{
+        (void)uri, (void)port;
+        *ret = NULL;
+        *src = (struct vt_scan_source){.resolve = resolve};
+        return 0;
 }
 
 void vt_host_libvirt_close(struct vt_host_libvirt *lv)

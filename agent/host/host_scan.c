@@ -1,7 +1,9 @@
 /* virtune-host scan: ask every guest's channel socket at once, from one event loop. */
 #include <assert.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,9 +33,10 @@ struct guest {
         FILE *sink;
         int format;
         bool libvirt, settled, up;
+        bool claimed; /* asked before the targets were known: a target's socket is this one */
 };
 
-static bool is_socket(const char *path)
+bool vt_host_is_socket(const char *path)
 {
         struct stat st;
         return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
@@ -69,7 +72,7 @@ void vt_host_targets_done(struct vt_host_targets *t)
 static int collect(const char *dir, const char *name, struct vt_host_targets *t)
 {
         char p[PATH_MAX];
-        if (is_socket(dir))
+        if (vt_host_is_socket(dir))
                 return vt_host_targets_add(t, dir, NULL, NULL, true);
         _cleanup_closedir_ DIR *d = opendir(dir);
         if (!d)
@@ -82,7 +85,7 @@ static int collect(const char *dir, const char *name, struct vt_host_targets *t)
                 else if (snprintf(p, sizeof(p), "%s/%s/%s", dir, de->d_name, name) >=
                          (int)sizeof(p))
                         continue;
-                if (is_socket(p)) {
+                if (vt_host_is_socket(p)) {
                         int r = vt_host_targets_add(t, p, NULL, NULL, true);
                         if (r < 0)
                                 return r;
@@ -403,18 +406,17 @@ static bool metric_value(const struct guest *g, int m, double *v)
         }
 }
 
-static void prometheus(FILE *out, const struct guest *gs, size_t n, bool libvirt, size_t no_channel,
-                       int64_t duration_ms)
+static void prometheus(FILE *out, struct guest *const *gs, size_t n, bool libvirt,
+                       size_t no_channel, int64_t duration_ms)
 {
         double v;
         for (int m = 0; m < _M_MAX; m++) {
                 fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", metrics[m].name, metrics[m].help,
                         metrics[m].name);
                 for (size_t i = 0; i < n; i++)
-                        if (gs[i].path && metric_value(&gs[i], m, &v))
-                                prom_sample(out, metrics[m].name, &gs[i], libvirt,
-                                            m == M_INFO ? "version" : NULL, info_version(&gs[i]),
-                                            v);
+                        if (gs[i]->path && metric_value(gs[i], m, &v))
+                                prom_sample(out, metrics[m].name, gs[i], libvirt,
+                                            m == M_INFO ? "version" : NULL, info_version(gs[i]), v);
         }
         fputs("# HELP virtune_scan_duration_seconds How long the scan took, in seconds.\n"
               "# TYPE virtune_scan_duration_seconds gauge\n",
@@ -429,7 +431,7 @@ static void prometheus(FILE *out, const struct guest *gs, size_t n, bool libvirt
                         VT_HOST_PORT_NAME, no_channel);
 }
 
-static int table(FILE *out, const struct guest *gs, size_t n, bool libvirt)
+static int table(FILE *out, struct guest *const *gs, size_t n, bool libvirt)
 {
         const char *header[] = {libvirt ? "DOMAIN" : "SOCKET",
                                 "UP",
@@ -442,7 +444,7 @@ static int table(FILE *out, const struct guest *gs, size_t n, bool libvirt)
         struct vt_table t;
         int r = vt_table_init(&t, header, ARRAY_SIZE(header));
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                const struct guest *g = &gs[i];
+                const struct guest *g = gs[i];
                 char rtt[32] = "-", drift[32] = "-", pending[32] = "-";
                 int64_t v;
                 if (g->rtt_ms >= 0)
@@ -468,24 +470,6 @@ static int table(FILE *out, const struct guest *gs, size_t n, bool libvirt)
                 vt_table_print(&t, out);
         vt_table_done(&t);
         return r;
-}
-
-static int targets_get(void *userdata, size_t i, struct vt_host_target *ret, char *err,
-                       size_t errlen)
-{
-        const struct vt_host_targets *t = userdata;
-        const struct vt_host_target *v = &t->v[i];
-        *ret = (struct vt_host_target){.running = v->running};
-        if ((v->socket && !(ret->socket = strdup(v->socket))) ||
-            (v->domain && !(ret->domain = strdup(v->domain))) ||
-            (v->uuid && !(ret->uuid = strdup(v->uuid))))
-                return -ENOMEM;
-        return 0;
-}
-
-void vt_host_targets_source(const struct vt_host_targets *t, struct vt_scan_source *src)
-{
-        *src = (struct vt_scan_source){.n = t->n, .get = targets_get, .userdata = (void *)t};
 }
 
 /* Handles what is ready (wait_ms: how long to wait for it); false once the deadline passed. */
@@ -542,7 +526,8 @@ static void settle(struct guest *g)
         g->out = NULL;
 }
 
-static bool scan_poll(int epfd, size_t *pending, int64_t deadline, int wait_ms)
+/* Handles what is ready (wait_ms: how long to wait for it); false once the deadline passed. */
+static bool scan_poll(int epfd, size_t *pending, bool *resolved, int64_t deadline, int wait_ms)
 {
         struct epoll_event evs[64];
         int64_t left = deadline - vt_host_now_ms();
@@ -551,78 +536,184 @@ static bool scan_poll(int epfd, size_t *pending, int64_t deadline, int wait_ms)
         int k = epoll_wait(epfd, evs, ARRAY_SIZE(evs), wait_ms < left ? wait_ms : (int)left);
         for (int i = 0; i < k; i++) {
                 struct guest *g = evs[i].data.ptr;
+                if (!g) { /* the resolver's eventfd */
+                        *resolved = true;
+                        continue;
+                }
                 guest_io(g, epfd, evs[i].events);
                 if (g->done) {
                         (*pending)--;
-                        settle(g);
+                        if (g->t) /* a guest asked early waits for its target's labels */
+                                settle(g);
                 }
         }
         return true;
 }
 
-int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *opts, FILE *out,
-                 char *err, size_t errlen)
+static void guest_init(struct guest *g, const struct vt_scan_opts *opts, FILE *out)
 {
-        assert(src && opts && out);
-        size_t n = src->n, no_channel = 0;
+        g->fd = -1;
+        g->rtt_ms = -1;
+        vt_proto_reader_init_max(&g->reader, VT_HOST_SCAN_REPLY_MAX);
+        g->sink = out;
+        g->format = opts->format;
+        g->libvirt = opts->libvirt;
+}
+
+/* Connects and queues the requests: 1 in flight, 0 done already (no agent there). */
+static int guest_launch(struct guest *g, int epfd)
+{
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = g};
+        if (guest_start(g) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, g->fd, &ev) < 0) {
+                guest_finish(g, epfd, "no agent listening on the socket");
+                return 0;
+        }
+        return 1;
+}
+
+/* src->resolve in a thread while the main one asks the prestart sockets. */
+struct resolver {
+        const struct vt_scan_source *src;
+        struct vt_host_targets *t;
+        char *err;
+        size_t errlen;
+        int r, efd;
+};
+
+static void *resolve_thread(void *userdata)
+{
+        struct resolver *rs = userdata;
+        uint64_t one = 1;
+        rs->r = rs->src->resolve(rs->src->userdata, rs->t, rs->err, rs->errlen);
+        if (write(rs->efd, &one, sizeof(one)) < 0)
+                rs->r = rs->r < 0 ? rs->r : -errno;
+        return NULL;
+}
+
+static int cmp_guest_path(const void *a, const void *b)
+{
+        return strcmp((*(struct guest *const *)a)->path, (*(struct guest *const *)b)->path);
+}
+
+/* The early guest asked at path, not yet given to a target, or NULL. */
+static struct guest *claim(struct guest **byp, size_t n, const char *path)
+{
+        struct guest key = {.path = path}, *k = &key;
+        struct guest **f = n ? bsearch(&k, byp, n, sizeof(*byp), cmp_guest_path) : NULL;
+        if (!f)
+                return NULL;
+        while (f > byp && streq(f[-1]->path, path)) /* the first of equals */
+                f--;
+        for (; f < byp + n && streq((*f)->path, path); f++)
+                if (!(*f)->claimed) {
+                        (*f)->claimed = true;
+                        return *f;
+                }
+        return NULL;
+}
+
+static void guest_free(struct guest *g)
+{
+        for (int j = 0; j < _ID_MAX; j++)
+                json_object_put(g->replies[j]);
+        free(g->out);
+}
+
+int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *opts,
+                 struct vt_host_targets *t, FILE *out, char *err, size_t errlen)
+{
+        assert(src && opts && t && out);
+        size_t no_channel = 0, pending = 0, npre = src->resolve ? src->n_prestart : 0, early = 0;
+        struct resolver rs = {.src = src, .t = t, .err = err, .errlen = errlen, .efd = -1};
+        struct guest *pre = NULL, *own = NULL, **gs = NULL, **byp = NULL;
+        pthread_t thread;
+        bool threaded = false, resolved = false;
         int up = 0, r = 0;
 
-        vt_host_raise_nofile(n);
-        struct guest *gs = calloc(n ? n : 1, sizeof(*gs));
-        struct vt_host_target *ts = calloc(n ? n : 1, sizeof(*ts));
         int epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (!gs || !ts || epfd < 0) {
-                free(gs), free(ts);
-                if (epfd >= 0)
-                        close(epfd);
-                return -ENOMEM;
-        }
+        if (epfd < 0)
+                return -errno;
+        vt_host_raise_nofile(npre);
         int64_t t0 = vt_host_now_ms(), deadline = t0 + opts->timeout_ms;
-        size_t pending = 0;
-        for (size_t i = 0; i < n; i++) {
-                struct guest *g = &gs[i];
-                g->t = &ts[i];
-                g->fd = -1;
-                g->rtt_ms = -1;
-                vt_proto_reader_init_max(&g->reader, VT_HOST_SCAN_REPLY_MAX);
-                g->sink = out;
-                g->format = opts->format;
-                g->libvirt = opts->libvirt;
+        /* The sockets of the last scan are asked while libvirt loads, connects and lists. */
+        if (npre > 0 && (pre = calloc(npre, sizeof(*pre))) && (byp = calloc(npre, sizeof(*byp))) &&
+            (rs.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0) {
+                struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+                threaded = epoll_ctl(epfd, EPOLL_CTL_ADD, rs.efd, &ev) == 0 &&
+                           pthread_create(&thread, NULL, resolve_thread, &rs) == 0;
         }
-        /* Guest i is asked before target i + 1 is looked up; what answers meanwhile is read. */
-        for (size_t i = 0; i < n; i++) {
-                struct guest *g = &gs[i];
-                r = src->get(src->userdata, i, &ts[i], err, errlen);
-                if (r < 0)
-                        break;
-                g->path = g->t->socket;
-                if (!g->path) {
-                        no_channel += g->t->running;
-                        guest_finish(g, epfd,
-                                     g->t->running ? "no " VT_HOST_PORT_NAME
-                                                     " channel (virtune-host setup -d DOMAIN)"
-                                                   : "not running");
-                        settle(g);
-                        continue;
+        if (threaded) {
+                for (size_t k = 0; k < npre; k++) {
+                        guest_init(&pre[k], opts, out);
+                        pre[k].path = src->prestart[k];
+                        byp[k] = &pre[k];
+                        pending += (size_t)guest_launch(&pre[k], epfd);
                 }
-                struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = g};
-                if (guest_start(g) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, g->fd, &ev) < 0) {
-                        guest_finish(g, epfd, "no agent listening on the socket");
-                        settle(g);
-                } else
-                        pending++;
-                scan_poll(epfd, &pending, deadline, 0);
+                qsort(byp, npre, sizeof(*byp), cmp_guest_path);
+                while (!resolved && scan_poll(epfd, &pending, &resolved, deadline, INT32_MAX))
+                        ;
+                pthread_join(thread, NULL);
+                epoll_ctl(epfd, EPOLL_CTL_DEL, rs.efd, NULL);
+                r = rs.r;
+        } else {
+                npre = 0;
+                if (src->resolve)
+                        r = src->resolve(src->userdata, t, err, errlen);
         }
+        size_t n = r >= 0 ? t->n : 0;
+        if (r >= 0) {
+                vt_host_raise_nofile(npre + n);
+                gs = calloc(n ? n : 1, sizeof(*gs));
+                own = calloc(n ? n : 1, sizeof(*own));
+                if (!gs || !own)
+                        r = -ENOMEM;
+        }
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                struct vt_host_target *ti = &t->v[i];
+                struct guest *g = ti->socket ? claim(byp, npre, ti->socket) : NULL;
+                if (g) {
+                        early++;
+                } else {
+                        g = &own[i];
+                        guest_init(g, opts, out);
+                }
+                gs[i] = g;
+                g->t = ti;
+                g->path = ti->socket;
+                if (g->claimed) {
+                        if (g->done)
+                                settle(g);
+                } else if (!g->path) {
+                        no_channel += ti->running;
+                        guest_finish(g, epfd,
+                                     ti->running ? "no " VT_HOST_PORT_NAME
+                                                   " channel (virtune-host setup -d DOMAIN)"
+                                                 : "not running");
+                        settle(g);
+                } else if (guest_launch(g, epfd))
+                        pending++;
+                else
+                        settle(g);
+                scan_poll(epfd, &pending, &resolved, deadline, 0); /* what answered meanwhile */
+        }
+        /* Asked early, but no target has that socket (any more): dropped, never reported. */
+        for (size_t k = 0; k < npre; k++)
+                if (!pre[k].claimed && !pre[k].done) {
+                        guest_finish(&pre[k], epfd, NULL);
+                        pending--;
+                }
         if (r >= 0)
-                log_info("scan: %zu guests looked up in %" PRId64 " ms", n, vt_host_now_ms() - t0);
-        while (r >= 0 && pending > 0 && scan_poll(epfd, &pending, deadline, INT32_MAX))
+                log_info("scan: %zu targets known after %" PRId64 " ms, %zu of them asked before",
+                         n, vt_host_now_ms() - t0, early);
+        while (r >= 0 && pending > 0 && scan_poll(epfd, &pending, &resolved, deadline, INT32_MAX))
                 ;
         int64_t duration_ms = vt_host_now_ms() - t0;
-        for (size_t i = 0; i < n; i++) {
-                guest_finish(&gs[i], epfd, "no answer in time");
-                if (r >= 0)
-                        settle(&gs[i]);
-                if (gs[i].up || gs[i].replies[ID_INFO])
+        if (r >= 0) /* bench/libvirt-scan reads this line too */
+                log_info("scan: done in %" PRId64 " ms", duration_ms);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                guest_finish(gs[i], epfd, "no answer in time");
+                settle(gs[i]);
+                if (gs[i]->up || gs[i]->replies[ID_INFO])
                         up++;
         }
         if (r < 0)
@@ -631,14 +722,18 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
                 prometheus(out, gs, n, opts->libvirt, no_channel, duration_ms);
         else if (opts->format == VT_SCAN_TABLE && table(out, gs, n, opts->libvirt) < 0)
                 up = -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                for (int j = 0; j < _ID_MAX; j++)
-                        json_object_put(gs[i].replies[j]);
-                free(gs[i].out);
-                free(ts[i].socket), free(ts[i].domain), free(ts[i].uuid);
+        for (size_t k = 0; k < npre; k++) {
+                guest_finish(&pre[k], epfd, NULL);
+                guest_free(&pre[k]);
         }
-        free(gs);
-        free(ts);
+        for (size_t i = 0; gs && i < n; i++)
+                if (gs[i] == &own[i]) { /* the others are the early ones, freed above */
+                        guest_finish(&own[i], epfd, NULL);
+                        guest_free(&own[i]);
+                }
+        free(pre), free(byp), free(own), free(gs);
+        if (rs.efd >= 0)
+                close(rs.efd);
         close(epfd);
         return up;
 }

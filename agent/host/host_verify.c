@@ -12,6 +12,7 @@
 #include "tpm2_pub.h"
 #include "tpm2_sel.h"
 #include "host_checks.h"
+#include "host_credential.h"
 #include "host_verify.h"
 #include "tpm_eventlog.h"
 
@@ -30,16 +31,6 @@ static int get_hex(json_object *o, const char *a, const char *b, uint8_t **ret, 
             (size_t)json_object_get_string_len(x) > 2 * QUOTE_FIELD_MAX)
                 return -EBADMSG;
         return vt_hex_decode(json_object_get_string(x), ret, len) < 0 ? -EBADMSG : 0;
-}
-
-static EVP_PKEY *ak_key(const TPMT_PUBLIC *pub)
-{
-        _cleanup_free_ uint8_t *der = NULL;
-        size_t len;
-        if (vt_tpm2_pub_to_der(pub, &der, &len) < 0)
-                return NULL;
-        const uint8_t *p = der;
-        return d2i_PUBKEY(NULL, &p, (long)len);
 }
 
 static bool verify_sig(EVP_PKEY *key, const TPMT_SIGNATURE *sig, const uint8_t *msg, size_t msg_len,
@@ -254,7 +245,7 @@ int vt_host_verify_sel(json_object *quote, const uint8_t *nonce, size_t nonce_le
         /* the AK: a restricted signing key (it signs only what the TPM itself made) */
         TPMA_OBJECT need = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
                            TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_SENSITIVEDATAORIGIN;
-        EVP_PKEY *key = ak_key(&pub.publicArea);
+        EVP_PKEY *key = vt_cred_pkey(&pub.publicArea);
         _cleanup_free_ char *pem = NULL;
         bool restricted = (pub.publicArea.objectAttributes & need) == need;
         vt_check(&v, "ak", key && restricted && vt_tpm2_pub_to_pem(&pub.publicArea, &pem) >= 0,

@@ -38,18 +38,32 @@ static bool rd_u16(struct rd *r, uint16_t *v)
         return true;
 }
 
-static int extend(struct vt_evlog_bank *b, uint32_t pcr, const uint8_t *digest)
+/* The log's digests, fetched once per replay: an implicit fetch per event costs more than the
+ * hash (OpenSSL 3's EVP_DigestInit_ex of a legacy EVP_MD). */
+struct hashers {
+        EVP_MD *md[VT_EVLOG_BANKS_MAX];
+        EVP_MD_CTX *c;
+};
+
+static void hashers_done(struct hashers *h)
 {
-        const EVP_MD *md = EVP_get_digestbyname(b->bank->evp);
-        if (!md)
+        for (size_t i = 0; i < VT_EVLOG_BANKS_MAX; i++)
+                EVP_MD_free(h->md[i]);
+        EVP_MD_CTX_free(h->c);
+}
+
+static int extend(struct hashers *h, size_t i, struct vt_evlog_bank *b, uint32_t pcr,
+                  const uint8_t *digest)
+{
+        if (!h->md[i] && !(h->md[i] = EVP_MD_fetch(NULL, b->bank->evp, NULL)))
                 return -EOPNOTSUPP;
-        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        if (!h->c && !(h->c = EVP_MD_CTX_new()))
+                return -ENOMEM;
         unsigned n = 0;
-        bool ok = c && EVP_DigestInit_ex(c, md, NULL) &&
-                  EVP_DigestUpdate(c, b->pcr[pcr], b->bank->size) &&
-                  EVP_DigestUpdate(c, digest, b->bank->size) &&
-                  EVP_DigestFinal_ex(c, b->pcr[pcr], &n);
-        EVP_MD_CTX_free(c);
+        bool ok = EVP_DigestInit_ex(h->c, h->md[i], NULL) &&
+                  EVP_DigestUpdate(h->c, b->pcr[pcr], b->bank->size) &&
+                  EVP_DigestUpdate(h->c, digest, b->bank->size) &&
+                  EVP_DigestFinal_ex(h->c, b->pcr[pcr], &n);
         if (!ok || n != b->bank->size)
                 return -EIO;
         b->touched[pcr] = true;
@@ -121,8 +135,8 @@ int vt_evlog_replay(const uint8_t *buf, size_t len, struct vt_evlog *ret)
         return vt_evlog_replay_events(buf, len, ret, NULL, NULL);
 }
 
-int vt_evlog_replay_events(const uint8_t *buf, size_t len, struct vt_evlog *ret,
-                           vt_evlog_event_fn fn, void *userdata)
+static int replay(const uint8_t *buf, size_t len, struct vt_evlog *ret, vt_evlog_event_fn fn,
+                  void *userdata, struct hashers *h)
 {
         struct vt_evlog *log = ret;
         *log = (struct vt_evlog){.locality = -1};
@@ -178,7 +192,7 @@ int vt_evlog_replay_events(const uint8_t *buf, size_t len, struct vt_evlog *ret,
                 for (size_t b = 0; b < log->nbanks; b++) {
                         if (!log->banks[b].bank || !digests[b])
                                 continue;
-                        int e = extend(&log->banks[b], pcr, digests[b]);
+                        int e = extend(h, b, &log->banks[b], pcr, digests[b]);
                         if (e < 0)
                                 return e;
                         if (fn && (e = fn(log->banks[b].bank, pcr, type, digests[b],
@@ -187,6 +201,15 @@ int vt_evlog_replay_events(const uint8_t *buf, size_t len, struct vt_evlog *ret,
                 }
         }
         return 0;
+}
+
+int vt_evlog_replay_events(const uint8_t *buf, size_t len, struct vt_evlog *ret,
+                           vt_evlog_event_fn fn, void *userdata)
+{
+        struct hashers h = {0};
+        int r = replay(buf, len, ret, fn, userdata, &h);
+        hashers_done(&h);
+        return r;
 }
 
 const struct vt_evlog_bank *vt_evlog_bank(const struct vt_evlog *log, TPM2_ALG_ID alg)

@@ -1,4 +1,5 @@
 /* virtune-host: the host-side client of a guest's virtune agent, over the channel's socket. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -7,6 +8,7 @@
 #include "render.h"
 #include "host.h"
 #include "host_attest.h"
+#include "host_eventlog.h"
 #include "host_fleet.h"
 #include "host_table.h"
 #include "host_verify.h"
@@ -265,18 +267,42 @@ static int run_quote(struct host *h, const struct host_cmd *cmd)
         return VT_HOST_EXIT_OK;
 }
 
+/* call_ex as a vt_attest_call_fn: rc keeps the exit code of the call that failed. */
+struct host_call {
+        struct host *h;
+        bool quiet;
+        int rc;
+};
+
+static int host_call_fn(void *userdata, const char *execute, json_object *args, json_object **value)
+{
+        struct host_call *c = userdata;
+        c->rc = call_ex(c->h, execute, args, value, c->quiet);
+        return c->rc ? -EREMOTEIO : 0;
+}
+
+/* The whole event log, in as many calls as the guest's pieces take; 0 or an exit code. */
+static int eventlog_fetch(struct host *h, bool ima, bool quiet, json_object **value)
+{
+        struct host_call c = {h, quiet, 0};
+        char err[512];
+        int r = vt_host_eventlog_fetch(host_call_fn, &c, ima, value, err, sizeof(err));
+        if (r >= 0)
+                return 0;
+        if (c.rc)
+                return c.rc; /* the guest's error (said unless quiet), or no agent */
+        log_error("eventlog: %s", err[0] ? err : strerror(-r)); /* the pieces did not fit */
+        return VT_HOST_EXIT_GUEST_ERROR;
+}
+
 static int run_eventlog(struct host *h, const struct host_cmd *cmd)
 {
         _cleanup_json_ json_object *value = NULL;
         _cleanup_free_ uint8_t *log = NULL;
-        json_object *args = NULL, *b64;
+        json_object *b64;
         size_t len;
 
-        if (h->ima) {
-                args = json_object_new_object();
-                json_object_object_add(args, "ima", json_object_new_boolean(true));
-        }
-        int r = call(h, "virtune-eventlog", args, &value);
+        int r = eventlog_fetch(h, h->ima, false, &value);
         if (r != 0)
                 return r;
         if (!h->output) {
@@ -328,7 +354,7 @@ static int run_verify(struct host *h, const struct host_cmd *cmd)
                 if (r != 0)
                         return r;
                 /* No event log is a finding for the verifier, not a reason to stop here. */
-                if (call_ex(h, "virtune-eventlog", NULL, &ev, true) != 0)
+                if (eventlog_fetch(h, false, true, &ev) != 0)
                         ev = NULL;
         }
         if (r >= 0)
@@ -495,8 +521,9 @@ static int write_atomic(const char *path, const char *data, size_t len)
  * DIR...) attested at once, each with its own nonce; out gets JSON lines or the exposition.
  * Returns how many passed (of *total with a channel), or -errno.
  */
-static int scan_attest(struct host *h, const struct vt_scan_source *src, FILE *out, size_t *total,
-                       char *err, size_t errlen)
+static int scan_attest(struct host *h, const struct vt_scan_source *src,
+                       struct vt_host_targets *all, FILE *out, size_t *total, char *err,
+                       size_t errlen)
 {
         _cleanup_(attest_setup_done) struct attest_setup as = {0};
         struct vt_host_targets t = {};
@@ -506,16 +533,14 @@ static int scan_attest(struct host *h, const struct vt_scan_source *src, FILE *o
         }
         if (attest_setup(h, &as) != 0)
                 return -EINVAL;
-        int r = 0;
-        for (size_t i = 0; r >= 0 && i < src->n; i++) {
-                struct vt_host_target g = {};
-                r = src->get(src->userdata, i, &g, err, errlen);
-                if (r >= 0 && g.socket)
-                        r = vt_host_targets_add(&t, g.socket, g.domain, g.uuid, g.running);
-                else if (r >= 0)
-                        log_info("scan --attest: %s has no %s channel", g.domain ? g.domain : "?",
+        int r = src->resolve ? src->resolve(src->userdata, all, err, errlen) : 0;
+        for (size_t i = 0; r >= 0 && i < all->n; i++) {
+                const struct vt_host_target *g = &all->v[i];
+                if (g->socket)
+                        r = vt_host_targets_add(&t, g->socket, g->domain, g->uuid, g->running);
+                else
+                        log_info("scan --attest: %s has no %s channel", g->domain ? g->domain : "?",
                                  VT_HOST_PORT_NAME);
-                free(g.socket), free(g.domain), free(g.uuid);
         }
         struct vt_fleet_target *ft = r >= 0 ? calloc(t.n ? t.n : 1, sizeof(*ft)) : NULL;
         if (r >= 0 && !ft)
@@ -531,29 +556,102 @@ static int scan_attest(struct host *h, const struct vt_scan_source *src, FILE *o
         return r;
 }
 
+/*
+ * The sockets the last libvirt scan of a URI found, asked first the next time while libvirt
+ * loads, connects and lists: $XDG_RUNTIME_DIR/virtune-host/scan-HASH (FNV-1a of the URI and the
+ * port), one path a line. Only a head start: the labels come from libvirt, and a socket it does
+ * not confirm is dropped unreported. Without XDG_RUNTIME_DIR there is none.
+ */
+static int cache_path(const char *uri, const char *port, bool make_dir, char *buf, size_t len)
+{
+        const char *rt = getenv("XDG_RUNTIME_DIR");
+        uint64_t hash = 0xcbf29ce484222325ull;
+        if (!rt || rt[0] != '/')
+                return -ENOENT;
+        for (const char *c = uri; *c; c++)
+                hash = (hash ^ (unsigned char)*c) * 0x100000001b3ull;
+        hash = (hash ^ '\n') * 0x100000001b3ull;
+        for (const char *c = port; *c; c++)
+                hash = (hash ^ (unsigned char)*c) * 0x100000001b3ull;
+        int n = snprintf(buf, len, "%s/virtune-host", rt);
+        if (n < 0 || (size_t)n >= len)
+                return -ENAMETOOLONG;
+        if (make_dir && mkdir(buf, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        n = snprintf(buf, len, "%s/virtune-host/scan-%016" PRIx64, rt, hash);
+        return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* The cached sockets; *data: the file as read (cache_write compares), NULL without one. */
+static char **cache_read(const char *uri, const char *port, char **data)
+{
+        char path[PATH_MAX];
+        struct vt_ctx root = {.root_fd = -1};
+        char **l = NULL;
+        size_t len;
+        *data = NULL;
+        if (cache_path(uri, port, false, path, sizeof(path)) < 0 ||
+            vt_ctx_init_root(&root, "/") < 0)
+                return NULL;
+        if (vt_read_file_max(&root, path, 4u << 20, data, &len) >= 0 &&
+            vt_strv_split(*data, "\n", &l) < 0)
+                l = NULL;
+        vt_ctx_fini_root(&root);
+        return l;
+}
+
+/*
+ * Written only when it changed, without fsync: temp file, rename. A cache lost in a crash only
+ * costs the next scan its head start (and XDG_RUNTIME_DIR is a tmpfs).
+ */
+static void cache_write(const char *uri, const char *port, const struct vt_host_targets *t,
+                        const char *old)
+{
+        char path[PATH_MAX], tmp[PATH_MAX + 32];
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = cache_path(uri, port, true, path, sizeof(path));
+        FILE *f = r >= 0 ? open_memstream(&buf, &len) : NULL;
+        if (!f)
+                return;
+        for (size_t i = 0; i < t->n; i++)
+                if (t->v[i].socket && !strchr(t->v[i].socket, '\n'))
+                        fprintf(f, "%s\n", t->v[i].socket);
+        if (fclose(f) != 0 || (old && streq(old, buf)))
+                return;
+        snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+        _cleanup_close_ int fd =
+                open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, buf, len) != (ssize_t)len || rename(tmp, path) < 0) {
+                log_debug("scan: cannot write %s: %m (the next scan only starts later)", path);
+                unlink(tmp);
+        }
+}
+
 static int run_scan(struct host *h, const struct host_cmd *cmd)
 {
         struct vt_host_targets t = {};
         struct vt_host_libvirt *lv = NULL;
-        struct vt_scan_source src;
+        struct vt_scan_source src = {};
+        _cleanup_strv_ char **last = NULL;
+        _cleanup_free_ char *cached = NULL;
         const char *port = h->name ? h->name : VT_HOST_PORT_NAME, *bad = NULL;
         char err[512] = "";
         int r;
 
         bool libvirt = h->nfiles == 0;
         if (libvirt) {
-                int64_t t0 = vt_host_now_ms();
-                r = vt_host_libvirt_open(h->uri, port, &lv, &src, err, sizeof(err));
-                if (r < 0)
-                        return libvirt_error(r, h->uri, err);
-                /* bench/libvirt-scan reads this line: what connecting and listing cost. */
-                log_info("libvirt: %zu running domains listed at %s in %" PRId64 " ms", src.n,
-                         h->uri, vt_host_now_ms() - t0);
+                if (vt_host_libvirt_source(h->uri, port, &lv, &src) < 0)
+                        return log_error("scan: out of memory"), VT_HOST_EXIT_HOST;
+                if (!h->attest) {
+                        last = cache_read(h->uri, port, &cached);
+                        src.prestart = last;
+                        src.n_prestart = vt_strv_len(last);
+                }
         } else if ((r = vt_host_targets_from_dirs(h->files, h->nfiles, port, &t, &bad)) < 0) {
                 vt_host_targets_done(&t);
                 return dir_error(r, bad);
-        } else
-                vt_host_targets_source(&t, &src);
+        }
         struct vt_scan_opts so = {.timeout_ms = h->timeout_ms, .libvirt = libvirt};
         so.format = h->prometheus || h->prom_file                     ? VT_SCAN_PROMETHEUS
                     : h->table || (!h->json && isatty(STDOUT_FILENO)) ? VT_SCAN_TABLE
@@ -565,9 +663,11 @@ static int run_scan(struct host *h, const struct host_cmd *cmd)
         if (!out)
                 r = -errno;
         else if (h->attest)
-                r = scan_attest(h, &src, out, &attested, err, sizeof(err));
+                r = scan_attest(h, &src, &t, out, &attested, err, sizeof(err));
         else
-                r = vt_host_scan(&src, &so, out, err, sizeof(err));
+                r = vt_host_scan(&src, &so, &t, out, err, sizeof(err));
+        if (libvirt && !h->attest && r >= 0)
+                cache_write(h->uri, port, &t, cached);
         vt_host_targets_done(&t);
         vt_host_libvirt_close(lv);
         if (h->prom_file && out && fclose(out) != 0 && r >= 0)

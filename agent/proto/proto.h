@@ -8,6 +8,8 @@
 #define VT_PROTO_MAX_DEPTH   32           /* nesting of objects and arrays */
 #define VT_PROTO_DELIM       0xFF         /* resets the reader; prefixes guest-sync-delimited */
 #define VT_PROTO_MAX_REPLY   (4u << 20)   /* bytes of one reply: past it, an error says so */
+/* Bytes of an event log per virtune-eventlog reply (1.4 MB in base64): the rest on request. */
+#define VT_PROTO_EVENTLOG_CHUNK (1u << 20)
 
 /* What the reader hands out. */
 enum vt_proto_event {

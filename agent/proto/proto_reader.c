@@ -33,9 +33,10 @@ void vt_proto_reader_reset(struct vt_proto_reader *r)
         reader_clear(r, false);
 }
 
-static int reader_append(struct vt_proto_reader *r, char c)
+/* Room for n more bytes (n <= max - len), in the buffer's steps. */
+static int reader_room(struct vt_proto_reader *r, size_t n)
 {
-        if (r->len == r->cap) {
+        while (r->cap - r->len < n) {
                 /* Most requests are well under 1 KiB: small steps on the heap, then one large
                  * buffer of its own (64 KiB, doubling up to the bound). */
                 size_t cap = r->cap ? r->cap * 2 : 256;
@@ -47,6 +48,14 @@ static int reader_append(struct vt_proto_reader *r, char c)
                 if (k < 0)
                         return k;
         }
+        return 0;
+}
+
+static int reader_append(struct vt_proto_reader *r, char c)
+{
+        int k = reader_room(r, 1);
+        if (k < 0)
+                return k;
         r->buf[r->len++] = c;
         return 0;
 }
@@ -133,12 +142,38 @@ static int reader_byte(struct vt_proto_reader *r, unsigned char c,
         return 0;
 }
 
+/*
+ * Inside a string, the bytes up to the next '"', '\\', newline or 0xFF change nothing but the
+ * text's length: they go in at once (a reply's base64 event log, certificates and hex fields
+ * are most of its bytes), as many as fit under r->max. Returns how many.
+ */
+static size_t string_run(struct vt_proto_reader *r, const unsigned char *p, size_t len)
+{
+        if (!r->in_string || r->escape || r->skipping)
+                return 0;
+        size_t n = 0, room = r->max - r->len;
+        if (len > room)
+                len = room;
+        while (n < len && p[n] != '"' && p[n] != '\\' && p[n] != '\n' && p[n] != VT_PROTO_DELIM)
+                n++;
+        if (n == 0 || reader_room(r, n) < 0)
+                return 0; /* reader_byte takes it (and reports -ENOMEM) */
+        memcpy(r->buf + r->len, p, n);
+        r->len += n;
+        return n;
+}
+
 int vt_proto_reader_next(struct vt_proto_reader *r, const void *data, size_t len, size_t *used,
                          struct vt_proto_reader_event *out)
 {
         assert(r && used && out);
         const unsigned char *p = data;
         for (size_t i = 0; i < len; i++) {
+                size_t n = string_run(r, p + i, len - i);
+                if (n > 0) {
+                        i += n - 1;
+                        continue;
+                }
                 int k = reader_byte(r, p[i], out);
                 if (k != 0) {
                         *used = k < 0 ? i : i + 1;

@@ -7,7 +7,9 @@
 #include "dl_kmod.h"
 #include "exec.h"
 #include "fsutil.h"
+#include "owned.h"
 #include "run.h"
+#include "strv.h"
 #include "unitfile.h"
 
 bool vt_exec_is_real_root(const struct vt_ctx *ctx)
@@ -200,6 +202,19 @@ int vt_exec_apply_cmdline(struct vt_ctx *ctx, const struct vt_change *const *cs,
                 return r;
         }
         add_record(cs, recs, n, record); /* the final one: with the generators' outcome */
+        /* Ownership: a token virtune set is virtune's to take back; one it removed is gone. */
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_strv_ char **owned = NULL;
+                r = vt_owned_tokens_load(ctx, &owned);
+                if (r >= 0) {
+                        vt_json_add_str(recs[i], "owned_before",
+                                        vt_owned_token_find(owned, cs[i]->target));
+                        r = vt_owned_tokens_set(ctx, cs[i]->target, cs[i]->to);
+                }
+                if (r < 0)
+                        note(recs[i],
+                             "could not record the token's ownership in " VT_OWNED_TOKENS_PATH);
+        }
         return 0;
 }
 
@@ -211,10 +226,14 @@ static int cmdline_apply(struct vt_ctx *ctx, const struct vt_change *c, json_obj
 
 static int cmdline_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec)
 {
-        json_object *record;
-        if (!json_object_object_get_ex(rec, "bootcfg", &record) || !record)
-                return 0;
-        return vt_bootcfg_restore(ctx, record, 0, NULL);
+        json_object *record, *before;
+        int r = 0;
+        /* "bootcfg_with": the files came back with another token's record */
+        if (json_object_object_get_ex(rec, "bootcfg", &record) && record)
+                r = vt_bootcfg_restore(ctx, record, 0, NULL);
+        if (r >= 0 && json_object_object_get_ex(rec, "owned_before", &before))
+                (void)vt_owned_tokens_set(ctx, c->target, json_object_get_string(before));
+        return r;
 }
 
 /* ---- file: whole content, old bytes and mode kept for undo ---- */
@@ -269,6 +288,8 @@ static int file_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object
                 if (r < 0)
                         return r;
         }
+        if (!old && startswith(c->to, "#!"))
+                mode = 0755; /* a new script (a kernel-install plugin) is run by its caller */
         return vt_fs_write_atomic(ctx, c->target, c->to, strlen(c->to), mode);
 }
 

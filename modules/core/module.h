@@ -45,6 +45,7 @@ int vt_detect_for_plan(struct vt_ctx *ctx, json_object **ret);
 
 /* detect halves the tests call one by one */
 int vt_virt_detect(struct vt_ctx *ctx, json_object *facts);
+int vt_kernel_detect(struct vt_ctx *ctx, json_object *facts);
 int vt_virtio_detect(struct vt_ctx *ctx, json_object *facts);
 int vt_haltpoll_detect(struct vt_ctx *ctx, json_object *facts);
 int vt_pvspin_detect(struct vt_ctx *ctx, json_object *facts);
@@ -52,3 +53,6 @@ int vt_iosched_detect(struct vt_ctx *ctx, json_object *facts);
 int vt_rng_detect(struct vt_ctx *ctx, json_object *facts);
 int vt_qga_detect(struct vt_ctx *ctx, json_object *facts);
 int vt_tpm_detect(struct vt_ctx *ctx, json_object *facts);
+
+/* After every plan half: what keeps kernels installed later in step with the tokens planned. */
+int vt_kernel_plan_future(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan);

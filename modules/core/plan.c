@@ -54,6 +54,7 @@ void vt_change_done(struct vt_change *c)
         free(c->from);
         free(c->to);
         free(c->why);
+        free(c->evidence);
         *c = (struct vt_change){0};
 }
 
@@ -175,6 +176,8 @@ json_object *vt_change_to_json(const struct vt_change *c)
         vt_json_add_str(o, "to", c->to);
         json_object_object_add(o, "when", json_object_new_string(vt_when_to_string(c->when)));
         vt_json_add_str(o, "why", c->why);
+        if (c->evidence)
+                json_object_object_add(o, "evidence", json_object_new_string(c->evidence));
         if (c->kind == VT_TARGET_FILE)
                 json_object_object_add(o, "owned", json_object_new_boolean(c->owned));
         if (vt_change_is_restart(c))
@@ -199,6 +202,12 @@ int vt_change_from_json(json_object *o, struct vt_change *c)
         *c = tmp.changes[0];
         c->owned = vt_json_bool(o, "owned");
         c->stale = vt_json_bool(o, "stale");
+        const char *ev = vt_json_str(o, "evidence");
+        if (ev && !(c->evidence = strdup(ev))) {
+                vt_change_done(c);
+                free(tmp.changes);
+                return -ENOMEM;
+        }
         free(tmp.changes);
         return 0;
 }
@@ -245,9 +254,56 @@ char *vt_plan_running_token(json_object *facts, const char *key)
         return asprintf(&token, "%s=%s", key, v) < 0 ? NULL : token;
 }
 
+int vt_plan_cmdline_remove(struct vt_plan *plan, json_object *facts, const char *module,
+                           const char *key, const char *why)
+{
+        _cleanup_free_ char *running = vt_plan_running_token(facts, key);
+        return vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, NULL, VT_WHEN_BOOT, why);
+}
+
+static bool owned_by_virtune(json_object *facts, const char *key)
+{
+        json_object *owned = vt_facts_get(facts, "kernel", "owned");
+        size_t kl = strlen(key);
+        for (size_t i = 0; owned && i < json_object_array_length(owned); i++) {
+                const char *t = json_object_get_string(json_object_array_get_idx(owned, i));
+                if (t && strncmp(t, key, kl) == 0 && (t[kl] == '\0' || t[kl] == '='))
+                        return true;
+        }
+        return false;
+}
+
 int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module, const char *key,
                     const char *token, const char *why)
 {
         _cleanup_free_ char *running = vt_plan_running_token(facts, key);
-        return vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, token, VT_WHEN_BOOT, why);
+        if (!token) {
+                if (!owned_by_virtune(facts, key)) {
+                        if (running)
+                                vt_plan_note(plan, module,
+                                             "%s stays: virtune did not add it (enable = no "
+                                             "removes it)",
+                                             running);
+                        return 0;
+                }
+                return vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, NULL,
+                                   VT_WHEN_BOOT, why);
+        }
+        json_object *tokens = vt_facts_get(facts, "kernel", "tokens");
+        json_object *t = vt_json_get(tokens, key);
+        const char *evidence = vt_json_str(t, "evidence");
+        if (!evidence) {
+                const char *missing = vt_json_str(t, "missing"), *would = vt_json_str(t, "would");
+                vt_plan_warn(plan, module, "%s not added: %s; it needs %s", token,
+                             missing ? missing : "no evidence the target kernel understands it",
+                             would ? would : "a kernel virtune knows it for");
+                return 0;
+        }
+        int r = vt_plan_add(plan, module, VT_TARGET_CMDLINE, key, running, token, VT_WHEN_BOOT,
+                            why);
+        if (r < 0)
+                return r;
+        struct vt_change *c = &plan->changes[plan->n - 1];
+        c->evidence = strdup(evidence);
+        return c->evidence ? 0 : -ENOMEM;
 }

@@ -39,6 +39,9 @@ struct vt_change {
          * is due even when none of its module's files change. Not stale: only with a change.
          */
         bool stale;
+        /* CMDLINE adding a token: where the target kernel shows it understands the token
+         * ("file:line: text", facts.kernel.tokens) */
+        char *evidence;
 };
 
 struct vt_plan {
@@ -87,8 +90,16 @@ int64_t vt_json_int(json_object *o, const char *key, int64_t def);
 /* The running command line's token for key from facts.virt.cmdline ("key=value"/"key"). */
 char *vt_plan_running_token(json_object *facts, const char *key);
 
-/* Wants the command-line token `token` ("key=value", "flag") for key, or none when NULL. */
+/*
+ * Wants the command-line token `token` ("key=value", "flag") for key: added only with evidence
+ * that the target kernel understands it (facts.kernel.tokens), else a warning naming the kernel
+ * that would and no change. token NULL: the key is removed only when virtune added it
+ * (facts.kernel.owned); the operator's own tokens stay.
+ */
 int vt_plan_cmdline(struct vt_plan *plan, json_object *facts, const char *module, const char *key,
                     const char *token, const char *why);
+/* Removes key whoever put it there: the policy asked for it off (enable = no). */
+int vt_plan_cmdline_remove(struct vt_plan *plan, json_object *facts, const char *module,
+                           const char *key, const char *why);
 /* The header of every file virtune owns; `comment` is the file's comment leader ("#"). */
 #define VT_OWNED_HEADER "# Written by virtune; `virtune revert` removes it. Do not edit.\n"

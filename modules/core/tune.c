@@ -1,5 +1,6 @@
 /* The tuner: plans from facts and policy, applies through the executor, journals, reverts. */
 #include "exec.h"
+#include "grubcfg.h"
 #include "journal.h"
 #include "module.h"
 #include "policy.h"
@@ -77,7 +78,8 @@ static int build(struct vt_ctx *ctx, json_object *facts, const char *const *only
                 if (r < 0)
                         return r;
         }
-        return resolve(ctx, plan);
+        int r = vt_kernel_plan_future(ctx, facts, plan);
+        return r < 0 ? r : resolve(ctx, plan);
 }
 
 static json_object *error_doc(const struct vt_plan *plan)
@@ -117,8 +119,16 @@ static void split_plan(struct vt_ctx *ctx, const struct vt_plan *plan, struct sp
 
 int vt_tune_plan(struct vt_ctx *ctx, json_object *facts, json_object **ret)
 {
+        _cleanup_json_ json_object *detected = NULL;
+        int r;
+        if (!facts) {
+                r = vt_detect_for_plan(ctx, &detected);
+                if (r < 0)
+                        return r;
+                facts = detected;
+        }
         struct vt_plan plan;
-        int r = build(ctx, facts, NULL, &plan);
+        r = build(ctx, facts, NULL, &plan);
         if (r < 0) {
                 if (r == -EINVAL && plan.error)
                         *ret = error_doc(&plan);
@@ -614,40 +624,103 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         return failed ? 1 : 0;
 }
 
-int vt_tune_journal_cmdline(struct vt_ctx *ctx, const char *keys, const char *tokens,
-                            json_object *record)
+/* A `virtune cmdline` edit's record goes into the intent before any boot file is touched. */
+struct cmdline_wal {
+        struct wal wal;
+        json_object *rec;
+};
+
+static int cmdline_wal_save(void *userdata, json_object *record)
 {
-        json_object *files = vt_json_get(record, "files"),
-                    *regen = vt_json_get(record, "regenerated");
-        if (json_object_array_length(files) == 0 && json_object_array_length(regen) == 0)
-                return 0; /* nothing changed: nothing to undo */
-        _cleanup_json_ json_object *journal = NULL;
+        struct cmdline_wal *w = userdata;
+        json_object *undo = json_object_new_object();
+        json_object_object_add(undo, "bootcfg", json_object_get(record));
+        json_object_object_add(w->rec, "record", undo);
+        return wal_save(&w->wal);
+}
+
+int vt_tune_cmdline_edit(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, size_t n,
+                         const char *keys, const char *tokens, const struct vt_bootcfg_opts *opts,
+                         char **diff, json_object **record)
+{
+        assert(opts && opts->err && opts->errlen);
+        if (opts->flags & VT_BOOTCFG_DRY_RUN)
+                return vt_bootcfg_edit_opts(ctx, edits, n, opts, diff, record);
+        _cleanup_json_ json_object *journal = NULL, *recovered = NULL, *why = NULL;
         _cleanup_close_ int lock = -1;
-        char err[768];
-        int r = vt_journal_lock(ctx, &lock, err, sizeof(err));
-        if (r < 0)
+        int r = begin(ctx, &lock, &journal, &recovered, &why);
+        if (r < 0) {
+                snprintf(opts->err, opts->errlen, "%s; nothing was changed",
+                         vt_json_str(why, "error") ? vt_json_str(why, "error") : vt_strerror(r));
                 return r;
-        r = vt_journal_load(ctx, &journal);
-        if (r < 0)
-                return r;
+        }
         struct vt_change c = {.module = (char *)"cmdline",
                               .kind = VT_TARGET_CMDLINE,
                               .target = (char *)keys,
                               .to = (char *)tokens,
                               .why = (char *)"virtune cmdline",
                               .when = VT_WHEN_BOOT};
-        json_object *rec = vt_change_to_json(&c), *undo = json_object_new_object();
-        set_str(rec, "result", "applied");
-        json_object_object_add(undo, "bootcfg", json_object_get(record));
-        json_object_object_add(rec, "record", undo);
-        _cleanup_json_ json_object *entry = new_entry("apply");
-        json_object *recs = json_object_new_array();
+        json_object *rec = vt_change_to_json(&c), *recs = json_object_new_array();
+        set_str(rec, "result", "applying"); /* in the intent as cut short */
         json_object_array_add(recs, rec);
-        json_object_object_add(entry, "changes", recs);
-        json_object_object_add(entry, "reboot_needed", json_object_new_boolean(true));
-        set_str(entry, "status", "applied");
+        _cleanup_json_ json_object *entry = new_entry("apply");
+        char id[17];
+        vt_journal_new_id(id);
+        set_str(entry, "id", id);
         set_str(entry, "by", "virtune cmdline");
-        return vt_journal_append(ctx, journal, entry);
+        if (recovered)
+                set_str(entry, "recovered",
+                        "an interrupted run was undone first (see the journal's recover entry)");
+        json_object_object_add(entry, "changes", recs);
+        _cleanup_json_ json_object *intent = new_intent("apply", entry);
+        struct cmdline_wal w = {{ctx, intent}, rec};
+        struct vt_bootcfg_opts o = *opts;
+        o.before_write = cmdline_wal_save;
+        o.userdata = &w;
+        _cleanup_json_ json_object *out = NULL;
+        r = vt_bootcfg_edit_opts(ctx, edits, n, &o, diff, &out);
+        bool written = json_object_object_get(rec, "record") != NULL;
+        if (r >= 0 && !written) {
+                *record = TAKE_PTR(out); /* nothing to change: nothing to journal */
+                return 0;
+        }
+        if (r >= 0) {
+                json_object_object_add(json_object_object_get(rec, "record"), "bootcfg",
+                                       json_object_get(out)); /* with the generators' outcome */
+                set_str(rec, "result", "applied");
+                json_object_object_add(entry, "reboot_needed", json_object_new_boolean(true));
+                set_str(entry, "status", "applied");
+                r = vt_journal_append(ctx, journal, entry);
+                if (r >= 0) {
+                        r = vt_intent_clear(ctx);
+                        if (r < 0) {
+                                snprintf(opts->err, opts->errlen,
+                                         "Cannot remove %s under %s: %s (the edit is journaled)",
+                                         VT_INTENT_PATH, ctx->root, vt_strerror(r));
+                                return r;
+                        }
+                        *record = TAKE_PTR(out);
+                        return 0;
+                }
+                snprintf(opts->err, opts->errlen, "Cannot write %s under %s (%s)", VT_JOURNAL_PATH,
+                         ctx->root, vt_strerror(r));
+        }
+        if (!written) {
+                if (r != -EINVAL)
+                        strncat(opts->err, "; nothing was changed",
+                                opts->errlen - strlen(opts->err) - 1);
+                return r;
+        }
+        /* Changes with nothing to revert them are worse than none: undo what was written. */
+        int u = undo_all(ctx, recs, "rolled-back", true);
+        if (u >= 0)
+                u = vt_intent_clear(ctx);
+        size_t l = strlen(opts->err);
+        snprintf(opts->err + l, opts->errlen - l, "%s",
+                 u >= 0 ? "; every change was undone"
+                        : "; the changes could not be undone either: the next apply or revert "
+                          "undoes them (" VT_INTENT_PATH " lists them)");
+        return r;
 }
 
 /* A summary of the reverted changes of recs (no undo records), newest first, into summary. */

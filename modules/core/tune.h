@@ -16,7 +16,10 @@ struct vt_apply_opts {
         json_object *facts; /* facts to plan from (tests, a caller that has them); NULL: detect */
 };
 
-/* {"changes": [...], "skipped": [...], "pending_reboot": [...], "warnings": [...], "notes"} */
+/*
+ * {"changes": [...], "skipped": [...], "pending_reboot": [...], "warnings": [...], "notes"}; with
+ * facts NULL, detects them first (as vt_tune_apply and vt_tune_verify do).
+ */
 int vt_tune_plan(struct vt_ctx *ctx, json_object *facts, json_object **ret);
 /*
  * Detects, plans and applies; *ret is the journal entry of this apply ({"status": "applied" |
@@ -34,11 +37,17 @@ int vt_tune_verify(struct vt_ctx *ctx, json_object *facts, json_object **ret);
 int vt_tune_revert(struct vt_ctx *ctx, bool dry_run, json_object **ret);
 int vt_tune_revert_opts(struct vt_ctx *ctx, bool dry_run, bool last_only, json_object **ret);
 /*
- * Journals a `virtune cmdline` edit (its vt_bootcfg_edit record) as an apply, so revert undoes
- * it; nothing when the record changed nothing.
+ * A `virtune cmdline` edit (vt_bootcfg_edit_opts with opts), made like an apply: under the
+ * root's lock, after undoing a killed run, its record in the intent before any boot file is
+ * touched, then journaled as an apply ("by": "virtune cmdline"; keys and tokens name it) so
+ * revert undoes it; nothing is journaled when nothing changed. A failure undoes what was
+ * written; opts->err then says what failed and what was left. Dry runs only compute the diff.
  */
-int vt_tune_journal_cmdline(struct vt_ctx *ctx, const char *keys, const char *tokens,
-                            json_object *record);
+struct vt_cmdline_edit;
+struct vt_bootcfg_opts;
+int vt_tune_cmdline_edit(struct vt_ctx *ctx, const struct vt_cmdline_edit *edits, size_t n,
+                         const char *keys, const char *tokens, const struct vt_bootcfg_opts *opts,
+                         char **diff, json_object **record);
 /*
  * {"policy": {...}, "last_apply": {...}|null, "pending_reboot": [...], "reboot_needed": bool,
  *  "drift": n}

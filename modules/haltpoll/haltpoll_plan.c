@@ -13,6 +13,7 @@ static const char why_force[] = "openEuler guide: cpuidle_haltpoll.force=Y enabl
                                 "polling without the host hint";
 static const char why_arm[] = "openEuler guide: on AArch64 haltpoll needs cpuidle_haltpoll.force=Y "
                               "haltpoll.enable=Y";
+static const char why_off[] = "policy: haltpoll.enable = no (no forcing on the command line)";
 static const char why_param[] =
         "openEuler guide: tune /sys/module/haltpoll/parameters to the workload";
 
@@ -106,9 +107,18 @@ static int plan_enable(struct vt_ctx *ctx, json_object *facts, json_object *hp,
                         vt_plan_warn(plan, M,
                                      "the host's dedicated-vCPU hint makes the kernel "
                                      "use haltpoll; enable = no only drops forcing");
-                r = vt_plan_cmdline(plan, facts, M, "cpuidle_haltpoll.force", NULL, why_auto);
+                if (en < 0) {
+                        /* auto takes back only what virtune added */
+                        r = vt_plan_cmdline(plan, facts, M, "cpuidle_haltpoll.force", NULL,
+                                            why_auto);
+                        if (r >= 0 && arm)
+                                r = vt_plan_cmdline(plan, facts, M, "haltpoll.enable", NULL,
+                                                    why_auto);
+                        return r;
+                }
+                r = vt_plan_cmdline_remove(plan, facts, M, "cpuidle_haltpoll.force", why_off);
                 if (r >= 0 && arm)
-                        r = vt_plan_cmdline(plan, facts, M, "haltpoll.enable", NULL, why_auto);
+                        r = vt_plan_cmdline_remove(plan, facts, M, "haltpoll.enable", why_off);
                 return r;
         }
         if (streq_ptr(vt_json_str(hp, "reason"), "no-kvm-para"))

@@ -3,16 +3,15 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/klog.h>
-#include <zlib.h>
 #include "facts.h"
+#include "kconfig.h"
 #include "module.h"
 
 #define SYSLOG_ACTION_READ_ALL    3
 #define SYSLOG_ACTION_SIZE_BUFFER 10
 #define CONFIG_KEY                "CONFIG_PARAVIRT_SPINLOCKS"
-/* Files of an image are hostile: a real config has ~10k lines, a kept log some 100 MB. */
-#define CONFIG_MAX_LINES 200000
-#define LOG_MAX_BYTES    (256ull << 20)
+/* Files of an image are hostile: a kept log may be some 100 MB. */
+#define LOG_MAX_BYTES (256ull << 20)
 
 /* What the kernel prints (arch/x86/kernel/kvm.c, arch/x86/xen/spinlock.c, openEuler arm-pv). */
 static const struct {
@@ -100,85 +99,19 @@ static void add_log(struct vt_ctx *ctx, json_object *p)
         vt_json_add_str(p, "source", source);
 }
 
-/* "y"/"m" as set, "n" when unset or missing from a config that was read. */
-static const char *config_value(const char *line, const char *current)
-{
-        if (startswith(line, CONFIG_KEY "="))
-                return line[strlen(CONFIG_KEY "=")] == 'y' ? "y" : "n";
-        if (startswith(line, "# " CONFIG_KEY " is not set"))
-                return "n";
-        return current;
-}
-
-static int config_from_gz(struct vt_ctx *ctx, const char *path, const char **ret)
-{
-        int fd = vt_open_regular(ctx, path);
-        if (fd < 0)
-                return fd;
-        gzFile gz = gzdopen(fd, "rb");
-        if (!gz) {
-                close(fd);
-                return -ENOMEM;
-        }
-        const char *val = "n";
-        char line[512];
-        unsigned lines = 0;
-        while (gzgets(gz, line, sizeof(line)) && ++lines <= CONFIG_MAX_LINES)
-                val = config_value(line, val);
-        int err;
-        gzerror(gz, &err);
-        gzclose(gz);
-        if (err != Z_OK && err != Z_STREAM_END)
-                return -EBADMSG;
-        if (lines > CONFIG_MAX_LINES)
-                return -EFBIG;
-        *ret = val;
-        return 0;
-}
-
-static int config_from_file(struct vt_ctx *ctx, const char *path, const char **ret)
-{
-        _cleanup_fclose_ FILE *f = NULL;
-        int r = vt_fopen_read(ctx, path, &f);
-        if (r < 0)
-                return r;
-        const char *val = "n";
-        char line[512];
-        unsigned lines = 0;
-        while (fgets(line, sizeof(line), f)) {
-                if (++lines > CONFIG_MAX_LINES)
-                        return -EFBIG;
-                val = config_value(line, val);
-        }
-        *ret = val;
-        return 0;
-}
-
 static void add_config(struct vt_ctx *ctx, json_object *facts, json_object *p)
 {
         const char *release = json_object_get_string(vt_facts_get(facts, "virt", "kernel_release"));
-        char boot[PATH_MAX] = "";
-        if (release)
-                vt_pathf(boot, sizeof(boot), "/boot/config-%s", release);
-        const struct {
-                const char *path;
-                int (*read)(struct vt_ctx *, const char *, const char **);
-        } sources[] = {
-                {boot, config_from_file},
-                {"/proc/config.gz", config_from_gz},
-        };
-        const char *val = NULL, *source = NULL;
-        for (size_t i = 0; !val && i < ARRAY_SIZE(sources); i++) {
-                if (!sources[i].path[0])
-                        continue;
-                int r = sources[i].read(ctx, sources[i].path, &val);
-                if (r < 0 && r != -ENOENT)
-                        vt_json_add_error(p, sources[i].path, r);
-                if (r >= 0)
-                        source = sources[i].path;
-        }
-        vt_json_add_str(p, "config", val);
-        vt_json_add_str(p, "config_source", source);
+        struct vt_kconfig_hit hit;
+        int r = vt_kconfig_get(ctx, release, CONFIG_KEY, &hit);
+        if (r < 0 && r != -ENOENT)
+                vt_json_add_error(p, hit.source, r);
+        /* y, or n for m too: spinlocks cannot be a module */
+        vt_json_add_str(p, "config",
+                        hit.value && streq(hit.value, "y") ? "y"
+                        : hit.value                        ? "n"
+                                                           : NULL);
+        vt_json_add_str(p, "config_source", r >= 0 ? hit.source : NULL);
 }
 
 int vt_pvspin_detect(struct vt_ctx *ctx, json_object *facts)

@@ -18,7 +18,7 @@ static int pvspin_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *p
 
         if (arm) {
                 if (en == 0)
-                        return vt_plan_cmdline(plan, facts, M, "arm_pvspin", NULL, why_no);
+                        return vt_plan_cmdline_remove(plan, facts, M, "arm_pvspin", why_no);
                 if (!streq_ptr(config, "y")) {
                         if (en > 0)
                                 vt_plan_warn(plan, M,
@@ -37,7 +37,7 @@ static int pvspin_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *p
         if (en == 0)
                 return vt_plan_cmdline(plan, facts, M, "nopvspin", "nopvspin", why_no);
         if (en > 0)
-                return vt_plan_cmdline(plan, facts, M, "nopvspin", NULL, why_x86);
+                return vt_plan_cmdline_remove(plan, facts, M, "nopvspin", why_x86);
         return 0; /* auto on x86: the kernel already picks PV spinlocks under KVM */
 }
 

@@ -4,6 +4,8 @@
 
 #include "ctx.h"
 
+#define PATH_MAX_EVIDENCE 256
+
 enum vt_kmod_state {
         VT_KMOD_ABSENT,
         VT_KMOD_AVAILABLE, /* listed in modules.dep, not loaded */
@@ -21,3 +23,23 @@ const char *vt_kmod_state_to_string(enum vt_kmod_state s);
  * and modules.dep. Never fails: what cannot be read counts as not there.
  */
 enum vt_kmod_state vt_kmod_state(struct vt_ctx *ctx, const char *release, const char *name);
+
+/* Where a kernel shows that a module takes a parameter: the evidence for "module.param=...". */
+struct vt_kparam_hit {
+        char source[PATH_MAX_EVIDENCE]; /* the file (or /sys/module/... directory) */
+        unsigned line;                  /* 1-based record in it (modinfo: NUL-separated); 0: none */
+        char text[160];                 /* that record */
+};
+
+/*
+ * Looks for parameter `param` of module `name` (underscores) on kernel `release`: its
+ * modules.builtin.modinfo ("name.parmtype=param:..."), the module file modules.dep names
+ * (its .modinfo section: "parmtype=param:..."; compressed modules are not read), then
+ * /sys/module/<name>/parameters/<param> (the tree's running kernel). Returns 1 with hit
+ * filled, 0 when none shows it.
+ */
+int vt_kparam_find(struct vt_ctx *ctx, const char *release, const char *name, const char *param,
+                   struct vt_kparam_hit *hit);
+/* The modules.builtin, else modules.dep, line that names module `name`: 1 with hit, or 0. */
+int vt_kmod_listing(struct vt_ctx *ctx, const char *release, const char *name,
+                    struct vt_kparam_hit *hit);

@@ -11,7 +11,6 @@
 
 #define QUOTE_ATTEMPTS 5
 #define EVENTLOG_MAX   (64u << 20)
-#define IMA_CHUNK_MAX  (1u << 20)
 
 void vt_tpm_close(struct tpm *t)
 {
@@ -474,7 +473,7 @@ static const struct {
         {"/sys/kernel/security/ima/binary_runtime_measurements", "ima-binary"},
 };
 
-int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, json_object **ret)
+int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, size_t max, json_object **ret)
 {
         const char *path = logs[ima].path;
         if (!vt_exists(ctx, path)) {
@@ -492,8 +491,8 @@ int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, json_object 
         if (offset > len)
                 return -ERANGE;
         size_t n = len - offset;
-        if (ima && n > IMA_CHUNK_MAX)
-                n = IMA_CHUNK_MAX; /* the host asks again from next_offset */
+        if (max && n > max)
+                n = max; /* the caller asks again from next_offset */
         _cleanup_free_ char *b64 = vt_base64_encode((uint8_t *)buf + offset, n);
         if (!b64)
                 return -ENOMEM;

@@ -22,8 +22,12 @@ struct vt_tpm2_quote_hook {
 int vt_tpm2_quote_hooked(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len,
                          const char *selection, const struct vt_tpm2_quote_hook *hook,
                          json_object **ret);
-/* {"log": base64, "size": n, "source": path}; ima: the runtime log from offset. */
-int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, json_object **ret);
+/*
+ * {"log": base64, "size", "offset", "next_offset", "complete", "source", "format"}: the
+ * measured-boot log (ima: the IMA runtime log) from byte offset, at most max bytes of it (0:
+ * all); next_offset is where the next piece starts, complete whether this one reaches the end.
+ */
+int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, size_t max, json_object **ret);
 /*
  * The endorsement key: {"certificates": [{"index", "key", "der": base64}...], "ek": key, "ak": key}
  * (key: {"type", "public": hex TPM2B_PUBLIC, "pem"}); the EK is made from the TCG template L-1

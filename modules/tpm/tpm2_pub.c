@@ -59,9 +59,14 @@ static const struct {
         uint8_t oid[10];
         size_t oid_len;
         size_t size;
+        const char *name; /* OpenSSL's group name */
 } curves[] = {
-        {TPM2_ECC_NIST_P256, {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}, 10, 32},
-        {TPM2_ECC_NIST_P384, {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22}, 7, 48},
+        {TPM2_ECC_NIST_P256,
+         {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07},
+         10,
+         32,
+         "prime256v1"},
+        {TPM2_ECC_NIST_P384, {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22}, 7, 48, "secp384r1"},
 };
 
 /* SEQUENCE { SEQUENCE { alg... }, BIT STRING { key } } */
@@ -83,26 +88,46 @@ static int spki(const uint8_t *alg, size_t alg_len, const uint8_t *key, size_t k
         return 0;
 }
 
+static int ecc_curve(const TPMT_PUBLIC *pub)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(curves); i++)
+                if (curves[i].curve == pub->parameters.eccDetail.curveID)
+                        return (int)i;
+        return -EOPNOTSUPP;
+}
+
+int vt_tpm2_ecc_point(const TPMT_PUBLIC *pub, uint8_t point[VT_TPM2_ECC_POINT_MAX], size_t *len,
+                      const char **curve)
+{
+        int c = pub->type == TPM2_ALG_ECC ? ecc_curve(pub) : -EOPNOTSUPP;
+        if (c < 0)
+                return c;
+        size_t sz = curves[c].size;
+        const TPMS_ECC_POINT *pt = &pub->unique.ecc;
+        if (pt->x.size > sz || pt->y.size > sz)
+                return -EINVAL;
+        /* the TPM may drop leading zero bytes; the point needs them back */
+        memset(point, 0, 1 + 2 * sz);
+        point[0] = 0x04;
+        memcpy(point + 1 + sz - pt->x.size, pt->x.buffer, pt->x.size);
+        memcpy(point + 1 + 2 * sz - pt->y.size, pt->y.buffer, pt->y.size);
+        *len = 1 + 2 * sz;
+        if (curve)
+                *curve = curves[c].name;
+        return 0;
+}
+
 static int ecc_der(const TPMT_PUBLIC *pub, uint8_t **ret, size_t *ret_len)
 {
-        for (size_t i = 0; i < ARRAY_SIZE(curves); i++) {
-                if (curves[i].curve != pub->parameters.eccDetail.curveID)
-                        continue;
-                size_t sz = curves[i].size;
-                const TPMS_ECC_POINT *pt = &pub->unique.ecc;
-                if (pt->x.size > sz || pt->y.size > sz)
-                        return -EINVAL;
-                uint8_t point[1 + 2 * 48] = {0x04};
-                /* the TPM may drop leading zero bytes; the point needs them back */
-                memcpy(point + 1 + sz - pt->x.size, pt->x.buffer, pt->x.size);
-                memcpy(point + 1 + 2 * sz - pt->y.size, pt->y.buffer, pt->y.size);
-                uint8_t alg[32];
-                memcpy(alg, oid_ec, sizeof(oid_ec));
-                memcpy(alg + sizeof(oid_ec), curves[i].oid, curves[i].oid_len);
-                return spki(alg, sizeof(oid_ec) + curves[i].oid_len, point, 1 + 2 * sz, ret,
-                            ret_len);
-        }
-        return -EOPNOTSUPP;
+        uint8_t point[VT_TPM2_ECC_POINT_MAX], alg[32];
+        size_t len;
+        int r = vt_tpm2_ecc_point(pub, point, &len, NULL);
+        if (r < 0)
+                return r;
+        int c = ecc_curve(pub);
+        memcpy(alg, oid_ec, sizeof(oid_ec));
+        memcpy(alg + sizeof(oid_ec), curves[c].oid, curves[c].oid_len);
+        return spki(alg, sizeof(oid_ec) + curves[c].oid_len, point, len, ret, ret_len);
 }
 
 static int rsa_der(const TPMT_PUBLIC *pub, uint8_t **ret, size_t *ret_len)

@@ -14,9 +14,9 @@ int vt_tpm2_quote(struct vt_ctx *ctx, const uint8_t *nonce, size_t nonce_len, co
         return -EOPNOTSUPP;
 }
 
-int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, json_object **ret)
+int vt_tpm2_eventlog(struct vt_ctx *ctx, bool ima, uint64_t offset, size_t max, json_object **ret)
 {
-        (void)ctx, (void)ima, (void)offset, (void)ret;
+        (void)ctx, (void)ima, (void)offset, (void)max, (void)ret;
         return -EOPNOTSUPP;
 }
 

@@ -43,6 +43,26 @@ static const struct {
         {"product_name", "OpenStack", "kvm"},
 };
 
+/*
+ * Device-tree evidence (arm64, riscv, ppc), the rules systemd-detect-virt applies: the
+ * /hypervisor node's compatible names the hypervisor; otherwise a node whose name holds
+ * "fw-cfg" (QEMU's firmware config device), or a machine compatible that only QEMU gives.
+ */
+#define DT_BASE "/sys/firmware/devicetree/base"
+static const struct {
+        const char *compatible, *name;
+} dt_hypervisors[] = {
+        {"linux,kvm", "kvm"},
+        {"xen", "xen"},
+        {"vmware", "vmware"},
+};
+static const struct {
+        const char *compatible, *name;
+} dt_machines[] = {
+        {"linux,dummy-virt", "qemu"}, /* QEMU -machine virt (arm, arm64, riscv) */
+        {"qemu,pseries", "qemu"},
+};
+
 /* KVM_CPUID_FEATURES eax bits (linux/arch/x86/include/uapi/asm/kvm_para.h). */
 static const struct {
         unsigned bit;
@@ -140,6 +160,40 @@ static const char *hv_from_dmi(json_object *dmi)
         return NULL;
 }
 
+/* Whether a device tree "compatible" property (NUL-separated strings) holds s. */
+static bool dt_compatible_has(const char *prop, size_t len, const char *s)
+{
+        for (const char *p = prop; p < prop + len; p += strlen(p) + 1)
+                if (streq(p, s))
+                        return true;
+        return false;
+}
+
+static const char *hv_from_devicetree(struct vt_ctx *ctx)
+{
+        _cleanup_free_ char *prop = NULL;
+        size_t len;
+        if (vt_read_file_max(ctx, DT_BASE "/hypervisor/compatible", 4096, &prop, &len) >= 0) {
+                for (size_t i = 0; i < ARRAY_SIZE(dt_hypervisors); i++)
+                        for (const char *p = prop; p < prop + len; p += strlen(p) + 1)
+                                if (strstr(p, dt_hypervisors[i].compatible))
+                                        return dt_hypervisors[i].name;
+                return "vm-other";
+        }
+        _cleanup_closedir_ DIR *d = NULL;
+        if (vt_opendir(ctx, DT_BASE, &d) < 0)
+                return NULL;
+        for (struct dirent *e; (e = readdir(d));)
+                if (strstr(e->d_name, "fw-cfg"))
+                        return "qemu";
+        if (vt_read_file_max(ctx, DT_BASE "/compatible", 4096, &prop, &len) < 0)
+                return NULL;
+        for (size_t i = 0; i < ARRAY_SIZE(dt_machines); i++)
+                if (dt_compatible_has(prop, len, dt_machines[i].compatible))
+                        return dt_machines[i].name;
+        return NULL;
+}
+
 static json_object *kvm_new(struct vt_ctx *ctx)
 {
         uint32_t r[4];
@@ -182,6 +236,10 @@ static void add_hypervisor(struct vt_ctx *ctx, json_object *v)
         if (!hv) {
                 source = "dmi";
                 hv = hv_from_dmi(dmi);
+        }
+        if (!hv) {
+                source = "devicetree";
+                hv = hv_from_devicetree(ctx);
         }
         if (!hv) {
                 source = "none";

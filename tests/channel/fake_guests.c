@@ -40,6 +40,7 @@ struct item {
         struct item *conn; /* TIMER: whose output to send */
         int timers;        /* CONN: timers still to fire for it (it outlives them) */
         bool gone;         /* CONN: the host left; freed when its last timer fires */
+        bool want_out;     /* CONN: EPOLLOUT asked for (output the socket did not take yet) */
 };
 
 static struct vt_ctx *ctx;
@@ -72,12 +73,34 @@ static void drop(struct item *it)
         free(it);
 }
 
+/* Sends what the socket takes; the rest waits for EPOLLOUT (a large reply, a slow host). */
 static void flush_out(struct item *c)
 {
-        /* A host that gave up (its timeout) has closed: no SIGPIPE for the other guests. */
-        if (c->out_len > 0 && send(c->fd, c->out, c->out_len, MSG_NOSIGNAL) < 0 && errno != EPIPE)
-                perror("write");
-        c->out_len = 0;
+        size_t off = 0;
+        while (off < c->out_len) {
+                ssize_t w = send(c->fd, c->out + off, c->out_len - off, MSG_NOSIGNAL);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0 && errno == EAGAIN)
+                        break;
+                if (w < 0) {
+                        /* A host that gave up (its timeout) has closed: drop what it missed. */
+                        if (errno != EPIPE && errno != ECONNRESET)
+                                perror("write");
+                        off = c->out_len;
+                        break;
+                }
+                off += (size_t)w;
+        }
+        if (off > 0 && off < c->out_len)
+                memmove(c->out, c->out + off, c->out_len - off);
+        c->out_len -= off;
+        bool want_out = c->out_len > 0;
+        if (want_out == c->want_out)
+                return;
+        c->want_out = want_out;
+        struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.ptr = c};
+        epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 static void on_event(enum vt_proto_event ev, const char *buf, size_t len, void *userdata)
@@ -167,9 +190,12 @@ static int serve(const char *dir, int count, int slow_count)
                         struct item *it = evs[i].data.ptr;
                         if (it->kind == LISTENER)
                                 on_accept(it);
-                        else if (it->kind == CONN)
-                                conn_read(it);
-                        else {
+                        else if (it->kind == CONN) {
+                                if (evs[i].events & EPOLLOUT)
+                                        flush_out(it);
+                                if (evs[i].events & ~EPOLLOUT)
+                                        conn_read(it); /* may free it */
+                        } else {
                                 struct item *c = it->conn;
                                 c->timers--;
                                 if (!c->gone)

@@ -70,6 +70,32 @@ static void test_reader_byte_by_byte_matches_whole(void **state)
         vt_proto_reader_done(&r);
 }
 
+/* Strings are taken in runs (up to the next quote, backslash, newline or 0xFF, and never past
+ * the bound): random streams under a small bound give the same events whole as byte by byte. */
+static void test_reader_string_runs_match_byte_by_byte(void **state)
+{
+        static const char alphabet[] = "\"\\\n\xff{}[]a  ";
+        unsigned seed = 12;
+        for (int round = 0; round < 300; round++) {
+                char buf[600];
+                size_t n = 1 + (size_t)rand_r(&seed) % sizeof(buf);
+                for (size_t i = 0; i < n; i++)
+                        buf[i] = alphabet[(size_t)rand_r(&seed) % (sizeof(alphabet) - 1)];
+                size_t max = 8 + (size_t)rand_r(&seed) % 120;
+                struct vt_proto_reader whole, bytes;
+                struct events a = {{0}}, b = {{0}};
+                vt_proto_reader_init_max(&whole, max);
+                vt_proto_reader_init_max(&bytes, max);
+                assert_int_equal(vt_proto_reader_feed(&whole, buf, n, record, &a), 0);
+                for (size_t i = 0; i < n; i++)
+                        assert_int_equal(vt_proto_reader_feed(&bytes, buf + i, 1, record, &b), 0);
+                assert_string_equal(a.log, b.log);
+                assert_true(whole.len <= max && whole.len == bytes.len);
+                vt_proto_reader_done(&whole);
+                vt_proto_reader_done(&bytes);
+        }
+}
+
 static void test_reader_oversized_request_gives_one_event_and_skips_to_newline(void **state)
 {
         struct vt_proto_reader r;
@@ -665,6 +691,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_reader_splits_stream_at_every_position),
                 cmocka_unit_test(test_reader_byte_by_byte_matches_whole),
+                cmocka_unit_test(test_reader_string_runs_match_byte_by_byte),
                 cmocka_unit_test(
                         test_reader_oversized_request_gives_one_event_and_skips_to_newline),
                 cmocka_unit_test(test_reader_oversized_request_skips_to_delimiter),

@@ -158,3 +158,14 @@ size_t vt_test_count_lines(const char *root, const char *rel)
         free(text);
         return n;
 }
+
+void vt_test_add_x86_kernel(const char *root, const char *release)
+{
+        const char *src = getenv("VT_SOURCE");
+        assert_non_null(src);
+        char *cmd = NULL;
+        assert_true(asprintf(&cmd, "'%s/tests/lib/add-x86-kernel' '%s' '%s'", src, root, release) >
+                    0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+}

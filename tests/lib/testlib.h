@@ -32,3 +32,9 @@ char *vt_test_write_generator(const char *dir);
 size_t vt_test_count_lines(const char *root, const char *rel);
 /* Runs argv (no shell), captures stdout into *out (may be NULL); returns the exit status. */
 int vt_test_run(char *const argv[], char **out);
+/*
+ * The boot fixtures hold no kernel: give the image root one that shows it knows the tokens
+ * virtune plans (tests/lib/add-x86-kernel: an x86 kernel built with PV spinlocks and THP, its
+ * release and arch where a captured guest has them), for facts.kernel's evidence.
+ */
+void vt_test_add_x86_kernel(const char *root, const char *release);

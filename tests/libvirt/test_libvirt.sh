@@ -198,6 +198,12 @@ assert r["domain"] == sys.argv[2] and r["uuid"] == sys.argv[3] and r["up"] is Tr
 assert r["socket"].endswith("/org.virtune.agent.0"), r
 P
 sock1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["socket"])' "$T/last")
+# The qemu driver named the socket DIR/domain-ID-NAME/PORT, as virtune-host expects of it when
+# it takes a socket at that path without the domain's XML (agent/host/host_libvirt.c).
+id=$(virsh_ domid $DOM)
+expect_rc 0 "$H" -v -t 60 -c "$URI" scan --json
+grep -q "libvirt: channels named under ${sock1%/domain-$id-$DOM/org.virtune.agent.0} ($DOM's XML)" "$T/last" ||
+        fail "libvirt named the socket $sock1, not .../domain-$id-$DOM/org.virtune.agent.0: $(cat "$T/last")"
 expect_rc 0 "$H" -t 60 -c "$URI" scan --table
 grep -q "^$DOM  *yes " "$T/last" || fail "scan --table: $(cat "$T/last")"
 ok "scan lists $DOM by name and UUID (JSON lines, table)"
@@ -249,13 +255,17 @@ P
         ok "node_exporter scrapes the file: node_textfile_scrape_error 0"
 fi
 
-# destroy/start: a new socket path (libvirt's per-start domain id), the same series.
+# destroy/start: a new socket path (libvirt's per-start domain id), the same series; the last
+# scan's socket (XDG_RUNTIME_DIR) is gone, the new one comes from libvirt.
+mkdir -m 0700 "$T/xdg"
+XDG_RUNTIME_DIR=$T/xdg expect_rc 0 "$H" -t 60 -c "$URI" scan --json
 virsh_ destroy $DOM >/dev/null || fail "virsh destroy"
 expect_rc 0 "$H" -t 60 -c "$URI" scan --json
 [ ! -s "$T/last" ] || fail "scan of no running domain printed $(cat "$T/last")"
 boot
-expect_rc 0 "$H" -t 60 -c "$URI" scan --json
+XDG_RUNTIME_DIR=$T/xdg expect_rc 0 "$H" -t 60 -c "$URI" scan --json
 sock2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["socket"])' "$T/last")
+[ "$(cat "$T"/xdg/virtune-host/scan-*)" = "$sock2" ] || fail "the last scan's socket: $(cat "$T"/xdg/virtune-host/scan-*)"
 prom "$T/prom/virtune.prom"
 grep '^virtune_' "$T/prom/virtune.prom" | grep -v '^virtune_rtt_seconds\|^virtune_scan_duration' |
         cut -d' ' -f1 >"$T/series.2"

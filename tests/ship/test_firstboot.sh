@@ -30,9 +30,20 @@ sh "$helper" --root "$root" >/dev/null 2>&1; rc=$?
 sh "$helper" --frobnicate >/dev/null 2>&1; rc=$?
 [ "$rc" -eq 2 ] && ok "usage error: exit 2" || no "usage error: exit $rc"
 
+# An image's kernel that shows it knows nopvspin (x86, 6.1, PV spinlocks built in): virtune
+# adds a token only with that evidence.
+add_kernel() {
+        mkdir -p "$1/boot" "$1/proc/sys/kernel" "$1/lib/modules/6.1.0-57-cloud-amd64"
+        printf 'CONFIG_X86_64=y\nCONFIG_PARAVIRT_SPINLOCKS=y\n' >"$1/boot/config-6.1.0-57-cloud-amd64"
+        : >"$1/boot/vmlinuz-6.1.0-57-cloud-amd64"
+        echo 6.1.0-57-cloud-amd64 >"$1/proc/sys/kernel/osrelease"
+        echo x86_64 >"$1/proc/sys/kernel/arch"
+}
+
 # A command-line change (pvspin = no adds nopvspin) in a root with /etc/default/grub.
 root=$work/grub
 mkdir -p "$root/etc/virtune/virtune.conf.d" "$root/etc/default"
+add_kernel "$root"
 printf 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX=""\n' >"$root/etc/default/grub"
 printf '[pvspin]\nenable = no\n\n[bootloader]\nreboot = if-needed\n' >"$root/etc/virtune/virtune.conf.d/50-image.conf"
 out=$(sh "$helper" --root "$root" 2>&1); rc=$?
@@ -51,6 +62,7 @@ echo "$out" | grep -q 'would reboot' && no "reboot = never, yet: $out" || ok "re
 # injected: reboot_needed in the JSON, one reboot, none once the kernel runs the new command line.
 root=$work/debian12
 cp -a "$VT_FIXTURES/boot-debian12-cloud/root" "$root"
+add_kernel "$root"
 mkdir -p "$root/etc/virtune/virtune.conf.d"
 printf '[pvspin]\nenable = no\n\n[bootloader]\nreboot = if-needed\n' >"$root/etc/virtune/virtune.conf.d/50-image.conf"
 printf '#!/bin/sh\necho "$*" >>%s/reboots\n' "$work" >"$work/fake-reboot"

@@ -68,3 +68,25 @@ if command -v promtool >/dev/null; then
         promtool check metrics <"$t/prom" || fail "promtool rejects the exposition"
 fi
 echo "ok: scan --attest --prometheus: the reason as a label, one series per guest"
+
+# another guest's state with the same EK (a clone attested in an earlier scan, not in this one):
+# the scan reads the state directory's EKs once and every guest's check finds it there
+ok_state=$(grep -l '"ek"' "$t/state"/*.json | head -n 1)
+[ -n "$ok_state" ] || fail "the first scan wrote no state"
+mkdir -p "$t/state3"
+python3 - "$ok_state" "$t/state3/other.json" <<'P' || fail "writing the other guest's state"
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["guest"] = "other-guest"
+json.dump(s, open(sys.argv[2], "w"))
+P
+"$H" --timeout 120 scan --attest "${cas[@]}" --state "$t/state3" "$t/g" >"$t/lines3" 2>"$t/err"
+python3 - "$t/lines3" "$n" <<'P' || fail "the clone in the state directory: $(head -c 3000 "$t/lines3")"
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rs) == int(sys.argv[2]), len(rs)
+assert all(r["reason"] == "ek-duplicate" for r in rs), [r["reason"] for r in rs]
+details = [c["detail"] for r in rs for c in r["checks"] if c["name"] == "ek-duplicate" and not c["ok"]]
+assert sum("other-guest" in d for d in details) == 1, details
+P
+echo "ok: scan --attest: a clone known only from the state directory is flagged"

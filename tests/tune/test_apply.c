@@ -522,21 +522,27 @@ static void assert_drift_only_cmdline(json_object *verify)
 }
 
 /* Every fixture tree: apply, verify, apply again (no byte changes), revert (byte-identical). */
-static void round_trip_conf(const char *name, bool live, const char *conf,
-                            const char *want_pending);
+static void round_trip_conf(const char *name, bool live, const char *conf, const char *want_pending,
+                            const char *kernel);
 
 static void round_trip(const char *name, bool live)
 {
-        round_trip_conf(name, live, NULL, NULL);
+        round_trip_conf(name, live, NULL, NULL, NULL);
 }
 
-/* want_pending: a command-line key that apply must leave configured but waiting for a reboot. */
-static void round_trip_conf(const char *name, bool live, const char *conf, const char *want_pending)
+/*
+ * want_pending: a command-line key that apply must leave configured but waiting for a reboot.
+ * kernel: the release of a kernel to add to the image first (vt_test_add_x86_kernel), or NULL.
+ */
+static void round_trip_conf(const char *name, bool live, const char *conf, const char *want_pending,
+                            const char *kernel)
 {
         _cleanup_free_ char *src = NULL, *cpuid = NULL;
         assert_true(asprintf(&src, "%s/%s/root", getenv("VT_FIXTURES"), name) > 0);
         assert_true(asprintf(&cpuid, "%s/%s/cpuid", getenv("VT_FIXTURES"), name) > 0);
         _cleanup_free_ char *root = vt_test_copy_tree(src);
+        if (kernel)
+                vt_test_add_x86_kernel(root, kernel);
         _cleanup_free_ char *before = snapshot(root);
         struct vt_ctx *ctx = ctx_for(root, live, conf);
         if (access(cpuid, F_OK) == 0)
@@ -553,6 +559,12 @@ static void round_trip_conf(const char *name, bool live, const char *conf, const
                                             json_object_array_get_idx(pending, 0), "target")),
                                     want_pending);
                 assert_int_equal(json_object_array_length(json_object_object_get(v, "drift")), 0);
+                /* virtune added it: recorded as its own, for auto and revert to take back */
+                _cleanup_free_ char *owned = vt_test_read(root, "var/lib/virtune/cmdline-owned");
+                assert_non_null(owned);
+                _cleanup_free_ char *line = NULL;
+                assert_true(asprintf(&line, "\n%s\n", want_pending) > 0);
+                assert_non_null(strstr(owned, line));
         } else
                 assert_drift_only_cmdline(v);
         _cleanup_free_ char *after1 = snapshot(root);
@@ -566,6 +578,8 @@ static void round_trip_conf(const char *name, bool live, const char *conf, const
                 remove_test_policy(root);
         _cleanup_free_ char *after = snapshot(root);
         assert_same_tree(before, after);
+        _cleanup_free_ char *owned_after = vt_test_read(root, "var/lib/virtune/cmdline-owned");
+        assert_null(owned_after); /* revert took the ownership record back too */
         vt_test_rm_rf(root);
 }
 
@@ -715,7 +729,8 @@ static void test_boot_fixtures_cmdline_round_trip(void **state)
         };
         for (size_t i = 0; i < ARRAY_SIZE(boots); i++) {
                 fprintf(stderr, "# %s\n", boots[i]);
-                round_trip_conf(boots[i], false, "[pvspin]\nenable = no\n", "nopvspin");
+                round_trip_conf(boots[i], false, "[pvspin]\nenable = no\n", "nopvspin",
+                                "6.1.0-57-cloud-amd64");
         }
 }
 

@@ -44,6 +44,7 @@ static void test_token_in_bls_only_is_written_to_every_backend(void **state)
 {
         (void)state;
         char *root = vt_test_copy_fixture_root("boot-rhel9-bls");
+        vt_test_add_x86_kernel(root, "5.14.0-362.8.1.el9_3.x86_64"); /* evidence for nopvspin */
         char *bls = vt_test_read(root, BLS), *opt = strstr(bls, "$tuned_params");
         assert_non_null(opt);
         /* the BLS entry already has it; /etc/default/grub and /etc/kernel/cmdline do not */

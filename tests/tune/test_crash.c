@@ -1,7 +1,8 @@
 /*
- * kill -9 of `virtune apply --root` (and of the revert after it) at random moments: the next
- * revert, or apply then revert, gives back the original bytes of every file ($VT_CRASH_RUNS
- * rounds, 50 by default; bench/crash runs 1000). Two applies at once lose nothing (the lock).
+ * kill -9 of `virtune apply --root` or `virtune cmdline set --root` (and of the revert after
+ * it) at random moments: the next revert, or apply then revert, gives back the original bytes
+ * of every file ($VT_CRASH_RUNS rounds, 50 by default; bench/crash runs 1000). Two applies at
+ * once lose nothing (the lock).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -26,9 +27,17 @@ static char *fresh_copy(void)
         return vt_test_copy_tree(original);
 }
 
+/* `virtune cmdline set` of this (two tokens, three boot files), or "apply" / "revert". */
+static const char cmdline_set[] = "cmdline-set";
+
 static pid_t spawn_virtune(const char *verb, const char *root)
 {
-        char *argv[] = {getenv("VIRTUNE"), (char *)verb, "--root", (char *)root, NULL};
+        char *argv[8] = {getenv("VIRTUNE"), (char *)verb, "--root", (char *)root};
+        if (streq(verb, cmdline_set)) {
+                char *set[] = {getenv("VIRTUNE"), "cmdline",        "--root", (char *)root, "set",
+                               "nopvspin",        "mitigations=off"};
+                memcpy(argv, set, sizeof(set));
+        }
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -81,13 +90,13 @@ static bool same_as_original(const char *root)
         return clean;
 }
 
-static void test_kill_9_at_random_moments_then_revert_restores_every_byte(void **state)
+/* kill -9 of verb at random moments of its span; each round then goes on one of three ways. */
+static void kill_9_rounds(const char *verb, unsigned n)
 {
-        (void)state;
-        /* How long a whole apply takes here: kills land anywhere in it. */
+        /* How long a whole run takes here: kills land anywhere in it. */
         char *root = fresh_copy();
         long t0 = now_us();
-        assert_int_equal(run_virtune("apply", root), 0);
+        assert_int_equal(run_virtune(verb, root), 0);
         long span = now_us() - t0;
         assert_int_equal(run_virtune("revert", root), 0);
         assert_true(same_as_original(root));
@@ -95,16 +104,16 @@ static void test_kill_9_at_random_moments_then_revert_restores_every_byte(void *
         free(root);
 
         srand((unsigned)time(NULL) ^ (unsigned)getpid());
-        unsigned n = runs(), bad = 0, failed_reverts = 0;
+        unsigned bad = 0, failed_reverts = 0;
         for (unsigned i = 0; i < n; i++) {
                 root = fresh_copy();
                 long delay = (long)((double)rand() / RAND_MAX * (double)span);
-                kill_after("apply", root, delay);
+                kill_after(verb, root, delay);
                 switch (i % 3) {
                 case 0: /* the next revert undoes it */
                         break;
-                case 1: /* the next apply finishes or undoes it; its revert undoes all */
-                        if (run_virtune("apply", root) != 0)
+                case 1: /* the next run finishes or undoes it; its revert undoes all */
+                        if (run_virtune(verb, root) != 0)
                                 failed_reverts++;
                         break;
                 case 2: /* the revert is killed too; the one after finishes it */
@@ -116,17 +125,31 @@ static void test_kill_9_at_random_moments_then_revert_restores_every_byte(void *
                         failed_reverts++;
                 if (!same_as_original(root)) {
                         bad++;
-                        fprintf(stderr, "round %u (variant %u, kill after %ld us): not restored\n",
+                        fprintf(stderr,
+                                "%s round %u (variant %u, kill after %ld us): not restored\n", verb,
                                 i, i % 3, delay);
                 }
                 vt_test_rm_rf(root);
                 free(root);
         }
-        printf("kill -9 rounds: %u, not restored: %u, apply/revert exiting non-zero after a "
-               "kill: %u (apply span %ld us)\n",
-               n, bad, failed_reverts, span);
+        printf("kill -9 rounds of %s: %u, not restored: %u, %s/revert exiting non-zero after a "
+               "kill: %u (span %ld us)\n",
+               verb, n, bad, verb, failed_reverts, span);
         assert_int_equal(bad, 0);
         assert_int_equal(failed_reverts, 0);
+}
+
+static void test_kill_9_at_random_moments_then_revert_restores_every_byte(void **state)
+{
+        (void)state;
+        kill_9_rounds("apply", runs());
+}
+
+/* `virtune cmdline set` is journaled like an apply, with its intent before any boot file. */
+static void test_kill_9_of_cmdline_set_then_revert_restores_every_byte(void **state)
+{
+        (void)state;
+        kill_9_rounds(cmdline_set, runs() / 2 + 1);
 }
 
 static void test_two_applies_at_once_lose_nothing(void **state)
@@ -205,6 +228,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_kill_9_at_random_moments_then_revert_restores_every_byte),
+                cmocka_unit_test(test_kill_9_of_cmdline_set_then_revert_restores_every_byte),
                 cmocka_unit_test(test_two_applies_at_once_lose_nothing),
                 cmocka_unit_test(test_apply_waits_for_the_lock_then_says_who_holds_it),
         };

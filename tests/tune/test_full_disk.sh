@@ -18,6 +18,7 @@ bad() { echo "FAIL: $*"; fail=1; }
 # The original: a boot-line change (three boot files) and a new udev rule in new directories.
 O="$T/original"
 cp -a "$VT_FIXTURES/boot-rhel9-bls/root" "$O"
+"$VT_SOURCE/tests/lib/add-x86-kernel" "$O" 5.14.0-362.8.1.el9_3.x86_64 # evidence for nopvspin
 mkdir -p "$O/etc/virtune"
 printf '[pvspin]\nenable = no\n' >"$O/etc/virtune/virtune.conf"
 
@@ -37,41 +38,52 @@ full_root() {
         R="$T/mnt/root"
 }
 
-enospc_cases=0 enospc_failed_apply=0 enospc_second_revert=0
-for free in $(seq 0 40); do
-        full_root "$free"
-        "$VIRTUNE" apply --root "$R" >"$T/out" 2>&1 && applied=1 || applied=0
-        [ "$applied" -eq 0 ] && enospc_failed_apply=$((enospc_failed_apply + 1))
-        "$VIRTUNE" revert --root "$R" >>"$T/out" 2>&1
-        if ! same "$R"; then
-                # revert could not write on the full disk: once there is room, it must finish
-                rm -f "$T/mnt/filler"
-                enospc_second_revert=$((enospc_second_revert + 1))
-                "$VIRTUNE" revert --root "$R" >>"$T/out" 2>&1
-                same "$R" || { bad "ENOSPC with $free blocks free: revert did not restore"; cat "$T/out"; diff -r -x var "$O" "$R"; }
+# The change under test: apply, or a `virtune cmdline set` (journaled like one) of two tokens.
+change() {
+        if [ "$1" = apply ]; then
+                "$VIRTUNE" apply --root "$2"
+        else
+                "$VIRTUNE" cmdline --root "$2" set nopvspin mitigations=off
         fi
-        enospc_cases=$((enospc_cases + 1))
-done
-umount "$T/mnt"
-echo "ENOSPC: $enospc_cases cases, apply failed in $enospc_failed_apply, a revert after freeing space needed in $enospc_second_revert"
+}
 
-# Read-only bind mounts over one directory of the image at a time.
-erofs_cases=0
-for d in boot boot/loader/entries etc/default etc/kernel etc var/lib/virtune; do
-        rm -rf "$T/ro"
-        cp -a "$O" "$T/ro"
-        R="$T/ro"
-        mkdir -p "$R/$d"
-        mount --bind "$R/$d" "$R/$d" && mount -o remount,bind,ro "$R/$d" || { bad "bind mount $d"; continue; }
-        "$VIRTUNE" apply --root "$R" >"$T/out" 2>&1
-        "$VIRTUNE" revert --root "$R" >>"$T/out" 2>&1
-        umount "$R/$d"
-        if ! same "$R"; then
+for what in apply cmdline-set; do
+        enospc_cases=0 enospc_failed_apply=0 enospc_second_revert=0
+        for free in $(seq 0 40); do
+                full_root "$free"
+                change "$what" "$R" >"$T/out" 2>&1 && applied=1 || applied=0
+                [ "$applied" -eq 0 ] && enospc_failed_apply=$((enospc_failed_apply + 1))
                 "$VIRTUNE" revert --root "$R" >>"$T/out" 2>&1
-                same "$R" || { bad "EROFS on /$d: revert did not restore"; cat "$T/out"; diff -r -x var "$O" "$R"; }
-        fi
-        erofs_cases=$((erofs_cases + 1))
+                if ! same "$R"; then
+                        # revert could not write on the full disk: once there is room, it must finish
+                        rm -f "$T/mnt/filler"
+                        enospc_second_revert=$((enospc_second_revert + 1))
+                        "$VIRTUNE" revert --root "$R" >>"$T/out" 2>&1
+                        same "$R" || { bad "$what, ENOSPC with $free blocks free: revert did not restore"; cat "$T/out"; diff -r -x var "$O" "$R"; }
+                fi
+                enospc_cases=$((enospc_cases + 1))
+        done
+        umount "$T/mnt"
+        echo "$what, ENOSPC: $enospc_cases cases, $what failed in $enospc_failed_apply, a revert after freeing space needed in $enospc_second_revert"
+
+        # Read-only bind mounts over one directory of the image at a time.
+        erofs_cases=0
+        for d in boot boot/loader/entries etc/default etc/kernel etc var/lib/virtune; do
+                rm -rf "$T/ro"
+                cp -a "$O" "$T/ro"
+                R="$T/ro"
+                mkdir -p "$R/$d"
+                mount --bind "$R/$d" "$R/$d" && mount -o remount,bind,ro "$R/$d" || { bad "bind mount $d"; continue; }
+                change "$what" "$R" >"$T/out" 2>&1
+                "$VIRTUNE" revert --root "$R" >>"$T/out" 2>&1
+                umount "$R/$d"
+                if ! same "$R"; then
+                        "$VIRTUNE" revert --root "$R" >>"$T/out" 2>&1
+                        same "$R" || { bad "$what, EROFS on /$d: revert did not restore"; cat "$T/out"; diff -r -x var "$O" "$R"; }
+                fi
+                erofs_cases=$((erofs_cases + 1))
+        done
+        echo "$what, EROFS: $erofs_cases cases"
 done
-echo "EROFS: $erofs_cases cases"
 [ "$fail" -eq 0 ] && echo "ok: every ENOSPC and EROFS case restored by revert"
 exit "$fail"

@@ -14,6 +14,7 @@ check() {
         rel=$1 make=$2 type=$3 cmd=$4
         R="$T/r"; rm -rf "$R"
         cp -a "$VT_FIXTURES/boot-rhel9-bls/root" "$R"
+        "$VT_SOURCE/tests/lib/add-x86-kernel" "$R" 5.14.0-362.8.1.el9_3.x86_64 # evidence for nopvspin
         mkdir -p "$R/etc/virtune" "$R/var/lib/virtune" "$(dirname "$R/$rel")"
         printf '[pvspin]\nenable = no\n' >"$R/etc/virtune/virtune.conf"
         rm -f "$R/$rel"
@@ -59,6 +60,7 @@ grep -q '/etc/virtune/virtune.conf:4: line longer than 4096 bytes' "$T/err" ||
 # A 1 GB (sparse) /etc/default/grub on Debian (read by the grub.d backend): named by its path.
 R="$T/huge"; rm -rf "$R"
 cp -a "$VT_FIXTURES/boot-debian12-cloud/root" "$R"
+"$VT_SOURCE/tests/lib/add-x86-kernel" "$R" 6.1.0-13-cloud-amd64
 mkdir -p "$R/etc/virtune"; printf '[pvspin]\nenable = no\n' >"$R/etc/virtune/virtune.conf"
 truncate -s 1G "$R/etc/default/grub"
 timeout 20 "$VIRTUNE" apply --root "$R" >"$T/out" 2>"$T/err"; rc=$?
@@ -71,6 +73,7 @@ grep -Eq '/etc/default/grub(: larger than 1024 KiB|:[0-9]+: line longer than 64 
 # A 10 MB line in /etc/default/grub: named by file and line.
 R="$T/longline"; rm -rf "$R"
 cp -a "$VT_FIXTURES/boot-rhel9-bls/root" "$R"
+"$VT_SOURCE/tests/lib/add-x86-kernel" "$R" 5.14.0-362.8.1.el9_3.x86_64
 mkdir -p "$R/etc/virtune"; printf '[pvspin]\nenable = no\n' >"$R/etc/virtune/virtune.conf"
 { printf 'GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX="'; head -c 10000000 /dev/zero | tr '\0' x; echo '"'; } \
         >"$R/etc/default/grub"

@@ -142,6 +142,7 @@ static void test_memory_thp_on_an_image_command_line(void **state)
 {
         (void)state;
         _cleanup_free_ char *root = vt_test_copy_fixture_root("boot-debian12-cloud");
+        vt_test_add_x86_kernel(root, "6.1.0-13-cloud-amd64"); /* evidence for the THP token */
         _cleanup_free_ char *before = snapshot(root);
         struct vt_ctx *ctx = ctx_on(root, false, "[memory]\nswappiness = 0\nthp = never\n");
         const char *only[] = {"memory", NULL};

@@ -1,0 +1,82 @@
+/* Kernel build configuration lookups through the root, plain or gzip (/proc/config.gz). */
+#include <fcntl.h>
+#include <limits.h>
+#include <zlib.h>
+#include "kconfig.h"
+
+/* Files of an image are hostile: a real config has ~10k lines. */
+#define CONFIG_MAX_LINES 200000
+
+static void scan_line(const char *key, const char *line, unsigned n, struct vt_kconfig_hit *hit)
+{
+        size_t kl = strlen(key);
+        const char *v = NULL;
+        if (strncmp(line, key, kl) == 0 && line[kl] == '=')
+                v = line[kl + 1] == 'y' ? "y" : line[kl + 1] == 'm' ? "m" : "n";
+        else if (startswith(line, "# ") && strncmp(line + 2, key, kl) == 0 &&
+                 startswith(line + 2 + kl, " is not set"))
+                v = "n";
+        if (!v)
+                return;
+        hit->value = v;
+        hit->line = n;
+        snprintf(hit->text, sizeof(hit->text), "%s", line);
+        vt_strip(hit->text);
+}
+
+static int read_gz(struct vt_ctx *ctx, const char *key, struct vt_kconfig_hit *hit)
+{
+        int fd = vt_open_regular(ctx, hit->source); /* an image is untrusted: no FIFO, no device */
+        if (fd < 0)
+                return fd;
+        gzFile gz = gzdopen(fd, "rb");
+        if (!gz) {
+                close(fd);
+                return -ENOMEM;
+        }
+        char line[512];
+        unsigned n = 0;
+        while (gzgets(gz, line, sizeof(line)) && ++n <= CONFIG_MAX_LINES)
+                scan_line(key, line, n, hit);
+        int err;
+        gzerror(gz, &err);
+        gzclose(gz);
+        if (err != Z_OK && err != Z_STREAM_END)
+                return -EBADMSG;
+        return n > CONFIG_MAX_LINES ? -EFBIG : 0;
+}
+
+static int read_plain(struct vt_ctx *ctx, const char *key, struct vt_kconfig_hit *hit)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        int r = vt_fopen_read(ctx, hit->source, &f);
+        if (r < 0)
+                return r;
+        char line[512];
+        unsigned n = 0;
+        while (fgets(line, sizeof(line), f)) {
+                if (++n > CONFIG_MAX_LINES)
+                        return -EFBIG;
+                scan_line(key, line, n, hit);
+        }
+        return 0;
+}
+
+int vt_kconfig_get(struct vt_ctx *ctx, const char *release, const char *key,
+                   struct vt_kconfig_hit *hit)
+{
+        *hit = (struct vt_kconfig_hit){.value = "n"};
+        int r = -ENOENT;
+        if (release && vt_pathf(hit->source, sizeof(hit->source), "/boot/config-%s", release) >= 0)
+                r = read_plain(ctx, key, hit);
+        if (r == -ENOENT) {
+                snprintf(hit->source, sizeof(hit->source), "/proc/config.gz");
+                r = read_gz(ctx, key, hit);
+        }
+        if (r < 0) {
+                hit->value = NULL;
+                if (r == -ENOENT)
+                        hit->source[0] = '\0';
+        }
+        return r;
+}
