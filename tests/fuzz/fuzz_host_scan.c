@@ -1,5 +1,4 @@
-/* Fuzz target: virtune-host scan against a fake guest's bytes, over a real socket and event loop.
- */
+/* Fuzz target: virtune-host scan against a fake guest's bytes, over a real socket. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,8 +17,10 @@
  * "$0", "$1", "$2" replaced by the ids of guest-sync-delimited, guest-info and virtune-status
  * (random on every run: the scan draws them). The guest then closes its end.
  *
- * Single-threaded: the scan asks guest 0 (connect, send) before it looks up target 1, and the
- * lookup of target 1 (a domain that is not running) is where the fake guest answers.
+ * The scan is given the socket to ask before its targets are known (prestart, as it has the last
+ * scan's) and a resolve() that runs in a thread meanwhile: that thread is the fake guest. It
+ * answers, then names two targets, that socket (claimed by the guest already asked) and a
+ * domain that is not running.
  */
 static char dir[] = "/tmp/vt-fuzz-scan-XXXXXX";
 static char sock_path[sizeof(dir) + 16];
@@ -106,16 +107,16 @@ static void serve(void)
         close(fd);
 }
 
-static int get(void *userdata, size_t i, struct vt_host_target *ret, char *err, size_t errlen)
+static int resolve(void *userdata, struct vt_host_targets *t, char *err, size_t errlen)
 {
-        *ret = (struct vt_host_target){.running = i == 0};
-        if (i == 0)
-                return (ret->socket = strdup(sock_path)) && (ret->domain = strdup("guest-0")) &&
-                                       (ret->uuid = strdup("00000000-0000-0000-0000-000000000000"))
-                               ? 0
-                               : -ENOMEM;
-        serve();
-        return 0;
+        struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+        if (poll(&p, 1, 5000) == 1)
+                serve();
+        return vt_host_targets_add(t, sock_path, "guest-0", "00000000-0000-0000-0000-000000000000",
+                                   true) < 0 ||
+                               vt_host_targets_add(t, NULL, NULL, NULL, false) < 0
+                       ? -ENOMEM
+                       : 0;
 }
 
 /*
@@ -193,11 +194,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FILE *out = open_memstream(&text, &len);
         if (!out)
                 abort();
-        struct vt_scan_source src = {.n = 2, .get = get};
+        char *const prestart[] = {sock_path};
+        struct vt_scan_source src = {.resolve = resolve, .prestart = prestart, .n_prestart = 1};
+        struct vt_host_targets t = {};
         struct vt_scan_opts opts = {
                 .timeout_ms = 10000, .format = (data[0] & 3) % 3, .libvirt = data[0] & 4};
-        int up = vt_host_scan(&src, &opts, out, err, sizeof(err));
+        int up = vt_host_scan(&src, &opts, &t, out, err, sizeof(err));
         fclose(out);
+        vt_host_targets_done(&t);
         if (getenv("VT_FUZZ_DEBUG"))
                 fprintf(stderr, "up %d\n%s", up, text);
         /* The oracle, apart from the code under test: guest 1 is never up; the output is the
