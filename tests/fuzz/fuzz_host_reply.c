@@ -6,6 +6,7 @@
 #include "log.h"
 #include "render.h"
 #include "json_strict.h"
+#include "fuzz_text.h"
 #ifdef VT_FUZZ_QUOTE
 #include "host_verify.h"
 #endif
@@ -60,22 +61,6 @@ static void check_error(int r, const struct vt_host_conn *c)
                 abort(); /* what others sent before our sync is not ours to refuse */
 }
 
-/*
- * No control character but the newline reaches the admin's terminal or file; in what is meant
- * for a terminal (human), no DEL or C1 control (U+0080-U+009F, as vt_fputs_term has them) either.
- */
-static void check_text(const char *s, size_t n, bool human)
-{
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-                if ((c < 0x20 && c != '\n') ||
-                    (human &&
-                     (c == 0x7f || (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
-                                    (unsigned char)s[i + 1] <= 0x9f))))
-                        abort();
-        }
-}
-
 static void use_value(int what, json_object *value)
 {
         char *text = NULL;
@@ -110,7 +95,7 @@ static void use_value(int what, json_object *value)
 #endif
                 vt_render_text(f, value);
         fclose(f);
-        check_text(text, len, what != DO_VERIFY);
+        fuzz_check_text(text, len, what != DO_VERIFY);
         free(text);
 }
 

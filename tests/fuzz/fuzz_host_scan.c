@@ -10,6 +10,7 @@
 #include "host.h"
 #include "log.h"
 #include "json_strict.h"
+#include "fuzz_text.h"
 
 /*
  * The input: byte 0 picks the output (JSON lines, Prometheus, table; bit 2: libvirt labels),
@@ -119,22 +120,6 @@ static int resolve(void *userdata, struct vt_host_targets *t, char *err, size_t 
                        : 0;
 }
 
-/*
- * No control character but the newline reaches the admin's terminal or file; in what is meant
- * for a terminal (human), no DEL or C1 control (U+0080-U+009F, as vt_fputs_term has them) either.
- */
-static void check_text(const char *s, size_t n, bool human)
-{
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-                if ((c < 0x20 && c != '\n') ||
-                    (human &&
-                     (c == 0x7f || (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
-                                    (unsigned char)s[i + 1] <= 0x9f))))
-                        abort();
-        }
-}
-
 /* One Prometheus text sample or comment line: name{label="value",...} number. */
 static void check_prom_line(const char *s, const char *end)
 {
@@ -208,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * format's, line by line (json_strict.h for JSON), with no raw control characters. */
         if (up < 0 || up > 1)
                 abort();
-        check_text(text, len, opts.format == VT_SCAN_TABLE);
+        fuzz_check_text(text, len, opts.format == VT_SCAN_TABLE);
         size_t lines = 0;
         for (char *p = text, *nl; p < text + len; p = nl + 1) {
                 nl = memchr(p, '\n', (size_t)(text + len - p));
