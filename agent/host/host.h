@@ -115,6 +115,16 @@ int vt_host_socket_connect(const char *path);
  * whatever an earlier client left behind. Returns 0, -ETIMEDOUT, or -errno.
  */
 int vt_host_conn_open(struct vt_host_conn *c, const char *path, int timeout_ms);
+/*
+ * The reading half on its own (vt_host_conn_open uses it; fuzz_host_reply drives it with a fake
+ * guest's bytes): init sets up the reader for timeout_ms from now, no socket; feed takes bytes
+ * read from the guest: 0, or the error a reply raised (-EMSGSIZE, -E2BIG) or -ENOMEM. Whether
+ * they synced (c->synced) or brought the reply to c->want_id (c->reply) is in c.
+ */
+void vt_host_conn_init(struct vt_host_conn *c, int timeout_ms);
+/* The id of the next request, fresh (c->want_id); a reply read before it is dropped. */
+int64_t vt_host_conn_next_id(struct vt_host_conn *c);
+int vt_host_conn_feed(struct vt_host_conn *c, const char *buf, size_t len);
 /* Sends one command and waits for its reply object ({"return"...} or {"error"...}). */
 int vt_host_conn_call(struct vt_host_conn *c, const char *name, json_object *args,
                       json_object **reply);

@@ -175,6 +175,13 @@ static int send_all(struct vt_host_conn *c, const char *data, size_t len)
         return 0;
 }
 
+int vt_host_conn_feed(struct vt_host_conn *c, const char *buf, size_t len)
+{
+        if (vt_proto_reader_feed(&c->reader, buf, len, on_reply, c) < 0)
+                return -ENOMEM;
+        return c->error < 0 ? c->error : 0;
+}
+
 /* Reads until done() holds, the deadline passes, or the guest side closes. */
 static int wait_for(struct vt_host_conn *c, bool (*done)(const struct vt_host_conn *))
 {
@@ -197,10 +204,9 @@ static int wait_for(struct vt_host_conn *c, bool (*done)(const struct vt_host_co
                                 continue;
                         return -errno;
                 }
-                if (vt_proto_reader_feed(&c->reader, buf, (size_t)n, on_reply, c) < 0)
-                        return -ENOMEM;
-                if (c->error < 0)
-                        return c->error;
+                r = vt_host_conn_feed(c, buf, (size_t)n);
+                if (r < 0)
+                        return r;
                 /* Parsing counts against the deadline too: a reply past it is too late. */
                 if (vt_host_now_ms() > c->deadline_ms)
                         return -ETIMEDOUT;
@@ -218,21 +224,33 @@ static bool has_reply(const struct vt_host_conn *c)
         return c->reply != NULL;
 }
 
-int vt_host_conn_open(struct vt_host_conn *c, const char *path, int timeout_ms)
+int64_t vt_host_conn_next_id(struct vt_host_conn *c)
 {
-        assert(c && path);
+        /* what came before the request (a second answer to the sync's id) is no answer to it */
+        json_object_put(c->reply);
+        c->reply = NULL;
+        return c->want_id = vt_host_random_id();
+}
+
+void vt_host_conn_init(struct vt_host_conn *c, int timeout_ms)
+{
         *c = (struct vt_host_conn){.fd = -1};
         vt_proto_reader_init_max(&c->reader, VT_HOST_REPLY_MAX);
         c->deadline_ms = vt_host_now_ms() + timeout_ms;
+}
+
+int vt_host_conn_open(struct vt_host_conn *c, const char *path, int timeout_ms)
+{
+        assert(c && path);
+        vt_host_conn_init(c, timeout_ms);
 
         c->fd = vt_host_socket_connect(path);
         if (c->fd < 0)
                 return c->fd;
-        c->want_id = vt_host_random_id();
         json_object *args = json_object_new_object();
         if (!args)
                 return -ENOMEM;
-        json_object_object_add(args, "id", json_object_new_int64(c->want_id));
+        json_object_object_add(args, "id", json_object_new_int64(vt_host_conn_next_id(c)));
         size_t n;
         _cleanup_free_ char *req = vt_proto_request("guest-sync-delimited", args, NULL, &n);
         if (!req)
@@ -251,9 +269,8 @@ int vt_host_conn_call(struct vt_host_conn *c, const char *name, json_object *arg
 {
         assert(c && name && reply);
         size_t n;
-        c->want_id = vt_host_random_id();
         _cleanup_free_ char *req =
-                vt_proto_request(name, args, json_object_new_int64(c->want_id), &n);
+                vt_proto_request(name, args, json_object_new_int64(vt_host_conn_next_id(c)), &n);
         if (!req)
                 return -ENOMEM;
         int r = send_all(c, req, n);

@@ -268,16 +268,19 @@ static int info_attestation(const struct guest *g)
         return 0;
 }
 
-/* A count from virtune-status (an integer, or the length of a list). */
-static bool status_count(const struct guest *g, const char *key, double *ret)
+/*
+ * A count from virtune-status (an integer, or the length of a list), as an integer: through a
+ * double, INT64_MAX would come back out of range.
+ */
+static bool status_count(const struct guest *g, const char *key, int64_t *ret)
 {
         json_object *k, *v = reply_value(g, ID_STATUS);
         if (!v || !json_object_object_get_ex(v, key, &k))
                 return false;
         if (json_object_is_type(k, json_type_int))
-                *ret = (double)json_object_get_int64(k);
+                *ret = json_object_get_int64(k);
         else if (json_object_is_type(k, json_type_array))
-                *ret = (double)json_object_array_length(k);
+                *ret = (int64_t)json_object_array_length(k);
         else
                 return false;
         return true;
@@ -378,6 +381,7 @@ static const struct {
 
 static bool metric_value(const struct guest *g, int m, double *v)
 {
+        int64_t n;
         int a;
         switch (m) {
         case M_UP:
@@ -387,9 +391,11 @@ static bool metric_value(const struct guest *g, int m, double *v)
                 *v = (double)g->rtt_ms / 1000.0;
                 return g->rtt_ms >= 0;
         case M_DRIFT:
-                return status_count(g, "drift", v);
         case M_PENDING:
-                return status_count(g, "pending_reboot", v);
+                if (!status_count(g, m == M_DRIFT ? "drift" : "pending_reboot", &n))
+                        return false;
+                *v = (double)n;
+                return true;
         case M_QUOTE:
                 a = info_attestation(g);
                 *v = a;
@@ -440,13 +446,13 @@ static int table(FILE *out, struct guest *const *gs, size_t n, bool libvirt)
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const struct guest *g = gs[i];
                 char rtt[32] = "-", drift[32] = "-", pending[32] = "-";
-                double v;
+                int64_t v;
                 if (g->rtt_ms >= 0)
                         snprintf(rtt, sizeof(rtt), "%" PRId64 " ms", g->rtt_ms);
                 if (status_count(g, "drift", &v))
-                        snprintf(drift, sizeof(drift), "%.0f", v);
+                        snprintf(drift, sizeof(drift), "%" PRId64, v);
                 if (status_count(g, "pending_reboot", &v))
-                        snprintf(pending, sizeof(pending), "%.0f", v);
+                        snprintf(pending, sizeof(pending), "%" PRId64, v);
                 int a = info_attestation(g);
                 const char *cells[] = {libvirt ? g->t->domain : g->path,
                                        g->replies[ID_INFO] ? "yes" : "no",
@@ -505,10 +511,10 @@ static void settle(struct guest *g)
                         status = json_object_new_object();
                         json_object_object_add(status, "return", ret = json_object_new_object());
                         for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
-                                double d;
+                                int64_t d;
                                 if (status_count(g, keep[i], &d))
                                         json_object_object_add(ret, keep[i],
-                                                               json_object_new_int64((int64_t)d));
+                                                               json_object_new_int64(d));
                         }
                 }
                 json_object_put(g->replies[ID_INFO]);

@@ -10,21 +10,28 @@ int vt_table_init(struct vt_table *t, const char *const *header, size_t ncols)
         return vt_table_row(t, header);
 }
 
-/* One cell as shown: control characters as '?', one line, at most CELL_MAX (+ '~'). */
+/*
+ * One cell as shown: control characters (C0, DEL, C1 as UTF-8) as '?', one line, at most
+ * CELL_MAX bytes (+ '~') cut between characters.
+ */
 static char *cell_text(const char *s, bool last)
 {
         if (!s || !*s)
                 s = "-";
-        size_t n = strlen(s), max = last ? 4 * CELL_MAX : CELL_MAX;
-        char *c = malloc((n < max ? n : max) + 2);
+        size_t n = (size_t)vt_utf8_cut(s, last ? 4 * CELL_MAX : CELL_MAX), k = 0;
+        char *c = malloc(n + 2);
         if (!c)
                 return NULL;
-        size_t i = 0;
-        for (; s[i] && i < max; i++)
-                c[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-        if (s[i])
-                c[i++] = '~';
-        c[i] = '\0';
+        for (size_t i = 0; i < n; i++) {
+                unsigned char b = (unsigned char)s[i];
+                if (b == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+                    (unsigned char)s[i + 1] <= 0x9f)
+                        i++, b = '?';
+                c[k++] = b < 0x20 || b == 0x7f ? '?' : (char)b;
+        }
+        if (s[n])
+                c[k++] = '~';
+        c[k] = '\0';
         return c;
 }
 

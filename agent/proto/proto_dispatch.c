@@ -114,11 +114,13 @@ static int value_check(const struct vt_proto_arg *a, const char *where, json_obj
                         return -EINVAL;
                 }
                 if (a->choices && !one_of(a->choices, s)) {
-                        snprintf(desc, desclen, "'%s' = '%.64s' is not a value it takes", where, s);
+                        snprintf(desc, desclen, "'%s' = '%.*s' is not a value it takes", where,
+                                 vt_utf8_cut(s, 64), s);
                         return -EINVAL;
                 }
                 if (a->known && !a->known(s)) {
-                        snprintf(desc, desclen, "'%s': no %s named '%.64s'", where, a->what, s);
+                        snprintf(desc, desclen, "'%s': no %s named '%.*s'", where, a->what,
+                                 vt_utf8_cut(s, 64), s);
                         return -EINVAL;
                 }
                 return 0;
@@ -151,7 +153,8 @@ static int args_check(const struct vt_proto_command *cmd, json_object *args, cha
         json_object_object_foreach (args, key, val) {
                 const struct vt_proto_arg *a = arg_find(cmd->args, key);
                 if (!a) {
-                        snprintf(desc, desclen, "Parameter '%.64s' is unexpected", key);
+                        snprintf(desc, desclen, "Parameter '%.*s' is unexpected",
+                                 vt_utf8_cut(key, 64), key);
                         return -EINVAL;
                 }
                 int r = value_check(a, a->name, val, desc, desclen);
@@ -193,7 +196,8 @@ static char *dispatch_request(struct vt_ctx *ctx, json_object *req, size_t *repl
         json_object_object_foreach (req, key, val) {
                 (void)val;
                 if (!streq(key, "execute") && !streq(key, "arguments") && !streq(key, "id")) {
-                        snprintf(desc, sizeof(desc), "Unexpected member '%.64s' in request", key);
+                        snprintf(desc, sizeof(desc), "Unexpected member '%.*s' in request",
+                                 vt_utf8_cut(key, 64), key);
                         return vt_proto_reply_error(VT_PROTO_GENERIC_ERROR, desc, id, reply_len);
                 }
         }
@@ -213,7 +217,8 @@ static char *dispatch_request(struct vt_ctx *ctx, json_object *req, size_t *repl
                                             "'execute' contains a NUL character", id, reply_len);
         const struct vt_proto_command *cmd = vt_proto_command_find(name);
         if (!cmd) {
-                snprintf(desc, sizeof(desc), "The command %.128s has not been found", name);
+                snprintf(desc, sizeof(desc), "The command %.*s has not been found",
+                         vt_utf8_cut(name, 128), name);
                 return vt_proto_reply_error(VT_PROTO_COMMAND_NOT_FOUND, desc, id, reply_len);
         }
 

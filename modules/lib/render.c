@@ -40,7 +40,19 @@ static void string(FILE *f, const char *s, bool flow)
                 return;
         }
         json_object *o = json_object_new_string(s);
-        fputs(o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE) : "\"\"", f);
+        const char *q = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE) : "";
+        /* json-c leaves DEL and the C1 controls (U+0080-U+009F) as they are: \u escapes, which
+         * JSON and YAML read back the same */
+        for (const unsigned char *p = (const unsigned char *)q; *p; p++) {
+                if (*p == 0x7f)
+                        fputs("\\u007f", f);
+                else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+                        fprintf(f, "\\u%04x", *++p);
+                else
+                        fputc(*p, f);
+        }
+        if (!o)
+                fputs("\"\"", f);
         json_object_put(o);
 }
 

@@ -98,6 +98,15 @@ void vt_fputs_term(FILE *f, const char *s, size_t n)
         }
 }
 
+int vt_utf8_cut(const char *s, size_t max)
+{
+        size_t n = strnlen(s, max);
+        /* s[n], the first byte left out, continuing a sequence: leave out its start too */
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+                n--;
+        return (int)(n < INT32_MAX ? n : INT32_MAX);
+}
+
 char *vt_escape_ctl(const char *s)
 {
         char *out = NULL;

@@ -123,3 +123,8 @@ const char *vt_strerror(int r);
  * forge a line. n bytes (SIZE_MAX: up to the NUL).
  */
 void vt_fputs_term(FILE *f, const char *s, size_t n);
+/*
+ * The length of s cut to at most max bytes without splitting a UTF-8 sequence, for "%.*s": a
+ * quoted name cut in the middle of a character would make the message invalid UTF-8.
+ */
+int vt_utf8_cut(const char *s, size_t max);

@@ -20,9 +20,29 @@ static void cleanup(void)
         json_object_put(quote);
 }
 
+/* What the attestation's reference check collects per measurement (host_attest.c). */
+struct seen {
+        size_t calls, last_index;
+};
+
+static int on_event(const struct vt_pcr_bank *bank, uint32_t pcr, uint32_t type,
+                    const uint8_t *digest, size_t index, void *userdata)
+{
+        struct seen *s = userdata;
+        /* a known bank, a PCR in range, events in log order */
+        if (!bank || vt_pcr_bank_by_alg(bank->alg) != bank || pcr >= VT_EVLOG_PCRS || !digest ||
+            (s->calls && index < s->last_index))
+                abort();
+        s->calls++;
+        s->last_index = index;
+        (void)type;
+        return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        struct vt_evlog log, again;
+        struct vt_evlog log, again, events;
+        struct seen seen = {0};
 
         if (!quote) {
                 quote = json_object_from_file(VT_FUZZ_QUOTE);
@@ -34,7 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* The oracle: only these outcomes; a bounded result; the same answer twice. */
         if (r != 0 && r != -EBADMSG && r != -EOPNOTSUPP)
                 abort();
-        if (vt_evlog_replay(data, size, &again) != r)
+        if (vt_evlog_replay(data, size, &again) != r ||
+            vt_evlog_replay_events(data, size, &events, on_event, &seen) != r ||
+            (r == 0 && ((seen.calls && seen.last_index >= events.events) ||
+                        memcmp(events.banks, log.banks, sizeof(log.banks)) != 0)))
                 abort();
         if (r == 0) {
                 if (log.nbanks > VT_EVLOG_BANKS_MAX || log.events > size / 8 ||

@@ -21,6 +21,8 @@ static void check_reply(enum vt_proto_event ev, const char *buf, size_t len, voi
                 return;
         /* The oracle, which shares no code with the parser under test: one line, optionally
          * after 0xFF, one strict JSON text (json_strict.h), a return or an error object. */
+        if (getenv("VT_FUZZ_DEBUG"))
+                fprintf(stderr, "reply: %.*s", (int)n, reply);
         size_t off = (unsigned char)reply[0] == VT_PROTO_DELIM ? 1 : 0;
         const char *line = reply + off;
         if (n <= off || reply[n - 1] != '\n' || memchr(line, '\n', n - off - 1) ||

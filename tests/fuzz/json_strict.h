@@ -17,6 +17,9 @@
 struct json_strict {
         const unsigned char *p, *end;
         unsigned depth, max_depth;
+        /* virtune-host's parse cost (host.h): 1, +8 per object, +2 per array, +1 per further
+         * member or element */
+        size_t units;
 };
 
 static bool js_value(struct json_strict *j);
@@ -179,6 +182,7 @@ static bool js_container(struct json_strict *j, char close)
 {
         if (++j->depth > j->max_depth)
                 return false;
+        j->units += close == '}' ? 8 : 2;
         j->p++;
         js_ws(j);
         if (j->p < j->end && *j->p == close) {
@@ -201,6 +205,7 @@ static bool js_container(struct json_strict *j, char close)
                 js_ws(j);
                 if (j->p < j->end && *j->p == ',') {
                         j->p++;
+                        j->units++;
                         js_ws(j);
                         continue;
                 }
@@ -235,14 +240,21 @@ static bool js_value(struct json_strict *j)
         }
 }
 
-/* Exactly one JSON text in s[0..n), whitespace around it allowed. */
-static inline bool json_strict_valid(const char *s, size_t n, unsigned max_depth)
+/* Exactly one JSON text in s[0..n), whitespace around it allowed; *units its parse cost. */
+static inline bool json_strict_units(const char *s, size_t n, unsigned max_depth, size_t *units)
 {
         struct json_strict j = {(const unsigned char *)s, (const unsigned char *)s + n, 0,
-                                max_depth};
+                                max_depth, 1};
         js_ws(&j);
         if (!js_value(&j))
                 return false;
         js_ws(&j);
+        *units = j.units;
         return j.p == j.end;
+}
+
+static inline bool json_strict_valid(const char *s, size_t n, unsigned max_depth)
+{
+        size_t units;
+        return json_strict_units(s, n, max_depth, &units);
 }
