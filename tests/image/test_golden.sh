@@ -5,15 +5,9 @@
 # them; `virtune revert` and a reboot give back the command line, the schedulers and the qemu-ga
 # configuration, with no file of virtune's left.
 set -u
-# Left out of the default run until the guest's reboot hang is understood: in 2 of 2 runs on
-# 2026-12-01 one of this flow's reboots stopped after systemd-shutdown's "Detaching loop
-# devices" and the guest never reset (flow 6's reboot once, flow 7's once). VT_IMAGE_GOLDEN=1 runs it.
-if [ "${VT_IMAGE_GOLDEN:-0}" != 1 ]; then
-        echo "SKIP: image-golden: a guest reboot in this flow hangs under TCG (see tests/image/README.md); VT_IMAGE_GOLDEN=1 runs it"
-        exit 77
-fi
 # shellcheck source=tests/image/lib.sh
 . "$(dirname "$0")/lib.sh"
+needs_reboots image-golden
 
 img_new
 kernel2=$("$vtimage" kernel2) || { bad "no second kernel package"; kernel2=""; }
