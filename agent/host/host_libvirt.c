@@ -121,6 +121,21 @@ static int connect_uri(const char *uri, bool read_only, virConnectPtr *ret, char
         return 0;
 }
 
+/* The domain DOMAIN names, by name or UUID, as virsh takes it. */
+static int lookup_domain(virConnectPtr conn, const char *uri, const char *domain, virDomainPtr *ret,
+                         char *err, size_t errlen)
+{
+        *ret = sym_virDomainLookupByName(conn, domain);
+        if (!*ret)
+                *ret = sym_virDomainLookupByUUIDString(conn, domain);
+        if (!*ret) {
+                snprintf(err, errlen, "no domain named %s at %s (virsh -c %s list --all)", domain,
+                         uri, uri);
+                return -ENOENT;
+        }
+        return 0;
+}
+
 static xmlNodePtr child(xmlNodePtr n, const char *name)
 {
         for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
@@ -203,14 +218,10 @@ int vt_host_libvirt_targets(const char *uri, const char *domain, const char *por
         int r = connect_uri(uri, true, &conn, err, errlen);
         if (r < 0)
                 return r;
-        _cleanup_(dom_freep) virDomainPtr d = sym_virDomainLookupByName(conn, domain);
-        if (!d)
-                d = sym_virDomainLookupByUUIDString(conn, domain);
-        if (!d) {
-                snprintf(err, errlen, "no domain named %s at %s (virsh -c %s list --all)", domain,
-                         uri, uri);
-                return -ENOENT;
-        }
+        _cleanup_(dom_freep) virDomainPtr d = NULL;
+        r = lookup_domain(conn, uri, domain, &d, err, errlen);
+        if (r < 0)
+                return r;
         r = target_fill(d, -1, port, &one, err, errlen);
         if (r >= 0)
                 r = vt_host_targets_add(t, one.socket, one.domain, one.uuid, one.running);
@@ -360,14 +371,10 @@ int vt_host_libvirt_setup(const char *uri, const char *domain, const char *port,
         int r = connect_uri(uri, false, &conn, err, errlen);
         if (r < 0)
                 return r;
-        _cleanup_(dom_freep) virDomainPtr d = sym_virDomainLookupByName(conn, domain);
-        if (!d)
-                d = sym_virDomainLookupByUUIDString(conn, domain);
-        if (!d) {
-                snprintf(err, errlen, "no domain named %s at %s (virsh -c %s list --all)", domain,
-                         uri, uri);
-                return -ENOENT;
-        }
+        _cleanup_(dom_freep) virDomainPtr d = NULL;
+        r = lookup_domain(conn, uri, domain, &d, err, errlen);
+        if (r < 0)
+                return r;
         int active = sym_virDomainIsActive(d), persistent = sym_virDomainIsPersistent(d);
         if (!live && !config) { /* libvirt's "current": the running domain, else its definition */
                 live = active == 1;
