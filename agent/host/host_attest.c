@@ -33,6 +33,20 @@ const char *const vt_attest_reasons[] = {
         "clock",         "reference",       NULL,
 };
 
+_Static_assert(sizeof(((struct vt_attest_opts *)0)->ek_trust_fp) == VT_CRED_ANCHORS_FP_LEN,
+               "the anchors' fingerprint");
+
+/* What a whole chain proved about an EK, kept in STATE/ek/NAME.json (virtune-tpm(7)). */
+struct binding {
+        char certificate[2 * 32 + 1]; /* the EK certificate's SHA-256, hex; "" without one */
+        char anchors[2 * VT_CRED_ANCHORS_FP_LEN + 1]; /* the trust anchors it chained to */
+        char ak[2 * sizeof(TPMU_NAME) + 1];           /* the activated AK's name, hex */
+        struct vt_cred_window window;                 /* when that chain is valid */
+        int64_t verified;                             /* when it was verified in full */
+        bool trusted;  /* this run: the certificate chained (or the record says it did) */
+        bool recorded; /* this run: the record holds, the chain and the activation were skipped */
+};
+
 struct attest {
         const struct vt_attest_opts *o;
         vt_attest_call_fn call;
@@ -40,6 +54,7 @@ struct attest {
         struct vt_checks v;
         json_object *doc;
         struct vt_ctx root; /* "/" of this host: the state directory is read through it */
+        struct binding b;
 };
 
 static const char *str_at(json_object *o, const char *a, const char *b)
@@ -234,6 +249,86 @@ static int64_t int_at(json_object *o, const char *a, const char *b)
         return json_object_get_int64(x);
 }
 
+static void hex_into(char *buf, size_t size, const uint8_t *d, size_t len)
+{
+        _cleanup_free_ char *hex = vt_hex_encode(d, len);
+        snprintf(buf, size, "%s", hex && strlen(hex) < size ? hex : "");
+}
+
+static void utc(int64_t t, char *buf, size_t size)
+{
+        struct tm tm;
+        time_t tt = (time_t)t;
+        if (!gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+                snprintf(buf, size, "%" PRId64, t);
+}
+
+static void binding_path(const struct vt_attest_opts *o, const char *ek, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s/ek/%s.json", o->state_dir, ek);
+}
+
+/* An integer member of the record, or INT64_MIN when it is missing or not an integer. */
+static int64_t int_member(json_object *o, const char *key)
+{
+        json_object *x;
+        return json_object_object_get_ex(o, key, &x) && json_object_is_type(x, json_type_int)
+                       ? json_object_get_int64(x)
+                       : INT64_MIN;
+}
+
+/*
+ * Whether the binding recorded for this EK holds for what the guest presents now: the same EK
+ * (the file is named after it), the same certificate bytes, verified against the same set of
+ * anchors, still inside every chain member's validity, and the same AK. Anything else: the
+ * whole chain runs again.
+ */
+static bool binding_holds(struct attest *a, const char *ek, char *why, size_t n)
+{
+        char path[PATH_MAX];
+        if (a->o->reactivate || !a->o->state_dir || !*a->b.certificate || !*a->b.ak)
+                return false;
+        binding_path(a->o, ek, path, sizeof(path));
+        _cleanup_json_ json_object *r = state_load(&a->root, path);
+        const char *rek = str_at(r, "ek", NULL), *cert = str_at(r, "certificate", NULL),
+                   *anchors = str_at(r, "anchors", NULL), *ak = str_at(r, "ak", NULL);
+        int64_t nb = int_member(r, "not_before"), na = int_member(r, "not_after"),
+                at = int_member(r, "verified"), now = (int64_t)time(NULL);
+        if (!rek || !cert || !anchors || !ak || !streq(rek, ek) || !streq(cert, a->b.certificate) ||
+            !streq(anchors, a->b.anchors) || !streq(ak, a->b.ak) || nb == INT64_MIN ||
+            na == INT64_MIN || at <= 0 || now < nb || now >= na)
+                return false;
+        a->b.window = (struct vt_cred_window){nb, na};
+        a->b.verified = at;
+        char when[32], until[32];
+        utc(at, when, sizeof(when));
+        utc(na, until, sizeof(until));
+        snprintf(why, n,
+                 "chains to a trusted CA and certifies the EK: recorded %s for this certificate "
+                 "and these anchors, valid until %s (--reactivate checks it again)",
+                 when, until);
+        return true;
+}
+
+/* After a whole chain: what it proved, for the next attestations of this EK. */
+static int binding_save(struct attest *a, const char *ek)
+{
+        char dir[PATH_MAX], path[PATH_MAX];
+        _cleanup_json_ json_object *r = json_object_new_object();
+        vt_json_add_str(r, "ek", ek);
+        vt_json_add_str(r, "certificate", a->b.certificate);
+        vt_json_add_str(r, "anchors", a->b.anchors);
+        vt_json_add_str(r, "ak", a->b.ak);
+        json_object_object_add(r, "not_before", json_object_new_int64(a->b.window.not_before));
+        json_object_object_add(r, "not_after", json_object_new_int64(a->b.window.not_after));
+        json_object_object_add(r, "verified", json_object_new_int64((int64_t)time(NULL)));
+        const char *text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY);
+        snprintf(dir, sizeof(dir), "%s/ek", a->o->state_dir);
+        binding_path(a->o, ek, path, sizeof(path));
+        int r2 = vt_fs_mkdir_p(&a->root, dir, NULL);
+        return r2 < 0 ? r2 : vt_fs_write_atomic(&a->root, path, text, strlen(text), 0600);
+}
+
 /* Steps 1-2: the EK, by its certificate (or pinned on first use), and the per-guest pin. */
 static int check_ek(struct attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, const char *name,
                     json_object *state, const char *state_file)
@@ -245,19 +340,31 @@ static int check_ek(struct attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, 
         bool trusted = false;
         if (r >= 0) {
                 X509_STORE *own = NULL, *trust = a->o->ek_trust;
+                uint8_t fp[VT_CRED_ANCHORS_FP_LEN], hash[32];
                 if (!trust && (r = a->o->ek_trust_error) < 0)
                         snprintf(why, sizeof(why), "%s", a->o->ek_trust_why);
                 else if (!trust)
-                        r = vt_cred_trust_load(a->o->ek_ca, a->o->n_ek_ca, &own, why, sizeof(why));
-                if (r >= 0)
+                        r = vt_cred_trust_load(a->o->ek_ca, a->o->n_ek_ca, &own, fp, why,
+                                               sizeof(why));
+                else
+                        memcpy(fp, a->o->ek_trust_fp, sizeof(fp));
+                if (r >= 0) {
+                        unsigned hl = 0;
+                        if (EVP_Digest(der, len, hash, &hl, EVP_sha256(), NULL) == 1)
+                                hex_into(a->b.certificate, sizeof(a->b.certificate), hash, hl);
+                        hex_into(a->b.anchors, sizeof(a->b.anchors), fp, sizeof(fp));
+                }
+                if (r >= 0 && binding_holds(a, name, why, sizeof(why)))
+                        r = a->b.recorded = 1;
+                else if (r >= 0)
                         r = vt_cred_ek_cert_check(der, len, &ek->publicArea, trust ? trust : own,
-                                                  why, sizeof(why));
+                                                  &a->b.window, why, sizeof(why));
                 vt_cred_trust_free(own);
                 if (r < 0) {
                         vt_check(&a->v, "ek-certificate", false, "%s", why);
                         return r;
                 }
-                trusted = r > 0;
+                trusted = a->b.trusted = r > 0;
         }
         const char *pinned = state ? str_at(state, "ek", NULL) : NULL;
         if (trusted)
@@ -313,6 +420,15 @@ static int check_activation(struct attest *a, const TPM2B_PUBLIC *ek, const TPM2
         uint8_t cred[CRED_LEN];
         _cleanup_free_ uint8_t *blob = NULL, *secret = NULL, *got = NULL;
         size_t blob_len, secret_len, got_len = 0;
+        if (a->b.recorded) {
+                char when[32];
+                utc(a->b.verified, when, sizeof(when));
+                vt_check(&a->v, "activation", true,
+                         "the TPM holding the EK released the credential made for this AK %s "
+                         "(recorded binding)",
+                         when);
+                return 0;
+        }
         int r = vt_cred_name(&ak->publicArea, &name);
         if (r >= 0)
                 r = RAND_bytes(cred, sizeof(cred)) == 1 ? 0 : -EIO;
@@ -504,7 +620,7 @@ static int attest(struct attest *a)
         _cleanup_json_ json_object *ekr = NULL, *quote = NULL, *eventlog = NULL, *vr = NULL;
         _cleanup_json_ json_object *state = NULL, *events = NULL;
         TPM2B_PUBLIC ek, ak;
-        TPM2B_NAME name;
+        TPM2B_NAME name, ak_name;
         char state_file[PATH_MAX] = "";
 
         if (call(a, "virtune-ek", NULL, &ekr) < 0)
@@ -514,6 +630,8 @@ static int attest(struct attest *a)
                 vt_check(&a->v, "agent", false, "virtune-ek: the reply has no usable EK and AK");
                 return 0;
         }
+        if (vt_cred_name(&ak.publicArea, &ak_name) >= 0)
+                hex_into(a->b.ak, sizeof(a->b.ak), ak_name.name, ak_name.size);
         _cleanup_free_ char *ek_name = vt_hex_encode(name.name, name.size);
         json_object *ekj = json_object_new_object();
         vt_json_add_str(ekj, "name", ek_name);
@@ -531,6 +649,9 @@ static int attest(struct attest *a)
         check_activation(a, &ek, &ak);
         if (chain_broken(a))
                 return 0;
+        vt_json_add_str(a->doc, "binding", a->b.recorded ? "recorded" : "activated");
+        if (a->b.trusted && !a->b.recorded && o->state_dir && (r = binding_save(a, ek_name)) < 0)
+                vt_json_add_str(a->doc, "binding_error", strerror(-r)); /* checked in full again */
 
         uint8_t nonce[NONCE_LEN];
         if (RAND_bytes(nonce, sizeof(nonce)) != 1)
@@ -617,8 +738,8 @@ int vt_attest_run(const struct vt_attest_opts *o, vt_attest_call_fn fn, void *us
 int vt_attest_trust_load(struct vt_attest_opts *o)
 {
         o->ek_trust = NULL;
-        o->ek_trust_error = vt_cred_trust_load(o->ek_ca, o->n_ek_ca, &o->ek_trust, o->ek_trust_why,
-                                               sizeof(o->ek_trust_why));
+        o->ek_trust_error = vt_cred_trust_load(o->ek_ca, o->n_ek_ca, &o->ek_trust, o->ek_trust_fp,
+                                               o->ek_trust_why, sizeof(o->ek_trust_why));
         return o->ek_trust_error;
 }
 

@@ -16,6 +16,7 @@ struct vt_attest_opts {
         const char *pcrs;       /* selection to quote; NULL: sha256:0-9 */
         json_object *reference; /* a recorded reference state to compare with, or NULL */
         bool record;            /* put this boot's reference state in the report */
+        bool reactivate;        /* run the whole chain even where a recorded binding holds */
         /*
          * In a fleet scan: whether another guest of this scan presented the EK already (its id
          * in other); the first call for an EK records it. NULL outside a scan.
@@ -29,6 +30,7 @@ struct vt_attest_opts {
          * loads ek_ca itself.
          */
         struct x509_store_st *ek_trust;
+        uint8_t ek_trust_fp[32]; /* the anchors' fingerprint (VT_CRED_ANCHORS_FP_LEN) */
         int ek_trust_error;
         char ek_trust_why[256];
         /*
@@ -40,8 +42,10 @@ struct vt_attest_opts {
 
 /*
  * Attests one guest. *report: {"ok", "reason" (the first failed check's name, "ok" when all
- * pass), "trust": "ek-certificate"|"tofu", "ek": {"name"}, "clock": {...}, "checks": [...],
- * "reference": {...} with record}. Returns 0 when the checks ran, whatever they found.
+ * pass), "trust": "ek-certificate"|"tofu", "binding": "activated" (the EK certificate chain and
+ * the credential activation ran) | "recorded" (an earlier attestation's, which still holds, see
+ * virtune-tpm(7)), "ek": {"name"}, "clock": {...}, "checks": [...], "reference": {...} with
+ * record}. Returns 0 when the checks ran, whatever they found.
  */
 int vt_attest_run(const struct vt_attest_opts *o, vt_attest_call_fn call, void *userdata,
                   json_object **report);

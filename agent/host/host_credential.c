@@ -10,6 +10,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <time.h>
 #include <tss2/tss2_mu.h>
 #include "host_credential.h"
 #include "tpm2_pub.h"
@@ -220,11 +221,16 @@ int vt_cred_make(const TPMT_PUBLIC *ek, const TPM2B_NAME *name, const uint8_t *c
         return 0;
 }
 
-int vt_cred_trust_load(char *const *files, size_t n, X509_STORE **ret, char *why, size_t whylen)
+int vt_cred_trust_load(char *const *files, size_t n, X509_STORE **ret,
+                       uint8_t fp[VT_CRED_ANCHORS_FP_LEN], char *why, size_t whylen)
 {
         X509_STORE *store = X509_STORE_new();
-        if (!store)
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        if (!store || !md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+                X509_STORE_free(store);
+                EVP_MD_CTX_free(md);
                 return -ENOMEM;
+        }
         for (size_t i = 0; i < n; i++) {
                 _cleanup_fclose_ FILE *f = fopen(files[i], "re");
                 if (!f) {
@@ -232,21 +238,35 @@ int vt_cred_trust_load(char *const *files, size_t n, X509_STORE **ret, char *why
                         snprintf(why, whylen, "cannot read the CA file %s: %s", files[i],
                                  strerror(-r));
                         X509_STORE_free(store);
+                        EVP_MD_CTX_free(md);
                         return r;
                 }
                 unsigned count = 0;
                 X509 *x;
+                bool hashed = true;
                 while ((x = PEM_read_X509(f, NULL, NULL, NULL))) {
+                        uint8_t *der = NULL;
+                        int dl = i2d_X509(x, &der);
+                        hashed = hashed && dl > 0 && EVP_DigestUpdate(md, der, (size_t)dl) == 1;
+                        OPENSSL_free(der);
                         X509_STORE_add_cert(store, x);
                         X509_free(x);
                         count++;
                 }
                 ERR_clear_error();
-                if (count == 0) {
+                if (count == 0 || !hashed) {
                         snprintf(why, whylen, "%s holds no PEM certificate", files[i]);
                         X509_STORE_free(store);
+                        EVP_MD_CTX_free(md);
                         return -EBADMSG;
                 }
+        }
+        unsigned fl = 0;
+        bool ok = EVP_DigestFinal_ex(md, fp, &fl) == 1 && fl == VT_CRED_ANCHORS_FP_LEN;
+        EVP_MD_CTX_free(md);
+        if (!ok) {
+                X509_STORE_free(store);
+                return -EIO;
         }
         /* every anchor is the host's own: an intermediate (issuercert) is enough */
         X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
@@ -259,8 +279,34 @@ void vt_cred_trust_free(X509_STORE *store)
         X509_STORE_free(store);
 }
 
+static int64_t asn1_time(const ASN1_TIME *t, bool *ok)
+{
+        struct tm tm;
+        if (!t || ASN1_TIME_to_tm(t, &tm) != 1) {
+                *ok = false;
+                return 0;
+        }
+        return (int64_t)timegm(&tm);
+}
+
+/* The window in which every certificate of the chain is valid. */
+static bool chain_window(X509_STORE_CTX *ctx, struct vt_cred_window *w)
+{
+        STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+        bool ok = chain && sk_X509_num(chain) > 0;
+        *w = (struct vt_cred_window){INT64_MIN, INT64_MAX};
+        for (int i = 0; ok && i < sk_X509_num(chain); i++) {
+                X509 *x = sk_X509_value(chain, i);
+                int64_t nb = asn1_time(X509_get0_notBefore(x), &ok),
+                        na = asn1_time(X509_get0_notAfter(x), &ok);
+                w->not_before = nb > w->not_before ? nb : w->not_before;
+                w->not_after = na < w->not_after ? na : w->not_after;
+        }
+        return ok;
+}
+
 int vt_cred_ek_cert_check(const uint8_t *der, size_t len, const TPMT_PUBLIC *ek, X509_STORE *trust,
-                          char *why, size_t whylen)
+                          struct vt_cred_window *window, char *why, size_t whylen)
 {
         const uint8_t *p = der;
         X509 *cert = d2i_X509(NULL, &p, (long)len);
@@ -280,6 +326,9 @@ int vt_cred_ek_cert_check(const uint8_t *der, size_t len, const TPMT_PUBLIC *ek,
                         r = 0;
                 } else if (EVP_PKEY_eq(X509_get0_pubkey(cert), key) != 1) {
                         snprintf(why, whylen, "the EK certificate certifies another key");
+                        r = 0;
+                } else if (window && !chain_window(ctx, window)) {
+                        snprintf(why, whylen, "the EK certificate chain's validity is unreadable");
                         r = 0;
                 } else {
                         snprintf(why, whylen, "chains to a trusted CA and certifies the EK");

@@ -22,19 +22,29 @@ int vt_cred_make(const TPMT_PUBLIC *ek, const TPM2B_NAME *name, const uint8_t *c
 /* The key of a public area (RSA, ECC P-256/P-384) for OpenSSL, or NULL. Caller frees. */
 struct evp_pkey_st *vt_cred_pkey(const TPMT_PUBLIC *pub);
 
+#define VT_CRED_ANCHORS_FP_LEN 32
+
 /*
  * The trust anchors for EK certificates (PEM files, each may hold several certificates; the
  * host's own, never the guest's) in one store, loaded once and then shared read-only by every
- * check (X509_STORE is safe for concurrent verification). -errno when a file cannot be read or
- * holds no certificate (*why names it).
+ * check (X509_STORE is safe for concurrent verification). fp: the SHA-256 over the anchors' DER
+ * in the order read, which names this set of anchors (a recorded verification holds only for
+ * the same set). -errno when a file cannot be read or holds no certificate (*why names it).
  */
-int vt_cred_trust_load(char *const *ca_files, size_t n_ca, struct x509_store_st **ret, char *why,
-                       size_t whylen);
+int vt_cred_trust_load(char *const *ca_files, size_t n_ca, struct x509_store_st **ret,
+                       uint8_t fp[VT_CRED_ANCHORS_FP_LEN], char *why, size_t whylen);
 void vt_cred_trust_free(struct x509_store_st *trust);
+
+/* When a verified chain holds: the latest notBefore and the earliest notAfter of its members. */
+struct vt_cred_window {
+        int64_t not_before, not_after; /* seconds since the epoch */
+};
 
 /*
  * Whether the EK certificate (DER) chains to an anchor of trust and certifies the key ek.
- * Returns 1 (trusted), 0 (not: *why says why), or -ENOMEM.
+ * Returns 1 (trusted; *window, if not NULL, when that chain is valid), 0 (not: *why says why),
+ * or -ENOMEM.
  */
 int vt_cred_ek_cert_check(const uint8_t *der, size_t len, const TPMT_PUBLIC *ek,
-                          struct x509_store_st *trust, char *why, size_t whylen);
+                          struct x509_store_st *trust, struct vt_cred_window *window, char *why,
+                          size_t whylen);

@@ -37,7 +37,7 @@ struct host {
         char **ek_ca; /* attest: --ek-ca FILE..., else this host's swtpm-localca */
         const char *state_dir, *guest_id, *record, *reference;
         char *uuid; /* -d: the domain's UUID, the attest state's key */
-        bool tofu;
+        bool tofu, reactivate;
         size_t nfiles;
         unsigned used; /* which command options were given (bit per option) */
 };
@@ -67,7 +67,8 @@ enum {
         OPT_TABLE = 1u << 11,
         OPT_LIVE = 1u << 12,
         OPT_CONFIG = 1u << 13,
-        OPT_ATTEST = 1u << 14, /* --ek-ca --tofu --state --guest-id --record --reference --attest */
+        /* --ek-ca --tofu --reactivate --state --guest-id --record --reference --attest */
+        OPT_ATTEST = 1u << 14,
 };
 
 #define ATTEST_STATE_DIR "/var/lib/virtune-host/attest"
@@ -420,6 +421,7 @@ static int attest_setup(struct host *h, struct attest_setup *a)
                 .ek_ca = cas,
                 .n_ek_ca = vt_strv_len(cas),
                 .tofu = h->tofu,
+                .reactivate = h->reactivate,
                 .state_dir = a->state,
                 .guest_id = h->guest_id ? h->guest_id
                             : h->uuid   ? h->uuid
@@ -796,6 +798,8 @@ static void usage(FILE *f)
                 "                           this host's swtpm-localca certificates)\n"
                 "  --tofu                   attest: no trusted EK certificate: pin the EK on\n"
                 "                           first use instead (weaker; said in the report)\n"
+                "  --reactivate             attest: verify the EK certificate and activate the\n"
+                "                           AK even where a recorded binding holds\n"
                 "  --state DIR              attest: per-guest EK pins and TPM counters\n"
                 "                           (default %s)\n"
                 "  --guest-id ID            attest: the guest's key there (default: the socket)\n"
@@ -847,6 +851,7 @@ int main(int argc, char **argv)
                 O_CONFIG,
                 O_EK_CA,
                 O_TOFU,
+                O_REACTIVATE,
                 O_STATE,
                 O_GUEST_ID,
                 O_RECORD,
@@ -880,6 +885,7 @@ int main(int argc, char **argv)
                 {"name", required_argument, NULL, O_NAME},
                 {"ek-ca", required_argument, NULL, O_EK_CA},
                 {"tofu", no_argument, NULL, O_TOFU},
+                {"reactivate", no_argument, NULL, O_REACTIVATE},
                 {"state", required_argument, NULL, O_STATE},
                 {"guest-id", required_argument, NULL, O_GUEST_ID},
                 {"record", required_argument, NULL, O_RECORD},
@@ -993,6 +999,10 @@ int main(int argc, char **argv)
                         break;
                 case O_TOFU:
                         h.tofu = true;
+                        h.used |= OPT_ATTEST;
+                        break;
+                case O_REACTIVATE:
+                        h.reactivate = true;
                         h.used |= OPT_ATTEST;
                         break;
                 case O_STATE:

@@ -1,6 +1,7 @@
 /* Attestation end to end on swtpms provisioned as libvirt does: what passes, and each attack. */
 #include <ctype.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <tss2/tss2_mu.h>
 #include "codec.h"
 #include "host_attest.h"
@@ -21,6 +22,7 @@ struct guest {
 };
 
 static char *ca_dir, *other_ca_dir, *state_dir;
+static bool reactivate; /* the next attest() runs the whole chain (--reactivate) */
 /* the guests running: a failed assertion skips guest_stop(), the group teardown does it */
 static struct guest *running[4];
 
@@ -129,9 +131,11 @@ static json_object *attest(struct guest *g, const char *id, char *const *cas, si
                                    .guest_id = id,
                                    .pcrs = "sha256:0-9",
                                    .reference = reference,
-                                   .record = record};
+                                   .record = record,
+                                   .reactivate = reactivate};
         json_object *report = NULL;
         assert_int_equal(vt_attest_run(&o, guest_call, g, &report), 0);
+        reactivate = false;
         return report;
 }
 
@@ -150,6 +154,24 @@ static void assert_reason(json_object *report, const char *want)
                          json_object_to_json_string_ext(report, JSON_C_TO_STRING_PRETTY));
 }
 
+/* "activated" (the whole chain ran), "recorded" (an earlier one's binding held), or "". */
+static const char *binding(json_object *report)
+{
+        const char *b = json_object_get_string(json_object_object_get(report, "binding"));
+        return b ? b : "";
+}
+
+/* Attests once, cleanly: the binding of this guest's EK is then on record. */
+static void attest_clean(struct guest *g, const char *id)
+{
+        void *tamper = g->tamper;
+        g->tamper = NULL;
+        json_object *r = attest(g, id, cas, 2, false, NULL, false);
+        assert_reason(r, "ok");
+        json_object_put(r);
+        g->tamper = tamper;
+}
+
 static void test_attest_trusts_a_libvirt_provisioned_vtpm(void **state)
 {
         struct guest g;
@@ -160,10 +182,17 @@ static void test_attest_trusts_a_libvirt_provisioned_vtpm(void **state)
         assert_true(json_object_get_boolean(json_object_object_get(r, "ok")));
         assert_string_equal(json_object_get_string(json_object_object_get(r, "trust")),
                             "ek-certificate");
+        assert_string_equal(binding(r), "activated");
         json_object_put(r);
-        /* the second attestation of the same boot: same EK, same counters */
+        /* the second attestation of the same boot: same EK, same counters, the binding kept */
         r = attest(&g, "vm-good", cas, 2, false, NULL, false);
         assert_reason(r, "ok");
+        assert_string_equal(binding(r), "recorded");
+        json_object_put(r);
+        reactivate = true;
+        r = attest(&g, "vm-good", cas, 2, false, NULL, false);
+        assert_reason(r, "ok");
+        assert_string_equal(binding(r), "activated");
         json_object_put(r);
         guest_stop(&g);
 }
@@ -178,6 +207,105 @@ static void test_attest_rejects_an_ek_certificate_from_another_ca(void **state)
         guest_stop(&g);
 }
 
+/* The host's anchors changed after the binding was recorded: the certificate is checked again. */
+static void test_attest_checks_a_recorded_binding_again_under_other_anchors(void **state)
+{
+        struct guest g;
+        guest_start(&g, ca_dir);
+        guest_boot(&g);
+        attest_clean(&g, "vm-ca-changed");
+        json_object *r = attest(&g, "vm-ca-changed", other_cas, 2, false, NULL, false);
+        assert_reason(r, "ek-certificate");
+        assert_non_null(strstr(json_object_to_json_string(r), "does not chain to a trusted CA"));
+        json_object_put(r);
+        guest_stop(&g);
+}
+
+/* The guest hands another TPM's certificate (from another CA) with its own EK. */
+static json_object *swap_certificate(struct guest *g, const char *execute, json_object *v)
+{
+        if (!v || !streq(execute, "virtune-ek"))
+                return v;
+        json_object *theirs = dispatch(g->other->ctx, "virtune-ek", NULL);
+        json_object_object_add(v, "certificates",
+                               json_object_get(json_object_object_get(theirs, "certificates")));
+        json_object_put(theirs);
+        return v;
+}
+
+static void test_attest_rejects_another_certificate_despite_a_recorded_binding(void **state)
+{
+        struct guest g, other;
+        guest_start(&g, ca_dir);
+        guest_boot(&g);
+        guest_start(&other, other_ca_dir);
+        g.tamper = swap_certificate;
+        g.other = &other;
+        attest_clean(&g, "vm-cert-swap");
+        json_object *r = attest(&g, "vm-cert-swap", cas, 2, false, NULL, false);
+        assert_reason(r, "ek-certificate");
+        assert_non_null(strstr(json_object_to_json_string(r), "does not chain to a trusted CA"));
+        json_object_put(r);
+        /* the other CA trusted too: the chain holds, but not for this EK */
+        char *both[] = {cas[0], cas[1], other_cas[0], other_cas[1]};
+        r = attest(&g, "vm-cert-swap", both, 4, false, NULL, false);
+        assert_reason(r, "ek-certificate");
+        assert_non_null(strstr(json_object_to_json_string(r), "certifies another key"));
+        json_object_put(r);
+        guest_stop(&other);
+        guest_stop(&g);
+}
+
+/* Edits the recorded binding of the EK this report names. */
+static void edit_binding(json_object *report, const char *key, json_object *value)
+{
+        const char *ek = json_object_get_string(
+                json_object_object_get(json_object_object_get(report, "ek"), "name"));
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/ek/%s.json", state_dir, ek);
+        json_object *b = json_object_from_file(path);
+        assert_non_null(b);
+        json_object_object_add(b, key, value);
+        assert_int_equal(json_object_to_file(path, b), 0);
+        json_object_put(b);
+}
+
+static void test_attest_uses_a_recorded_binding_only_when_all_of_it_matches(void **state)
+{
+        struct guest g;
+        guest_start(&g, ca_dir);
+        guest_boot(&g);
+        json_object *first = attest(&g, "vm-record", cas, 2, false, NULL, false);
+        assert_string_equal(binding(first), "activated");
+        struct {
+                const char *key;
+                json_object *value;
+        } edits[] = {
+                {"certificate", json_object_new_string("00")},
+                {"anchors", json_object_new_string("00")},
+                {"ak", json_object_new_string("000b00")},
+                {"ek", json_object_new_string("000b00")},
+                {"not_after", json_object_new_int64((int64_t)time(NULL) - 1)},
+                {"not_before", json_object_new_int64((int64_t)time(NULL) + 3600)},
+                {"not_after", json_object_new_string("4102444800")},
+                {"verified", NULL},
+        };
+        json_object *r = attest(&g, "vm-record", cas, 2, false, NULL, false);
+        assert_string_equal(binding(r), "recorded");
+        json_object_put(r);
+        /* each whole chain writes the record again, whole, for the next edit */
+        for (size_t i = 0; i < ARRAY_SIZE(edits); i++) {
+                edit_binding(first, edits[i].key, edits[i].value);
+                r = attest(&g, "vm-record", cas, 2, false, NULL, false);
+                assert_reason(r, "ok");
+                if (!streq(binding(r), "activated"))
+                        fail_msg("binding %s with %s edited", binding(r), edits[i].key);
+                json_object_put(r);
+        }
+        json_object_put(first);
+        guest_stop(&g);
+}
+
 static void test_attest_without_a_trusted_certificate_pins_only_with_tofu(void **state)
 {
         struct guest g;
@@ -189,6 +317,11 @@ static void test_attest_without_a_trusted_certificate_pins_only_with_tofu(void *
         r = attest(&g, "vm-tofu", cas, 2, true, NULL, false);
         assert_reason(r, "ok");
         assert_string_equal(json_object_get_string(json_object_object_get(r, "trust")), "tofu");
+        json_object_put(r);
+        /* nothing is recorded without a certificate: the activation runs every time */
+        r = attest(&g, "vm-tofu", cas, 2, true, NULL, false);
+        assert_reason(r, "ok");
+        assert_string_equal(binding(r), "activated");
         json_object_put(r);
         guest_stop(&g);
 }
@@ -208,10 +341,16 @@ static void test_attest_rejects_an_ak_from_another_tpm(void **state)
 {
         struct guest g, other;
         guest_start(&g, ca_dir);
+        guest_boot(&g);
         guest_start(&other, ca_dir);
         g.tamper = swap_ak;
         g.other = &other;
         json_object *r = attest(&g, "vm-ak", cas, 2, false, NULL, false);
+        assert_reason(r, "activation");
+        json_object_put(r);
+        /* the same with this EK's binding on record: another AK, so the whole chain runs */
+        attest_clean(&g, "vm-ak");
+        r = attest(&g, "vm-ak", cas, 2, false, NULL, false);
         assert_reason(r, "activation");
         json_object_put(r);
         guest_stop(&other);
@@ -241,6 +380,7 @@ static void test_attest_rejects_a_replayed_quote(void **state)
         json_object_put(r);
         r = attest(&g, "vm-replay", cas, 2, false, NULL, false);
         assert_reason(r, "nonce");
+        assert_string_equal(binding(r), "recorded");
         json_object_put(r);
         guest_stop(&g);
 }
@@ -265,7 +405,9 @@ static void test_attest_rejects_another_selection_than_asked(void **state)
         guest_start(&g, ca_dir);
         guest_boot(&g);
         g.tamper = narrow_selection;
+        attest_clean(&g, "vm-sel");
         json_object *r = attest(&g, "vm-sel", cas, 2, false, NULL, false);
+        assert_string_equal(binding(r), "recorded");
         /* the nonce is wrong too; the selection is checked first in the verifier's list? */
         const char *why = reason(r);
         assert_true(streq(why, "nonce") || streq(why, "pcr-selection"));
@@ -325,6 +467,11 @@ static void test_attest_rejects_an_event_log_with_one_digest_changed(void **stat
         json_object *r = attest(&g, "vm-log", cas, 2, false, NULL, false);
         assert_reason(r, "eventlog-replay");
         json_object_put(r);
+        attest_clean(&g, "vm-log");
+        r = attest(&g, "vm-log", cas, 2, false, NULL, false);
+        assert_reason(r, "eventlog-replay");
+        assert_string_equal(binding(r), "recorded");
+        json_object_put(r);
         guest_stop(&g);
 }
 
@@ -340,6 +487,7 @@ static void test_attest_reports_a_tpm_reset_between_two_attestations(void **stat
         guest_boot(&g);
         r = attest(&g, "vm-reset", cas, 2, false, NULL, false);
         assert_reason(r, "tpm-reset");
+        assert_string_equal(binding(r), "recorded"); /* the same seed: the same AK */
         json_object_put(r);
         /* reported once: this host now knows the new boot */
         r = attest(&g, "vm-reset", cas, 2, false, NULL, false);
@@ -374,6 +522,7 @@ static void test_attest_compares_with_a_recorded_reference(void **state)
                                json_object_new_string("00"));
         r = attest(&g, "vm-ref", cas, 2, false, ref, false);
         assert_reason(r, "reference");
+        assert_string_equal(binding(r), "recorded");
         const char *s = json_object_to_json_string(r);
         assert_non_null(strstr(s, "sha256:4: event 1 of PCR 4"));
         json_object_put(r);
@@ -576,6 +725,10 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_attest_trusts_a_libvirt_provisioned_vtpm),
                 cmocka_unit_test(test_attest_rejects_an_ek_certificate_from_another_ca),
+                cmocka_unit_test(test_attest_checks_a_recorded_binding_again_under_other_anchors),
+                cmocka_unit_test(
+                        test_attest_rejects_another_certificate_despite_a_recorded_binding),
+                cmocka_unit_test(test_attest_uses_a_recorded_binding_only_when_all_of_it_matches),
                 cmocka_unit_test(test_attest_without_a_trusted_certificate_pins_only_with_tofu),
                 cmocka_unit_test(test_attest_rejects_an_ak_from_another_tpm),
                 cmocka_unit_test(test_attest_rejects_a_replayed_quote),
