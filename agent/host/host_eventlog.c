@@ -66,9 +66,10 @@ int vt_host_eventlog_fetch(vt_attest_call_fn call, void *userdata, bool ima, jso
         _cleanup_free_ char *source = NULL, *format = NULL;
         size_t len = 0, cap = 0;
         int64_t size = 0;
+        unsigned pieces = 0;
         err[0] = '\0';
-        for (unsigned pieces = 1;; pieces++) {
-                if (pieces > PIECES_MAX)
+        for (;;) {
+                if (++pieces > PIECES_MAX)
                         return BAD("the guest's event log came in more than %u pieces", PIECES_MAX);
                 _cleanup_json_ json_object *v = NULL;
                 int r = call(userdata, "virtune-eventlog", ask(ima, len), &v);
@@ -130,6 +131,11 @@ int vt_host_eventlog_fetch(vt_attest_call_fn call, void *userdata, bool ima, jso
                         first = TAKE_PTR(v);
                 if (p.complete)
                         break;
+        }
+        const char *log = json_object_get_string(json_object_object_get(first, "log"));
+        if (pieces == 1 && strlen(log) % 4 == 0) {
+                *ret = TAKE_PTR(first); /* the whole log already, padded as the verifier takes it */
+                return 0;
         }
         /* The first reply, now for the whole log. */
         _cleanup_free_ char *b64 = vt_base64_encode(all ? all : (const uint8_t *)"", len);

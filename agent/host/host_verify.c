@@ -155,22 +155,10 @@ int vt_host_eventlog_decode(json_object *eventlog, uint8_t **ret, size_t *len)
             !json_object_is_type(x, json_type_string))
                 return -EBADMSG;
         size_t n = (size_t)json_object_get_string_len(x);
-        if (n > EVENTLOG_MAX / 3 * 4 || n % 4)
+        if (n > EVENTLOG_MAX / 3 * 4 || n % 4 || strlen(json_object_get_string(x)) != n)
                 return -EBADMSG;
-        uint8_t *buf = malloc(n / 4 * 3 + 1);
-        if (!buf)
-                return -ENOMEM;
-        int k = EVP_DecodeBlock(buf, (const uint8_t *)json_object_get_string(x), (int)n);
-        if (k < 0) {
-                free(buf);
-                return -EBADMSG;
-        }
-        /* EVP_DecodeBlock counts the padding as data */
-        const char *s = json_object_get_string(x);
-        k -= (n && s[n - 1] == '=') + (n > 1 && s[n - 2] == '=');
-        *ret = buf;
-        *len = (size_t)k;
-        return 0;
+        int r = vt_base64_decode(json_object_get_string(x), ret, len);
+        return r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0;
 }
 
 /* Replays the log; every reported PCR the firmware owns (0-9) or the log touches must match. */

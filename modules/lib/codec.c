@@ -67,25 +67,24 @@ char *vt_base64_encode(const uint8_t *buf, size_t len)
         return s;
 }
 
-static int unbase64(char c)
-{
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        if (c == '+')
-                return 62;
-        if (c == '/')
-                return 63;
-        return -1;
-}
+/* A base64 digit's value plus one, 0 for every other byte: one load per character. */
+static const uint8_t unbase64[256] = {
+        ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,
+        ['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
+        ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
+        ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
+        ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
+        ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+        ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
+        ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+        ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
+        ['/'] = 64,
+};
 
 int vt_base64_decode(const char *s, uint8_t **ret, size_t *ret_len)
 {
-        size_t n = strlen(s);
-        while (n > 0 && s[n - 1] == '=' && strlen(s) - n < 2)
+        size_t all = strlen(s), n = all;
+        while (n > 0 && s[n - 1] == '=' && all - n < 2)
                 n--;
         if (n % 4 == 1)
                 return -EINVAL;
@@ -95,10 +94,10 @@ int vt_base64_decode(const char *s, uint8_t **ret, size_t *ret_len)
         size_t o = 0;
         uint32_t acc = 0;
         for (size_t i = 0; i < n; i++) {
-                int v = unbase64(s[i]);
-                if (v < 0)
+                uint32_t v = unbase64[(unsigned char)s[i]];
+                if (!v)
                         return -EINVAL;
-                acc = acc << 6 | (uint32_t)v;
+                acc = acc << 6 | (v - 1);
                 if (i % 4 == 3) {
                         buf[o++] = (uint8_t)(acc >> 16);
                         buf[o++] = (uint8_t)(acc >> 8);

@@ -105,6 +105,12 @@ static void test_pieces_are_put_together_byte_for_byte(void **state)
         struct guest one = {log, 1000, 1u << 20, HONEST, false, 0};
         assert_int_equal(fetch(&one, &v, err, sizeof(err)), 0);
         assert_int_equal(one.calls, 1);
+        assert_int_equal(vt_base64_decode(json_object_get_string(json_object_object_get(v, "log")),
+                                          &got, &n),
+                         0);
+        assert_int_equal(n, 1000);
+        assert_memory_equal(got, log, n);
+        free(got);
         json_object_put(v);
         struct guest none = {log, 0, 1u << 20, HONEST, false, 0};
         assert_int_equal(fetch(&none, &v, err, sizeof(err)), 0);
