@@ -19,7 +19,7 @@
 #include "host_eventlog.h"
 #include "tpm_eventlog.h"
 
-#define NONCE_LEN    32
+#define NONCE_LEN    VT_ATTEST_NONCE_LEN
 #define CRED_LEN     32
 #define EK_CERT_MAX  4096u
 #define STATE_MAX    (64u << 10)
@@ -654,10 +654,13 @@ static int attest(struct attest *a)
                 vt_json_add_str(a->doc, "binding_error", strerror(-r)); /* checked in full again */
 
         uint8_t nonce[NONCE_LEN];
-        if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+        if (o->nonce)
+                memcpy(nonce, o->nonce, sizeof(nonce));
+        else if (RAND_bytes(nonce, sizeof(nonce)) != 1)
                 return -EIO;
         json_object *args = json_object_new_object();
         add_hex(args, "nonce", nonce, sizeof(nonce));
+        add_hex(a->doc, "nonce", nonce, sizeof(nonce));
         vt_json_add_str(args, "pcrs", sel);
         if (call(a, "virtune-quote", args, &quote) < 0)
                 return 0;

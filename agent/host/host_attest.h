@@ -3,6 +3,8 @@
 
 #include "util.h"
 
+#define VT_ATTEST_NONCE_LEN 32
+
 /* Runs one guest command; *value is the "return" value (a new reference); <0 when it failed. */
 typedef int (*vt_attest_call_fn)(void *userdata, const char *execute, json_object *args,
                                  json_object **value);
@@ -17,6 +19,12 @@ struct vt_attest_opts {
         json_object *reference; /* a recorded reference state to compare with, or NULL */
         bool record;            /* put this boot's reference state in the report */
         bool reactivate;        /* run the whole chain even where a recorded binding holds */
+        /*
+         * The quote's nonce (VT_ATTEST_NONCE_LEN random bytes) when the caller drew it (a fleet
+         * scan draws every guest's at once: a thread's first RAND_bytes sets up its own DRBG,
+         * more work than the draw), NULL: drawn here.
+         */
+        const uint8_t *nonce;
         /*
          * In a fleet scan: whether another guest of this scan presented the EK already (its id
          * in other); the first call for an EK records it. NULL outside a scan.
@@ -42,10 +50,10 @@ struct vt_attest_opts {
 
 /*
  * Attests one guest. *report: {"ok", "reason" (the first failed check's name, "ok" when all
- * pass), "trust": "ek-certificate"|"tofu", "binding": "activated" (the EK certificate chain and
- * the credential activation ran) | "recorded" (an earlier attestation's, which still holds, see
- * virtune-tpm(7)), "ek": {"name"}, "clock": {...}, "checks": [...], "reference": {...} with
- * record}. Returns 0 when the checks ran, whatever they found.
+ * pass), "trust": "ek-certificate"|"tofu", "nonce": hex (the quote's), "binding": "activated" (the
+ * EK certificate chain and the credential activation ran) | "recorded" (an earlier attestation's,
+ * which still holds, see virtune-tpm(7)), "ek": {"name"}, "clock": {...}, "checks": [...],
+ * "reference": {...} with record}. Returns 0 when the checks ran, whatever they found.
  */
 int vt_attest_run(const struct vt_attest_opts *o, vt_attest_call_fn call, void *userdata,
                   json_object **report);

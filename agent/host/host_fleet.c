@@ -1,4 +1,6 @@
 /* The fleet's attestation: a thread per guest, results printed as they come, EKs compared. */
+#include <limits.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <time.h>
 #include "host.h"
@@ -22,6 +24,7 @@ struct fleet {
         pthread_mutex_t lock;
         json_object *eks; /* EK name -> the first guest that presented it in this scan */
         struct result *results;
+        uint8_t *nonces; /* VT_ATTEST_NONCE_LEN bytes per guest */
 };
 
 static const char *guest_id(const struct vt_fleet_target *t)
@@ -50,6 +53,7 @@ static void attest_one(struct fleet *f, size_t i)
         o.guest_id = guest_id(t);
         o.ek_seen = ek_seen;
         o.ek_seen_userdata = f;
+        o.nonce = f->nonces + i * VT_ATTEST_NONCE_LEN;
         struct vt_host_caller c = {.socket = t->socket, .timeout_ms = f->timeout_ms};
         _cleanup_json_ json_object *report = NULL;
         int r = vt_attest_run(&o, vt_host_caller_call, &c, &report);
@@ -147,11 +151,17 @@ static int fleet_run(const struct vt_fleet_target *targets, size_t n,
                           .out = out};
         size_t nthreads = n < VT_FLEET_THREADS_MAX ? n : VT_FLEET_THREADS_MAX;
         f.results = calloc(n ? n : 1, sizeof(*f.results));
+        f.nonces = malloc((n ? n : 1) * VT_ATTEST_NONCE_LEN);
         pthread_t *th = calloc(nthreads ? nthreads : 1, sizeof(*th));
         f.eks = json_object_new_object();
-        if (!f.results || !th || !f.eks) {
-                free(f.results), free(th), json_object_put(f.eks);
+        if (!f.results || !f.nonces || !th || !f.eks) {
+                free(f.results), free(f.nonces), free(th), json_object_put(f.eks);
                 return -ENOMEM;
+        }
+        if (n > INT_MAX / VT_ATTEST_NONCE_LEN ||
+            RAND_bytes(f.nonces, (int)(n * VT_ATTEST_NONCE_LEN)) != 1) {
+                free(f.results), free(f.nonces), free(th), json_object_put(f.eks);
+                return -EIO;
         }
         pthread_mutex_init(&f.lock, NULL);
         vt_host_raise_nofile(n);
@@ -176,6 +186,7 @@ static int fleet_run(const struct vt_fleet_target *targets, size_t n,
         json_object_put(f.eks);
         free(th);
         free(f.results);
+        free(f.nonces);
         return passed;
 }
 
