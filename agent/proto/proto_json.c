@@ -130,6 +130,12 @@ static size_t strict_check(const char *buf, size_t len, const char **why)
                         bool nul = false;
                         bool high = false; /* the last escape was a high surrogate */
                         for (i++; i < len && buf[i] != '"'; i++) {
+                                /* a run of plain bytes (hex, base64): nothing to check in it */
+                                while (!high && i < len && (unsigned char)buf[i] >= 0x20 &&
+                                       buf[i] != '"' && buf[i] != '\\')
+                                        i++;
+                                if (i >= len || buf[i] == '"')
+                                        break;
                                 if ((unsigned char)buf[i] < 0x20) {
                                         *why = "control character in a string";
                                         return i;
