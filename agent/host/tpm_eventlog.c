@@ -74,7 +74,12 @@ static const uint8_t spec_id_sig[16] = "Spec ID Event03";
 static const uint8_t startup_locality_sig[16] = "StartupLocality";
 
 /* The Spec ID event names the banks and their digest sizes: the log's own table of contents. */
-static int parse_spec_id(const uint8_t *ev, size_t len, struct vt_evlog *log)
+static bool wanted(uint64_t algs, const struct vt_pcr_bank *b)
+{
+        return b && b->alg < 64 && (algs >> b->alg & 1);
+}
+
+static int parse_spec_id(const uint8_t *ev, size_t len, uint64_t algs, struct vt_evlog *log)
 {
         struct rd r = {ev, len};
         const uint8_t *sig, *skip;
@@ -92,9 +97,11 @@ static int parse_spec_id(const uint8_t *ev, size_t len, struct vt_evlog *log)
                 if (b && b->size != size)
                         return -EBADMSG;
                 for (size_t k = 0; k < log->nbanks; k++)
-                        if (b && log->banks[k].bank == b)
+                        if (b && log->banks[k].seen == b)
                                 return -EBADMSG; /* one bank named twice */
-                log->banks[log->nbanks++] = (struct vt_evlog_bank){.bank = b};
+                /* a bank not asked for is skipped like one we do not know */
+                log->banks[log->nbanks++] =
+                        (struct vt_evlog_bank){.bank = wanted(algs, b) ? b : NULL, .seen = b};
         }
         log->crypto_agile = true;
         return 1;
@@ -135,8 +142,8 @@ int vt_evlog_replay(const uint8_t *buf, size_t len, struct vt_evlog *ret)
         return vt_evlog_replay_events(buf, len, ret, NULL, NULL);
 }
 
-static int replay(const uint8_t *buf, size_t len, struct vt_evlog *ret, vt_evlog_event_fn fn,
-                  void *userdata, struct hashers *h)
+static int replay(const uint8_t *buf, size_t len, uint64_t algs, struct vt_evlog *ret,
+                  vt_evlog_event_fn fn, void *userdata, struct hashers *h)
 {
         struct vt_evlog *log = ret;
         *log = (struct vt_evlog){.locality = -1};
@@ -147,14 +154,16 @@ static int replay(const uint8_t *buf, size_t len, struct vt_evlog *ret, vt_evlog
         if (!rd_u32(&r, &pcr) || !rd_u32(&r, &type) || !rd_bytes(&r, 20, &digest) ||
             !rd_u32(&r, &size) || !rd_bytes(&r, size, &ev))
                 return -EBADMSG;
-        int k = type == EV_NO_ACTION ? parse_spec_id(ev, size, log) : 0;
+        int k = type == EV_NO_ACTION ? parse_spec_id(ev, size, algs, log) : 0;
         if (k < 0)
                 return k;
         const uint8_t *spec = ev;
         size_t spec_len = size;
         if (!log->crypto_agile) {
+                const struct vt_pcr_bank *sha1 = vt_pcr_bank_by_alg(TPM2_ALG_SHA1);
                 log->nbanks = 1;
-                log->banks[0].bank = vt_pcr_bank_by_alg(TPM2_ALG_SHA1);
+                log->banks[0] = (struct vt_evlog_bank){.bank = wanted(algs, sha1) ? sha1 : NULL,
+                                                       .seen = sha1};
                 r = (struct rd){buf, len}; /* the first event is a measurement like the rest */
         }
         while (r.left > 0) {
@@ -173,7 +182,7 @@ static int replay(const uint8_t *buf, size_t len, struct vt_evlog *ret, vt_evlog
                                 if (ds == 0 || !rd_bytes(&r, ds, &digest))
                                         return -EBADMSG;
                                 for (size_t b = 0; b < log->nbanks; b++) {
-                                        if (!log->banks[b].bank || log->banks[b].bank->alg != alg)
+                                        if (!log->banks[b].seen || log->banks[b].seen->alg != alg)
                                                 continue;
                                         if (digests[b])
                                                 return -EBADMSG; /* one bank twice in an event */
@@ -207,7 +216,15 @@ int vt_evlog_replay_events(const uint8_t *buf, size_t len, struct vt_evlog *ret,
                            vt_evlog_event_fn fn, void *userdata)
 {
         struct hashers h = {0};
-        int r = replay(buf, len, ret, fn, userdata, &h);
+        int r = replay(buf, len, UINT64_MAX, ret, fn, userdata, &h);
+        hashers_done(&h);
+        return r;
+}
+
+int vt_evlog_replay_only(const uint8_t *buf, size_t len, uint64_t algs, struct vt_evlog *ret)
+{
+        struct hashers h = {0};
+        int r = replay(buf, len, algs, ret, NULL, NULL, &h);
         hashers_done(&h);
         return r;
 }

@@ -8,7 +8,8 @@
 #define VT_EVLOG_BANKS_MAX 8
 
 struct vt_evlog_bank {
-        const struct vt_pcr_bank *bank;
+        const struct vt_pcr_bank *bank; /* NULL: a bank not known, or not asked for: skipped */
+        const struct vt_pcr_bank *seen; /* the bank the log names, known or not asked for */
         uint8_t pcr[VT_EVLOG_PCRS][64];
         bool touched[VT_EVLOG_PCRS]; /* an event (or the startup locality) set it */
 };
@@ -26,6 +27,11 @@ struct vt_evlog {
  * the buffer: -EBADMSG on a malformed log, -EOPNOTSUPP on a bank OpenSSL cannot hash.
  */
 int vt_evlog_replay(const uint8_t *buf, size_t len, struct vt_evlog *ret);
+/*
+ * The same for the banks whose TPM2_ALG_ID is set in algs (bit 1 << alg) only; the others are
+ * parsed and skipped as a bank OpenSSL does not know would be.
+ */
+int vt_evlog_replay_only(const uint8_t *buf, size_t len, uint64_t algs, struct vt_evlog *ret);
 /*
  * The same, calling fn for each measurement (not the EV_NO_ACTION events) in each known bank,
  * in log order: index is the event's position in the log. A negative return stops the replay.

@@ -332,6 +332,30 @@ static void test_eventlog_startup_locality_sets_pcr0_initial_value(void **state)
         assert_memory_equal(b->pcr[0], want, 32);
 }
 
+/* Replaying only the banks asked for: the same values for those, the others left out. */
+static void test_eventlog_replay_of_one_bank_equals_that_bank_of_the_whole(void **state)
+{
+        struct logbuf l = {0};
+        uint8_t zero[32] = {0}, d[32];
+        memset(d, 0x3c, sizeof(d));
+        log_header(&l);
+        log_event(&l, 0, 0x80000008, d, d, "x");
+        log_event(&l, 7, 0x80000008, d, d, "y");
+        struct vt_evlog all, only;
+        assert_int_equal(vt_evlog_replay(l.b, l.n, &all), 0);
+        assert_int_equal(vt_evlog_replay_only(l.b, l.n, UINT64_C(1) << 0x000b, &only), 0);
+        assert_int_equal(only.events, all.events);
+        assert_null(vt_evlog_bank(&only, 0x0004));
+        assert_non_null(vt_evlog_bank(&all, 0x0004));
+        assert_memory_equal(vt_evlog_bank(&only, 0x000b), vt_evlog_bank(&all, 0x000b),
+                            sizeof(struct vt_evlog_bank));
+        /* a bank left out is still parsed as strictly: twice in one event is malformed */
+        put32(&l, 0), put32(&l, 0x80000008), put32(&l, 2);
+        put16(&l, 0x0004), put(&l, zero, 20), put16(&l, 0x0004), put(&l, zero, 20);
+        put32(&l, 1), put(&l, "z", 1);
+        assert_int_equal(vt_evlog_replay_only(l.b, l.n, UINT64_C(1) << 0x000b, &only), -EBADMSG);
+}
+
 static void test_eventlog_truncated_is_malformed(void **state)
 {
         struct logbuf l = {0};
@@ -728,6 +752,7 @@ int main(void)
                 cmocka_unit_test(test_verify_from_files_replays_the_seabios_vm_log),
                 cmocka_unit_test(test_verify_from_files_refuses_what_is_not_a_quote),
                 cmocka_unit_test(test_eventlog_startup_locality_sets_pcr0_initial_value),
+                cmocka_unit_test(test_eventlog_replay_of_one_bank_equals_that_bank_of_the_whole),
                 cmocka_unit_test(test_eventlog_truncated_is_malformed),
                 cmocka_unit_test(test_seabios_log_replays_to_the_quoted_pcrs),
                 cmocka_unit_test(test_eventlog_mutations_are_rejected_or_replayed_safely),
