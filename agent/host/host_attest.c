@@ -283,6 +283,19 @@ static int64_t int_member(json_object *o, const char *key)
  * anchors, still inside every chain member's validity, and the same AK. Anything else: the
  * whole chain runs again.
  */
+/* Whether the record r names this EK, certificate, set of anchors and AK, with a window. */
+static bool binding_is(json_object *r, const struct attest *a, const char *ek, int64_t *nb,
+                       int64_t *na)
+{
+        const char *rek = str_at(r, "ek", NULL), *cert = str_at(r, "certificate", NULL),
+                   *anchors = str_at(r, "anchors", NULL), *ak = str_at(r, "ak", NULL);
+        *nb = int_member(r, "not_before");
+        *na = int_member(r, "not_after");
+        return rek && cert && anchors && ak && streq(rek, ek) && streq(cert, a->b.certificate) &&
+               streq(anchors, a->b.anchors) && streq(ak, a->b.ak) && *nb != INT64_MIN &&
+               *na != INT64_MIN;
+}
+
 static bool binding_holds(struct attest *a, const char *ek, char *why, size_t n)
 {
         char path[PATH_MAX];
@@ -290,13 +303,8 @@ static bool binding_holds(struct attest *a, const char *ek, char *why, size_t n)
                 return false;
         binding_path(a->o, ek, path, sizeof(path));
         _cleanup_json_ json_object *r = state_load(&a->root, path);
-        const char *rek = str_at(r, "ek", NULL), *cert = str_at(r, "certificate", NULL),
-                   *anchors = str_at(r, "anchors", NULL), *ak = str_at(r, "ak", NULL);
-        int64_t nb = int_member(r, "not_before"), na = int_member(r, "not_after"),
-                at = int_member(r, "verified"), now = (int64_t)time(NULL);
-        if (!rek || !cert || !anchors || !ak || !streq(rek, ek) || !streq(cert, a->b.certificate) ||
-            !streq(anchors, a->b.anchors) || !streq(ak, a->b.ak) || nb == INT64_MIN ||
-            na == INT64_MIN || at <= 0 || now < nb || now >= na)
+        int64_t nb, na, at = int_member(r, "verified"), now = (int64_t)time(NULL);
+        if (!binding_is(r, a, ek, &nb, &na) || at <= 0 || now < nb || now >= na)
                 return false;
         a->b.window = (struct vt_cred_window){nb, na};
         a->b.verified = at;
@@ -314,6 +322,12 @@ static bool binding_holds(struct attest *a, const char *ek, char *why, size_t n)
 static int binding_save(struct attest *a, const char *ek)
 {
         char dir[PATH_MAX], path[PATH_MAX];
+        binding_path(a->o, ek, path, sizeof(path));
+        _cleanup_json_ json_object *old = state_load(&a->root, path);
+        int64_t nb, na;
+        if (binding_is(old, a, ek, &nb, &na) && nb == a->b.window.not_before &&
+            na == a->b.window.not_after && int_member(old, "verified") > 0)
+                return 0; /* on record already (--reactivate): a file write is most of a scan */
         _cleanup_json_ json_object *r = json_object_new_object();
         vt_json_add_str(r, "ek", ek);
         vt_json_add_str(r, "certificate", a->b.certificate);
@@ -324,7 +338,6 @@ static int binding_save(struct attest *a, const char *ek)
         json_object_object_add(r, "verified", json_object_new_int64((int64_t)time(NULL)));
         const char *text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY);
         snprintf(dir, sizeof(dir), "%s/ek", a->o->state_dir);
-        binding_path(a->o, ek, path, sizeof(path));
         int r2 = vt_fs_mkdir_p(&a->root, dir, NULL);
         return r2 < 0 ? r2 : vt_fs_write_atomic(&a->root, path, text, strlen(text), 0600);
 }
@@ -650,7 +663,9 @@ static int attest(struct attest *a)
         if (chain_broken(a))
                 return 0;
         vt_json_add_str(a->doc, "binding", a->b.recorded ? "recorded" : "activated");
-        if (a->b.trusted && !a->b.recorded && o->state_dir && (r = binding_save(a, ek_name)) < 0)
+        /* a clone (ek-duplicate, the one finding allowed here) leaves it to the EK's first guest */
+        if (a->b.trusted && !a->b.recorded && !a->v.reason[0] && o->state_dir &&
+            (r = binding_save(a, ek_name)) < 0)
                 vt_json_add_str(a->doc, "binding_error", strerror(-r)); /* checked in full again */
 
         uint8_t nonce[NONCE_LEN];
