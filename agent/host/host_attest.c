@@ -277,12 +277,6 @@ static int64_t int_member(json_object *o, const char *key)
                        : INT64_MIN;
 }
 
-/*
- * Whether the binding recorded for this EK holds for what the guest presents now: the same EK
- * (the file is named after it), the same certificate bytes, verified against the same set of
- * anchors, still inside every chain member's validity, and the same AK. Anything else: the
- * whole chain runs again.
- */
 /* Whether the record r names this EK, certificate, set of anchors and AK, with a window. */
 static bool binding_is(json_object *r, const struct attest *a, const char *ek, int64_t *nb,
                        int64_t *na)
@@ -296,6 +290,12 @@ static bool binding_is(json_object *r, const struct attest *a, const char *ek, i
                *na != INT64_MIN;
 }
 
+/*
+ * Whether the binding recorded for this EK holds for what the guest presents now: the same EK
+ * (the file is named after it), the same certificate bytes, verified against the same set of
+ * anchors, still inside every chain member's validity, and the same AK. Anything else: the
+ * whole chain runs again.
+ */
 static bool binding_holds(struct attest *a, const char *ek, char *why, size_t n)
 {
         char path[PATH_MAX];
@@ -437,7 +437,7 @@ static int check_activation(struct attest *a, const TPM2B_PUBLIC *ek, const TPM2
                 char when[32];
                 utc(a->b.verified, when, sizeof(when));
                 vt_check(&a->v, "activation", true,
-                         "the TPM holding the EK released the credential made for this AK %s "
+                         "the TPM holding the EK released the credential made for this AK on %s "
                          "(recorded binding)",
                          when);
                 return 0;

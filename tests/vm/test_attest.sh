@@ -2,8 +2,9 @@
 # Attestation end to end over the real channel: the vtvm guest's vTPM is provisioned as libvirt
 # does (tests/tpm/provision-vtpm: EK certificate from a local CA), virtuned answers virtune-ek
 # and virtune-activate, and virtune-host attest proves the AK, checks the quote, the SeaBIOS
-# log, the TPM counters and a recorded reference; a foreign CA and a second guest id with the
-# same vTPM (a clone) are refused for their own reasons.
+# log, the TPM counters and a recorded reference; the second attestation uses the binding the
+# first recorded (--reactivate not); a foreign CA and a second guest id with the same vTPM (a
+# clone) are refused for their own reasons.
 set -u
 # shellcheck source=tests/vm/lib.sh
 . "${VT_SOURCE:-$(dirname "$0")/../..}/tests/vm/lib.sh"
@@ -35,11 +36,19 @@ need = ["ek-certificate", "ek-duplicate", "ak-attributes", "activation", "ak-mat
 got = {c["name"]: c["ok"] for c in r["checks"]}
 assert all(got.get(n) for n in need), got
 assert r["trust"] == "ek-certificate"
+assert r["binding"] == "activated", r.get("binding")
 P
 [ -s "$tmp/ref.json" ] && ok "a reference state was recorded" || bad "no reference written"
 attest "${cas[@]}" --guest-id vm1 --reference "$tmp/ref.json" >"$tmp/a2.json" &&
         ok "the second attestation matches the recorded reference, counters unchanged" ||
         bad "second attest: $(cat "$tmp/a2.json")"
+grep -q '"binding": *"recorded"' "$tmp/a2.json" &&
+        ok "the second attestation used the binding the first recorded (no reactivation)" ||
+        bad "second attest did not use the recorded binding: $(cat "$tmp/a2.json")"
+attest "${cas[@]}" --guest-id vm1 --reactivate >"$tmp/a2r.json" &&
+        grep -q '"binding": *"activated"' "$tmp/a2r.json" &&
+        ok "--reactivate runs the certificate check and the activation again" ||
+        bad "--reactivate: $(cat "$tmp/a2r.json")"
 
 attest --ek-ca "$tmp/other-ca/issuercert.pem" --guest-id vm1 >"$tmp/a3.json"
 rc=$?
