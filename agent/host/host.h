@@ -102,7 +102,9 @@ struct vt_host_conn {
         int error;   /* a reply refused while reading: -EMSGSIZE, -E2BIG (too costly to parse) */
 };
 
+/* CLOCK_MONOTONIC in milliseconds, microseconds */
 int64_t vt_host_now_ms(void);
+int64_t vt_host_now_us(void);
 /* A fresh id nobody else used on this channel (random, positive, fits a JSON integer). */
 int64_t vt_host_random_id(void);
 int vt_host_random(uint8_t *buf, size_t len);
@@ -145,10 +147,13 @@ enum vt_scan_format { VT_SCAN_JSON, VT_SCAN_PROMETHEUS, VT_SCAN_TABLE };
 struct vt_scan_opts {
         int timeout_ms;
         enum vt_scan_format format;
-        bool libvirt; /* label the series with domain and uuid instead of the socket */
+        bool libvirt;   /* label the series with domain and uuid instead of the socket */
+        FILE *json_out; /* not NULL: JSON lines here too, as guests finish (beside Prometheus) */
+        int stop_fd;    /* > 0: once readable (a signalfd), the scan stops: -ECANCELED */
 };
 /*
- * Returns the number of guests that answered, or -errno (err: what failed, from the source).
+ * Returns the number of guests that answered, or -errno (err: what failed, from the source;
+ * -ECANCELED: stopped by opts->stop_fd, nothing written to out).
  * t: the targets, filled by src->resolve (or beforehand); the caller frees them.
  */
 int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *opts,
