@@ -129,7 +129,7 @@ grep -q '^{"socket":".*stale/guest0000/org.virtune.agent.0","up":true' "$t/last"
         promfile_ok "$t/both.prom" 1 || fail "--json --prometheus-file: $(cat "$t/last")"
 "$H" -v -t 15 scan --interval 0.3 --prometheus-file "$t/loop.prom" "$t/fleet" 2>"$t/loop.err" &
 lp=$!
-pids+=($lp)
+pids+=("$lp")
 inodes="" reads=0
 for _ in $(seq 400); do
         [ "$(grep -c '^scan: round' "$t/loop.err")" -ge 4 ] && break
@@ -157,7 +157,7 @@ mkdir "$t/mix"
 start mix "$FG" serve "$t/mix" 2 1 3000
 "$H" -v -t 10 scan --interval 0.5 --prometheus-file "$t/mix.prom" "$t/mix" 2>"$t/mix.err" &
 lp=$!
-pids+=($lp)
+pids+=("$lp")
 for _ in $(seq 300); do grep -q '^scan: round 1 ' "$t/mix.err" && break; sleep 0.05; done
 promfile_ok "$t/mix.prom" 2 || fail "round 1 of the slow guests: $(cat "$t/mix.err")"
 cp "$t/mix.prom" "$t/mix.1"
