@@ -123,13 +123,15 @@ static void xml_docp(xmlDocPtr *d)
 static int connect_uri(const char *uri, bool read_only, virConnectPtr *ret, char *err,
                        size_t errlen)
 {
+        int64_t t0 = vt_host_now_us();
         int r = load(err, errlen);
         if (r < 0)
                 return r;
+        int64_t t1 = vt_host_now_us();
         sym_virSetErrorFunc(NULL, quiet);
-        int64_t t0 = vt_host_now_ms();
         *ret = read_only ? sym_virConnectOpenReadOnly(uri) : sym_virConnectOpen(uri);
-        log_debug("libvirt: connected to %s in %" PRId64 " ms", uri, vt_host_now_ms() - t0);
+        log_debug("libvirt: loaded in %.1f ms, connected to %s in %.1f ms",
+                  (double)(t1 - t0) / 1000, uri, (double)(vt_host_now_us() - t1) / 1000);
         if (!*ret) {
                 char what[256];
                 snprintf(what, sizeof(what), "cannot connect to libvirt at %s", uri);
@@ -438,7 +440,7 @@ static int libvirt_resolve(void *userdata, struct vt_host_targets *t, char *err,
         virDomainPtr *doms = NULL;
         struct known *known = NULL;
         size_t xml_reads = 0, n_known = 0, reused = 0;
-        int64_t t0 = vt_host_now_ms();
+        int64_t t0 = vt_host_now_us();
         int r = lv_connect(lv, err, errlen);
         if (r < 0)
                 return r;
@@ -447,6 +449,8 @@ static int libvirt_resolve(void *userdata, struct vt_host_targets *t, char *err,
                 n = sym_virConnectListAllDomains(lv->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
         if (n < 0)
                 return fail(err, errlen, -EIO, "cannot list the domains");
+        log_debug("libvirt: %d domains listed after %.1f ms", n,
+                  (double)(vt_host_now_us() - t0) / 1000);
         if (n > 1) /* libvirt lists in no particular order; the name is local, no call */
                 qsort(doms, (size_t)n, sizeof(*doms), cmp_dom);
         for (int i = 0; i < n; i++) {
@@ -476,9 +480,9 @@ static int libvirt_resolve(void *userdata, struct vt_host_targets *t, char *err,
         lv->known = known;
         lv->n_known = n_known;
         /* bench/libvirt-scan reads this line. */
-        log_info("libvirt: %d running domains at %s in %" PRId64
-                 " ms, %zu XML reads, %zu as the last time",
-                 n, lv->uri, vt_host_now_ms() - t0, xml_reads, reused);
+        log_info(
+                "libvirt: %d running domains at %s in %.1f ms, %zu XML reads, %zu as the last time",
+                n, lv->uri, (double)(vt_host_now_us() - t0) / 1000, xml_reads, reused);
         return 0;
 }
 

@@ -215,7 +215,7 @@ X
                 fail "scan by domain: $(cat "$t/last")"
         # alpha's XML teaches the directory: beta is found at its path without its XML
         expect_rc 0 "$H" -v "${L[@]}" scan --json
-        grep -q "libvirt: 4 running domains at test://$t/node.xml in [0-9]* ms, 3 XML reads" "$t/last" ||
+        grep -q "libvirt: 4 running domains at test://$t/node.xml in [0-9.]* ms, 3 XML reads" "$t/last" ||
                 fail "beta's XML was read: $(cat "$t/last")"
         grep -q '^{"domain":"beta","uuid":"6695eb01-f6a4-8304-79aa-97f2502e0004","socket":"'"$t"'/chan/domain-4-beta/org.virtune.agent.0","up":true' "$t/last" ||
                 fail "beta by its path: $(cat "$t/last")"
