@@ -84,6 +84,15 @@ int vt_host_libvirt_source(const char *uri, const char *port, struct vt_host_lib
                            struct vt_scan_source *src);
 void vt_host_libvirt_close(struct vt_host_libvirt *lv);
 /*
+ * What the source learnt, as text for a cache file (a one-shot scan's head start the next time):
+ * libvirt's channel directory and each running domain's UUID, id and socket. restore() takes
+ * such text back before the first resolve (a domain is taken from it only with the same UUID and
+ * id and its socket there, as within one process) and gives the sockets to ask first; text of
+ * another version (or NULL) is no cache.
+ */
+int vt_host_libvirt_save(const struct vt_host_libvirt *lv, char **text);
+int vt_host_libvirt_restore(struct vt_host_libvirt *lv, const char *text, char ***sockets);
+/*
  * Adds the port's channel (unix socket that libvirt names, virtio target) to the domain, live
  * and/or in its definition (neither: libvirt's "current"); what is there already is left as it
  * is. *added says which sides changed (VIR_DOMAIN_AFFECT_LIVE/CONFIG bits: 1, 2).

@@ -6,8 +6,10 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdatomic.h>
+#include "codec.h"
 #include "dl.h"
 #include "log.h"
+#include "strv.h"
 #include "host.h"
 
 /*
@@ -509,6 +511,82 @@ int vt_host_libvirt_source(const char *uri, const char *port, struct vt_host_lib
         lv->port = port;
         *src = (struct vt_scan_source){.resolve = libvirt_resolve, .userdata = lv};
         *ret = lv;
+        return 0;
+}
+
+#define KNOWN_MAGIC "virtune-host scan cache 2"
+
+int vt_host_libvirt_save(const struct vt_host_libvirt *lv, char **text)
+{
+        size_t len = 0;
+        *text = NULL;
+        FILE *f = open_memstream(text, &len);
+        if (!f)
+                return -errno;
+        fputs(KNOWN_MAGIC "\n", f);
+        if (lv->dir && !strchr(lv->dir, '\n'))
+                fprintf(f, "dir %s\n", lv->dir);
+        for (size_t i = 0; i < lv->n_known; i++) {
+                const struct known *k = &lv->known[i];
+                _cleanup_free_ char *hex = vt_hex_encode(k->uuid, sizeof(k->uuid));
+                if (hex && !strchr(k->socket, '\n'))
+                        fprintf(f, "%s %u %s\n", hex, k->id, k->socket);
+        }
+        if (fclose(f) != 0) {
+                free(*text);
+                *text = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int vt_host_libvirt_restore(struct vt_host_libvirt *lv, const char *text, char ***sockets)
+{
+        _cleanup_strv_ char **lines = NULL;
+        struct known *known = NULL;
+        size_t n = 0;
+        int r = 0;
+        *sockets = NULL;
+        if (!text || vt_strv_split(text, "\n", &lines) < 0 || !lines || !lines[0] ||
+            !streq(lines[0], KNOWN_MAGIC))
+                return 0; /* none, or another version's: only a slower start */
+        for (char **l = lines + 1; r >= 0 && *l; l++) {
+                char hex[2 * VIR_UUID_BUFLEN + 1];
+                _cleanup_free_ uint8_t *uuid = NULL;
+                size_t ulen;
+                unsigned id;
+                int off = 0;
+                if (startswith(*l, "dir ")) {
+                        if (!lv->dir && !(lv->dir = strdup(*l + 4)))
+                                r = -ENOMEM;
+                        continue;
+                }
+                if (sscanf(*l, "%32[0-9a-f] %u %n", hex, &id, &off) != 2 || !off ||
+                    (*l)[off] != '/' || vt_hex_decode(hex, &uuid, &ulen) < 0 ||
+                    ulen != VIR_UUID_BUFLEN)
+                        continue;
+                struct known *nv = realloc(known, (n + 1) * sizeof(*known));
+                if (!nv) {
+                        r = -ENOMEM;
+                        break;
+                }
+                known = nv;
+                nv[n] = (struct known){.id = id, .socket = strdup(*l + off)};
+                memcpy(nv[n].uuid, uuid, VIR_UUID_BUFLEN);
+                if (!nv[n++].socket || vt_strv_add(sockets, *l + off) < 0)
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                known_free(known, n);
+                vt_strv_free(*sockets);
+                *sockets = NULL;
+                return r;
+        }
+        if (n > 1)
+                qsort(known, n, sizeof(*known), cmp_known);
+        known_free(lv->known, lv->n_known);
+        lv->known = known;
+        lv->n_known = n;
         return 0;
 }
 

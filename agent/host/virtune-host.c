@@ -577,10 +577,12 @@ static int scan_attest(struct host *h, const struct vt_scan_source *src,
 }
 
 /*
- * The sockets the last libvirt scan of a URI found, asked first the next time while libvirt
- * loads, connects and lists: $XDG_RUNTIME_DIR/virtune-host/scan-HASH (FNV-1a of the URI and the
- * port), one path a line. Only a head start: the labels come from libvirt, and a socket it does
- * not confirm is dropped unreported. Without XDG_RUNTIME_DIR there is none.
+ * What the last libvirt scan of a URI learnt (vt_host_libvirt_save: each domain's UUID, id and
+ * socket), kept for the next one: $XDG_RUNTIME_DIR/virtune-host/scan-HASH (FNV-1a of the URI and
+ * the port). Its sockets are asked while libvirt loads, connects and lists, and a domain with
+ * the same UUID and id has its XML not read again. Only a head start: the labels come from
+ * libvirt, and a socket it does not confirm is dropped unreported. Without XDG_RUNTIME_DIR
+ * there is none.
  */
 static int cache_path(const char *uri, const char *port, bool make_dir, char *buf, size_t len)
 {
@@ -602,43 +604,35 @@ static int cache_path(const char *uri, const char *port, bool make_dir, char *bu
         return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 
-/* The cached sockets; *data: the file as read (cache_write compares), NULL without one. */
-static char **cache_read(const char *uri, const char *port, char **data)
+/* The cache file as read (cache_write compares), NULL without one. */
+static char *cache_read(const char *uri, const char *port)
 {
         char path[PATH_MAX];
         struct vt_ctx root = {.root_fd = -1};
-        char **l = NULL;
+        char *data = NULL;
         size_t len;
-        *data = NULL;
         if (cache_path(uri, port, false, path, sizeof(path)) < 0 ||
             vt_ctx_init_root(&root, "/") < 0)
                 return NULL;
-        if (vt_read_file_max(&root, path, 4u << 20, data, &len) >= 0 &&
-            vt_strv_split(*data, "\n", &l) < 0)
-                l = NULL;
+        if (vt_read_file_max(&root, path, 4u << 20, &data, &len) < 0)
+                data = NULL;
         vt_ctx_fini_root(&root);
-        return l;
+        return data;
 }
 
 /*
  * Written only when it changed, without fsync: temp file, rename. A cache lost in a crash only
  * costs the next scan its head start (and XDG_RUNTIME_DIR is a tmpfs).
  */
-static void cache_write(const char *uri, const char *port, const struct vt_host_targets *t,
+static void cache_write(const char *uri, const char *port, const struct vt_host_libvirt *lv,
                         const char *old)
 {
         char path[PATH_MAX], tmp[PATH_MAX + 32];
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        int r = cache_path(uri, port, true, path, sizeof(path));
-        FILE *f = r >= 0 ? open_memstream(&buf, &len) : NULL;
-        if (!f)
+        if (vt_host_libvirt_save(lv, &buf) < 0 || (old && streq(old, buf)) ||
+            cache_path(uri, port, true, path, sizeof(path)) < 0)
                 return;
-        for (size_t i = 0; i < t->n; i++)
-                if (t->v[i].socket && !strchr(t->v[i].socket, '\n'))
-                        fprintf(f, "%s\n", t->v[i].socket);
-        if (fclose(f) != 0 || (old && streq(old, buf)))
-                return;
+        size_t len = strlen(buf);
         snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
         _cleanup_close_ int fd =
                 open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -673,7 +667,9 @@ static int scan_round(struct host *h, struct scan_state *s, bool cache)
         int r;
 
         if (s->libvirt && cache) {
-                last = cache_read(h->uri, s->port, &cached);
+                cached = cache_read(h->uri, s->port);
+                if (vt_host_libvirt_restore(s->lv, cached, &last) < 0)
+                        return log_error("scan: out of memory"), VT_HOST_EXIT_HOST;
                 s->src.prestart = last;
                 s->src.n_prestart = vt_strv_len(last);
         } else if (!s->libvirt &&
@@ -691,7 +687,7 @@ static int scan_round(struct host *h, struct scan_state *s, bool cache)
         s->src.prestart = NULL;
         s->src.n_prestart = 0;
         if (s->libvirt && cache && r >= 0)
-                cache_write(h->uri, s->port, &t, cached);
+                cache_write(h->uri, s->port, s->lv, cached);
         vt_host_targets_done(&t);
         if (h->prom_file && out && fclose(out) != 0 && r >= 0)
                 r = -errno;

@@ -224,12 +224,16 @@ X
         mkdir -m 0700 "$t/run"
         XDG_RUNTIME_DIR=$t/run expect_rc 0 "$H" "${L[@]}" scan --json
         c=$(ls "$t"/run/virtune-host/scan-*)
-        [ "$(sort "$c" | tr '\n' ' ')" = "$t/chan/domain-3-alpha/org.virtune.agent.0 $t/chan/domain-4-beta/org.virtune.agent.0 $t/stale/guest0000/org.virtune.agent.0 " ] ||
-                fail "the last scan's sockets: $(cat "$c")"
-        echo "$t/fleet/guest0999/org.virtune.agent.0" >>"$c"
+        [ "$(cut -d' ' -f3- "$c" | grep ^/ | sort | tr '\n' ' ')" = "$t/chan/domain-3-alpha/org.virtune.agent.0 $t/chan/domain-4-beta/org.virtune.agent.0 $t/stale/guest0000/org.virtune.agent.0 " ] &&
+                grep -q '^6695eb01f6a4830479aa97f2502e0001 1 /' "$c" || fail "the last scan's sockets: $(cat "$c")"
+        echo "6695eb01f6a4830479aa97f2502e0999 9 $t/fleet/guest0999/org.virtune.agent.0" >>"$c"
         XDG_RUNTIME_DIR=$t/run expect_rc 0 "$H" -v "${L[@]}" scan --json
         grep -q "scan: 4 targets known after [0-9]* ms, 3 of them asked before" "$t/last" ||
                 fail "the last scan's sockets were not asked first: $(cat "$t/last")"
+        # the domains (UUID and id) the last scan found have their XML not read again; bare has
+        # no channel and is read
+        grep -q "libvirt: 4 running domains at test://$t/node.xml in [0-9.]* ms, 1 XML reads, 3 as the last time" "$t/last" ||
+                fail "the cache did not spare the XML reads: $(grep libvirt: "$t/last")"
         ! grep -q guest0999 "$t/last" "$c" || fail "a socket no domain has was reported: $(cat "$t/last")"
         [ "$(grep -c '^{"domain":' "$t/last")" = 4 ] || fail "4 domains: $(cat "$t/last")"
         grep -q '^{"domain":"web","uuid":"6695eb01-f6a4-8304-79aa-97f2502e0001","socket":".*stale/guest0000/org.virtune.agent.0","up":true' "$t/last" &&
