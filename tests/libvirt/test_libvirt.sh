@@ -284,10 +284,10 @@ echo "scan of one TCG guest through libvirt: $((($(date +%s%N) - s0) / 1000000))
 
 # scan --interval on the real daemon: one process over a destroy/start (the new socket found, the
 # same series) and over libvirtd stopped and started again (the loop reconnects and goes on).
-wait_for() { # SECONDS CMD...: until CMD succeeds
-        local n=$(($1 * 10))
+wait_for() { # SECONDS CMD...: until CMD succeeds (CMD may read the caller's $n)
+        local tries=$(($1 * 10))
         shift
-        for _ in $(seq "$n"); do
+        for _ in $(seq "$tries"); do
                 "$@" && return 0
                 sleep 0.1
         done
