@@ -5,6 +5,7 @@
 #include <libxml/tree.h>
 #include <assert.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include "codec.h"
 #include "dl.h"
@@ -131,6 +132,14 @@ static int connect_uri(const char *uri, bool read_only, virConnectPtr *ret, char
                 return r;
         int64_t t1 = vt_host_now_us();
         sym_virSetErrorFunc(NULL, quiet);
+        /*
+         * libvirt writes to its socket without MSG_NOSIGNAL and asks its users to ignore
+         * SIGPIPE (virsh does): a libvirtd that went away would otherwise kill us on the next
+         * call instead of failing it (scan --interval reconnects then).
+         */
+        struct sigaction sa;
+        if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+                signal(SIGPIPE, SIG_IGN);
         *ret = read_only ? sym_virConnectOpenReadOnly(uri) : sym_virConnectOpen(uri);
         log_debug("libvirt: loaded in %.1f ms, connected to %s in %.1f ms",
                   (double)(t1 - t0) / 1000, uri, (double)(vt_host_now_us() - t1) / 1000);
