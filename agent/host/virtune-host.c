@@ -1173,6 +1173,10 @@ int main(int argc, char **argv)
                 log_error("%s: give one output format", cmd->name);
                 return VT_HOST_EXIT_USAGE;
         }
+        if (h.attest && h.json && h.prom_file) {
+                log_error("scan --attest: give --json or --prometheus-file");
+                return VT_HOST_EXIT_USAGE;
+        }
         if (h.count && !h.interval_ms) {
                 log_error("scan: --count goes with --interval");
                 return VT_HOST_EXIT_USAGE;
