@@ -11,8 +11,7 @@
 static json_object *detect(const char *root, int (*fn)(struct vt_ctx *, json_object *),
                            const char *key, json_object **facts)
 {
-        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        assert_int_equal(vt_ctx_new(root, &ctx), 0);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         *facts = json_object_new_object();
         assert_int_equal(fn(ctx, *facts), 0);
         json_object *o = NULL;

@@ -5,8 +5,7 @@
 
 static json_object *detect(const char *root)
 {
-        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        assert_int_equal(vt_ctx_new(root, &ctx), 0);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         json_object *facts = json_object_new_object(), *p;
         assert_int_equal(vt_virt_detect(ctx, facts), 0);
         assert_int_equal(vt_pvspin_detect(ctx, facts), 0);
