@@ -44,8 +44,7 @@ static void test_pvspin_disabled_by_nopvspin_with_config_unset(void **state)
         assert_true(json_object_object_get_ex(c, "nopvspin", &b));
         assert_true(json_object_get_boolean(b));
         json_object_put(p);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_pvspin_unknown_when_log_unreadable_and_error_listed(void **state)
@@ -63,8 +62,7 @@ static void test_pvspin_unknown_when_log_unreadable_and_error_listed(void **stat
         assert_int_equal(json_object_array_length(errors), 1);
         assert_string_equal(str(json_object_array_get_idx(errors, 0), "path"), "/var/log/dmesg");
         json_object_put(facts);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 int main(void)
