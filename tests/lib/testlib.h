@@ -9,7 +9,7 @@
 #include "ctx.h"
 #include "util.h"
 
-/* A fresh directory under $TMPDIR (or /tmp); caller frees the string and calls vt_test_rm_rf. */
+/* A fresh directory under $TMPDIR (or /tmp); the caller removes it with vt_test_root_free. */
 char *vt_test_mkdtemp(void);
 /* Writes root/rel (creating parent directories) with content. */
 void vt_test_write(const char *root, const char *rel, const char *content);
