@@ -70,23 +70,16 @@ static const struct vt_dl_sym xml_syms[] = {
         VT_DL_SYM(xmlGetProp),    VT_DL_SYM(xmlFreeDoc),
         VT_DL_SYM(xmlMemGet),
 };
-static struct vt_dl_lib virt_lib = {
-        .soname = "libvirt.so.0", .syms = virt_syms, .n_syms = ARRAY_SIZE(virt_syms)};
-static struct vt_dl_lib xml_lib = {
-        .soname = "libxml2.so.2", .syms = xml_syms, .n_syms = ARRAY_SIZE(xml_syms)};
+static struct vt_dl_lib libvirt_libs[] = {
+        VT_DL_LIB("libvirt.so.0", virt_syms, .package = "libvirt0"),
+        VT_DL_LIB("libxml2.so.2", xml_syms, .package = "libxml2"),
+};
 static xmlFreeFunc xml_free;
 
 static int load(char *err, size_t errlen)
 {
-        char buf[128];
-        if (vt_dl_open(&virt_lib) < 0) {
-                snprintf(err, errlen, "%s (Debian: apt install libvirt0)",
-                         vt_dl_error(&virt_lib, buf, sizeof(buf)));
-                return -EOPNOTSUPP;
-        }
-        if (vt_dl_open(&xml_lib) < 0) {
-                snprintf(err, errlen, "%s (Debian: apt install libxml2)",
-                         vt_dl_error(&xml_lib, buf, sizeof(buf)));
+        if (vt_dl_open_all(libvirt_libs, ARRAY_SIZE(libvirt_libs)) < 0) {
+                vt_dl_error_all(libvirt_libs, ARRAY_SIZE(libvirt_libs), err, errlen);
                 return -EOPNOTSUPP;
         }
         if (!xml_free && sym_xmlMemGet(&xml_free, NULL, NULL, NULL) < 0)
