@@ -169,14 +169,21 @@ int vt_grub_cfg_edit(const char *path, const char *text, size_t len,
         return 0;
 }
 
+/* The grub.cfg in use and its text; -ENOENT when there is none. */
+static int load(struct vt_ctx *ctx, struct vt_bootcfg_set *set, char **path, char **text,
+                size_t *len)
+{
+        int r = find_cfg(ctx, path);
+        if (r < 0 || !*path)
+                return r < 0 ? r : -ENOENT;
+        return vt_bootcfg_read_file(ctx, *path, text, len, set);
+}
+
 static int grub_cfg_read(struct vt_ctx *ctx, json_object *entry, struct vt_bootcfg_set *set)
 {
         _cleanup_free_ char *path = NULL, *text = NULL, *out = NULL, *first = NULL;
         size_t len, olen;
-        int r = find_cfg(ctx, &path);
-        if (r < 0 || !path)
-                return r < 0 ? r : -ENOENT;
-        r = vt_bootcfg_read_file(ctx, path, &text, &len, set);
+        int r = load(ctx, set, &path, &text, &len);
         if (r >= 0)
                 r = vt_grub_cfg_edit(path, text, len, NULL, 0, &out, &olen, &first, set);
         if (r < 0)
@@ -191,10 +198,7 @@ static int grub_cfg_write(struct vt_ctx *ctx, const struct vt_cmdline_edit *edit
         _cleanup_free_ char *path = NULL, *text = NULL;
         char *out = NULL;
         size_t len, olen;
-        int r = find_cfg(ctx, &path);
-        if (r < 0 || !path)
-                return r < 0 ? r : -ENOENT;
-        r = vt_bootcfg_read_file(ctx, path, &text, &len, set);
+        int r = load(ctx, set, &path, &text, &len);
         if (r >= 0)
                 r = vt_grub_cfg_edit(path, text, len, edits, n, &out, &olen, NULL, set);
         if (r < 0)

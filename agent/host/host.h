@@ -84,6 +84,15 @@ int vt_host_libvirt_source(const char *uri, const char *port, struct vt_host_lib
                            struct vt_scan_source *src);
 void vt_host_libvirt_close(struct vt_host_libvirt *lv);
 /*
+ * What the source learnt, as text for a cache file (a one-shot scan's head start the next time):
+ * libvirt's channel directory and each running domain's UUID, id and socket. restore() takes
+ * such text back before the first resolve (a domain is taken from it only with the same UUID and
+ * id and its socket there, as within one process) and gives the sockets to ask first; text of
+ * another version (or NULL) is no cache.
+ */
+int vt_host_libvirt_save(const struct vt_host_libvirt *lv, char **text);
+int vt_host_libvirt_restore(struct vt_host_libvirt *lv, const char *text, char ***sockets);
+/*
  * Adds the port's channel (unix socket that libvirt names, virtio target) to the domain, live
  * and/or in its definition (neither: libvirt's "current"); what is there already is left as it
  * is. *added says which sides changed (VIR_DOMAIN_AFFECT_LIVE/CONFIG bits: 1, 2).
@@ -102,7 +111,9 @@ struct vt_host_conn {
         int error;   /* a reply refused while reading: -EMSGSIZE, -E2BIG (too costly to parse) */
 };
 
+/* CLOCK_MONOTONIC in milliseconds, microseconds */
 int64_t vt_host_now_ms(void);
+int64_t vt_host_now_us(void);
 /* A fresh id nobody else used on this channel (random, positive, fits a JSON integer). */
 int64_t vt_host_random_id(void);
 int vt_host_random(uint8_t *buf, size_t len);
@@ -145,10 +156,13 @@ enum vt_scan_format { VT_SCAN_JSON, VT_SCAN_PROMETHEUS, VT_SCAN_TABLE };
 struct vt_scan_opts {
         int timeout_ms;
         enum vt_scan_format format;
-        bool libvirt; /* label the series with domain and uuid instead of the socket */
+        bool libvirt;   /* label the series with domain and uuid instead of the socket */
+        FILE *json_out; /* not NULL: JSON lines here too, as guests finish (beside Prometheus) */
+        int stop_fd;    /* > 0: once readable (a signalfd), the scan stops: -ECANCELED */
 };
 /*
- * Returns the number of guests that answered, or -errno (err: what failed, from the source).
+ * Returns the number of guests that answered, or -errno (err: what failed, from the source;
+ * -ECANCELED: stopped by opts->stop_fd, nothing written to out).
  * t: the targets, filled by src->resolve (or beforehand); the caller frees them.
  */
 int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *opts,

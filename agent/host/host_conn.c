@@ -9,11 +9,16 @@
 #include "host.h"
 #include "log.h"
 
-int64_t vt_host_now_ms(void)
+int64_t vt_host_now_us(void)
 {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t vt_host_now_ms(void)
+{
+        return vt_host_now_us() / 1000;
 }
 
 int vt_host_random(uint8_t *buf, size_t len)

@@ -39,6 +39,20 @@ int vt_host_libvirt_source(const char *uri, const char *port, struct vt_host_lib
         return 0;
 }
 
+int vt_host_libvirt_save(const struct vt_host_libvirt *lv, char **text)
+{
+        (void)lv;
+        *text = NULL;
+        return -EOPNOTSUPP;
+}
+
+int vt_host_libvirt_restore(struct vt_host_libvirt *lv, const char *text, char ***sockets)
+{
+        (void)lv, (void)text;
+        *sockets = NULL;
+        return 0;
+}
+
 void vt_host_libvirt_close(struct vt_host_libvirt *lv)
 {
         (void)lv;

@@ -30,7 +30,7 @@ struct guest {
         bool done;
         const char *refused; /* a reply too large or too costly: give up on this guest now */
         /* where and how its result goes once done (settle): printed, or cut to what is shown */
-        FILE *sink;
+        FILE *json_sink; /* its JSON line (NULL: none) */
         int format;
         bool libvirt, settled, up;
         bool claimed; /* asked before the targets were known: a target's socket is this one */
@@ -472,7 +472,6 @@ static int table(FILE *out, struct guest *const *gs, size_t n, bool libvirt)
         return r;
 }
 
-/* Handles what is ready (wait_ms: how long to wait for it); false once the deadline passed. */
 /*
  * A guest is done: its JSON line goes out now and its replies are freed, or (table, Prometheus)
  * they are cut to the values those show. Memory stays that of the guests in flight.
@@ -483,9 +482,11 @@ static void settle(struct guest *g)
                 return;
         g->settled = true;
         g->up = g->replies[ID_INFO] != NULL;
+        if (g->json_sink) {
+                json_line(g->json_sink, g, g->libvirt);
+                fflush(g->json_sink);
+        }
         if (g->format == VT_SCAN_JSON) {
-                json_line(g->sink, g, g->libvirt);
-                fflush(g->sink);
                 for (int j = 0; j < _ID_MAX; j++) {
                         json_object_put(g->replies[j]);
                         g->replies[j] = NULL;
@@ -526,18 +527,29 @@ static void settle(struct guest *g)
         g->out = NULL;
 }
 
-/* Handles what is ready (wait_ms: how long to wait for it); false once the deadline passed. */
-static bool scan_poll(int epfd, size_t *pending, bool *resolved, int64_t deadline, int wait_ms)
+/* The epoll mark of opts->stop_fd (the resolver's eventfd is NULL, a guest itself). */
+static const char stop_mark;
+
+/*
+ * Handles what is ready (wait_ms: how long to wait for it); false once the deadline passed or
+ * the stop fd became readable (*stopped).
+ */
+static bool scan_poll(int epfd, size_t *pending, bool *resolved, bool *stopped, int64_t deadline,
+                      int wait_ms)
 {
         struct epoll_event evs[64];
         int64_t left = deadline - vt_host_now_ms();
-        if (left <= 0)
+        if (left <= 0 || *stopped)
                 return false;
         int k = epoll_wait(epfd, evs, ARRAY_SIZE(evs), wait_ms < left ? wait_ms : (int)left);
         for (int i = 0; i < k; i++) {
                 struct guest *g = evs[i].data.ptr;
                 if (!g) { /* the resolver's eventfd */
                         *resolved = true;
+                        continue;
+                }
+                if (evs[i].data.ptr == &stop_mark) {
+                        *stopped = true;
                         continue;
                 }
                 guest_io(g, epfd, evs[i].events);
@@ -547,7 +559,7 @@ static bool scan_poll(int epfd, size_t *pending, bool *resolved, int64_t deadlin
                                 settle(g);
                 }
         }
-        return true;
+        return !*stopped;
 }
 
 static void guest_init(struct guest *g, const struct vt_scan_opts *opts, FILE *out)
@@ -555,7 +567,7 @@ static void guest_init(struct guest *g, const struct vt_scan_opts *opts, FILE *o
         g->fd = -1;
         g->rtt_ms = -1;
         vt_proto_reader_init_max(&g->reader, VT_HOST_SCAN_REPLY_MAX);
-        g->sink = out;
+        g->json_sink = opts->format == VT_SCAN_JSON ? out : opts->json_out;
         g->format = opts->format;
         g->libvirt = opts->libvirt;
 }
@@ -627,12 +639,20 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
         struct resolver rs = {.src = src, .t = t, .err = err, .errlen = errlen, .efd = -1};
         struct guest *pre = NULL, *own = NULL, **gs = NULL, **byp = NULL;
         pthread_t thread;
-        bool threaded = false, resolved = false;
+        bool threaded = false, resolved = false, stopped = false;
         int up = 0, r = 0;
 
         int epfd = epoll_create1(EPOLL_CLOEXEC);
         if (epfd < 0)
                 return -errno;
+        if (opts->stop_fd > 0) {
+                struct epoll_event ev = {.events = EPOLLIN, .data.ptr = (void *)&stop_mark};
+                if (epoll_ctl(epfd, EPOLL_CTL_ADD, opts->stop_fd, &ev) < 0) {
+                        r = -errno;
+                        close(epfd);
+                        return r;
+                }
+        }
         vt_host_raise_nofile(npre);
         int64_t t0 = vt_host_now_ms(), deadline = t0 + opts->timeout_ms;
         /* The sockets of the last scan are asked while libvirt loads, connects and lists. */
@@ -650,7 +670,8 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
                         pending += (size_t)guest_launch(&pre[k], epfd);
                 }
                 qsort(byp, npre, sizeof(*byp), cmp_guest_path);
-                while (!resolved && scan_poll(epfd, &pending, &resolved, deadline, INT32_MAX))
+                while (!resolved &&
+                       scan_poll(epfd, &pending, &resolved, &stopped, deadline, INT32_MAX))
                         ;
                 pthread_join(thread, NULL);
                 epoll_ctl(epfd, EPOLL_CTL_DEL, rs.efd, NULL);
@@ -668,7 +689,7 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
                 if (!gs || !own)
                         r = -ENOMEM;
         }
-        for (size_t i = 0; r >= 0 && i < n; i++) {
+        for (size_t i = 0; r >= 0 && !stopped && i < n; i++) {
                 struct vt_host_target *ti = &t->v[i];
                 struct guest *g = ti->socket ? claim(byp, npre, ti->socket) : NULL;
                 if (g) {
@@ -694,7 +715,8 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
                         pending++;
                 else
                         settle(g);
-                scan_poll(epfd, &pending, &resolved, deadline, 0); /* what answered meanwhile */
+                /* what answered meanwhile */
+                scan_poll(epfd, &pending, &resolved, &stopped, deadline, 0);
         }
         /* Asked early, but no target has that socket (any more): dropped, never reported. */
         for (size_t k = 0; k < npre; k++)
@@ -705,8 +727,11 @@ int vt_host_scan(const struct vt_scan_source *src, const struct vt_scan_opts *op
         if (r >= 0)
                 log_info("scan: %zu targets known after %" PRId64 " ms, %zu of them asked before",
                          n, vt_host_now_ms() - t0, early);
-        while (r >= 0 && pending > 0 && scan_poll(epfd, &pending, &resolved, deadline, INT32_MAX))
+        while (r >= 0 && pending > 0 &&
+               scan_poll(epfd, &pending, &resolved, &stopped, deadline, INT32_MAX))
                 ;
+        if (stopped && r >= 0)
+                r = -ECANCELED; /* nothing reported: the caller stops */
         int64_t duration_ms = vt_host_now_ms() - t0;
         if (r >= 0) /* bench/libvirt-scan reads this line too */
                 log_info("scan: done in %" PRId64 " ms", duration_ms);

@@ -10,15 +10,34 @@ int vt_table_init(struct vt_table *t, const char *const *header, size_t ncols)
         return vt_table_row(t, header);
 }
 
+/* Characters of UTF-8 text, what a terminal gives a column each (East Asian wide ones take two). */
+static size_t columns(const char *s)
+{
+        size_t n = 0;
+        for (; *s; s++)
+                n += ((unsigned char)*s & 0xC0) != 0x80;
+        return n;
+}
+
+/* The bytes of s's first max characters. */
+static size_t chars_prefix(const char *s, size_t max)
+{
+        size_t i = 0;
+        for (size_t c = 0; s[i]; i++)
+                if (((unsigned char)s[i] & 0xC0) != 0x80 && c++ == max)
+                        break;
+        return i;
+}
+
 /*
  * One cell as shown: control characters (C0, DEL, C1 as UTF-8) as '?', one line, at most
- * CELL_MAX bytes (+ '~') cut between characters.
+ * CELL_MAX characters (+ '~').
  */
 static char *cell_text(const char *s, bool last)
 {
         if (!s || !*s)
                 s = "-";
-        size_t n = (size_t)vt_utf8_cut(s, last ? 4 * CELL_MAX : CELL_MAX), k = 0;
+        size_t n = chars_prefix(s, last ? 4 * CELL_MAX : CELL_MAX), k = 0;
         char *c = malloc(n + 2);
         if (!c)
                 return NULL;
@@ -49,7 +68,7 @@ int vt_table_row(struct vt_table *t, const char *const *cells)
                 row[i] = cell_text(cells[i], i + 1 == t->ncols);
                 if (!row[i])
                         return -ENOMEM;
-                size_t w = strlen(row[i]);
+                size_t w = columns(row[i]);
                 if (w > t->width[i])
                         t->width[i] = w;
         }
@@ -63,8 +82,8 @@ void vt_table_print(const struct vt_table *t, FILE *out)
                         const char *c = t->rows[r][i] ? t->rows[r][i] : "";
                         if (i + 1 == t->ncols)
                                 fprintf(out, "%s\n", c);
-                        else
-                                fprintf(out, "%-*s  ", (int)t->width[i], c);
+                        else /* padded by characters: "%-*s" would count bytes */
+                                fprintf(out, "%s%*s  ", c, (int)(t->width[i] - columns(c)), "");
                 }
         }
 }

@@ -4,6 +4,9 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include "render.h"
 #include "host.h"
@@ -29,6 +32,8 @@ struct host {
         int (*table_fn)(FILE *out, json_object *value);
         int (*text_fn)(FILE *out, json_object *value);
         int timeout_ms;
+        int interval_ms; /* scan --interval: a round every so often, 0: one scan */
+        unsigned count;  /* scan --count: that many rounds, 0: until SIGTERM/SIGINT */
         bool json, table;
         /* command options */
         const char *nonce_hex, *output, *ak, *name, *pcrs, *prom_file;
@@ -69,9 +74,24 @@ enum {
         OPT_CONFIG = 1u << 13,
         /* --ek-ca --tofu --reactivate --state --guest-id --record --reference --attest */
         OPT_ATTEST = 1u << 14,
+        OPT_INTERVAL = 1u << 15, /* --interval --count */
 };
 
 #define ATTEST_STATE_DIR "/var/lib/virtune-host/attest"
+
+/* SEC seconds (fractions too) between min and max, as milliseconds. */
+static int parse_seconds(const char *opt, const char *arg, double min, double max, int *ms)
+{
+        char *end;
+        double s = strtod(arg, &end);
+        /* NaN fails every comparison: ask for what is wanted, not against it */
+        if (end == arg || *end || !isfinite(s) || !(s >= min && s <= max)) {
+                log_error("%s takes seconds (%g-%g), not '%s'", opt, min, max, arg);
+                return -EINVAL;
+        }
+        *ms = (int)(s * 1000);
+        return 0;
+}
 
 static int exit_for(int r, const struct host *h)
 {
@@ -559,10 +579,12 @@ static int scan_attest(struct host *h, const struct vt_scan_source *src,
 }
 
 /*
- * The sockets the last libvirt scan of a URI found, asked first the next time while libvirt
- * loads, connects and lists: $XDG_RUNTIME_DIR/virtune-host/scan-HASH (FNV-1a of the URI and the
- * port), one path a line. Only a head start: the labels come from libvirt, and a socket it does
- * not confirm is dropped unreported. Without XDG_RUNTIME_DIR there is none.
+ * What the last libvirt scan of a URI learnt (vt_host_libvirt_save: each domain's UUID, id and
+ * socket), kept for the next one: $XDG_RUNTIME_DIR/virtune-host/scan-HASH (FNV-1a of the URI and
+ * the port). Its sockets are asked while libvirt loads, connects and lists, and a domain with
+ * the same UUID and id has its XML not read again. Only a head start: the labels come from
+ * libvirt, and a socket it does not confirm is dropped unreported. Without XDG_RUNTIME_DIR
+ * there is none.
  */
 static int cache_path(const char *uri, const char *port, bool make_dir, char *buf, size_t len)
 {
@@ -584,43 +606,35 @@ static int cache_path(const char *uri, const char *port, bool make_dir, char *bu
         return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
 }
 
-/* The cached sockets; *data: the file as read (cache_write compares), NULL without one. */
-static char **cache_read(const char *uri, const char *port, char **data)
+/* The cache file as read (cache_write compares), NULL without one. */
+static char *cache_read(const char *uri, const char *port)
 {
         char path[PATH_MAX];
         struct vt_ctx root = {.root_fd = -1};
-        char **l = NULL;
+        char *data = NULL;
         size_t len;
-        *data = NULL;
         if (cache_path(uri, port, false, path, sizeof(path)) < 0 ||
             vt_ctx_init_root(&root, "/") < 0)
                 return NULL;
-        if (vt_read_file_max(&root, path, 4u << 20, data, &len) >= 0 &&
-            vt_strv_split(*data, "\n", &l) < 0)
-                l = NULL;
+        if (vt_read_file_max(&root, path, 4u << 20, &data, &len) < 0)
+                data = NULL;
         vt_ctx_fini_root(&root);
-        return l;
+        return data;
 }
 
 /*
  * Written only when it changed, without fsync: temp file, rename. A cache lost in a crash only
  * costs the next scan its head start (and XDG_RUNTIME_DIR is a tmpfs).
  */
-static void cache_write(const char *uri, const char *port, const struct vt_host_targets *t,
+static void cache_write(const char *uri, const char *port, const struct vt_host_libvirt *lv,
                         const char *old)
 {
         char path[PATH_MAX], tmp[PATH_MAX + 32];
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        int r = cache_path(uri, port, true, path, sizeof(path));
-        FILE *f = r >= 0 ? open_memstream(&buf, &len) : NULL;
-        if (!f)
+        if (vt_host_libvirt_save(lv, &buf) < 0 || (old && streq(old, buf)) ||
+            cache_path(uri, port, true, path, sizeof(path)) < 0)
                 return;
-        for (size_t i = 0; i < t->n; i++)
-                if (t->v[i].socket && !strchr(t->v[i].socket, '\n'))
-                        fprintf(f, "%s\n", t->v[i].socket);
-        if (fclose(f) != 0 || (old && streq(old, buf)))
-                return;
+        size_t len = strlen(buf);
         snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
         _cleanup_close_ int fd =
                 open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -630,50 +644,63 @@ static void cache_write(const char *uri, const char *port, const struct vt_host_
         }
 }
 
-static int run_scan(struct host *h, const struct host_cmd *cmd)
+/* What a scan keeps from one round to the next (--interval): the source and its connection. */
+struct scan_state {
+        const char *port;
+        bool libvirt;
+        struct vt_host_libvirt *lv;
+        struct vt_scan_source src;
+        struct vt_scan_opts so;
+};
+
+/*
+ * One scan: the targets, every guest asked, the output (stdout, or --prometheus-file written
+ * atomically). An exit code, said once here; -ECANCELED when stopped by a signal (nothing
+ * written). cache: ask the last scan's sockets first (one-shot scans through libvirt).
+ */
+static int scan_round(struct host *h, struct scan_state *s, bool cache)
 {
         struct vt_host_targets t = {};
-        struct vt_host_libvirt *lv = NULL;
-        struct vt_scan_source src = {};
         _cleanup_strv_ char **last = NULL;
-        _cleanup_free_ char *cached = NULL;
-        const char *port = h->name ? h->name : VT_HOST_PORT_NAME, *bad = NULL;
+        _cleanup_free_ char *cached = NULL, *buf = NULL;
+        const char *bad = NULL;
         char err[512] = "";
+        size_t len = 0, attested = 0;
         int r;
 
-        bool libvirt = h->nfiles == 0;
-        if (libvirt) {
-                if (vt_host_libvirt_source(h->uri, port, &lv, &src) < 0)
+        if (s->libvirt && cache) {
+                cached = cache_read(h->uri, s->port);
+                if (vt_host_libvirt_restore(s->lv, cached, &last) < 0)
                         return log_error("scan: out of memory"), VT_HOST_EXIT_HOST;
-                if (!h->attest) {
-                        last = cache_read(h->uri, port, &cached);
-                        src.prestart = last;
-                        src.n_prestart = vt_strv_len(last);
+                s->src.prestart = last;
+                s->src.n_prestart = vt_strv_len(last);
+        } else if (!s->libvirt) {
+                int64_t t0 = vt_host_now_us();
+                r = vt_host_targets_from_dirs(h->files, h->nfiles, s->port, &t, &bad);
+                if (r < 0) {
+                        vt_host_targets_done(&t);
+                        return dir_error(r, bad);
                 }
-        } else if ((r = vt_host_targets_from_dirs(h->files, h->nfiles, port, &t, &bad)) < 0) {
-                vt_host_targets_done(&t);
-                return dir_error(r, bad);
+                /* bench/libvirt-scan sets this against libvirt's line */
+                log_info("scan: %zu sockets under the directories in %.1f ms", t.n,
+                         (double)(vt_host_now_us() - t0) / 1000);
         }
-        struct vt_scan_opts so = {.timeout_ms = h->timeout_ms, .libvirt = libvirt};
-        so.format = h->prometheus || h->prom_file                     ? VT_SCAN_PROMETHEUS
-                    : h->table || (!h->json && isatty(STDOUT_FILENO)) ? VT_SCAN_TABLE
-                                                                      : VT_SCAN_JSON;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
         FILE *out = h->prom_file ? open_memstream(&buf, &len) : stdout;
-        size_t attested = 0;
         if (!out)
                 r = -errno;
         else if (h->attest)
-                r = scan_attest(h, &src, &t, out, &attested, err, sizeof(err));
+                r = scan_attest(h, &s->src, &t, out, &attested, err, sizeof(err));
         else
-                r = vt_host_scan(&src, &so, &t, out, err, sizeof(err));
-        if (libvirt && !h->attest && r >= 0)
-                cache_write(h->uri, port, &t, cached);
+                r = vt_host_scan(&s->src, &s->so, &t, out, err, sizeof(err));
+        s->src.prestart = NULL;
+        s->src.n_prestart = 0;
+        if (s->libvirt && cache && r >= 0)
+                cache_write(h->uri, s->port, s->lv, cached);
         vt_host_targets_done(&t);
-        vt_host_libvirt_close(lv);
         if (h->prom_file && out && fclose(out) != 0 && r >= 0)
                 r = -errno;
+        if (r == -ECANCELED)
+                return r;
         if (r < 0 && err[0])
                 return libvirt_error(r, h->uri, err);
         if (r < 0)
@@ -688,6 +715,82 @@ static int run_scan(struct host *h, const struct host_cmd *cmd)
         if (h->attest && (size_t)r != attested)
                 return VT_HOST_EXIT_GUEST_ERROR; /* a guest failed its attestation */
         return VT_HOST_EXIT_OK;
+}
+
+/*
+ * scan --interval: a round every interval (from the start of one to the start of the next; one
+ * that overruns is followed at once), the source's connection kept between them. SIGTERM and
+ * SIGINT, blocked and read from a signalfd, end it between two rounds or in one (the guests'
+ * answers are not waited for, the file not written): exit 0. The first round's error ends it
+ * with that round's exit code (a wrong URI, DIR or file fails at start); a later round's is
+ * said and the next round tries again (libvirtd restarting, a directory gone for a while).
+ */
+static int scan_loop(struct host *h, struct scan_state *s)
+{
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        /* before libvirt starts any thread: they inherit the mask, so none takes the signal */
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(-errno, "scan: sigprocmask"), VT_HOST_EXIT_HOST;
+        _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (sfd >= 0 && sfd <= STDERR_FILENO) { /* stop_fd > 0; and not where stdio belongs */
+                int d = fcntl(sfd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+                close(sfd);
+                sfd = d;
+        }
+        if (sfd < 0)
+                return log_error_errno(-errno, "scan: signalfd"), VT_HOST_EXIT_HOST;
+        s->so.stop_fd = sfd;
+        int64_t next = vt_host_now_us();
+        struct pollfd p = {.fd = sfd, .events = POLLIN};
+        for (unsigned round = 1;; round++) {
+                int64_t t0 = vt_host_now_us();
+                int rc = scan_round(h, s, false);
+                if (rc == -ECANCELED)
+                        break;
+                if (rc != VT_HOST_EXIT_OK && round == 1)
+                        return rc;
+                /* bench/libvirt-scan reads this line */
+                log_info("scan: round %u in %.1f ms%s", round,
+                         (double)(vt_host_now_us() - t0) / 1000,
+                         rc ? " (failed: the next round tries again)" : "");
+                if (h->count && round >= h->count)
+                        return VT_HOST_EXIT_OK;
+                int64_t now = vt_host_now_us();
+                next += (int64_t)h->interval_ms * 1000;
+                if (next < now)
+                        next = now;
+                int k;
+                while ((k = poll(&p, 1, (int)((next - now + 999) / 1000))) < 0 && errno == EINTR)
+                        now = vt_host_now_us();
+                if (k != 0)
+                        break;
+        }
+        struct signalfd_siginfo si;
+        if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                log_info("scan: %s: stopping", strsignal((int)si.ssi_signo));
+        return VT_HOST_EXIT_OK;
+}
+
+static int run_scan(struct host *h, const struct host_cmd *cmd)
+{
+        struct scan_state s = {.port = h->name ? h->name : VT_HOST_PORT_NAME,
+                               .libvirt = h->nfiles == 0};
+        if (s.libvirt && vt_host_libvirt_source(h->uri, s.port, &s.lv, &s.src) < 0)
+                return log_error("scan: out of memory"), VT_HOST_EXIT_HOST;
+        s.so = (struct vt_scan_opts){.timeout_ms = h->timeout_ms, .libvirt = s.libvirt};
+        s.so.format = h->prometheus || h->prom_file                     ? VT_SCAN_PROMETHEUS
+                      : h->table || (!h->json && isatty(STDOUT_FILENO)) ? VT_SCAN_TABLE
+                                                                        : VT_SCAN_JSON;
+        if (h->prom_file && h->json)
+                s.so.json_out = stdout; /* both: JSON lines here, the exposition in the file */
+        /* The cache file gives a process that starts for one scan its head start; a loop
+         * keeps the connection and what it learnt instead. */
+        int r = h->interval_ms ? scan_loop(h, &s) : scan_round(h, &s, !h->attest);
+        vt_host_libvirt_close(s.lv);
+        return r;
 }
 
 static int run_setup(struct host *h, const struct host_cmd *cmd)
@@ -762,7 +865,8 @@ static const struct host_cmd commands[] = {
         {"revert", "virtune-revert", run_tune, OPT_DRY_RUN,
          "undo the guest's applies (if it allows); 1 when it did not", NULL, NULL},
         {"scan", NULL, run_scan,
-         OPT_NAME | OPT_PROMETHEUS | OPT_PROM_FILE | OPT_TABLE | OPT_ATTEST | OPT_PCRS,
+         OPT_NAME | OPT_PROMETHEUS | OPT_PROM_FILE | OPT_TABLE | OPT_ATTEST | OPT_PCRS |
+                 OPT_INTERVAL,
          "every running libvirt domain, or every channel socket under DIR...\n"
          "            (--attest: attest each)",
          NULL, NULL},
@@ -776,6 +880,8 @@ static void usage(FILE *f)
                 "Usage: virtune-host (-d DOMAIN | -s PATH) [OPTIONS] COMMAND [ARGS]\n"
                 "       virtune-host [-c URI] scan [--attest] [--table|--json|--prometheus|\n"
                 "                                   --prometheus-file PATH] [DIR...]\n"
+                "       virtune-host [-c URI] scan --interval SEC [--count N] [--json]\n"
+                "                                  [--prometheus-file PATH] [DIR...]\n"
                 "       virtune-host [-c URI] -d DOMAIN setup [--live] [--config]\n"
                 "       virtune-host verify --from-files --nonce HEX [--pcrs SEL] [--ak-pin FILE]\n"
                 "                           QUOTE.json [EVENTLOG]\n"
@@ -811,7 +917,11 @@ static void usage(FILE *f)
                 "  --dry-run                apply, revert: only say what would change\n"
                 "  --table                  scan, plan, status: a table (default on a terminal)\n"
                 "  --prometheus             scan: text exposition instead of JSON lines\n"
-                "  --prometheus-file PATH   scan: write it to PATH atomically (node_exporter)\n"
+                "  --prometheus-file PATH   scan: write it to PATH atomically (node_exporter);\n"
+                "                           with --json, JSON lines to stdout as well\n"
+                "  --interval SEC           scan: a round every SEC seconds, libvirt's\n"
+                "                           connection kept, until SIGTERM or SIGINT (exit 0)\n"
+                "  --count N                scan --interval: stop after N rounds\n"
                 "  --live, --config         setup: the running domain, its definition\n"
                 "  --name NAME              scan, setup: the port's name (default %s)\n\n"
                 "Commands:\n",
@@ -820,7 +930,9 @@ static void usage(FILE *f)
                 fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
         fputs("\nExit status: 0 ok, 1 the guest answered with an error (or verify failed),\n"
               "2 usage (or no such directory or domain), 3 no agent, no channel or no answer in\n"
-              "time, 4 the host's state cannot be read (libvirt unreachable, permission denied).\n",
+              "time, 4 the host's state cannot be read (libvirt unreachable, permission denied).\n"
+              "scan --interval: 0 when stopped by SIGTERM/SIGINT or after --count rounds; the\n"
+              "first round's error ends it with that round's status, later ones are retried.\n",
               f);
 }
 
@@ -857,6 +969,8 @@ int main(int argc, char **argv)
                 O_RECORD,
                 O_REFERENCE,
                 O_ATTEST,
+                O_INTERVAL,
+                O_COUNT,
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, 's'},
@@ -891,6 +1005,8 @@ int main(int argc, char **argv)
                 {"record", required_argument, NULL, O_RECORD},
                 {"reference", required_argument, NULL, O_REFERENCE},
                 {"attest", no_argument, NULL, O_ATTEST},
+                {"interval", required_argument, NULL, O_INTERVAL},
+                {"count", required_argument, NULL, O_COUNT},
                 {},
         };
         _cleanup_strv_ char **ek_ca = NULL;
@@ -925,15 +1041,27 @@ int main(int argc, char **argv)
                         h.config = true;
                         h.used |= OPT_CONFIG;
                         break;
-                case 't': {
+                case 't':
+                        if (parse_seconds("--timeout", optarg, 0.001, 3600, &h.timeout_ms) < 0)
+                                return VT_HOST_EXIT_USAGE;
+                        break;
+                case O_INTERVAL:
+                        if (parse_seconds("--interval", optarg, 0.01, 86400, &h.interval_ms) < 0)
+                                return VT_HOST_EXIT_USAGE;
+                        h.used |= OPT_INTERVAL;
+                        break;
+                case O_COUNT: {
                         char *end;
-                        double s = strtod(optarg, &end);
-                        /* NaN fails every comparison: ask for what is wanted, not against it */
-                        if (end == optarg || *end || !isfinite(s) || !(s >= 0.001 && s <= 3600)) {
-                                log_error("--timeout takes seconds (0-3600), not '%s'", optarg);
+                        errno = 0;
+                        unsigned long n = strtoul(optarg, &end, 10);
+                        if (end == optarg || *end || errno || n < 1 || n > UINT32_MAX ||
+                            optarg[0] == '-') {
+                                log_error("--count takes a number of rounds (1 or more), not '%s'",
+                                          optarg);
                                 return VT_HOST_EXIT_USAGE;
                         }
-                        h.timeout_ms = (int)(s * 1000);
+                        h.count = (unsigned)n;
+                        h.used |= OPT_INTERVAL;
                         break;
                 }
                 case 'j':
@@ -1056,8 +1184,24 @@ int main(int argc, char **argv)
                 log_error("%s: --socket and --domain exclude each other", cmd->name);
                 return VT_HOST_EXIT_USAGE;
         }
-        if ((h.json && (h.table || h.prometheus || h.prom_file)) || (h.table && h.prometheus)) {
+        /* --json with --prometheus-file: JSON lines to stdout, the exposition to the file */
+        if ((h.json && (h.table || h.prometheus)) || (h.table && (h.prometheus || h.prom_file))) {
                 log_error("%s: give one output format", cmd->name);
+                return VT_HOST_EXIT_USAGE;
+        }
+        if (h.attest && h.json && h.prom_file) {
+                log_error("scan --attest: give --json or --prometheus-file");
+                return VT_HOST_EXIT_USAGE;
+        }
+        if (h.count && !h.interval_ms) {
+                log_error("scan: --count goes with --interval");
+                return VT_HOST_EXIT_USAGE;
+        }
+        if (h.interval_ms && (h.prometheus || h.attest)) {
+                log_error("scan --interval: %s", h.attest ? "not with --attest"
+                                                          : "the exposition goes to a file: "
+                                                            "--prometheus-file PATH, not "
+                                                            "--prometheus");
                 return VT_HOST_EXIT_USAGE;
         }
         if (cmd->run == run_scan || cmd->run == run_setup) {

@@ -117,16 +117,24 @@ static void split_plan(struct vt_ctx *ctx, const struct vt_plan *plan, struct sp
         }
 }
 
+/* The caller's facts, else the system's, detected now into *detected (the caller frees it). */
+static int facts_or_detect(struct vt_ctx *ctx, json_object **facts, json_object **detected)
+{
+        if (*facts)
+                return 0;
+        int r = vt_detect_for_plan(ctx, detected);
+        if (r < 0)
+                return r;
+        *facts = *detected;
+        return 0;
+}
+
 int vt_tune_plan(struct vt_ctx *ctx, json_object *facts, json_object **ret)
 {
         _cleanup_json_ json_object *detected = NULL;
-        int r;
-        if (!facts) {
-                r = vt_detect_for_plan(ctx, &detected);
-                if (r < 0)
-                        return r;
-                facts = detected;
-        }
+        int r = facts_or_detect(ctx, &facts, &detected);
+        if (r < 0)
+                return r;
         struct vt_plan plan;
         r = build(ctx, facts, NULL, &plan);
         if (r < 0) {
@@ -492,13 +500,9 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         _cleanup_json_ json_object *detected = NULL, *journal = NULL, *recovered = NULL;
         _cleanup_close_ int lock = -1;
         json_object *facts = opts->facts;
-        int r = 0;
-        if (!facts) {
-                r = vt_detect_for_plan(ctx, &detected);
-                if (r < 0)
-                        return r;
-                facts = detected;
-        }
+        int r = facts_or_detect(ctx, &facts, &detected);
+        if (r < 0)
+                return r;
         struct vt_plan plan;
         r = build(ctx, facts, opts->only, &plan);
         if (r >= 0 && !opts->dry_run) {

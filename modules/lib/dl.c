@@ -38,8 +38,29 @@ int vt_dl_open(struct vt_dl_lib *lib)
 
 const char *vt_dl_error(const struct vt_dl_lib *lib, char *buf, size_t size)
 {
-        snprintf(buf, size, "%s %s", lib->soname,
+        snprintf(buf, size, "%s %s%s%s%s", lib->soname,
                  lib->r == -ELIBBAD ? "is too old (a symbol virtune needs is missing)"
-                                    : "not installed");
+                                    : "not installed",
+                 lib->package ? " (Debian: apt install " : "", lib->package ? lib->package : "",
+                 lib->package ? ")" : "");
+        return buf;
+}
+
+int vt_dl_open_all(struct vt_dl_lib *libs, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                int r = vt_dl_open(&libs[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+const char *vt_dl_error_all(const struct vt_dl_lib *libs, size_t n, char *buf, size_t size)
+{
+        for (size_t i = 0; i < n; i++)
+                if (libs[i].r < 0)
+                        return vt_dl_error(&libs[i], buf, size);
+        snprintf(buf, size, "the libraries are loaded");
         return buf;
 }

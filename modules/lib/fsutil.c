@@ -22,28 +22,9 @@ static int open_parent(struct vt_ctx *ctx, const char *path, char *base, size_t 
         return fd;
 }
 
-int vt_fs_missing_dirs(struct vt_ctx *ctx, const char *dir, json_object *missing)
-{
-        char buf[PATH_MAX];
-        if (vt_pathf(buf, sizeof(buf), "%s", dir) < 0)
-                return -ENAMETOOLONG;
-        for (char *p = buf + 1;; p++) {
-                if (*p != '/' && *p != '\0')
-                        continue;
-                char saved = *p;
-                *p = '\0';
-                _cleanup_close_ int fd = vt_open(ctx, buf, O_PATH | O_DIRECTORY, 0);
-                if (fd == -ENOENT)
-                        json_object_array_add(missing, json_object_new_string(buf));
-                else if (fd < 0)
-                        return fd;
-                *p = saved;
-                if (!saved)
-                        return 0;
-        }
-}
-
-int vt_fs_mkdir_p(struct vt_ctx *ctx, const char *dir, json_object *created)
+/* Walks dir's prefixes from the top: each one that does not exist is made first when create
+ * is set, and named in out (when given). */
+static int walk_dirs(struct vt_ctx *ctx, const char *dir, bool create, json_object *out)
 {
         char buf[PATH_MAX];
         if (vt_pathf(buf, sizeof(buf), "%s", dir) < 0)
@@ -55,20 +36,32 @@ int vt_fs_mkdir_p(struct vt_ctx *ctx, const char *dir, json_object *created)
                 *p = '\0';
                 _cleanup_close_ int fd = vt_open(ctx, buf, O_PATH | O_DIRECTORY, 0);
                 if (fd == -ENOENT) {
-                        char base[NAME_MAX + 1];
-                        _cleanup_close_ int pfd = open_parent(ctx, buf, base, sizeof(base));
-                        if (pfd < 0)
-                                return pfd;
-                        if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
-                                return -errno;
-                        if (created)
-                                json_object_array_add(created, json_object_new_string(buf));
+                        if (create) {
+                                char base[NAME_MAX + 1];
+                                _cleanup_close_ int pfd = open_parent(ctx, buf, base, sizeof(base));
+                                if (pfd < 0)
+                                        return pfd;
+                                if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
+                                        return -errno;
+                        }
+                        if (out)
+                                json_object_array_add(out, json_object_new_string(buf));
                 } else if (fd < 0)
                         return fd;
                 *p = saved;
                 if (!saved)
                         return 0;
         }
+}
+
+int vt_fs_missing_dirs(struct vt_ctx *ctx, const char *dir, json_object *missing)
+{
+        return walk_dirs(ctx, dir, false, missing);
+}
+
+int vt_fs_mkdir_p(struct vt_ctx *ctx, const char *dir, json_object *created)
+{
+        return walk_dirs(ctx, dir, true, created);
 }
 
 static int write_all(int fd, const char *data, size_t len)

@@ -19,8 +19,7 @@ static const struct vt_dl_sym kmod_syms[] = {
         VT_DL_SYM(kmod_module_remove_module),
 };
 
-static struct vt_dl_lib kmod_lib = {
-        .soname = "libkmod.so.2", .syms = kmod_syms, .n_syms = ARRAY_SIZE(kmod_syms)};
+static struct vt_dl_lib kmod_lib = VT_DL_LIB("libkmod.so.2", kmod_syms);
 
 int vt_dl_kmod(void)
 {

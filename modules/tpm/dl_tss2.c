@@ -50,28 +50,17 @@ static const struct vt_dl_sym mu_syms[] = {
 };
 
 static struct vt_dl_lib tss2_libs[] = {
-        {.soname = "libtss2-esys.so.0", .syms = esys_syms, .n_syms = ARRAY_SIZE(esys_syms)},
-        {.soname = "libtss2-tctildr.so.0",
-         .syms = tctildr_syms,
-         .n_syms = ARRAY_SIZE(tctildr_syms)},
-        {.soname = "libtss2-mu.so.0", .syms = mu_syms, .n_syms = ARRAY_SIZE(mu_syms)},
+        VT_DL_LIB("libtss2-esys.so.0", esys_syms),
+        VT_DL_LIB("libtss2-tctildr.so.0", tctildr_syms),
+        VT_DL_LIB("libtss2-mu.so.0", mu_syms),
 };
 
 int vt_dl_tss2(void)
 {
-        for (size_t i = 0; i < ARRAY_SIZE(tss2_libs); i++) {
-                int r = vt_dl_open(&tss2_libs[i]);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return vt_dl_open_all(tss2_libs, ARRAY_SIZE(tss2_libs));
 }
 
 const char *vt_dl_tss2_error(char *buf, size_t size)
 {
-        for (size_t i = 0; i < ARRAY_SIZE(tss2_libs); i++)
-                if (tss2_libs[i].r < 0)
-                        return vt_dl_error(&tss2_libs[i], buf, size);
-        snprintf(buf, size, "the tss2 libraries are loaded");
-        return buf;
+        return vt_dl_error_all(tss2_libs, ARRAY_SIZE(tss2_libs), buf, size);
 }

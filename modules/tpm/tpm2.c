@@ -291,21 +291,27 @@ static const TPM2B_PUBLIC ak_rsa = {
                 },
 };
 
-int vt_tpm_ak_create(struct tpm *t, bool rsa, ESYS_TR *handle, TPM2B_PUBLIC **pub)
+int vt_tpm_endorsement_primary(struct tpm *t, const TPM2B_PUBLIC *tmpl, const char *what,
+                               ESYS_TR *handle, TPM2B_PUBLIC **pub)
 {
         TPM2B_SENSITIVE_CREATE sens = {0};
         TPM2B_DATA outside = {0};
         TPML_PCR_SELECTION none = {0};
-        TSS2_RC rc = sym_Esys_CreatePrimary(
-                t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                &sens, rsa ? &ak_rsa : &ak_ecc, &outside, &none, handle, pub, NULL, NULL, NULL);
+        TSS2_RC rc = sym_Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD,
+                                            ESYS_TR_NONE, ESYS_TR_NONE, &sens, tmpl, &outside,
+                                            &none, handle, pub, NULL, NULL, NULL);
         if (rc != TSS2_RC_SUCCESS) {
-                log_debug("Esys_CreatePrimary(AK): 0x%x", rc);
+                log_debug("Esys_CreatePrimary(%s): 0x%x", what, rc);
                 return vt_tpm_rc_is(rc, TPM2_RC_BAD_AUTH) || vt_tpm_rc_is(rc, TPM2_RC_AUTH_FAIL)
                                ? -EPERM
                                : -EIO;
         }
         return 0;
+}
+
+int vt_tpm_ak_create(struct tpm *t, bool rsa, ESYS_TR *handle, TPM2B_PUBLIC **pub)
+{
+        return vt_tpm_endorsement_primary(t, rsa ? &ak_rsa : &ak_ecc, "AK", handle, pub);
 }
 
 void vt_tpm_add_hex(json_object *o, const char *key, const uint8_t *buf, size_t len)

@@ -97,19 +97,7 @@ static int ek_create(struct tpm *t, ESYS_TR *handle, TPM2B_PUBLIC **pub, bool *f
                 sym_Esys_TR_Close(t->esys, handle);
         }
         *flush = true;
-        TPM2B_SENSITIVE_CREATE sens = {0};
-        TPM2B_DATA outside = {0};
-        TPML_PCR_SELECTION none = {0};
-        TSS2_RC rc = sym_Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD,
-                                            ESYS_TR_NONE, ESYS_TR_NONE, &sens, &ek_rsa_template,
-                                            &outside, &none, handle, pub, NULL, NULL, NULL);
-        if (rc != TSS2_RC_SUCCESS) {
-                log_debug("Esys_CreatePrimary(EK): 0x%x", rc);
-                return vt_tpm_rc_is(rc, TPM2_RC_BAD_AUTH) || vt_tpm_rc_is(rc, TPM2_RC_AUTH_FAIL)
-                               ? -EPERM
-                               : -EIO;
-        }
-        return 0;
+        return vt_tpm_endorsement_primary(t, &ek_rsa_template, "EK", handle, pub);
 }
 
 /* One NV index's contents; -ENOENT when the index is not defined. */

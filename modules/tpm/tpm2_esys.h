@@ -22,6 +22,10 @@ void vt_tpm_close(struct tpm *t);
 int vt_tpm_open_started(struct vt_ctx *ctx, struct tpm *t);
 /* Active banks; starts the TPM (TPM2_Startup) when it says it must. */
 int vt_tpm_banks(struct tpm *t, TPML_PCR_SELECTION *ret);
+/* A primary key from template tmpl under the endorsement hierarchy (what: "AK", "EK" for the
+ * debug log); -EPERM when the hierarchy's auth is refused, else -EIO. */
+int vt_tpm_endorsement_primary(struct tpm *t, const TPM2B_PUBLIC *tmpl, const char *what,
+                               ESYS_TR *handle, TPM2B_PUBLIC **pub);
 /* The AK, a primary key from a fixed template under the endorsement hierarchy. */
 int vt_tpm_ak_create(struct tpm *t, bool rsa, ESYS_TR *handle, TPM2B_PUBLIC **pub);
 /* {"type": "rsa"|"ecc", "public": hex TPM2B_PUBLIC, "pem": ...} of a public key. */

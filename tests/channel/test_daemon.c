@@ -58,8 +58,11 @@ static void write_policy(const char *root, const char *text)
         vt_test_write(root, "etc/virtune/virtune.conf", text);
 }
 
+/* A daemon on a fresh root and port; a test's prestate (cmocka_unit_test_prestate_setup_teardown)
+ * is the worker's idle time in ms for this daemon. */
 static int setup_socket(void **state)
 {
+        const char *idle = *state;
         struct harness *h = calloc(1, sizeof(*h));
         assert_non_null(h);
         h->root = vt_test_mkdtemp();
@@ -72,7 +75,9 @@ static int setup_socket(void **state)
         assert_true(h->listen_fd >= 0);
         assert_int_equal(bind(h->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
         assert_int_equal(listen(h->listen_fd, 1), 0);
+        worker_idle = idle;
         h->pid = spawn_daemon(h->root, h->sock);
+        worker_idle = NULL;
         h->fd = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         assert_true(h->fd >= 0);
         *state = h;
@@ -90,8 +95,7 @@ static int teardown(void **state)
                 close(h->fd);
         if (h->listen_fd > 0)
                 close(h->listen_fd);
-        vt_test_rm_rf(h->root);
-        free(h->root);
+        vt_test_root_free(h->root);
         free(h);
         return 0;
 }
@@ -889,14 +893,6 @@ static void test_daemon_reuses_one_worker_for_many_jobs(void **state)
         assert_int_equal(wait_workers(h->pid, 1, 1000), first);
 }
 
-static int setup_short_idle(void **state)
-{
-        worker_idle = "200";
-        int r = setup_socket(state);
-        worker_idle = NULL;
-        return r;
-}
-
 static void test_daemon_worker_exits_by_itself_when_idle(void **state)
 {
         struct harness *h = *state;
@@ -918,14 +914,6 @@ static void test_daemon_worker_exits_by_itself_when_idle(void **state)
         free(l);
         pid_t second = wait_workers(h->pid, 1, 1000);
         assert_true(second != first);
-}
-
-static int setup_tiny_idle(void **state)
-{
-        worker_idle = "1";
-        int r = setup_socket(state);
-        worker_idle = NULL;
-        return r;
 }
 
 /* With a 1 ms idle time most jobs reach a worker that is just leaving: its "bye" says it
@@ -1113,11 +1101,12 @@ int main(void)
                                                 setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_reuses_one_worker_for_many_jobs,
                                                 setup_socket, teardown),
-                cmocka_unit_test_setup_teardown(test_daemon_worker_exits_by_itself_when_idle,
-                                                setup_short_idle, teardown),
-                cmocka_unit_test_setup_teardown(
-                        test_daemon_job_sent_as_worker_leaves_is_run_by_the_next, setup_tiny_idle,
-                        teardown),
+                cmocka_unit_test_prestate_setup_teardown(
+                        test_daemon_worker_exits_by_itself_when_idle, setup_socket, teardown,
+                        "200"),
+                cmocka_unit_test_prestate_setup_teardown(
+                        test_daemon_job_sent_as_worker_leaves_is_run_by_the_next, setup_socket,
+                        teardown, "1"),
                 cmocka_unit_test_setup_teardown(test_daemon_answers_error_when_worker_dies_mid_job,
                                                 setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_sighup_ends_the_worker_after_its_job,

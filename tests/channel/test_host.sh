@@ -107,6 +107,72 @@ if command -v promtool >/dev/null; then
         promtool check metrics <"$t/virtune.prom" || fail "promtool check metrics"
         echo "ok: promtool check metrics"
 fi
+# scan --interval: rounds in one process; the file replaced whole each round (a new inode, never
+# read half-written), the same series every round; SIGTERM ends it with 0, also in a round.
+promfile_ok() { # FILE N: complete (the last series is there) with N guests up, no temp file left
+        [ "$(grep -c '^virtune_up{socket=".*"} 1$' "$1")" = "$2" ] &&
+                grep -q '^virtune_scan_duration_seconds [0-9.]*$' "$1"
+}
+expect_rc 0 "$H" -v -t 15 scan --interval 0.2 --count 3 --prometheus-file "$t/loop.prom" "$t/fleet"
+[ "$(grep -c '^scan: round [123] in [0-9.]* ms$' "$t/last")" = 3 ] || fail "3 rounds: $(grep round "$t/last")"
+! grep -q 'round 4' "$t/last" || fail "--count 3 ran a 4th round"
+promfile_ok "$t/loop.prom" 1000 || fail "the loop's file: $(head -c 300 "$t/loop.prom")"
+grep '^virtune_up' "$t/loop.prom" | cut -d' ' -f1 >"$t/loop.series"
+expect_rc 2 "$H" scan --count 3 "$t/fleet"
+expect_rc 2 "$H" scan --interval 0 "$t/fleet"
+expect_rc 2 "$H" scan --interval 1 --prometheus "$t/fleet"
+expect_rc 2 "$H" scan --interval 1 "$t/does-not-exist" # the first round's error ends it
+expect_rc 4 "$H" scan --interval 1 --prometheus-file "$t/no/such/dir/v.prom" "$t/fleet"
+# --json with --prometheus-file: JSON lines on stdout and the file, in one pass
+expect_rc 0 "$H" -t 15 scan --json --prometheus-file "$t/both.prom" "$t/stale"
+grep -q '^{"socket":".*stale/guest0000/org.virtune.agent.0","up":true' "$t/last" &&
+        promfile_ok "$t/both.prom" 1 || fail "--json --prometheus-file: $(cat "$t/last")"
+"$H" -v -t 15 scan --interval 0.3 --prometheus-file "$t/loop.prom" "$t/fleet" 2>"$t/loop.err" &
+lp=$!
+pids+=("$lp")
+inodes="" reads=0
+for _ in $(seq 400); do
+        [ "$(grep -c '^scan: round' "$t/loop.err")" -ge 4 ] && break
+        if [ -e "$t/loop.prom" ]; then
+                i=$(stat -c %i "$t/loop.prom")
+                cp "$t/loop.prom" "$t/loop.read" 2>/dev/null && reads=$((reads + 1)) &&
+                        { promfile_ok "$t/loop.read" 1000 || fail "a round's file read half-written: $(tail -n 2 "$t/loop.read")"; }
+                case " $inodes " in *" $i "*) ;; *) inodes="$inodes $i" ;; esac
+        fi
+        sleep 0.02
+done
+kill -TERM "$lp"
+wait "$lp"
+rc=$?
+[ "$rc" = 0 ] || fail "SIGTERM between rounds: exit $rc: $(cat "$t/loop.err")"
+grep -q '^scan: Terminated: stopping$' "$t/loop.err" || fail "no stop message: $(tail -n 3 "$t/loop.err")"
+set -- $inodes
+[ $# -ge 3 ] || fail "the file was not replaced each round (inodes:$inodes, $reads reads)"
+grep '^virtune_up' "$t/loop.prom" | cut -d' ' -f1 | diff -u "$t/loop.series" - || fail "the series changed between rounds"
+[ "$(ls -A "$t" | grep -c '^\.#')" = 0 ] || fail "a temp file was left: $(ls -A "$t")"
+echo "ok: scan --interval: $(grep -c '^scan: round' "$t/loop.err") rounds, the file replaced $# times, $reads reads all whole; SIGTERM: 0"
+# SIGTERM in a round: a guest answers after 3 s; the loop ends without waiting for it, the file
+# stays the last whole round's
+mkdir "$t/mix"
+start mix "$FG" serve "$t/mix" 2 1 3000
+"$H" -v -t 10 scan --interval 0.5 --prometheus-file "$t/mix.prom" "$t/mix" 2>"$t/mix.err" &
+lp=$!
+pids+=("$lp")
+for _ in $(seq 300); do grep -q '^scan: round 1 ' "$t/mix.err" && break; sleep 0.05; done
+promfile_ok "$t/mix.prom" 2 || fail "round 1 of the slow guests: $(cat "$t/mix.err")"
+cp "$t/mix.prom" "$t/mix.1"
+sleep 1.2 # round 2 waits for the slow guest until about 3 s after it began
+s0=$(date +%s%N)
+kill -INT "$lp"
+wait "$lp"
+rc=$?
+ms=$((($(date +%s%N) - s0) / 1000000))
+[ "$rc" = 0 ] || fail "SIGINT in a round: exit $rc: $(cat "$t/mix.err")"
+[ "$ms" -lt 1500 ] || fail "SIGINT in a round took $ms ms: it waited for the round's end"
+! grep -q '^scan: round 2 ' "$t/mix.err" || fail "round 2 ended before SIGINT: $(cat "$t/mix.err")"
+cmp -s "$t/mix.prom" "$t/mix.1" || fail "the file changed after a round stopped half-way"
+[ "$(ls -A "$t" | grep -c '^\.#')" = 0 ] || fail "a temp file was left: $(ls -A "$t")"
+echo "ok: SIGINT in a round: exit 0 after $ms ms, the last whole round's file kept"
 # libvirt's test driver (in-process, no daemon): domains by name and UUID, one without the channel.
 # (sanitizer builds link libvirt into virtune-host on purpose: agent/host/meson.build says why)
 progs="virtune virtuned virtuned-worker"
@@ -149,7 +215,7 @@ X
                 fail "scan by domain: $(cat "$t/last")"
         # alpha's XML teaches the directory: beta is found at its path without its XML
         expect_rc 0 "$H" -v "${L[@]}" scan --json
-        grep -q "libvirt: 4 running domains at test://$t/node.xml in [0-9]* ms, 3 XML reads" "$t/last" ||
+        grep -q "libvirt: 4 running domains at test://$t/node.xml in [0-9.]* ms, 3 XML reads" "$t/last" ||
                 fail "beta's XML was read: $(cat "$t/last")"
         grep -q '^{"domain":"beta","uuid":"6695eb01-f6a4-8304-79aa-97f2502e0004","socket":"'"$t"'/chan/domain-4-beta/org.virtune.agent.0","up":true' "$t/last" ||
                 fail "beta by its path: $(cat "$t/last")"
@@ -158,12 +224,16 @@ X
         mkdir -m 0700 "$t/run"
         XDG_RUNTIME_DIR=$t/run expect_rc 0 "$H" "${L[@]}" scan --json
         c=$(ls "$t"/run/virtune-host/scan-*)
-        [ "$(sort "$c" | tr '\n' ' ')" = "$t/chan/domain-3-alpha/org.virtune.agent.0 $t/chan/domain-4-beta/org.virtune.agent.0 $t/stale/guest0000/org.virtune.agent.0 " ] ||
-                fail "the last scan's sockets: $(cat "$c")"
-        echo "$t/fleet/guest0999/org.virtune.agent.0" >>"$c"
+        [ "$(cut -d' ' -f3- "$c" | grep ^/ | sort | tr '\n' ' ')" = "$t/chan/domain-3-alpha/org.virtune.agent.0 $t/chan/domain-4-beta/org.virtune.agent.0 $t/stale/guest0000/org.virtune.agent.0 " ] &&
+                grep -q '^6695eb01f6a4830479aa97f2502e0001 1 /' "$c" || fail "the last scan's sockets: $(cat "$c")"
+        echo "6695eb01f6a4830479aa97f2502e0999 9 $t/fleet/guest0999/org.virtune.agent.0" >>"$c"
         XDG_RUNTIME_DIR=$t/run expect_rc 0 "$H" -v "${L[@]}" scan --json
         grep -q "scan: 4 targets known after [0-9]* ms, 3 of them asked before" "$t/last" ||
                 fail "the last scan's sockets were not asked first: $(cat "$t/last")"
+        # the domains (UUID and id) the last scan found have their XML not read again; bare has
+        # no channel and is read
+        grep -q "libvirt: 4 running domains at test://$t/node.xml in [0-9.]* ms, 1 XML reads, 3 as the last time" "$t/last" ||
+                fail "the cache did not spare the XML reads: $(grep libvirt: "$t/last")"
         ! grep -q guest0999 "$t/last" "$c" || fail "a socket no domain has was reported: $(cat "$t/last")"
         [ "$(grep -c '^{"domain":' "$t/last")" = 4 ] || fail "4 domains: $(cat "$t/last")"
         grep -q '^{"domain":"web","uuid":"6695eb01-f6a4-8304-79aa-97f2502e0001","socket":".*stale/guest0000/org.virtune.agent.0","up":true' "$t/last" &&
@@ -174,6 +244,20 @@ X
                 fail "domain labels: $(cat "$t/last")"
         ! grep -q 'socket=\|domain="bare"' "$t/last" || fail "socket label or a series for bare"
         grep -q '^virtune_scan_domains_without_channel 1$' "$t/last" || fail "no-channel count"
+        # --interval: one connection; from the second round only bare's XML is read again (a
+        # domain without the channel may get it hot-plugged; the others have the same UUID and
+        # id), the labels are the same each round
+        expect_rc 0 "$H" -v "${L[@]}" scan --interval 0.1 --count 3 --json --prometheus-file "$t/lv.prom"
+        [ "$(grep -c 'libvirt: 4 running domains at test://.* 1 XML reads, 3 as the last time' "$t/last")" = 2 ] ||
+                fail "rounds 2 and 3 read XML: $(grep libvirt: "$t/last")"
+        [ "$(grep -c '^{"domain":"web","uuid":"6695eb01-f6a4-8304-79aa-97f2502e0001",' "$t/last")" = 3 ] &&
+                [ "$(grep -c '^{"domain":"bare",' "$t/last")" = 3 ] || fail "labels over 3 rounds: $(cat "$t/last")"
+        grep -q '^virtune_up{domain="beta",uuid="6695eb01-f6a4-8304-79aa-97f2502e0004"} 1$' "$t/lv.prom" ||
+                fail "--interval through libvirt: $(cat "$t/lv.prom")"
+        if command -v promtool >/dev/null; then
+                promtool check metrics <"$t/lv.prom" || fail "promtool check metrics (--interval, libvirt)"
+        fi
+        expect_rc 4 "$H" -c "test:///$t/nothing.xml" scan --interval 1
         expect_rc 0 "$H" "${L[@]}" -d web ping
         grep -q "The agent on web answered" "$t/last" || fail "-d web ping: $(cat "$t/last")"
         expect_rc 0 "$H" "${L[@]}" -d 6695eb01-f6a4-8304-79aa-97f2502e0001 ping

@@ -49,6 +49,30 @@ static void test_table_cuts_long_cells_and_counts_file_lines(void **state)
         free(out);
 }
 
+static void test_table_columns_count_characters_not_bytes(void **state)
+{
+        char *out = render(vt_host_table_plan,
+                           "{\"changes\":[{\"module\":\"m\\u00e9t\\u00e9os\",\"when\":\"now\","
+                           "\"target\":\"/a\",\"from\":null,\"to\":\"1\",\"why\":\"w\"},"
+                           "{\"module\":\"abcdef\",\"when\":\"now\",\"target\":\"/b\","
+                           "\"from\":null,\"to\":\"2\",\"why\":\"w\"}]}");
+        /* "m\u00e9t\u00e9os" is 6 characters in 8 bytes: both rows' next column starts alike */
+        assert_non_null(strstr(out, "\nm\u00e9t\u00e9os  now   /a"));
+        assert_non_null(strstr(out, "\nabcdef  now   /b"));
+        free(out);
+        char cell[1024] = "{\"changes\":[{\"module\":\"x\",\"when\":\"now\",\"target\":\"";
+        for (int i = 0; i < 70; i++)
+                strcat(cell, "\\u00e9");
+        strcat(cell, "\",\"from\":null,\"to\":\"1\",\"why\":\"w\"}]}");
+        out = render(vt_host_table_plan, cell);
+        char want[200] = "";
+        for (int i = 0; i < 60; i++)
+                strcat(want, "\u00e9");
+        strcat(want, "~  -");
+        assert_non_null(strstr(out, want)); /* cut after 60 characters, not 60 bytes */
+        free(out);
+}
+
 static void test_plan_without_changes_says_so(void **state)
 {
         char *out = render(vt_host_table_plan, "{\"changes\":[],\"skipped\":[]}");
@@ -79,6 +103,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_table_escapes_control_characters_from_the_guest),
                 cmocka_unit_test(test_table_cuts_long_cells_and_counts_file_lines),
+                cmocka_unit_test(test_table_columns_count_characters_not_bytes),
                 cmocka_unit_test(test_plan_without_changes_says_so),
                 cmocka_unit_test(test_status_table_summarises_then_lists_the_policy),
         };

@@ -240,8 +240,7 @@ static int teardown(void **state)
         if (!f)
                 return 0;
         vt_ctx_free(f->ctx);
-        vt_test_rm_rf(f->root);
-        free(f->root);
+        vt_test_root_free(f->root);
         free(f);
         return 0;
 }

@@ -16,8 +16,7 @@ static void test_read_attr_strips_newline(void **state)
         assert_string_equal(s, "none [mq-deadline] kyber");
         free(s);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_absolute_symlink_stays_inside_root(void **state)
@@ -45,8 +44,7 @@ static void test_absolute_symlink_stays_inside_root(void **state)
         assert_string_equal(target, "/etc/hostname");
         free(target);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 /* What one read through the root gives: the file's first line, or "-errno". */
@@ -191,8 +189,7 @@ static void test_missing_file_is_enoent(void **state)
         assert_int_equal(vt_read_int64(ctx, "/proc/y", &v), 0);
         assert_int_equal(v, 42);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_read_file_max_refuses_larger_files(void **state)
@@ -212,8 +209,7 @@ static void test_read_file_max_refuses_larger_files(void **state)
         assert_int_equal(len, 10000);
         free(s);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_root_slash_is_live(void **state)

@@ -42,6 +42,28 @@ static void test_dl_open_missing_symbol_is_an_old_library(void **state)
                             "libkmod.so.2 is too old (a symbol virtune needs is missing)");
 }
 
+static void *sym_later;
+
+static void test_dl_open_all_stops_at_the_first_missing_library_and_names_its_package(void **state)
+{
+        static const struct vt_dl_sym found[] = {{"kmod_new", &sym_first}};
+        static const struct vt_dl_sym absent[] = {{"anything", &sym_no_such}};
+        static const struct vt_dl_sym later[] = {{"kmod_unref", &sym_later}};
+        struct vt_dl_lib libs[] = {
+                VT_DL_LIB("libkmod.so.2", found),
+                VT_DL_LIB("libvirtune-absent.so.9", absent, .package = "virtune-absent9"),
+                VT_DL_LIB("libkmod.so.2", later),
+        };
+        char msg[128];
+        assert_int_equal(vt_dl_open_all(libs, ARRAY_SIZE(libs)), -ELIBACC);
+        assert_int_equal(libs[0].r, 1);
+        assert_int_equal(libs[2].r, 0); /* not tried after the missing one */
+        assert_null(sym_later);
+        assert_string_equal(vt_dl_error_all(libs, ARRAY_SIZE(libs), msg, sizeof(msg)),
+                            "libvirtune-absent.so.9 not installed (Debian: apt install "
+                            "virtune-absent9)");
+}
+
 static int loaded(struct dl_phdr_info *info, size_t size, void *data)
 {
         return info->dlpi_name && strstr(info->dlpi_name, data) ? 1 : 0;
@@ -64,6 +86,8 @@ int main(void)
                 cmocka_unit_test(test_dl_open_resolves_symbols_once),
                 cmocka_unit_test(test_dl_open_missing_library_is_named),
                 cmocka_unit_test(test_dl_open_missing_symbol_is_an_old_library),
+                cmocka_unit_test(
+                        test_dl_open_all_stops_at_the_first_missing_library_and_names_its_package),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

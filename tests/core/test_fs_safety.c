@@ -73,8 +73,7 @@ static void test_reads_refuse_what_is_not_a_regular_file(void **state)
                             "is a FIFO, not a regular file: not read");
         assert_string_equal(vt_strerror(-ENOENT), strerror(ENOENT));
         vt_ctx_fini_root(&ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 int main(void)

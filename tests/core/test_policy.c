@@ -17,8 +17,7 @@ static void test_defaults_without_files(void **state)
         assert_string_equal(vt_policy_origin(p, "iosched", "virtio"), "default");
         vt_policy_free(p);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_dropins_in_name_order_later_wins(void **state)
@@ -40,8 +39,7 @@ static void test_dropins_in_name_order_later_wins(void **state)
                             "/etc/virtune/virtune.conf.d/20-b.conf:4");
         vt_policy_free(p);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void expect_error(const char *text, const char *msg)

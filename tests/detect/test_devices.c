@@ -11,8 +11,7 @@
 static json_object *detect(const char *root, int (*fn)(struct vt_ctx *, json_object *),
                            const char *key, json_object **facts)
 {
-        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        assert_int_equal(vt_ctx_new(root, &ctx), 0);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         *facts = json_object_new_object();
         assert_int_equal(fn(ctx, *facts), 0);
         json_object *o = NULL;
@@ -76,8 +75,7 @@ static void test_qga_debian_unit_with_dropin_blocking_rpcs(void **state)
         assert_json(o, "argv", "null");
         assert_json(o, "errors", "[]");
         json_object_put(facts);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_qga_rhel_sysconfig_blacklist_through_environment_file(void **state)
@@ -110,8 +108,7 @@ static void test_qga_rhel_sysconfig_blacklist_through_environment_file(void **st
         assert_json(o, "allow_rpcs", "[]");
         assert_json(o, "block_source", "\"/usr/lib/systemd/system/qemu-guest-agent.service\"");
         json_object_put(facts);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_qga_absent_is_a_fact(void **state)
@@ -126,8 +123,7 @@ static void test_qga_absent_is_a_fact(void **state)
         assert_json(o, "block_source", "null");
         assert_json(o, "errors", "[]");
         json_object_put(facts);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 /* rng-tools-debian ships an init script, no unit: systemd makes the unit, rc links enable it. */
@@ -154,8 +150,7 @@ static void test_rngd_debian_flavour_enabled_with_config(void **state)
                     " \"config\": \"/etc/default/rng-tools-debian\","
                     " \"config_text\": \"#HRNGDEVICE=/dev/hwrng\\n\"}");
         json_object_put(facts);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_rngd_upstream_unit_without_dpkg_is_not_enabled(void **state)
@@ -173,8 +168,7 @@ static void test_rngd_upstream_unit_without_dpkg_is_not_enabled(void **state)
                     " \"sysv\": false, \"enabled\": false, \"config\": null,"
                     " \"config_text\": null}");
         json_object_put(facts);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_iosched_serial_from_udev_db_and_unreadable_scheduler(void **state)
@@ -210,8 +204,7 @@ static void test_iosched_serial_from_udev_db_and_unreadable_scheduler(void **sta
                     "[{\"path\": \"/sys/devices/pci0000:00/0000:00:05.0/virtio4/block/vdb/queue/"
                     "scheduler\", \"error\": \"Is a directory\"}]");
         json_object_put(facts);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 /* One disk whose sysfs path is devpath, the driver link of one ancestor, and its size. */
@@ -258,8 +251,7 @@ static void test_iosched_kind_follows_the_nearest_known_driver(void **state)
         }
         assert_json(o, "errors", "[]");
         json_object_put(facts);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_tpm12_without_version_or_banks(void **state)
@@ -279,8 +271,7 @@ static void test_tpm12_without_version_or_banks(void **state)
                     " \"banks\": []}]");
         assert_json(o, "securityfs", "false");
         json_object_put(facts);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static bool have(const char *tool)
@@ -327,8 +318,7 @@ static void test_blk_probe_reads_gpt_esp_and_filesystems(void **state)
         assert_string_equal(rootp->uuid, "1031dde5-b9b3-4336-b592-f8f2676a6fef");
         assert_false(vt_blk_is_esp(rootp->parttype));
         assert_true(vt_blk_is_esp("0xef"));
-        vt_test_rm_rf(dir);
-        free(dir);
+        vt_test_root_free(dir);
 }
 
 int main(void)

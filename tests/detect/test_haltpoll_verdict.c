@@ -28,8 +28,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct tree *t = *state;
-        vt_test_rm_rf(t->root);
-        free(t->root);
+        vt_test_root_free(t->root);
         free(t->cpuid);
         free(t);
         return 0;

@@ -11,8 +11,7 @@
 
 static json_object *detect(const char *root)
 {
-        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        assert_int_equal(vt_ctx_new(root, &ctx), 0);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         json_object *facts = json_object_new_object(), *k;
         assert_int_equal(vt_virt_detect(ctx, facts), 0);
         assert_int_equal(vt_kernel_detect(ctx, facts), 0);
@@ -51,7 +50,7 @@ static char *x86_root(void)
 
 static void test_kernel_builtin_modinfo_record_is_the_evidence(void **state)
 {
-        char *root = x86_root();
+        _cleanup_test_root_ char *root = x86_root();
         static const char info[] = "kvm.parm=halt_poll_ns:x\0cpuidle_haltpoll.file=drivers/cpuidle/"
                                    "cpuidle-haltpoll\0cpuidle_haltpoll.parm=force:Load "
                                    "unconditionally\0cpuidle_haltpoll.parmtype=force:bool\0";
@@ -62,8 +61,6 @@ static void test_kernel_builtin_modinfo_record_is_the_evidence(void **state)
                             "cpuidle_haltpoll.parmtype=force:bool");
         assert_null(token(k, "cpuidle_haltpoll.force", "missing"));
         json_object_put(k);
-        vt_test_rm_rf(root);
-        free(root);
 }
 
 /* A minimal ELF64 relocatable with a .modinfo section, as a module file is. */
@@ -98,7 +95,7 @@ static void write_module(const char *root, const char *rel, const char *modinfo,
 
 static void test_kernel_module_file_parameter_is_the_evidence(void **state)
 {
-        char *root = x86_root();
+        _cleanup_test_root_ char *root = x86_root();
         static const char info[] = "license=GPL\0parm=force:Load unconditionally\0"
                                    "parmtype=force:bool\0name=cpuidle_haltpoll\0";
         write_module(root, "lib/modules/" REL "/kernel/drivers/cpuidle/cpuidle-haltpoll.ko", info,
@@ -111,13 +108,11 @@ static void test_kernel_module_file_parameter_is_the_evidence(void **state)
                             "/lib/modules/" REL "/kernel/drivers/cpuidle/cpuidle-haltpoll.ko:3: "
                             "parmtype=force:bool");
         json_object_put(k);
-        vt_test_rm_rf(root);
-        free(root);
 }
 
 static void test_kernel_without_the_driver_says_what_is_missing(void **state)
 {
-        char *root = x86_root();
+        _cleanup_test_root_ char *root = x86_root();
         vt_test_write(root, "lib/modules/" REL "/modules.dep",
                       "kernel/drivers/block/virtio_blk.ko:\n");
         vt_test_write(root, "boot/config-" REL,
@@ -134,21 +129,17 @@ static void test_kernel_without_the_driver_says_what_is_missing(void **state)
         assert_string_equal(token(k, "arm_pvspin", "missing"),
                             "it exists on aarch64 kernels only, kernel " REL " is x86_64");
         json_object_put(k);
-        vt_test_rm_rf(root);
-        free(root);
 }
 
 static void test_kernel_config_line_is_the_evidence_for_nopvspin(void **state)
 {
-        char *root = x86_root();
+        _cleanup_test_root_ char *root = x86_root();
         vt_test_write(root, "boot/config-" REL,
                       "CONFIG_X86_64=y\nCONFIG_SMP=y\nCONFIG_PARAVIRT_SPINLOCKS=y\n");
         json_object *k = detect(root);
         assert_string_equal(token(k, "nopvspin", "evidence"),
                             "/boot/config-" REL ":3: CONFIG_PARAVIRT_SPINLOCKS=y");
         json_object_put(k);
-        vt_test_rm_rf(root);
-        free(root);
 }
 
 static void test_kernel_openeuler_family_knows_arm_pvspin_and_debian_does_not(void **state)
@@ -158,7 +149,8 @@ static void test_kernel_openeuler_family_knows_arm_pvspin_and_debian_does_not(vo
                 bool known;
         } kernels[] = {{"5.10.0-60.18.0.50.oe2203.aarch64", true}, {"6.1.0-57-cloud-arm64", false}};
         for (size_t i = 0; i < ARRAY_SIZE(kernels); i++) {
-                char *root = vt_test_mkdtemp(), path[128];
+                _cleanup_test_root_ char *root = vt_test_mkdtemp();
+                char path[128];
                 vt_test_write(root, "proc/sys/kernel/osrelease", kernels[i].release);
                 vt_test_write(root, "proc/sys/kernel/arch", "aarch64\n");
                 snprintf(path, sizeof(path), "boot/config-%s", kernels[i].release);
@@ -175,8 +167,6 @@ static void test_kernel_openeuler_family_knows_arm_pvspin_and_debian_does_not(vo
                                             "kernel 6.1.0-57-cloud-arm64 is not openEuler's");
                 }
                 json_object_put(k);
-                vt_test_rm_rf(root);
-                free(root);
         }
 }
 
@@ -184,7 +174,7 @@ static void test_kernel_openeuler_family_knows_arm_pvspin_and_debian_does_not(vo
  * own parameter is known without modinfo. */
 static void test_kernel_driver_listing_or_config_is_the_evidence(void **state)
 {
-        char *root = x86_root();
+        _cleanup_test_root_ char *root = x86_root();
         vt_test_write(root, "lib/modules/" REL "/modules.builtin",
                       "kernel/drivers/block/loop.ko\nkernel/drivers/cpuidle/cpuidle-haltpoll.ko\n");
         json_object *k = detect(root);
@@ -193,23 +183,19 @@ static void test_kernel_driver_listing_or_config_is_the_evidence(void **state)
                             "kernel/drivers/cpuidle/cpuidle-haltpoll.ko (the cpuidle_haltpoll "
                             "driver; force is its parameter)");
         json_object_put(k);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
         root = x86_root();
         vt_test_write(root, "boot/config-" REL, "CONFIG_CPU_IDLE=y\nCONFIG_HALTPOLL_CPUIDLE=m\n");
         k = detect(root);
         assert_string_equal(token(k, "cpuidle_haltpoll.force", "evidence"),
                             "/boot/config-" REL ":2: CONFIG_HALTPOLL_CPUIDLE=m");
         json_object_put(k);
-        vt_test_rm_rf(root);
-        free(root);
 }
 
 static void test_owned_tokens_round_trip_and_disappear_when_empty(void **state)
 {
-        char *root = vt_test_mkdtemp();
-        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        assert_int_equal(vt_ctx_new(root, &ctx), 0);
+        _cleanup_test_root_ char *root = vt_test_mkdtemp();
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         assert_int_equal(vt_owned_tokens_set(ctx, "nopvspin", "nopvspin"), 0);
         assert_int_equal(
                 vt_owned_tokens_set(ctx, "cpuidle_haltpoll.force", "cpuidle_haltpoll.force=Y"), 0);
@@ -223,8 +209,6 @@ static void test_owned_tokens_round_trip_and_disappear_when_empty(void **state)
         assert_null(strstr(text, "nopvspin\n"));
         assert_int_equal(vt_owned_tokens_set(ctx, "cpuidle_haltpoll.force", NULL), 0);
         assert_null(vt_test_read(root, "var/lib/virtune/cmdline-owned"));
-        vt_test_rm_rf(root);
-        free(root);
 }
 
 int main(void)

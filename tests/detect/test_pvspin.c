@@ -5,8 +5,7 @@
 
 static json_object *detect(const char *root)
 {
-        _cleanup_ctx_ struct vt_ctx *ctx = NULL;
-        assert_int_equal(vt_ctx_new(root, &ctx), 0);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         json_object *facts = json_object_new_object(), *p;
         assert_int_equal(vt_virt_detect(ctx, facts), 0);
         assert_int_equal(vt_pvspin_detect(ctx, facts), 0);
@@ -45,8 +44,7 @@ static void test_pvspin_disabled_by_nopvspin_with_config_unset(void **state)
         assert_true(json_object_object_get_ex(c, "nopvspin", &b));
         assert_true(json_object_get_boolean(b));
         json_object_put(p);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_pvspin_unknown_when_log_unreadable_and_error_listed(void **state)
@@ -64,8 +62,7 @@ static void test_pvspin_unknown_when_log_unreadable_and_error_listed(void **stat
         assert_int_equal(json_object_array_length(errors), 1);
         assert_string_equal(str(json_object_array_get_idx(errors, 0), "path"), "/var/log/dmesg");
         json_object_put(facts);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 int main(void)

@@ -13,7 +13,8 @@
 #include "fuzz_text.h"
 
 /*
- * The input: byte 0 picks the output (JSON lines, Prometheus, table; bit 2: libvirt labels),
+ * The input: byte 0 picks the output (JSON lines, Prometheus, table; bit 2: libvirt labels;
+ * bit 3: JSON lines on a second stream too, as scan --json --prometheus-file writes them),
  * the rest is what the guest sends once it has read the scan's three pipelined requests, with
  * "$0", "$1", "$2" replaced by the ids of guest-sync-delimited, guest-info and virtune-status
  * (random on every run: the scan draws them). The guest then closes its end.
@@ -182,10 +183,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *const prestart[] = {sock_path};
         struct vt_scan_source src = {.resolve = resolve, .prestart = prestart, .n_prestart = 1};
         struct vt_host_targets t = {};
-        struct vt_scan_opts opts = {
-                .timeout_ms = 10000, .format = (data[0] & 3) % 3, .libvirt = data[0] & 4};
+        char *jtext = NULL;
+        size_t jlen = 0;
+        FILE *jout = data[0] & 8 ? open_memstream(&jtext, &jlen) : NULL;
+        struct vt_scan_opts opts = {.timeout_ms = 10000,
+                                    .format = (data[0] & 3) % 3,
+                                    .libvirt = data[0] & 4,
+                                    .json_out = jout};
         int up = vt_host_scan(&src, &opts, &t, out, err, sizeof(err));
         fclose(out);
+        if (jout)
+                fclose(jout);
         vt_host_targets_done(&t);
         if (getenv("VT_FUZZ_DEBUG"))
                 fprintf(stderr, "up %d\n%s", up, text);
@@ -215,6 +223,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((opts.format == VT_SCAN_JSON && lines != 2) ||
             (opts.format == VT_SCAN_TABLE && lines != 3))
                 abort();
+        /* the second stream: one whole JSON line per guest, whatever the first one's format */
+        size_t jlines = 0;
+        for (char *p = jtext, *nl; jout && opts.format != VT_SCAN_JSON && p < jtext + jlen;
+             p = nl + 1, jlines++)
+                if (!(nl = memchr(p, '\n', (size_t)(jtext + jlen - p))) ||
+                    !json_strict_valid(p, (size_t)(nl - p), 8) || *p != '{')
+                        abort();
+        if (jout && opts.format != VT_SCAN_JSON && jlines != 2)
+                abort();
+        free(jtext);
         free(text);
         return 0;
 }

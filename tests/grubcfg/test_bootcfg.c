@@ -9,13 +9,6 @@
                 VT_CMDLINE_SET, "cpuidle_haltpoll.force", "Y"                                      \
         }
 
-static struct vt_ctx *ctx_of(const char *root)
-{
-        struct vt_ctx *ctx = NULL;
-        assert_int_equal(vt_ctx_new(root, &ctx), 0);
-        return ctx;
-}
-
 /* Edits with the generator left alone (offline root); returns r, err filled. */
 static int edit(struct vt_ctx *ctx, const struct vt_cmdline_edit *e, size_t n, unsigned flags,
                 char **diff, char *err, size_t errlen)
@@ -35,17 +28,10 @@ static void assert_file(const char *root, const char *rel, const char *want)
         free(got);
 }
 
-static void done(struct vt_ctx *ctx, char *root)
-{
-        vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
-}
-
 static void test_debian_cloud_gets_dropin_after_cloud_settings(void **state)
 {
-        char *root = vt_test_copy_fixture_root("boot-debian12-cloud");
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_test_root_ char *root = vt_test_copy_fixture_root("boot-debian12-cloud");
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {FORCE};
         char *diff = NULL, err[600] = "";
         assert_int_equal(edit(ctx, e, 1, 0, &diff, err, sizeof(err)), 0);
@@ -74,7 +60,6 @@ static void test_debian_cloud_gets_dropin_after_cloud_settings(void **state)
                                  "consoleblank=0 cpuidle_haltpoll.force=Y");
         free(out);
         free(path);
-        done(ctx, root);
 }
 
 static void test_second_apply_changes_no_byte(void **state)
@@ -86,8 +71,8 @@ static void test_second_apply_changes_no_byte(void **state)
         struct vt_cmdline_edit e[] = {
                 FORCE, {VT_CMDLINE_SET, "arm_pvspin", NULL}, {VT_CMDLINE_REMOVE, "quiet", NULL}};
         for (size_t i = 0; i < ARRAY_SIZE(fixtures); i++) {
-                char *root = vt_test_copy_fixture_root(fixtures[i]);
-                struct vt_ctx *ctx = ctx_of(root);
+                _cleanup_test_root_ char *root = vt_test_copy_fixture_root(fixtures[i]);
+                _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
                 char *diff = NULL, err[600] = "";
                 assert_int_equal(edit(ctx, e, ARRAY_SIZE(e), 0, &diff, err, sizeof(err)), 0);
                 assert_non_null(diff);
@@ -106,15 +91,14 @@ static void test_second_apply_changes_no_byte(void **state)
                 json_object_put(doc);
                 assert_int_equal(edit(ctx, e, ARRAY_SIZE(e), 0, &diff, err, sizeof(err)), 0);
                 assert_null(diff);
-                done(ctx, root);
         }
 }
 
 static void test_sles_default_grub_edited_in_place(void **state)
 {
-        char *root = vt_test_copy_fixture_root("boot-sles15-sp5");
+        _cleanup_test_root_ char *root = vt_test_copy_fixture_root("boot-sles15-sp5");
         char *before = vt_test_read(root, "etc/default/grub");
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {FORCE, {VT_CMDLINE_REMOVE, "crashkernel", "72M,low"}};
         char err[600] = "";
         assert_int_equal(edit(ctx, e, 2, 0, NULL, err, sizeof(err)), 0);
@@ -146,13 +130,12 @@ static void test_sles_default_grub_edited_in_place(void **state)
         free(want);
         free(after);
         free(before);
-        done(ctx, root);
 }
 
 static void test_bls_edits_options_but_not_rescue(void **state)
 {
-        char *root = vt_test_copy_fixture_root("boot-rhel9-bls");
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_test_root_ char *root = vt_test_copy_fixture_root("boot-rhel9-bls");
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {FORCE};
         char err[600] = "";
         const char *entry = "boot/loader/entries/"
@@ -172,13 +155,12 @@ static void test_bls_edits_options_but_not_rescue(void **state)
                     "crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M cpuidle_haltpoll.force=Y\n");
         free(got);
         free(rescue_before);
-        done(ctx, root);
 }
 
 static void test_grubenv_kernelopts_rewritten_to_exactly_1024_bytes(void **state)
 {
-        char *root = vt_test_copy_fixture_root("boot-fedora33-bls-kernelopts");
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_test_root_ char *root = vt_test_copy_fixture_root("boot-fedora33-bls-kernelopts");
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {FORCE, {VT_CMDLINE_REMOVE, "rhgb", NULL}};
         char err[600] = "";
         assert_int_equal(edit(ctx, e, 2, 0, NULL, err, sizeof(err)), 0);
@@ -192,13 +174,12 @@ static void test_grubenv_kernelopts_rewritten_to_exactly_1024_bytes(void **state
         for (size_t i = strlen(want); i < 1024; i++)
                 assert_int_equal(env[i], '#');
         free(env);
-        done(ctx, root);
 }
 
 static void test_grubenv_that_would_overflow_is_refused(void **state)
 {
-        char *root = vt_test_copy_fixture_root("boot-fedora33-bls-kernelopts");
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_test_root_ char *root = vt_test_copy_fixture_root("boot-fedora33-bls-kernelopts");
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         char big[1100];
         memset(big, 'x', sizeof(big) - 1);
         big[sizeof(big) - 1] = 0;
@@ -209,13 +190,12 @@ static void test_grubenv_that_would_overflow_is_refused(void **state)
         assert_string_equal(err, "/boot/grub2/grubenv: kernelopts no longer fits in 1024 bytes");
         assert_file(root, "boot/grub2/grubenv", before);
         free(before);
-        done(ctx, root);
 }
 
 static void test_openeuler_grub_cfg_linux_lines_edited(void **state)
 {
-        char *root = vt_test_copy_fixture_root("boot-openeuler2203-aarch64");
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_test_root_ char *root = vt_test_copy_fixture_root("boot-openeuler2203-aarch64");
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {{VT_CMDLINE_SET, "arm_pvspin", NULL},
                                       FORCE,
                                       {VT_CMDLINE_SET, "haltpoll.enable", "Y"}};
@@ -238,7 +218,6 @@ static void test_openeuler_grub_cfg_linux_lines_edited(void **state)
                                "crashkernel=1024M,high video=efifb:off "
                                "video=VGA-1:640x480-32@60me\n"));
         free(cfg);
-        done(ctx, root);
 }
 
 /* /etc/default/grub variants: what GRUB_CMDLINE_LINUX must become, or the refusal. */
@@ -286,9 +265,9 @@ static void test_default_grub_variants(void **state)
 {
         for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
                 print_message("variant: %s\n", variants[i].name);
-                char *root = vt_test_mkdtemp();
+                _cleanup_test_root_ char *root = vt_test_mkdtemp();
                 vt_test_write(root, "etc/default/grub", variants[i].text);
-                struct vt_ctx *ctx = ctx_of(root);
+                _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
                 struct vt_cmdline_edit e[] = {FORCE};
                 char err[600] = "";
                 int r = edit(ctx, e, 1, 0, NULL, err, sizeof(err));
@@ -311,13 +290,12 @@ static void test_default_grub_variants(void **state)
                         assert_string_equal(err, variants[i].err);
                         assert_file(root, "etc/default/grub", variants[i].text);
                 }
-                done(ctx, root);
         }
 }
 
 static void test_64k_line_in_kernel_cmdline(void **state)
 {
-        char *root = vt_test_mkdtemp();
+        _cleanup_test_root_ char *root = vt_test_mkdtemp();
         size_t n = 64 * 1024;
         char *line = malloc(n + 2);
         for (size_t i = 0; i < n; i++)
@@ -325,7 +303,7 @@ static void test_64k_line_in_kernel_cmdline(void **state)
         line[n] = '\n';
         line[n + 1] = 0;
         vt_test_write(root, "etc/kernel/cmdline", line);
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {FORCE};
         char err[600] = "";
         assert_int_equal(edit(ctx, e, 1, 0, NULL, err, sizeof(err)), 0);
@@ -335,14 +313,13 @@ static void test_64k_line_in_kernel_cmdline(void **state)
         assert_string_equal(got + n, " cpuidle_haltpoll.force=Y\n");
         free(got);
         free(line);
-        done(ctx, root);
 }
 
 static void test_dry_run_writes_nothing(void **state)
 {
-        char *root = vt_test_copy_fixture_root("boot-sles15-sp5");
+        _cleanup_test_root_ char *root = vt_test_copy_fixture_root("boot-sles15-sp5");
         char *before = vt_test_read(root, "etc/default/grub");
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {FORCE};
         char *diff = NULL, err[600] = "";
         assert_int_equal(edit(ctx, e, 1, VT_BOOTCFG_DRY_RUN, &diff, err, sizeof(err)), 0);
@@ -369,16 +346,15 @@ static void test_dry_run_writes_nothing(void **state)
         assert_file(root, "etc/default/grub", before);
         assert_false(vt_exists(ctx, "/var/lib/virtune"));
         free(before);
-        done(ctx, root);
 }
 
 static void test_restore_puts_every_file_back(void **state)
 {
-        char *root = vt_test_copy_fixture_root("boot-rhel9-bls");
+        _cleanup_test_root_ char *root = vt_test_copy_fixture_root("boot-rhel9-bls");
         char *src = NULL;
         char *dir = vt_test_fixture("boot-rhel9-bls");
         assert_true(asprintf(&src, "%s/root", dir) > 0);
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {FORCE, {VT_CMDLINE_REMOVE, "console", NULL}};
         json_object *rec = NULL;
         assert_int_equal(vt_bootcfg_edit(ctx, e, 2, 0, NULL, &rec), 0);
@@ -399,13 +375,12 @@ static void test_restore_puts_every_file_back(void **state)
         json_object_put(rec);
         free(src);
         free(dir);
-        done(ctx, root);
 }
 
 static void test_dropin_restore_removes_the_file_it_created(void **state)
 {
-        char *root = vt_test_copy_fixture_root("boot-ubuntu2204-cloudimg");
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_test_root_ char *root = vt_test_copy_fixture_root("boot-ubuntu2204-cloudimg");
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {FORCE};
         json_object *rec = NULL;
         assert_int_equal(vt_bootcfg_edit(ctx, e, 1, 0, NULL, &rec), 0);
@@ -413,31 +388,29 @@ static void test_dropin_restore_removes_the_file_it_created(void **state)
         assert_int_equal(vt_bootcfg_restore(ctx, rec, 0, NULL), 0);
         assert_false(vt_exists(ctx, "/etc/default/grub.d/90-virtune.cfg"));
         json_object_put(rec);
-        done(ctx, root);
 }
 
 static void test_dropin_refuses_a_later_file_setting_the_line(void **state)
 {
-        char *root = vt_test_copy_fixture_root("boot-ubuntu2204-cloudimg");
+        _cleanup_test_root_ char *root = vt_test_copy_fixture_root("boot-ubuntu2204-cloudimg");
         vt_test_write(root, "etc/default/grub.d/99-local.cfg",
                       "# mine\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n");
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {FORCE};
         char err[600] = "";
         assert_int_equal(edit(ctx, e, 1, 0, NULL, err, sizeof(err)), -EBADMSG);
         assert_string_equal(err, "/etc/default/grub.d/99-local.cfg:2: sets the command line "
                                  "after virtune's 90-virtune.cfg (rename it to sort before it)");
         assert_false(vt_exists(ctx, "/etc/default/grub.d/90-virtune.cfg"));
-        done(ctx, root);
 }
 
 static void test_mode_and_owner_are_kept(void **state)
 {
-        char *root = vt_test_copy_fixture_root("boot-sles15-sp5");
+        _cleanup_test_root_ char *root = vt_test_copy_fixture_root("boot-sles15-sp5");
         char *p = NULL;
         assert_true(asprintf(&p, "%s/etc/default/grub", root) > 0);
         assert_int_equal(chmod(p, 0600), 0);
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {FORCE};
         char err[600] = "";
         assert_int_equal(edit(ctx, e, 1, 0, NULL, err, sizeof(err)), 0);
@@ -446,18 +419,16 @@ static void test_mode_and_owner_are_kept(void **state)
         assert_int_equal(st.st_mode & 07777, 0600);
         assert_int_equal(st.st_uid, getuid());
         free(p);
-        done(ctx, root);
 }
 
 static void test_no_boot_configuration_is_an_error(void **state)
 {
-        char *root = vt_test_mkdtemp();
-        struct vt_ctx *ctx = ctx_of(root);
+        _cleanup_test_root_ char *root = vt_test_mkdtemp();
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
         struct vt_cmdline_edit e[] = {FORCE};
         char err[600] = "";
         assert_int_equal(edit(ctx, e, 1, 0, NULL, err, sizeof(err)), -EOPNOTSUPP);
         assert_non_null(strstr(err, "no boot configuration found"));
-        done(ctx, root);
 }
 
 static void test_grub_cfg_kernel_line_without_arguments_keeps_the_image_apart(void **state)

@@ -113,8 +113,7 @@ static void test_grubenv_set_is_byte_identical_to_grub_editenv(void **state)
                 free(ours);
         }
         free(near_full);
-        vt_test_rm_rf(dir);
-        free(dir);
+        vt_test_root_free(dir);
 }
 
 static void test_grubenv_one_byte_too_many_is_refused_by_both(void **state)
@@ -136,8 +135,7 @@ static void test_grubenv_one_byte_too_many_is_refused_by_both(void **state)
         free(vars);
         free(in);
         free(theirs);
-        vt_test_rm_rf(dir);
-        free(dir);
+        vt_test_root_free(dir);
 }
 
 /* Installs a shell script as root/rel (mode 0755). */
@@ -214,8 +212,7 @@ static void test_live_root_writes_grubenv_with_grub_editenv(void **state)
         free(diff);
         json_object_put(rec);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_image_root_writes_grubenv_directly(void **state)
@@ -237,8 +234,7 @@ static void test_image_root_writes_grubenv_directly(void **state)
         free(diff);
         json_object_put(rec);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 #define RHEL9_ENTRY                                                                                \
@@ -306,8 +302,7 @@ static void test_live_root_with_grubby_edits_bls_through_it(void **state)
         free(diff);
         json_object_put(rec);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_grubby_failure_restores_every_entry(void **state)
@@ -344,8 +339,7 @@ static void test_grubby_failure_restores_every_entry(void **state)
         free(before);
         free(rescue);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_without_grubby_bls_is_edited_directly(void **state)
@@ -362,8 +356,7 @@ static void test_without_grubby_bls_is_edited_directly(void **state)
         assert_null(file_of(rec, "/" RHEL9_RESCUE));
         json_object_put(rec);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 int main(void)

@@ -48,8 +48,7 @@ static void test_diff_matches_gnu_diff(void **state)
                 free(got);
                 free(want);
         }
-        vt_test_rm_rf(dir);
-        free(dir);
+        vt_test_root_free(dir);
 }
 
 static void test_diff_of_equal_texts_is_empty_and_new_file_is_from_dev_null(void **state)

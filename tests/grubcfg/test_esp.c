@@ -101,8 +101,7 @@ static void test_live_esp_on_gpt_and_mbr_found_and_its_grub_cfg_edited(void **st
                 free(diff);
                 json_object_put(rec);
                 vt_ctx_free(ctx);
-                vt_test_rm_rf(root);
-                free(root);
+                vt_test_root_free(root);
         }
 }
 
@@ -122,8 +121,7 @@ static void test_image_esp_is_not_probed(void **state)
         assert_int_equal(vt_bootcfg_edit(ctx, e, 1, VT_BOOTCFG_NO_GENERATOR, NULL, NULL),
                          -EOPNOTSUPP);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_unmounted_esp_gives_enoent(void **state)
@@ -140,8 +138,7 @@ static void test_unmounted_esp_gives_enoent(void **state)
         char *mp = NULL;
         assert_int_equal(vt_esp_mountpoint(ctx, &mp), -ENOENT);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 int main(void)

@@ -58,8 +58,7 @@ static int setup(void **state)
                 assert_string_not_equal(before[i], after[i]);
         }
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
         return 0;
 }
 
@@ -102,8 +101,7 @@ static void test_failed_step_leaves_every_file_as_it_was(void **state)
                                         assert_string_equal(now, before[i]);
                                         free(now);
                                 }
-                                vt_test_rm_rf(root);
-                                free(root);
+                                vt_test_root_free(root);
                         }
 }
 
@@ -137,8 +135,7 @@ static void test_crash_between_steps_leaves_old_or_whole_new(void **state)
                         if (steps[s] == VT_STEP_WRITE || steps[s] == VT_STEP_FSYNC ||
                             steps[s] == VT_STEP_RENAME)
                                 assert_int_equal(news, nth);
-                        vt_test_rm_rf(root);
-                        free(root);
+                        vt_test_root_free(root);
                 }
 }
 
@@ -214,8 +211,7 @@ static void test_offline_root_leaves_generator_for_first_boot(void **state)
                             "left for first boot");
         json_object_put(rec);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 int main(void)

@@ -14,23 +14,7 @@ sock=$D/agent.sock
 h() { "$host" --socket "$sock" --timeout 300 "$@"; }
 
 # One request to the guest's qemu-ga after a guest-sync-delimited: prints its reply.
-qga() {
-        python3 - "$D/qga.sock" "$1" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.settimeout(60)
-s.sendall(b'\xff{"execute":"guest-sync-delimited","arguments":{"id":7}}\n')
-buf = b""
-while b"\n" not in buf.partition(b"\xff")[2]:
-    buf += s.recv(4096)
-s.sendall(sys.argv[2].encode() + b"\n")
-buf = buf.partition(b"\xff")[2].partition(b"\n")[2]
-while b"\n" not in buf:
-    buf += s.recv(4096)
-print(buf.partition(b"\n")[0].decode())
-EOF
-}
+qga() { "${VT_SOURCE:-$(dirname "$0")/../..}/tests/lib/qga-ask" "$D/qga.sock" 60 "$1"; }
 # qga_check allows|refuses WHEN: guest-exec and guest-file-open answer with a return, or with
 # an error; guest-ping answers either way.
 # The restart of qemu-ga may still be under way when the command returns: up to 120 s, said.

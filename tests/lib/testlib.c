@@ -78,6 +78,19 @@ void vt_test_rm_rf(const char *path)
                 nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+void vt_test_root_free(char *root)
+{
+        vt_test_rm_rf(root);
+        free(root);
+}
+
+struct vt_ctx *vt_test_ctx(const char *root)
+{
+        struct vt_ctx *ctx = NULL;
+        assert_int_equal(vt_ctx_new(root, &ctx), 0);
+        return ctx;
+}
+
 char *vt_test_fixture(const char *name)
 {
         const char *dir = getenv("VT_FIXTURES");

@@ -6,9 +6,10 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "ctx.h"
 #include "util.h"
 
-/* A fresh directory under $TMPDIR (or /tmp); caller frees the string and calls vt_test_rm_rf. */
+/* A fresh directory under $TMPDIR (or /tmp); the caller removes it with vt_test_root_free. */
 char *vt_test_mkdtemp(void);
 /* Writes root/rel (creating parent directories) with content. */
 void vt_test_write(const char *root, const char *rel, const char *content);
@@ -16,6 +17,15 @@ void vt_test_symlink(const char *root, const char *rel, const char *target);
 /* Reads root/rel whole; caller frees; NULL when absent. */
 char *vt_test_read(const char *root, const char *rel);
 void vt_test_rm_rf(const char *path);
+/* Removes a temp tree (vt_test_mkdtemp, vt_test_copy_*) and frees its name; NULL is fine. */
+void vt_test_root_free(char *root);
+static inline void vt_test_root_freep(char **root)
+{
+        vt_test_root_free(*root);
+}
+#define _cleanup_test_root_ _cleanup_(vt_test_root_freep)
+/* A context on root (vt_ctx_new, asserted to succeed); caller frees (_cleanup_ctx_). */
+struct vt_ctx *vt_test_ctx(const char *root);
 /* $VT_FIXTURES/name (the fixture's directory); caller frees. */
 char *vt_test_fixture(const char *name);
 /* Copies a tree (cp -a) into a new temp dir and returns it. */

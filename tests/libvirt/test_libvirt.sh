@@ -31,7 +31,7 @@ URI="qemu+unix:///session?socket=$T/run/libvirt/libvirt-sock"
 # -t 60 on every virtune-host call: a TCG guest under a sanitizer build on a loaded machine
 # answers facts in seconds; the timeout is not what this test checks.
 DOM=vtlv1
-daemon_pid="" exporter_pid=""
+daemon_pid="" exporter_pid="" loop_pid=""
 virsh_() { virsh -q -c "$URI" "$@"; }
 cleanup() {
         local f pid
@@ -47,6 +47,7 @@ cleanup() {
                 tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q qemu && kill "$pid"
         done
         [ -n "$exporter_pid" ] && kill "$exporter_pid" 2>/dev/null && wait "$exporter_pid" 2>/dev/null
+        [ -n "$loop_pid" ] && kill "$loop_pid" 2>/dev/null && wait "$loop_pid" 2>/dev/null
         rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -89,16 +90,19 @@ chown nobody: "$T/dom/disk.img"
 mkdir -p "$T/home/.config/libvirt" "$T/home/.cache/libvirt/qemu/log"
 echo 'stdio_handler = "file"' >"$T/home/.config/libvirt/qemu.conf"
 chown -R nobody: "$T/home"
-setpriv --reuid=nobody --regid=nogroup --clear-groups \
-        env -i HOME="$T/home" XDG_RUNTIME_DIR="$T/run" XDG_CONFIG_HOME="$T/home/.config" \
-        XDG_CACHE_HOME="$T/home/.cache" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        libvirtd >"$T/libvirtd.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 100); do
-        virsh_ version >/dev/null 2>&1 && break
-        sleep 0.1
-done
-virsh_ version >/dev/null 2>&1 || fail "the private libvirtd did not come up"
+start_daemon() {
+        setpriv --reuid=nobody --regid=nogroup --clear-groups \
+                env -i HOME="$T/home" XDG_RUNTIME_DIR="$T/run" XDG_CONFIG_HOME="$T/home/.config" \
+                XDG_CACHE_HOME="$T/home/.cache" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+                libvirtd >>"$T/libvirtd.log" 2>&1 &
+        daemon_pid=$!
+        for _ in $(seq 100); do
+                virsh_ version >/dev/null 2>&1 && break
+                sleep 0.1
+        done
+        virsh_ version >/dev/null 2>&1 || fail "the private libvirtd did not come up"
+}
+start_daemon
 ok "private libvirtd (session, as nobody) at $URI"
 
 domain_xml() { # NAME
@@ -265,7 +269,8 @@ expect_rc 0 "$H" -t 60 -c "$URI" scan --json
 boot
 XDG_RUNTIME_DIR=$T/xdg expect_rc 0 "$H" -t 60 -c "$URI" scan --json
 sock2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["socket"])' "$T/last")
-[ "$(cat "$T"/xdg/virtune-host/scan-*)" = "$sock2" ] || fail "the last scan's socket: $(cat "$T"/xdg/virtune-host/scan-*)"
+[ "$(grep -c " $sock2\$" "$T"/xdg/virtune-host/scan-*)" = 1 ] && [ "$(grep -c '^[0-9a-f]\{32\} ' "$T"/xdg/virtune-host/scan-*)" = 1 ] ||
+        fail "the last scan's socket: $(cat "$T"/xdg/virtune-host/scan-*)"
 prom "$T/prom/virtune.prom"
 grep '^virtune_' "$T/prom/virtune.prom" | grep -v '^virtune_rtt_seconds\|^virtune_scan_duration' |
         cut -d' ' -f1 >"$T/series.2"
@@ -276,6 +281,59 @@ s0=$(date +%s%N)
 "$H" -t 60 -c "$URI" scan --json >"$T/last" || fail "scan"
 echo "scan of one TCG guest through libvirt: $((($(date +%s%N) - s0) / 1000000)) ms," \
         "rtt $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rtt_ms"])' "$T/last") ms"
+
+# scan --interval on the real daemon: one process over a destroy/start (the new socket found, the
+# same series) and over libvirtd stopped and started again (the loop reconnects and goes on).
+wait_for() { # SECONDS CMD...: until CMD succeeds (CMD may read the caller's $n)
+        local tries=$(($1 * 10))
+        shift
+        for _ in $(seq "$tries"); do
+                "$@" && return 0
+                sleep 0.1
+        done
+        return 1
+}
+rounds() { grep -c '^scan: round [0-9]* in' "$T/loop.err"; }
+up_in_file() { grep -q "^virtune_up{domain=\"$DOM\",uuid=\"$UUID\"} 1$" "$T/prom/loop.prom" 2>/dev/null; }
+"$H" -v -t 20 -c "$URI" scan --interval 1 --json --prometheus-file "$T/prom/loop.prom" \
+        >"$T/loop.out" 2>"$T/loop.err" &
+loop_pid=$!
+wait_for 120 up_in_file || fail "scan --interval: no series for $DOM: $(cat "$T/loop.err")"
+grep '^virtune_' "$T/prom/loop.prom" | grep -v '^virtune_rtt_seconds\|^virtune_scan_duration' |
+        cut -d' ' -f1 | diff -u "$T/series.1" - || fail "scan --interval: other series than a scan's"
+virsh_ destroy $DOM >/dev/null || fail "virsh destroy"
+n=$(rounds)
+wait_for 60 eval '[ "$(rounds)" -gt $((n + 1)) ]' || fail "no rounds after destroy: $(tail "$T/loop.err")"
+! up_in_file || fail "a destroyed domain still has its series"
+boot
+wait_for 120 up_in_file || fail "scan --interval: $DOM not back after start: $(tail "$T/loop.err")"
+sock3=$(tail -n 1 "$T/loop.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["socket"])')
+[ "$sock3" != "$sock2" ] || echo "note: libvirt kept the socket path ($sock2)"
+grep '^virtune_' "$T/prom/loop.prom" | grep -v '^virtune_rtt_seconds\|^virtune_scan_duration' |
+        cut -d' ' -f1 | diff -u "$T/series.1" - || fail "the series changed across destroy/start in the loop"
+ok "scan --interval: destroy/start between rounds: socket $sock2 -> $sock3, the same series"
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=""
+wait_for 60 grep -q "libvirt: the connection to .* was lost" "$T/loop.err" ||
+        fail "the loop did not see libvirtd go: $(tail "$T/loop.err")"
+n=$(rounds)
+wait_for 30 eval '[ "$(rounds)" -gt $((n + 1)) ]' || fail "the loop stopped without libvirtd: $(tail "$T/loop.err")"
+kill -0 "$loop_pid" || fail "the loop ended without libvirtd: $(tail "$T/loop.err")"
+start_daemon
+wait_for 60 grep -q "libvirt: connected to .* again" "$T/loop.err" ||
+        fail "the loop did not reconnect: $(tail "$T/loop.err")"
+rm -f "$T/prom/loop.prom"
+wait_for 60 up_in_file || fail "no series after the reconnection: $(tail "$T/loop.err")"
+kill -TERM "$loop_pid"
+wait "$loop_pid"
+rc=$?
+loop_pid=""
+[ "$rc" = 0 ] || fail "scan --interval: SIGTERM: exit $rc: $(tail "$T/loop.err")"
+if command -v promtool >/dev/null; then
+        promtool check metrics <"$T/prom/loop.prom" >"$T/promtool" 2>&1 || fail "promtool: $(cat "$T/promtool")"
+fi
+ok "scan --interval: libvirtd stopped and started: '$(grep -m1 'was lost' "$T/loop.err" | cut -c1-120)', reconnected, reporting; SIGTERM: 0"
 
 # setup --live: hot-plugged into a running domain that lacks it (the definition untouched);
 # virtuned in the guest opens the new port and answers.

@@ -680,8 +680,7 @@ static void test_credential_interoperates_with_tpm2_tools(void **state)
         assert_string_equal(json_object_get_string(json_object_object_get(res, "secret")), wanthex);
         json_object_put(res);
         json_object_put(ekr);
-        vt_test_rm_rf(dir);
-        free(dir);
+        vt_test_root_free(dir);
         guest_stop(&g);
 }
 

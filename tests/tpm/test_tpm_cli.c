@@ -163,8 +163,7 @@ static void test_tcti_option_and_tpm2tools_tcti_pick_the_tpm(void **state)
         setenv("TPM2TOOLS_TCTI", vt_tpm.tcti, 1);
         assert_int_equal(vt_test_run(env, NULL), 0);
         assert_int_not_equal(vt_test_run(bad, NULL), 0); /* the option wins over the env */
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void write_hex_file(const char *dir, const char *name, const char *hex)
@@ -300,8 +299,7 @@ static void quote_checked_by_tpm2_checkquote(const char *ak_type, const char *se
         json_object_object_add(bank, "0", json_object_new_string(v));
         free(v);
         assert_int_equal(our_verify(dir, q, nonce, sel), 1);
-        vt_test_rm_rf(dir);
-        free(dir);
+        vt_test_root_free(dir);
         json_object_put(q);
 }
 
@@ -340,8 +338,7 @@ static void test_no_tpm_device_is_a_clear_failure(void **state)
         unsetenv("TPM2TOOLS_TCTI"); /* it would win over the policy's device */
         char *argv[] = {getenv("VIRTUNE"), "pcrs", "--root", root, NULL};
         assert_int_equal(vt_test_run(argv, NULL), 1);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_eventlog_returns_the_whole_bios_log_base64(void **state)
@@ -371,8 +368,7 @@ static void test_eventlog_without_securityfs_says_so(void **state)
         vt_test_write(root, "sys/kernel/.keep", "");
         char *argv[] = {getenv("VIRTUNE"), "eventlog", "--root", root, NULL};
         assert_int_equal(vt_test_run(argv, NULL), 1);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 /* Runs virtune on a root whose policy points the device TCTI at a node that does not exist. */
@@ -398,16 +394,14 @@ static void test_tpm12_is_named_as_such(void **state)
         char *root = vt_test_mkdtemp();
         vt_test_write(root, "sys/class/tpm/tpm0/tpm_version_major", "1\n");
         run_without_device(root, "pcrs", 1, "TPM 1.2; virtune needs TPM 2.0");
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_no_tpm_is_named_as_such(void **state)
 {
         char *root = vt_test_mkdtemp();
         run_without_device(root, "quote --random", 1, "no TPM");
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_ima_log_is_served_from_an_offset(void **state)
@@ -430,8 +424,7 @@ static void test_ima_log_is_served_from_an_offset(void **state)
         char *past[] = {getenv("VIRTUNE"), "eventlog", "--ima", "--offset", "11",
                         "--root",          root,       NULL};
         assert_int_equal(vt_test_run(past, NULL), 1);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_pcrs_starts_a_tpm_that_was_not_started(void **state)

@@ -177,8 +177,7 @@ static void test_ak_pin_is_written_on_first_use_then_enforced(void **state)
         json_object_put(r);
         json_object_put(q);
         vt_swtpm_stop(&other);
-        vt_test_rm_rf(dir);
-        free(dir);
+        vt_test_root_free(dir);
 }
 
 /* A crypto-agile log (sha1 + sha256), written the way firmware writes it. */
@@ -538,8 +537,7 @@ static void saved_init(struct saved *f)
 
 static void saved_free(struct saved *f)
 {
-        vt_test_rm_rf(f->dir);
-        free(f->dir);
+        vt_test_root_free(f->dir);
 }
 
 static void save_json(const char *path, json_object *o)

@@ -805,8 +805,7 @@ static void qga_round_trip(char *root, const char *rel, const char *want)
         _cleanup_free_ char *after = snapshot(root);
         assert_same_tree(before, after);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static void test_qga_debian_conf_edited_in_place(void **state)

@@ -77,8 +77,7 @@ static void test_token_in_bls_only_is_written_to_every_backend(void **state)
         free(edited);
         free(bls);
         vt_ctx_free(ctx);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 int main(void)

@@ -100,8 +100,7 @@ static void kill_9_rounds(const char *verb, unsigned n)
         long span = now_us() - t0;
         assert_int_equal(run_virtune("revert", root), 0);
         assert_true(same_as_original(root));
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 
         srand((unsigned)time(NULL) ^ (unsigned)getpid());
         unsigned bad = 0, failed_reverts = 0;
@@ -129,8 +128,7 @@ static void kill_9_rounds(const char *verb, unsigned n)
                                 "%s round %u (variant %u, kill after %ld us): not restored\n", verb,
                                 i, i % 3, delay);
                 }
-                vt_test_rm_rf(root);
-                free(root);
+                vt_test_root_free(root);
         }
         printf("kill -9 rounds of %s: %u, not restored: %u, %s/revert exiting non-zero after a "
                "kill: %u (span %ld us)\n",
@@ -167,8 +165,7 @@ static void test_two_applies_at_once_lose_nothing(void **state)
                 /* one applied, the other found nothing left to do: one revert undoes all */
                 assert_int_equal(run_virtune("revert", root), 0);
                 assert_true(same_as_original(root));
-                vt_test_rm_rf(root);
-                free(root);
+                vt_test_root_free(root);
         }
 }
 
@@ -199,8 +196,7 @@ static void test_apply_waits_for_the_lock_then_says_who_holds_it(void **state)
         assert_true(same_as_original(root));
         free(err);
         free(lock);
-        vt_test_rm_rf(root);
-        free(root);
+        vt_test_root_free(root);
 }
 
 static int setup(void **state)
@@ -219,8 +215,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         (void)state;
-        vt_test_rm_rf(original);
-        free(original);
+        vt_test_root_free(original);
         return 0;
 }
 

@@ -24,23 +24,7 @@ EOF
 # qemu-ga read its files at start: stop it, wait until it is gone, start it again.
 restart='pid=$(pidof qemu-ga); kill $pid; while kill -0 $pid 2>/dev/null; do sleep 0.1; done; qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -d; echo restarted'
 # One request through the host's socket after a guest-sync-delimited: prints qemu-ga's reply.
-ask() {
-        python3 - "$VTVM_QGA_SOCK" "$1" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.settimeout(30)
-s.sendall(b'\xff{"execute":"guest-sync-delimited","arguments":{"id":7}}\n')
-buf = b""
-while b"\n" not in buf.partition(b"\xff")[2]:
-    buf += s.recv(4096)
-s.sendall(sys.argv[2].encode() + b"\n")
-buf = buf.partition(b"\xff")[2].partition(b"\n")[2]
-while b"\n" not in buf:
-    buf += s.recv(4096)
-print(buf.partition(b"\n")[0].decode())
-EOF
-}
+ask() { "$VT_SOURCE/tests/lib/qga-ask" "$VTVM_QGA_SOCK" 30 "$1"; }
 exec_req='{"execute":"guest-exec","arguments":{"path":"/bin/true"}}'
 printf '[Unit]\nDescription=QEMU Guest Agent\n[Service]\nExecStart=/usr/sbin/qemu-ga\n' >"$tmp/qga.service"
 cat >"$tmp/systemctl" <<SH

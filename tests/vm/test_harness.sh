@@ -63,19 +63,8 @@ if "$vtvm" start --script "$tmp/daemon.sh" --timeout 120 >"$tmp/env" 2>"$tmp/err
         out=$("$vtvm" exec "$VTVM_DIR" 'echo again')
         expect "exec works twice on one guest" again "$out"
         # qemu-ga answers guest-sync-delimited through the host socket: 0xFF then the reply.
-        out=$(python3 - "$VTVM_QGA_SOCK" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.settimeout(30)
-s.sendall(b'\xff{"execute":"guest-sync-delimited","arguments":{"id":4242}}\n')
-buf = b""
-while b"\n" not in buf.partition(b"\xff")[2]:
-    buf += s.recv(4096)
-print(buf.partition(b"\xff")[2].decode().strip())
-EOF
-)
-        expect "qemu-ga in the guest answers on the host socket" '{"return": 4242}' "$out"
+        out=$("${VT_SOURCE:-$(dirname "$0")/../..}/tests/lib/qga-ask" "$VTVM_QGA_SOCK" 30)
+        expect "qemu-ga in the guest answers on the host socket" '{"return": 7}' "$out"
         "$vtvm" stop "$VTVM_DIR"
         [ -e "$VTVM_DIR" ] && bad "stop leaves $VTVM_DIR" || ok "stop removes the VM directory"
 else
