@@ -943,27 +943,7 @@ struct stall_tpm {
 
 static void stall_tpm_open(struct stall_tpm *t)
 {
-        for (int tries = 0; tries < 200; tries++) {
-                int port = 20000 + (int)((getpid() * 7 + tries * 13) % 40000);
-                int ok = 0;
-                for (int i = 0; i < 2; i++) {
-                        t->listen[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                        assert_true(t->listen[i] >= 0);
-                        struct sockaddr_in sa = {.sin_family = AF_INET,
-                                                 .sin_port = htons((uint16_t)(port + i)),
-                                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-                        if (bind(t->listen[i], (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-                            listen(t->listen[i], 4) == 0)
-                                ok++;
-                }
-                if (ok == 2) {
-                        t->port = port;
-                        return;
-                }
-                close(t->listen[0]);
-                close(t->listen[1]);
-        }
-        fail_msg("no two free TCP ports");
+        t->port = vt_test_tcp_listen_pair(t->listen);
 }
 
 /* Waits until the worker has connected (it is then inside the job); returns the connection. */
