@@ -7,7 +7,6 @@
 set -u
 # shellcheck source=tests/image/lib.sh
 . "$(dirname "$0")/lib.sh"
-needs_reboots image-firstboot
 
 img_new
 img_mount
