@@ -22,6 +22,8 @@ mnt="" D=""
 cleanup() {
         [ -n "$mnt" ] && "$vtimage" umount "$mnt"
         if [ -n "$D" ] && [ -d "$D" ]; then
+                # The guest's power-ons and how each ended (vtimage: a reboot is a power cycle).
+                [ -s "$D/power.log" ] && sed 's/^vtimage: /power: /' "$D/power.log"
                 if [ "$fail" != 0 ]; then
                         echo "--- console tail"
                         tr -d '\r' <"$D/console.log" | tail -n 40
