@@ -10,13 +10,6 @@ for t in qemu-system-x86_64 debootstrap; do
                 exit 77
         }
 done
-# A test that reboots the guest runs only with VT_IMAGE_REBOOTS=1 for now: under TCG a warm
-# reset of the guest intermittently never reaches grub again (tests/image/README.md).
-needs_reboots() {
-        [ "${VT_IMAGE_REBOOTS:-0}" = 1 ] && return 0
-        echo "SKIP: $1 reboots the guest, and a warm reset under TCG intermittently hangs in the firmware (tests/image/README.md); VT_IMAGE_REBOOTS=1 runs it"
-        exit 77
-}
 fail=0
 ok() { echo "ok: $1"; }
 bad() {
@@ -29,6 +22,8 @@ mnt="" D=""
 cleanup() {
         [ -n "$mnt" ] && "$vtimage" umount "$mnt"
         if [ -n "$D" ] && [ -d "$D" ]; then
+                # The guest's power-ons and how each ended (vtimage: a reboot is a power cycle).
+                [ -s "$D/power.log" ] && sed 's/^vtimage: /power: /' "$D/power.log"
                 if [ "$fail" != 0 ]; then
                         echo "--- console tail"
                         tr -d '\r' <"$D/console.log" | tail -n 40

@@ -7,7 +7,6 @@
 set -u
 # shellcheck source=tests/image/lib.sh
 . "$(dirname "$0")/lib.sh"
-needs_reboots image-firstboot
 
 img_new
 img_mount
@@ -57,4 +56,15 @@ n=$(tr -d '\r' <"$D/marks" | grep -c '^vt-ctl: ready')
 [ "$n" = 2 ] && ok "flow 2: no further reboot" || bad "flow 2: $n boots"
 g 'virtune apply' >"$tmp/apply.out" 2>&1
 grep -q 'status: no-op' "$tmp/apply.out" && ok "flow 2: a later apply is a no-op" || { cat "$tmp/apply.out"; bad "flow 2: a later apply changed something"; }
+# The harness: the reboot above was a power cycle (QEMU -no-reboot, started again by vtimage);
+# a power-off must end the VM, not start it again.
+g '(sleep 1; systemctl poweroff) >/dev/null 2>&1 </dev/null &'
+if "$vtimage" wait "$D" 3 2>/dev/null; then
+        bad "harness: the guest came back after a power-off"
+elif tail -n1 "$D/power.log" | grep -q 'last word: poweroff$' &&
+        ! kill -0 "$(cat "$D/run.pid")" 2>/dev/null; then
+        ok "harness: a power-off ends the VM"
+else
+        bad "harness: after a power-off: $(tail -n1 "$D/power.log")"
+fi
 exit $fail

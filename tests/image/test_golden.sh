@@ -7,7 +7,6 @@
 set -u
 # shellcheck source=tests/image/lib.sh
 . "$(dirname "$0")/lib.sh"
-needs_reboots image-golden
 
 img_new
 kernel2=$("$vtimage" kernel2) || { bad "no second kernel package"; kernel2=""; }
