@@ -155,7 +155,8 @@ int vt_cmd_plan(struct vt_cli *cli, int argc, char **argv)
         return with_facts(cli, argc, argv,
                           "plan [--root DIR] [--json]\n\n"
                           "Shows the changes the policy wants: target, current and new value,\n"
-                          "why (the guide's advice) and when it takes effect. Writes nothing.\n",
+                          "why (the guide's advice) and when it takes effect. Writes nothing but\n"
+                          "the cache of qemu-ga's commands (man virtune, FILES).\n",
                           vt_tune_plan, false);
 }
 
