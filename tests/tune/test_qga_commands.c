@@ -79,6 +79,7 @@ static void test_qga_commands_asked_once_per_build(void **state)
         assert_int_equal(asked(f), 2);
         /* the old spelling is another question: asked with it */
         _cleanup_free_ char *d = commands(f, "7.1.0");
+        assert_string_equal(d, c);
         assert_int_equal(asked(f), 3);
         _cleanup_free_ char *t = vt_test_read(f->root, "asked");
         assert_non_null(strstr(t, "--blacklist=?\n"));
