@@ -2,6 +2,7 @@
 #include "exec.h"
 #include "log.h"
 #include "module.h"
+#include "policy.h"
 #include "tune.h"
 #include "cli.h"
 
@@ -154,7 +155,8 @@ int vt_cmd_plan(struct vt_cli *cli, int argc, char **argv)
         return with_facts(cli, argc, argv,
                           "plan [--root DIR] [--json]\n\n"
                           "Shows the changes the policy wants: target, current and new value,\n"
-                          "why (the guide's advice) and when it takes effect. Writes nothing.\n",
+                          "why (the guide's advice) and when it takes effect. Writes nothing but\n"
+                          "the cache of qemu-ga's commands (man virtune, FILES).\n",
                           vt_tune_plan, false);
 }
 
@@ -204,6 +206,10 @@ int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
         int r = vt_tune_apply(ctx, &ao, &doc);
         if (r < 0)
                 return fail(cli, r, doc, "apply");
+        /* Beside reboot_needed: virtune-firstboot decides on both without asking again. */
+        json_object_object_add(
+                doc, "reboot",
+                json_object_new_string(vt_policy_get(ctx->policy, "bootloader", "reboot")));
         print(cli, doc);
         if (r > 0)
                 log_error("%s apply: a change failed; the changes made before it were rolled "

@@ -555,14 +555,6 @@ static int setup(struct daemon *d)
                         return log_error_errno(r, "epoll_ctl");
         }
 
-        /* Not waited for: the port is served, READY=1 said and SIGTERM heard while it runs. */
-        r = vt_worker_run(worker_argv(d, "start"), d->policy_fd, &d->start_pid);
-        if (r < 0) {
-                log_warning_errno(r, "Cannot start the start-up detection and tuning (%s)",
-                                  d->worker_path);
-                d->start_pid = 0;
-        }
-
         r = port_open(d);
         if (r == -ENOENT && !d->port_path)
                 log_notice("Port %s not present yet; waiting for it", port_name(d));
@@ -572,6 +564,21 @@ static int setup(struct daemon *d)
                                  vt_port_open_hint(r)),
                        r;
         return 0;
+}
+
+/*
+ * The start-up detection and tuning, not waited for: the port is served and SIGTERM heard while
+ * it runs. Started after READY=1: its spawn (the exec of virtuned-worker) is no part of the
+ * daemon's start-up.
+ */
+static void start_startup_job(struct daemon *d)
+{
+        int r = vt_worker_run(worker_argv(d, "start"), d->policy_fd, &d->start_pid);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot start the start-up detection and tuning (%s)",
+                                  d->worker_path);
+                d->start_pid = 0;
+        }
 }
 
 /* virtuned-worker beside our own executable (build tree, initramfs), else the installed one. */
@@ -717,6 +724,7 @@ int main(int argc, char **argv)
         if (r < 0)
                 goto out;
         notify_ready();
+        start_startup_job(&d);
 
         r = loop(&d);
         vt_notify("STOPPING=1");

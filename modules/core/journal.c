@@ -8,7 +8,6 @@
 #include "journal.h"
 
 #define JOURNAL_MAX (16u << 20)
-#define JOURNAL_DIR "/var/lib/virtune"
 
 json_object *vt_journal_entries(json_object *journal)
 {
@@ -43,7 +42,7 @@ int vt_journal_load(struct vt_ctx *ctx, json_object **ret)
 
 static int save_json(struct vt_ctx *ctx, const char *path, json_object *doc)
 {
-        int r = vt_fs_mkdir_p(ctx, JOURNAL_DIR, NULL);
+        int r = vt_fs_mkdir_p(ctx, VT_STATE_DIR, NULL);
         if (r < 0)
                 return r;
         const char *s = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
@@ -97,7 +96,7 @@ int vt_intent_clear(struct vt_ctx *ctx)
 void vt_journal_clean_tmp(struct vt_ctx *ctx)
 {
         DIR *dir = NULL;
-        if (vt_opendir(ctx, JOURNAL_DIR, &dir) < 0)
+        if (vt_opendir(ctx, VT_STATE_DIR, &dir) < 0)
                 return;
         struct dirent *de;
         while ((de = readdir(dir)))
@@ -117,7 +116,7 @@ static unsigned lock_timeout_ms(void)
 int vt_journal_lock(struct vt_ctx *ctx, int *ret, char *err, size_t errlen)
 {
         const char *path = streq(ctx->root, "/") ? VT_LOCK_PATH_LIVE : VT_LOCK_PATH;
-        int r = vt_fs_mkdir_p(ctx, streq(ctx->root, "/") ? "/run/lock" : JOURNAL_DIR, NULL);
+        int r = vt_fs_mkdir_p(ctx, streq(ctx->root, "/") ? "/run/lock" : VT_STATE_DIR, NULL);
         if (r < 0) {
                 snprintf(err, errlen, "Cannot create the directory of %s under %s: %s", path,
                          ctx->root, vt_strerror(r));

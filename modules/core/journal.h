@@ -3,12 +3,12 @@
 
 #include "ctx.h"
 
-#define VT_JOURNAL_PATH "/var/lib/virtune/journal.json"
+#define VT_JOURNAL_PATH VT_STATE_DIR "/journal.json"
 /* The write-ahead intent: what an apply or revert in progress is about to change, made durable
  * before each target is touched; present only while one runs or after one was killed. */
-#define VT_INTENT_PATH "/var/lib/virtune/intent.json"
+#define VT_INTENT_PATH VT_STATE_DIR "/intent.json"
 /* Per-root lock: under the root's /var/lib/virtune, or /run/lock for the real "/". */
-#define VT_LOCK_PATH      "/var/lib/virtune/lock"
+#define VT_LOCK_PATH      VT_STATE_DIR "/lock"
 #define VT_LOCK_PATH_LIVE "/run/lock/virtune.lock"
 /* How long a second apply/revert waits for the first (VIRTUNE_LOCK_TIMEOUT_MS overrides). */
 #define VT_LOCK_TIMEOUT_MS 30000

@@ -63,6 +63,6 @@ int vt_owned_tokens_set(struct vt_ctx *ctx, const char *key, const char *token)
                 fprintf(f, "%s\n", token);
         if (fclose(f) != 0)
                 return -ENOMEM;
-        r = vt_fs_mkdir_p(ctx, "/var/lib/virtune", NULL);
+        r = vt_fs_mkdir_p(ctx, VT_STATE_DIR, NULL);
         return r < 0 ? r : vt_fs_write_atomic(ctx, VT_OWNED_TOKENS_PATH, out, len, 0644);
 }

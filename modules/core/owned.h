@@ -4,7 +4,7 @@
 
 #include "ctx.h"
 
-#define VT_OWNED_TOKENS_PATH "/var/lib/virtune/cmdline-owned"
+#define VT_OWNED_TOKENS_PATH VT_STATE_DIR "/cmdline-owned"
 
 /* The tokens ("key=value" or "flag"), one a line in the file; an empty list when it is absent.
  * The kernel-install plugin (/etc/kernel/install.d/95-virtune.install) reads the same file. */

@@ -8,6 +8,9 @@
 struct vt_policy;
 struct vt_cpuid;
 
+/* virtune's state under a root: the journal, the lock of a --root, caches; purge removes it. */
+#define VT_STATE_DIR "/var/lib/virtune"
+
 struct vt_ctx {
         char *root;  /* "/" or the --root directory, absolute, no trailing slash (but "/") */
         int root_fd; /* O_PATH|O_DIRECTORY of root; every path is resolved beneath it */

@@ -1,7 +1,10 @@
 /* Detects the QEMU guest agent: installed, its unit, config and the RPCs it blocks or allows. */
+#include <sys/stat.h>
 #include "dpkg.h"
 #include "envfile.h"
+#include "fsutil.h"
 #include "inifile.h"
+#include "log.h"
 #include "module.h"
 #include "run.h"
 #include "qga.h"
@@ -171,25 +174,102 @@ const char *vt_qga_spelling(const char *version)
         return v >= 0 && v < 702 ? "blacklist" : "block-rpcs";
 }
 
+/* Which build of qemu-ga this is: a binary replaced, rebuilt or touched changes one of these. */
+static int binary_key(struct vt_ctx *ctx, const char *binary, char *key, size_t keylen)
+{
+        _cleanup_close_ int fd = vt_open_regular(ctx, binary);
+        struct stat st;
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        snprintf(key, keylen, "%ju:%ju:%jd:%jd.%09ld:%jd.%09ld", (uintmax_t)st.st_dev,
+                 (uintmax_t)st.st_ino, (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
+                 st.st_mtim.tv_nsec, (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+        return 0;
+}
+
+/* The cached list when the cache names this binary, key and option; else NULL. */
+static json_object *cache_read(struct vt_ctx *ctx, const char *binary, const char *key,
+                               const char *opt)
+{
+        _cleanup_free_ char *text = NULL;
+        if (vt_read_file_max(ctx, QGA_COMMANDS_CACHE, 1u << 20, &text, NULL) < 0)
+                return NULL;
+        _cleanup_json_ json_object *doc = json_tokener_parse(text);
+        json_object *list;
+        if (!doc || !streq_ptr(vt_json_str(doc, "binary"), binary) ||
+            !streq_ptr(vt_json_str(doc, "key"), key) ||
+            !streq_ptr(vt_json_str(doc, "option"), opt) ||
+            !json_object_object_get_ex(doc, "commands", &list) ||
+            !json_object_is_type(list, json_type_array) || json_object_array_length(list) == 0)
+                return NULL;
+        for (size_t i = 0; i < json_object_array_length(list); i++)
+                if (!json_object_is_type(json_object_array_get_idx(list, i), json_type_string))
+                        return NULL;
+        return json_object_get(list);
+}
+
+/* Best effort: where the state directory is missing or read-only, the next run asks again. */
+static void cache_write(struct vt_ctx *ctx, const char *binary, const char *key, const char *opt,
+                        json_object *list)
+{
+        if (!vt_exists(ctx, VT_STATE_DIR))
+                return;
+        _cleanup_json_ json_object *doc = json_object_new_object();
+        vt_json_add_str(doc, "binary", binary);
+        vt_json_add_str(doc, "key", key);
+        vt_json_add_str(doc, "option", opt);
+        json_object_object_add(doc, "commands", json_object_get(list));
+        size_t len;
+        const char *text = json_object_to_json_string_length(
+                doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+        int r = vt_fs_write_atomic(ctx, QGA_COMMANDS_CACHE, text, len, 0644);
+        if (r < 0)
+                log_debug_errno(r, "Cannot write %s (qemu-ga is asked again next time)",
+                                QGA_COMMANDS_CACHE);
+}
+
+int vt_qga_commands(struct vt_ctx *ctx, const char *binary, const char *version, json_object **ret)
+{
+        _cleanup_free_ char *help = NULL, *host = NULL;
+        _cleanup_strv_ char **words = NULL;
+        char key[160];
+        *ret = NULL;
+        const char *opt = streq(vt_qga_spelling(version), "blacklist") ? "--blacklist=?"
+                                                                       : "--block-rpcs=help";
+        int r = binary_key(ctx, binary, key, sizeof(key));
+        if (r < 0)
+                return r;
+        if ((*ret = cache_read(ctx, binary, key, opt)))
+                return 0;
+        if (!(host = vt_host_path(ctx, binary)))
+                return -ENOMEM;
+        if ((r = vt_run_output(host, opt, 256u << 10, &help)) < 0)
+                return r;
+        if (!strstr(help, "guest-ping"))
+                return -EBADMSG;
+        if ((r = vt_strv_split(help, " ,\t\n", &words)) < 0)
+                return r;
+        json_object *list = json_object_new_array();
+        for (size_t i = 0; words && words[i]; i++)
+                if (startswith(words[i], "guest-"))
+                        json_object_array_add(list, json_object_new_string(words[i]));
+        cache_write(ctx, binary, key, opt, list);
+        *ret = list;
+        return 0;
+}
+
 /*
  * The commands the installed qemu-ga knows ("-b ?" before 7.2), asked only on the running
  * system's own root; NULL (JSON null) when it cannot be asked.
  */
 static json_object *ask_commands(struct vt_ctx *ctx, const char *binary, const char *version)
 {
-        _cleanup_free_ char *help = NULL;
-        _cleanup_strv_ char **words = NULL;
-        if (!binary || !vt_exec_is_real_root(ctx))
+        json_object *list = NULL;
+        if (!binary || !vt_exec_is_real_root(ctx) ||
+            vt_qga_commands(ctx, binary, version, &list) < 0)
                 return NULL;
-        const char *opt = streq(vt_qga_spelling(version), "blacklist") ? "--blacklist=?"
-                                                                       : "--block-rpcs=help";
-        if (vt_run_output(binary, opt, 256u << 10, &help) < 0 || !strstr(help, "guest-ping") ||
-            vt_strv_split(help, " ,\t\n", &words) < 0)
-                return NULL;
-        json_object *list = json_object_new_array();
-        for (size_t i = 0; words && words[i]; i++)
-                if (startswith(words[i], "guest-"))
-                        json_object_array_add(list, json_object_new_string(words[i]));
         return list;
 }
 

@@ -9,8 +9,20 @@
 #define QGA_CONFDIR   "/etc/qemu"
 #define QGA_DROPIN    "/etc/systemd/system/qemu-guest-agent.service.d/99-virtune-block-rpcs.conf"
 
+/*
+ * What qemu-ga said its commands are, with the binary's identity (device, inode, size, mtime,
+ * ctime) and the option asked: one exec per qemu-ga build, not one per plan or apply.
+ */
+#define QGA_COMMANDS_CACHE VT_STATE_DIR "/qga-commands.json"
+
 /* facts.qga.commands: the installed qemu-ga's own list (runs it; the running root only). */
 int vt_qga_probe(struct vt_ctx *ctx, json_object *facts);
+/*
+ * The "guest-*" commands binary (a path in ctx's root) knows, from the cache when it names
+ * this build, else by running it (and writing the cache where the state directory exists).
+ * -EBADMSG when its answer lists no guest-ping; -errno when it cannot be stat'ed or run.
+ */
+int vt_qga_commands(struct vt_ctx *ctx, const char *binary, const char *version, json_object **ret);
 /* "7.2.0", "1:7.2+dfsg-7" -> 702; -1 when unknown. */
 int vt_qga_version_code(const char *version);
 /* The option qemu-ga takes its block list by: "blacklist" before 7.2, else "block-rpcs". */

@@ -71,10 +71,19 @@ applied=$("$VIRTUNE" apply --json --root "$root" 2>&1)
 printf '%s\n' "$applied" | grep -q '"reboot_needed": true' && ok "apply --json: reboot_needed true" ||
         no "apply --json lacks reboot_needed true: $applied"
 rm -f "$root/var/lib/virtune/firstboot.done"
-out=$(VIRTUNE_REBOOT=$work/fake-reboot sh "$helper" --root "$root" 2>&1); rc=$?
+# One program and nothing else: virtune apply once (its result has the policy's reboot and
+# reboot_needed), no mkdir/touch/awk, no second virtune (status): PATH leads nowhere, so any
+# other exec fails. Under TCG each cost the first boot a second or more.
+printf '#!/bin/sh\necho "$*" >>%s/virtune-runs\nexec %s "$@"\n' "$work" "$VIRTUNE" >"$work/virtune-count"
+chmod +x "$work/virtune-count"
+out=$(PATH=/nonexistent VIRTUNE=$work/virtune-count VIRTUNE_REBOOT=$work/fake-reboot /bin/sh "$helper" --root "$root" 2>&1); rc=$?
 [ "$rc" -eq 0 ] && [ "$(cat "$work/reboots" 2>/dev/null)" = "" ] && [ -e "$work/reboots" ] &&
         ok "debian12 fixture: rebooted once through the injected command" ||
         no "debian12 fixture: exit $rc, reboots '$(cat "$work/reboots" 2>/dev/null)': $out"
+[ "$(cat "$work/virtune-runs" 2>/dev/null)" = "apply --root $root" ] &&
+        ok "one program run: virtune apply, no other exec" ||
+        no "programs run: '$(cat "$work/virtune-runs" 2>/dev/null)' (one apply expected): $out"
+[ -e "$root/var/lib/virtune/firstboot.done" ] && ok "stamp written without PATH" || no "no stamp without PATH"
 grep -q 'nopvspin' "$root/etc/default/grub" "$root"/etc/default/grub.d/* 2>/dev/null &&
         ok "nopvspin written to the boot config" || no "nopvspin not in the boot config"
 # After that reboot the running kernel has the token: no second reboot.
