@@ -438,7 +438,8 @@ static int systemctl(const char *verb, const char *unit)
         int r = unit ? vt_sd_try_restart(unit) : vt_sd_daemon_reload();
         if (r != -ENOTCONN)
                 return r < 0 ? -EIO : 0;
-        char *argv[] = {"systemctl", (char *)verb, (char *)unit, NULL};
+        char *argv[] = {"systemctl", (char *)verb, (char *)unit, "--job-mode=ignore-dependencies",
+                        NULL}; /* why: sdbus.c's call(); daemon-reload: unit NULL ends argv */
         return vt_run(argv, &(const struct vt_run_opts){.search_path = true}, NULL);
 }
 

@@ -75,13 +75,19 @@ static int connect_manager(sd_bus **ret)
         return 0;
 }
 
-/* A Manager method with no arguments (unit NULL) or with (unit, "replace"); errors logged. */
+/*
+ * A Manager method with no arguments (unit NULL) or with (unit, "ignore-dependencies"); errors
+ * logged. A restart ignores ordering: the apply may run inside a unit ordered before the one it
+ * restarts (virtune-firstboot is Before=qemu-guest-agent.service, and `systemctl restart
+ * virtune-firstboot` by hand runs it while qemu-ga runs): a "replace" job would wait for the
+ * apply's own start job, which waits for the restart.
+ */
 static int call(sd_bus *b, const char *method, const char *unit, sd_bus_message **reply)
 {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         int r = unit ? sym_sd_bus_call_method(b, "org.freedesktop.systemd1", MANAGER_PATH,
                                               MANAGER_IFACE, method, &e, reply, "ss", unit,
-                                              "replace")
+                                              "ignore-dependencies")
                      : sym_sd_bus_call_method(b, "org.freedesktop.systemd1", MANAGER_PATH,
                                               MANAGER_IFACE, method, &e, reply, NULL);
         if (r < 0)

@@ -3,13 +3,14 @@
 #pragma once
 
 /*
- * Reload() (daemon-reload), then nothing; or TryRestartUnit(unit, "replace") and the wait for
- * its job's JobRemoved, as `systemctl try-restart` does: 0 when the job's result is done or
- * skipped; -EIO (logged with the result) when it failed, timed out or was cancelled; the
- * manager's error (logged) when it refused the call. -ENOTCONN: systemd's private bus
- * (/run/systemd/private) cannot be reached or libsystemd.so.0 is not there, so nothing was
- * asked: the caller may run systemctl instead. $VIRTUNE_SYSTEMD_BUS (tests: a stand-in
- * manager) replaces the bus address "unix:path=/run/systemd/private".
+ * Reload() (daemon-reload), then nothing; or TryRestartUnit(unit, "ignore-dependencies") and
+ * the wait for its job's JobRemoved, as `systemctl try-restart --job-mode=ignore-dependencies`
+ * does: 0 when the job's result is done or skipped; -EIO (logged with the result) when it
+ * failed, timed out or was cancelled; the manager's error (logged) when it refused the call.
+ * -ENOTCONN: systemd's private bus (/run/systemd/private) cannot be reached or libsystemd.so.0
+ * is not there, so nothing was asked: the caller may run systemctl instead.
+ * $VIRTUNE_SYSTEMD_BUS (tests: a stand-in manager) replaces the bus address
+ * "unix:path=/run/systemd/private".
  */
 int vt_sd_daemon_reload(void);
 int vt_sd_try_restart(const char *unit);

@@ -117,6 +117,20 @@ else
 fi
 g 'rm -f /etc/virtune/virtune.conf.d/60-channel.conf'
 
+# --- virtune-firstboot run again by hand while qemu-ga runs ---------------------------------
+# Its apply restarts qemu-ga, which is ordered after virtune-firstboot: a restart job that kept
+# that order would wait for firstboot's own start job, which waits for the apply (a deadlock).
+g 'rm -f /var/lib/virtune/firstboot.done; timeout 600 systemctl restart virtune-firstboot.service; echo "rc=$?"' >"$tmp/fb2.out" 2>&1
+if grep -q '^rc=0$' "$tmp/fb2.out"; then
+        ok "virtune-firstboot run again by hand while qemu-ga runs: it ends (no wait on its own job)"
+        qga_check refuses "after virtune-firstboot run again,"
+else
+        sed 's/^/  | /' "$tmp/fb2.out"
+        g 'systemctl list-jobs --no-pager' | sed 's/^/  jobs: /'
+        bad "virtune-firstboot run again by hand while qemu-ga runs did not end"
+fi
+g 'virtune revert' >"$tmp/revert2.out" 2>&1 || { cat "$tmp/revert2.out"; bad "virtune revert after firstboot's second run"; }
+
 # --- flow 8: purge after an apply -----------------------------------------------------------
 g 'printf "[haltpoll]\nenable = yes\n" >/etc/virtune/virtune.conf.d/50-image.conf && virtune apply' >"$tmp/apply2.out" 2>&1 ||
         { cat "$tmp/apply2.out"; bad "flow 8: virtune apply before the purge"; }
