@@ -725,6 +725,18 @@ static void test_daemon_serves_and_stops_during_a_slow_start_job(void **state)
         }
 }
 
+/* A datagram socket bound at path, where a daemon given it as $NOTIFY_SOCKET sends READY=1. */
+static int notify_socket(const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        assert_true(strlen(path) < sizeof(sa.sun_path));
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        return fd;
+}
+
 /*
  * READY=1 does not wait for the start-up detection and tuning (5 s under TCG in the Debian
  * image): with a start-up worker that does not end until told to, READY=1 still arrives and the
@@ -748,11 +760,7 @@ static void test_daemon_ready_before_startup_work_ends(void **state)
         vt_test_write(h->root, "worker", script);
         assert_int_equal(chmod(stub, 0755), 0);
 
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        memcpy(sa.sun_path, path, sizeof(path));
-        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        assert_true(fd >= 0);
-        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        int fd = notify_socket(path);
 
         setenv("NOTIFY_SOCKET", path, 1);
         worker_prog = stub;
@@ -795,11 +803,7 @@ static void test_daemon_notifies_readiness(void **state)
         struct harness *h = *state;
         char path[100], buf[256];
         snprintf(path, sizeof(path), "%s/notify", h->root);
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        memcpy(sa.sun_path, path, sizeof(path));
-        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        assert_true(fd >= 0);
-        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        int fd = notify_socket(path);
 
         /* A second daemon on the same harness socket, this one with $NOTIFY_SOCKET. */
         setenv("NOTIFY_SOCKET", path, 1);
