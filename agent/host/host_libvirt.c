@@ -285,6 +285,16 @@ static int cmp_known(const void *a, const void *b)
                       VIR_UUID_BUFLEN);
 }
 
+/* known (n of them) sorted by UUID for known_find(), in place of what lv knew. */
+static void known_install(struct vt_host_libvirt *lv, struct known *known, size_t n)
+{
+        if (n > 1)
+                qsort(known, n, sizeof(*known), cmp_known);
+        known_free(lv->known, lv->n_known);
+        lv->known = known;
+        lv->n_known = n;
+}
+
 /* Runs in whichever thread's call found the connection closed (no event loop here). */
 static void on_close(virConnectPtr conn, int reason, void *opaque)
 {
@@ -478,11 +488,7 @@ static int libvirt_resolve(void *userdata, struct vt_host_targets *t, char *err,
                 known_free(known, n_known);
                 return r;
         }
-        if (n_known > 1)
-                qsort(known, n_known, sizeof(*known), cmp_known);
-        known_free(lv->known, lv->n_known);
-        lv->known = known;
-        lv->n_known = n_known;
+        known_install(lv, known, n_known);
         /* bench/libvirt-scan reads this line. */
         log_info(
                 "libvirt: %d running domains at %s in %.1f ms, %zu XML reads, %zu as the last time",
@@ -584,11 +590,7 @@ int vt_host_libvirt_restore(struct vt_host_libvirt *lv, const char *text, char *
                 *sockets = NULL;
                 return r;
         }
-        if (n > 1)
-                qsort(known, n, sizeof(*known), cmp_known);
-        known_free(lv->known, lv->n_known);
-        lv->known = known;
-        lv->n_known = n;
+        known_install(lv, known, n);
         return 0;
 }
 
