@@ -737,6 +737,18 @@ static int notify_socket(const char *path)
         return fd;
 }
 
+/* The first datagram on the notify socket, within timeout_ms, says READY=1. */
+static void assert_ready(int fd, int timeout_ms)
+{
+        char buf[256];
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, timeout_ms), 1);
+        ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        assert_true(startswith(buf, "READY=1\n"));
+}
+
 /*
  * READY=1 does not wait for the start-up detection and tuning (5 s under TCG in the Debian
  * image): with a start-up worker that does not end until told to, READY=1 still arrives and the
@@ -745,7 +757,7 @@ static int notify_socket(const char *path)
 static void test_daemon_ready_before_startup_work_ends(void **state)
 {
         struct harness *h = *state;
-        char path[100], go[100], stub[100], buf[256];
+        char path[100], go[100], stub[100];
         snprintf(path, sizeof(path), "%s/notify", h->root);
         snprintf(go, sizeof(go), "%s/go", h->root);
         snprintf(stub, sizeof(stub), "%s/worker", h->root);
@@ -772,12 +784,7 @@ static void test_daemon_ready_before_startup_work_ends(void **state)
         assert_int_equal(poll(&l, 1, 10000), 1);
         int conn = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         assert_true(conn >= 0);
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        assert_int_equal(poll(&p, 1, 10000), 1); /* before: none while the worker runs */
-        ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
-        assert_true(n > 0);
-        buf[n] = '\0';
-        assert_true(startswith(buf, "READY=1\n"));
+        assert_ready(fd, 10000); /* before: none while the worker runs */
         send_str(conn, "{\"execute\":\"guest-ping\"}");
         assert_reply(conn, "{\"return\":{}}");
 
@@ -801,7 +808,7 @@ static void test_daemon_ready_before_startup_work_ends(void **state)
 static void test_daemon_notifies_readiness(void **state)
 {
         struct harness *h = *state;
-        char path[100], buf[256];
+        char path[100];
         snprintf(path, sizeof(path), "%s/notify", h->root);
         int fd = notify_socket(path);
 
@@ -811,12 +818,7 @@ static void test_daemon_notifies_readiness(void **state)
         unsetenv("NOTIFY_SOCKET");
         int conn = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         assert_true(conn >= 0);
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        assert_int_equal(poll(&p, 1, 5000), 1);
-        ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
-        assert_true(n > 0);
-        buf[n] = '\0';
-        assert_true(startswith(buf, "READY=1\n"));
+        assert_ready(fd, 5000);
         send_str(conn, "{\"execute\":\"guest-ping\"}");
         assert_reply(conn, "{\"return\":{}}");
         kill(pid, SIGTERM);
