@@ -36,8 +36,7 @@ static int teardown(void **state)
 {
         struct fx *f = *state;
         vt_ctx_free(f->ctx);
-        vt_test_rm_rf(f->root);
-        free(f->root);
+        vt_test_root_free(f->root);
         free(f->count);
         free(f);
         return 0;
