@@ -705,10 +705,9 @@ static int group_teardown(void **state)
         for (size_t i = 0; i < ARRAY_SIZE(running); i++)
                 if (running[i])
                         guest_stop(running[i]);
-        vt_test_rm_rf(ca_dir);
-        vt_test_rm_rf(other_ca_dir);
-        vt_test_rm_rf(state_dir);
-        free(ca_dir), free(other_ca_dir), free(state_dir);
+        vt_test_root_free(ca_dir);
+        vt_test_root_free(other_ca_dir);
+        vt_test_root_free(state_dir);
         return 0;
 }
 
