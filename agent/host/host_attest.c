@@ -626,6 +626,14 @@ static bool chain_broken(const struct attest *a)
         return a->v.reason[0] && !streq(a->v.reason, "ek-duplicate");
 }
 
+json_object *vt_attest_quote_args(const struct vt_attest_opts *o, const uint8_t *nonce)
+{
+        json_object *args = json_object_new_object();
+        add_hex(args, "nonce", nonce, NONCE_LEN);
+        vt_json_add_str(args, "pcrs", o->pcrs ? o->pcrs : DEFAULT_PCRS);
+        return args;
+}
+
 static int attest(struct attest *a)
 {
         const struct vt_attest_opts *o = a->o;
@@ -673,11 +681,8 @@ static int attest(struct attest *a)
                 memcpy(nonce, o->nonce, sizeof(nonce));
         else if (RAND_bytes(nonce, sizeof(nonce)) != 1)
                 return -EIO;
-        json_object *args = json_object_new_object();
-        add_hex(args, "nonce", nonce, sizeof(nonce));
         add_hex(a->doc, "nonce", nonce, sizeof(nonce));
-        vt_json_add_str(args, "pcrs", sel);
-        if (call(a, "virtune-quote", args, &quote) < 0)
+        if (call(a, "virtune-quote", vt_attest_quote_args(o, nonce), &quote) < 0)
                 return 0;
         const char *qak = str_at(quote, "ak", "public"), *eak = str_at(ekr, "ak", "public");
         vt_check(&a->v, "ak-match", qak && eak && streq(qak, eak),
