@@ -115,3 +115,61 @@ details = [c["detail"] for r in rs for c in r["checks"] if c["name"] == "ek-dupl
 assert sum("other-guest" in d for d in details) == 1, details
 P
 echo "ok: scan --attest: a clone known only from the state directory is flagged"
+
+# Slow guests (fake_guests answers each burst of their requests after SLOW_MS) are waited for
+# together, not one after the other: SLOW guests of 1 s each would take SLOW seconds in a row (or
+# SLOW / CPUs with a worker blocked per guest), the whole scan takes about the slowest guest's
+# time plus the swtpm's. A bound with a wide margin: a test of concurrency, not of speed.
+slow_n=${VT_FLEET_SLOW_GUESTS:-200} slow=${VT_FLEET_SLOW:-50}
+mkdir -p "$t/s"
+cp -r "$t/g/etc" "$t/g/sys" "$t/s/"
+"$FG" serve "$t/s" "$slow_n" "$slow" 1000 >"$t/fs.out" 2>&1 & pids+=($!)
+for _ in $(seq 600); do grep -q ready "$t/fs.out" && break; sleep 0.05; done
+# activated: the whole chain for each (--reactivate: the clones would find the binding the
+# first guest recorded for their shared EK, as distinct vTPMs would not); recorded: the quotes.
+for mode in activated recorded; do
+        extra=()
+        [ "$mode" = recorded ] || extra=(--reactivate)
+        s0=$(date +%s%N)
+        "$H" --timeout 120 scan --attest "${extra[@]}" "${cas[@]}" --state "$t/state-slow" "$t/s" \
+                >"$t/lines-slow" 2>"$t/err"
+        ms=$((($(date +%s%N) - s0) / 1000000))
+        python3 - "$t/lines-slow" "$slow_n" "$mode" <<'P' || fail "slow guests, $mode: $(head -c 3000 "$t/lines-slow")"
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+n, mode = int(sys.argv[2]), sys.argv[3]
+assert len(rs) == n, len(rs)
+for r in rs:
+        assert r["binding"] == mode, (r["socket"], r.get("binding"), r["reason"])
+        checks = {c["name"]: c["ok"] for c in r["checks"]}
+        for name in ["ek-certificate", "activation", "ak-match", "signature", "nonce",
+                     "pcr-digest", "eventlog-replay"]:
+                assert checks.get(name), (r["socket"], name, checks)
+P
+        [ "$ms" -lt $((slow * 1000 / 2)) ] ||
+                fail "slow guests, $mode: $slow_n guests of which $slow answer after 1 s took $ms ms"
+        echo "ok: scan --attest ($mode): $slow_n guests of which $slow answer after 1 s: $ms ms"
+done
+
+# A guest that answers after its --timeout fails alone ("agent"), the others pass meanwhile.
+mkdir -p "$t/to"
+cp -r "$t/g/etc" "$t/g/sys" "$t/to/"
+"$FG" serve "$t/to" 6 2 60000 >"$t/fto.out" 2>&1 & pids+=($!)
+for _ in $(seq 600); do grep -q ready "$t/fto.out" && break; sleep 0.05; done
+s0=$(date +%s%N)
+"$H" --timeout 5 scan --attest --reactivate "${cas[@]}" --state "$t/state-slow" "$t/to" >"$t/lines-to" 2>"$t/err"
+ms=$((($(date +%s%N) - s0) / 1000000))
+python3 - "$t/lines-to" <<'P' || fail "a guest past its timeout: $(head -c 3000 "$t/lines-to")"
+import json, sys
+rs = {r["socket"].split("/")[-2]: r for r in map(json.loads, open(sys.argv[1]))}
+assert len(rs) == 6, len(rs)
+for g, r in sorted(rs.items()):
+        slow = g in ("guest0000", "guest0001")
+        assert (r["reason"] == "agent") == slow, (g, r["reason"])
+        if slow:
+                assert "timed out" in json.dumps(r["checks"]), (g, r["checks"])
+        else:
+                assert r["binding"] == "activated" and r["reason"] in ("ok", "ek-duplicate"), (g, r)
+P
+[ "$ms" -lt 30000 ] || fail "two guests timing out after 5 s held the scan $ms ms"
+echo "ok: scan --attest: two guests past --timeout fail alone (agent), the others pass: $ms ms"
