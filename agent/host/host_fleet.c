@@ -14,6 +14,16 @@
 
 #define THREAD_STACK (256u << 10) /* json-c and OpenSSL need little */
 #define FD_RESERVE   64           /* descriptors left for state and CA files, epoll, stdio */
+/* connections at once: a guest's replies are held from when they come until its worker is done */
+#define OPEN_MAX 1024
+/*
+ * What a guest's reply in progress may hold before it needs one of LARGE_MAX large slots (the
+ * others wait, out of the epoll set): the ahead replies are a few KiB, an event log piece may be
+ * VT_PROTO_EVENTLOG_CHUNK, a hostile guest's up to VT_HOST_REPLY_MAX. So the fleet holds at most
+ * OPEN_MAX x SMALL_MAX + LARGE_MAX x VT_HOST_REPLY_MAX of replies in progress.
+ */
+#define SMALL_MAX (16u << 10)
+#define LARGE_MAX 8
 
 /* What vt_attest_run asks of every guest whatever the replies say: sent with the sync. */
 enum { A_EK, A_QUOTE, A_EVENTLOG, _A_MAX };
@@ -38,8 +48,9 @@ struct guest {
         struct call now; /* a call that was not sent ahead, while a worker waits for it */
         bool now_asked;
         int error; /* why the connection ended: every call still without a reply gets it */
-        /* I/O thread only: whether it polls the socket (replies outstanding) */
-        bool polled;
+        /* I/O thread only: whether it polls the socket (replies outstanding), holds a large
+         * slot, waits for one (out of the epoll set) */
+        bool polled, large, paused;
         /* under f->lock: the I/O thread owns the guest (io), a worker waits on cond */
         bool io, queued, finished;
         pthread_cond_t cond;
@@ -67,6 +78,9 @@ struct fleet {
         /* the I/O thread's */
         int epfd, evfd;
         size_t started, open, closed, max_open;
+        unsigned n_large;
+        struct guest **paused; /* a ring of n: the guests waiting for a large slot */
+        size_t paused_head, paused_tail;
         int64_t next_deadline;
         char buf[64 * 1024];
 
@@ -315,6 +329,50 @@ static void deadline_note(struct fleet *f, int64_t when)
                 f->next_deadline = when;
 }
 
+static int poll_add(struct fleet *f, struct guest *g)
+{
+        struct epoll_event ev = {.events = EPOLLIN | (g->out_off < g->out_len ? EPOLLOUT : 0),
+                                 .data.ptr = g};
+        return epoll_ctl(f->epfd, EPOLL_CTL_ADD, g->conn.fd, &ev) < 0 ? -errno : 0;
+}
+
+/* A large slot for g, or g waits for one out of the epoll set: false. */
+static bool large_get(struct fleet *f, struct guest *g)
+{
+        if (f->n_large < LARGE_MAX) {
+                f->n_large++;
+                g->large = true;
+                return true;
+        }
+        epoll_ctl(f->epfd, EPOLL_CTL_DEL, g->conn.fd, NULL);
+        g->paused = true;
+        f->paused[f->paused_tail++ % f->n] = g;
+        return false;
+}
+
+static void io_over(struct fleet *f, struct guest *g, int r);
+
+/* g's large reply is over: its slot goes to the first guest that waits for one. */
+static void large_put(struct fleet *f, struct guest *g)
+{
+        if (!g->large)
+                return;
+        g->large = false;
+        f->n_large--;
+        while (f->paused_head != f->paused_tail) {
+                struct guest *w = f->paused[f->paused_head++ % f->n];
+                if (!w->paused)
+                        continue; /* over meanwhile */
+                w->paused = false;
+                f->n_large++;
+                w->large = true;
+                int k = poll_add(f, w);
+                if (k < 0)
+                        io_over(f, w, k);
+                return;
+        }
+}
+
 /* What was asked is answered (r 0) or never will be (r < 0): the guest goes to a worker. */
 static void io_over(struct fleet *f, struct guest *g, int r)
 {
@@ -324,10 +382,14 @@ static void io_over(struct fleet *f, struct guest *g, int r)
                 if (r < 0) {
                         close(g->conn.fd); /* out of the epoll set with it */
                         g->conn.fd = -1;
-                } else
+                } else if (!g->paused)
                         epoll_ctl(f->epfd, EPOLL_CTL_DEL, g->conn.fd, NULL);
         }
         g->polled = false;
+        g->paused = false; /* its place in the ring is skipped */
+        large_put(f, g);
+        if (g->conn.reader.cap > VT_PROTO_BUF_SMALL)
+                vt_proto_reader_done(&g->conn.reader); /* nothing more is due before a call */
         free(g->out);
         g->out = NULL;
         g->out_len = g->out_off = 0;
@@ -409,7 +471,15 @@ static void guest_io(struct fleet *f, struct guest *g, uint32_t events)
                 return io_over(f, g, r);
         if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
                 return;
-        ssize_t n = read(g->conn.fd, f->buf, sizeof(f->buf));
+        size_t want = sizeof(f->buf);
+        if (!g->large) {
+                size_t held = g->conn.reader.len;
+                if (held >= SMALL_MAX && !large_get(f, g))
+                        return;
+                if (!g->large && want > SMALL_MAX - held)
+                        want = SMALL_MAX - held;
+        }
+        ssize_t n = read(g->conn.fd, f->buf, want);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
         if (n <= 0)
@@ -417,6 +487,8 @@ static void guest_io(struct fleet *f, struct guest *g, uint32_t events)
         r = vt_host_conn_feed(&g->conn, f->buf, (size_t)n);
         if (r < 0)
                 return io_over(f, g, r);
+        if (g->large && g->conn.reader.len < SMALL_MAX)
+                large_put(f, g); /* the large reply is read */
         /* Parsing counts against the deadline too: a reply past it is too late. */
         if (vt_host_now_ms() > g->conn.deadline_ms)
                 return io_over(f, g, -ETIMEDOUT);
@@ -582,6 +654,7 @@ static void fleet_free(struct fleet *f)
         free(f->ready);
         free(f->inbox);
         free(f->taken);
+        free(f->paused);
         free(f->results);
         free(f->nonces);
         json_object_put(f->eks);
@@ -624,8 +697,10 @@ static int fleet_run(const struct vt_fleet_target *targets, size_t n,
         f->ready = calloc(m, sizeof(*f->ready));
         f->inbox = calloc(m, sizeof(*f->inbox));
         f->taken = calloc(m, sizeof(*f->taken));
+        f->paused = calloc(m, sizeof(*f->paused));
         f->eks = json_object_new_object();
-        if (!f->results || !f->nonces || !f->g || !f->ready || !f->inbox || !f->taken || !f->eks) {
+        if (!f->results || !f->nonces || !f->g || !f->ready || !f->inbox || !f->taken ||
+            !f->paused || !f->eks) {
                 free(f->g), f->g = NULL;
                 fleet_free(f);
                 return -ENOMEM;
@@ -639,6 +714,8 @@ static int fleet_run(const struct vt_fleet_target *targets, size_t n,
             RAND_bytes(f->nonces, (int)(n * VT_ATTEST_NONCE_LEN)) != 1)
                 r = -EIO;
         f->max_open = open_max(n);
+        if (f->max_open > OPEN_MAX)
+                f->max_open = OPEN_MAX;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
         if (r >= 0 && ((f->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
                        (f->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
