@@ -292,8 +292,8 @@ static void *worker(void *userdata)
                 if (f->slot_waiters > 0)
                         pthread_cond_signal(&f->slot_cond);
         }
-        kick(f); /* what this one would have taken */
         f->threads--;
+        kick(f); /* what this one would have taken */
         pthread_cond_signal(&f->exit_cond);
         pthread_mutex_unlock(&f->lock);
         return NULL;
