@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck -S warning over every shell script of the checkout (a #!/bin/sh or #!/bin/bash
+# Runs shellcheck -S warning over every shell script of the checkout (a #!/bin/sh or #!/bin/bash
 # first line, or a "# shellcheck shell=" sourced library), from the top of the tree so that
 # "# shellcheck source=" lines resolve (.shellcheckrc). Captured trees are left out: a fixture
 # is what a real system holds (tests/fixtures/, tests/*/cases/), not our code.
