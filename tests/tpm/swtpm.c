@@ -59,28 +59,45 @@ static void sock_path(const struct vt_swtpm *t, const char *suffix, struct socka
                          t->state, suffix);
 }
 
-/* 1 when the control channel answers CMD_GET_CAPABILITY with success, 0 when not yet. */
-static int ctrl_answers(const struct vt_swtpm *t)
+/* Sends req to the socket at suffix, reads exactly len bytes into res; false when it cannot. */
+static bool ask(const struct vt_swtpm *t, const char *suffix, const void *req, size_t req_len,
+                void *res, size_t len)
 {
         struct sockaddr_un a;
-        sock_path(t, ".ctrl", &a);
+        sock_path(t, suffix, &a);
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         assert_true(fd >= 0);
         if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-                return 0; /* ENOENT, ECONNREFUSED: not listening yet */
+                return false; /* ENOENT, ECONNREFUSED: not listening yet */
         struct timeval tv = {.tv_sec = 5};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        uint32_t cmd = htonl(CMD_GET_CAPABILITY), res[2];
-        if (send(fd, &cmd, sizeof(cmd), MSG_NOSIGNAL) != sizeof(cmd))
-                return 0;
-        size_t got = 0;
-        while (got < sizeof(res)) {
-                ssize_t n = recv(fd, (char *)res + got, sizeof(res) - got, 0);
+        if (send(fd, req, req_len, MSG_NOSIGNAL) != (ssize_t)req_len)
+                return false;
+        for (size_t got = 0; got < len;) {
+                ssize_t n = recv(fd, (char *)res + got, len - got, 0);
                 if (n <= 0)
-                        return 0;
+                        return false;
                 got += (size_t)n;
         }
-        return res[0] == 0;
+        return true;
+}
+
+/*
+ * Whether swtpm serves both channels the TCTI uses: the control channel answers
+ * CMD_GET_CAPABILITY with success, the TPM a TPM2_GetCapability with a response header (any
+ * response code: an unstarted TPM says TPM_RC_INITIALIZE).
+ */
+static bool serves(const struct vt_swtpm *t)
+{
+        uint32_t cmd = htonl(CMD_GET_CAPABILITY), res[2];
+        if (!ask(t, ".ctrl", &cmd, sizeof(cmd), res, sizeof(res)) || res[0] != 0)
+                return false;
+        /* TPM_ST_NO_SESSIONS, 22 bytes, TPM_CC_GetCapability (TPM_CAP_TPM_PROPERTIES,
+         * TPM_PT_FAMILY_INDICATOR, 1) */
+        static const uint8_t getcap[] = {0x80, 0x01, 0, 0, 0, 22, 0, 0, 0x01, 0x7a, 0,
+                                         0,    0,    6, 0, 0, 1,  0, 0, 0,    0,    1};
+        uint8_t header[10];
+        return ask(t, "", getcap, sizeof(getcap), header, sizeof(header)) && header[0] == 0x80;
 }
 
 static void spawn(struct vt_swtpm *t)
@@ -114,10 +131,12 @@ static void spawn(struct vt_swtpm *t)
                 if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
                         t->pid = 0;
                         _cleanup_free_ char *out = vt_test_read(t->state, "swtpm.log");
-                        fail_msg("swtpm exited early (status %d), %s: %s", st, log,
+                        fail_msg("swtpm exited early (%s %d), %s: %s",
+                                 WIFEXITED(st) ? "exit" : "signal",
+                                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), log,
                                  out ? out : "(no log)");
                 }
-                if (ctrl_answers(t))
+                if (serves(t))
                         return;
                 nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
         }

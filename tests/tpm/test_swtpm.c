@@ -1,5 +1,6 @@
 /* The tests' private swtpms (swtpm.c for C, tests/lib/vtswtpm for shell): no port to race for. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -138,6 +139,47 @@ static void test_vtswtpm_listens_on_unix_sockets_only_and_stop_waits(void **stat
         assert_true(ended(pid)); /* already: stop waited for it */
 }
 
+/* vtswtpm ARGS... with its stderr in out; returns its exit status. */
+static int vtswtpm(char **out, const char *cmd, const char *dir)
+{
+        char script[512];
+        const char *src = getenv("VT_SOURCE");
+        snprintf(script, sizeof(script), "%s/tests/lib/vtswtpm", src ? src : ".");
+        char *argv[] = {"sh",        "-c", "exec \"$0\" \"$1\" \"$2\" 2>&1", script, (char *)cmd,
+                        (char *)dir, NULL};
+        return vt_test_run(argv, out);
+}
+
+static void test_vtswtpm_says_why_swtpm_exited_early(void **state)
+{
+        _cleanup_test_root_ char *dir = vt_test_mkdtemp();
+        /* swtpm locks its state directory's .lock (fcntl): held here, its TPM cannot start. */
+        char lock[512];
+        snprintf(lock, sizeof(lock), "%s/.lock", dir);
+        _cleanup_close_ int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+        assert_true(fd >= 0);
+        assert_int_equal(lockf(fd, F_TLOCK, 0), 0);
+        _cleanup_free_ char *out = NULL;
+        assert_int_equal(vtswtpm(&out, "start", dir), 1);
+        assert_non_null(strstr(out, "vtswtpm: swtpm exited early (exit 1)"));
+        assert_non_null(strstr(out, "Could not lock access to lockfile"));
+}
+
+static void test_vtswtpm_refuses_a_dir_a_swtpm_already_serves(void **state)
+{
+        _cleanup_test_root_ char *dir = vt_test_mkdtemp();
+        _cleanup_free_ char *first = NULL, *second = NULL;
+        assert_int_equal(vtswtpm(&first, "start", dir), 0);
+        /* Its listener would answer for a second swtpm, which then exits on the lock. */
+        assert_int_equal(vtswtpm(&second, "start", dir), 1);
+        char want[600];
+        snprintf(want, sizeof(want), "vtswtpm: a swtpm already serves %s (vtswtpm stop %s first)\n",
+                 dir, dir);
+        assert_string_equal(second, want);
+        _cleanup_free_ char *stopped = NULL;
+        assert_int_equal(vtswtpm(&stopped, "stop", dir), 0);
+}
+
 int main(void)
 {
         if (!vt_swtpm_available())
@@ -147,6 +189,8 @@ int main(void)
                                                 vt_swtpm_setup, vt_swtpm_teardown),
                 cmocka_unit_test(test_swtpm_ends_with_the_test_that_started_it),
                 cmocka_unit_test(test_vtswtpm_listens_on_unix_sockets_only_and_stop_waits),
+                cmocka_unit_test(test_vtswtpm_says_why_swtpm_exited_early),
+                cmocka_unit_test(test_vtswtpm_refuses_a_dir_a_swtpm_already_serves),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
