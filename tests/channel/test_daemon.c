@@ -1058,8 +1058,11 @@ static void test_daemon_sighup_ends_the_worker_after_its_job(void **state)
         assert_reply_prefix(h->fd, "{\"error\":{\"class\":");
 }
 
-int main(void)
+/* test_daemon [PATTERN]: only the tests whose names match PATTERN (cmocka's * and ?). */
+int main(int argc, char **argv)
 {
+        if (argc > 1)
+                cmocka_set_test_filter(argv[1]);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_daemon_answers_sync_ping_and_facts,
                                                 setup_socket, teardown),
