@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -938,6 +939,53 @@ static void test_daemon_job_sent_as_worker_leaves_is_run_by_the_next(void **stat
 }
 
 /*
+ * A worker is started for a job: its idle time runs from its first job on, not from its start.
+ * Under load virtuned can be descheduled between starting a worker and sending it the job; a
+ * worker that timed out meanwhile said "bye" to a job it was started for, and the daemon's
+ * one retry could meet the same ("Cannot start a worker: Broken pipe", seen at load > 10).
+ */
+static void test_worker_waits_for_its_first_job_past_its_idle_time(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        write_policy(root, "[channel]\nallow-apply = no\n");
+        char worker[PATH_MAX];
+        const char *exe = getenv("VIRTUNED");
+        assert_non_null(exe);
+        snprintf(worker, sizeof(worker), "%s-worker", exe);
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(sv[1], STDIN_FILENO);
+                execl(worker, worker, "--root", root, "--idle-ms", "1", "serve", (char *)NULL);
+                _exit(127);
+        }
+        close(sv[1]);
+        usleep(300 * 1000); /* 300 idle times */
+        const char job[] = "{\"execute\":\"virtune-facts\"}";
+        uint32_t n = sizeof(job) - 1;
+        struct iovec iov[2] = {{&n, sizeof(n)}, {(void *)job, n}};
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+        if (sendmsg(sv[0], &m, MSG_NOSIGNAL) != (ssize_t)(sizeof(n) + n))
+                fail_msg("sending the job: %s (the worker left before its first job)",
+                         strerror(errno));
+        struct pollfd p = {.fd = sv[0], .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 20000), 1);
+        assert_int_equal(read(sv[0], &n, sizeof(n)), (ssize_t)sizeof(n));
+        if (n == 0)
+                fail_msg("the worker said bye to the job it was started for");
+        char head[16] = "";
+        assert_true(read(sv[0], head, sizeof(head) - 1) > 0);
+        assert_true(startswith(head, "{\"return\":"));
+        close(sv[0]);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        vt_test_root_free(root);
+}
+
+/*
  * Unix sockets at DIR/tpm.sock and DIR/tpm.sock.ctrl (the swtpm TCTI's TPM and control channel,
  * swtpm:path=): a "TPM" that accepts and never answers, so a TPM job stalls in the worker. Not
  * TCP ports: a TIME-WAIT storm on loopback (bench/attest-fleet) left no neighbouring pair free.
@@ -1106,6 +1154,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test_prestate_setup_teardown(
                         test_daemon_job_sent_as_worker_leaves_is_run_by_the_next, setup_socket,
                         teardown, "1"),
+                cmocka_unit_test(test_worker_waits_for_its_first_job_past_its_idle_time),
                 cmocka_unit_test_setup_teardown(test_daemon_answers_error_when_worker_dies_mid_job,
                                                 setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_sighup_ends_the_worker_after_its_job,
