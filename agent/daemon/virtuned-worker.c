@@ -27,7 +27,7 @@
  * Not for people: virtuned starts it with exactly these arguments.
  */
 
-/* Jobs until virtuned closes the socket or none comes for idle_ms; then "bye" and out. */
+/* Jobs until virtuned closes the socket or none comes for idle_ms after one; then "bye" and out. */
 static int do_serve(struct vt_ctx *ctx, int idle_ms)
 {
         /* Bounded like the reader that produced it: one request and its newline. */
@@ -43,9 +43,12 @@ static int do_serve(struct vt_ctx *ctx, int idle_ms)
                 return log_error_errno(-errno, "Cannot open /dev/null");
         close(null);
 
+        /* Started for a job: the idle time runs from the first job on (virtuned may be slow to
+         * send it under load); before it only virtuned's end (EOF) ends the wait. */
+        int wait_ms = -1;
         for (;;) {
                 struct pollfd p = {.fd = fd, .events = POLLIN};
-                int r = poll(&p, 1, idle_ms);
+                int r = poll(&p, 1, wait_ms);
                 if (r < 0 && errno == EINTR)
                         continue;
                 if (r < 0)
@@ -71,6 +74,7 @@ static int do_serve(struct vt_ctx *ctx, int idle_ms)
                 r = vt_frame_write(fd, reply, rl);
                 if (r < 0)
                         return log_error_errno(r, "Writing the reply");
+                wait_ms = idle_ms;
         }
 }
 

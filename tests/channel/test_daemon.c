@@ -1,16 +1,17 @@
 /* The real virtuned on a fake port (a unix socket or a pty) under a temp root. */
 #include <ctype.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include "../lib/testlib.h"
 #include "codec.h"
+#include "stand_in.h"
 
 struct harness {
         char *root;
@@ -937,16 +938,74 @@ static void test_daemon_job_sent_as_worker_leaves_is_run_by_the_next(void **stat
         }
 }
 
-/* A TCP listener on 127.0.0.1 at port and port + 1 (the swtpm TCTI's server and control
- * ports): a "TPM" that accepts and never answers, so a TPM job stalls in the worker. */
+/*
+ * A worker is started for a job: its idle time runs from its first job on, not from its start.
+ * Under load virtuned can be descheduled between starting a worker and sending it the job; a
+ * worker that timed out meanwhile said "bye" to a job it was started for, and the daemon's
+ * one retry could meet the same ("Cannot start a worker: Broken pipe", seen at load > 10).
+ */
+static void test_worker_waits_for_its_first_job_past_its_idle_time(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        write_policy(root, "[channel]\nallow-apply = no\n");
+        char worker[PATH_MAX];
+        const char *exe = getenv("VIRTUNED");
+        assert_non_null(exe);
+        snprintf(worker, sizeof(worker), "%s-worker", exe);
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(sv[1], STDIN_FILENO);
+                execl(worker, worker, "--root", root, "--idle-ms", "1", "serve", (char *)NULL);
+                _exit(127);
+        }
+        close(sv[1]);
+        usleep(300 * 1000); /* 300 idle times */
+        const char job[] = "{\"execute\":\"virtune-facts\"}";
+        uint32_t n = sizeof(job) - 1;
+        struct iovec iov[2] = {{&n, sizeof(n)}, {(void *)job, n}};
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+        if (sendmsg(sv[0], &m, MSG_NOSIGNAL) != (ssize_t)(sizeof(n) + n))
+                fail_msg("sending the job: %s (the worker left before its first job)",
+                         strerror(errno));
+        struct pollfd p = {.fd = sv[0], .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 20000), 1);
+        assert_int_equal(read(sv[0], &n, sizeof(n)), (ssize_t)sizeof(n));
+        if (n == 0)
+                fail_msg("the worker said bye to the job it was started for");
+        char head[16] = "";
+        assert_true(read(sv[0], head, sizeof(head) - 1) > 0);
+        assert_true(startswith(head, "{\"return\":"));
+        close(sv[0]);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        vt_test_root_free(root);
+}
+
+/*
+ * Unix sockets at DIR/tpm.sock and DIR/tpm.sock.ctrl (the swtpm TCTI's TPM and control channel,
+ * swtpm:path=): a "TPM" that accepts and never answers, so a TPM job stalls in the worker. Not
+ * TCP ports: a TIME-WAIT storm on loopback (bench/attest-fleet) left no neighbouring pair free.
+ */
 struct stall_tpm {
-        int port;
+        char *dir;
+        char path[108];
         int listen[2];
 };
 
 static void stall_tpm_open(struct stall_tpm *t)
 {
-        t->port = vt_test_tcp_listen_pair(t->listen);
+        char ctrl[sizeof(t->path) + 8];
+        t->dir = vt_test_mkdtemp();
+        assert_true((size_t)snprintf(t->path, sizeof(t->path), "%s/tpm.sock", t->dir) <
+                    sizeof(t->path) - 5);
+        snprintf(ctrl, sizeof(ctrl), "%s.ctrl", t->path);
+        t->listen[0] = vt_stand_in_listen(t->path, 16);
+        t->listen[1] = vt_stand_in_listen(ctrl, 16);
+        assert_true(t->listen[0] >= 0 && t->listen[1] >= 0);
 }
 
 /* Waits until the worker has connected (it is then inside the job); returns the connection. */
@@ -964,13 +1023,15 @@ static void stall_tpm_close(struct stall_tpm *t)
 {
         close(t->listen[0]);
         close(t->listen[1]);
+        vt_test_root_free(t->dir);
+        t->dir = NULL;
 }
 
-static void use_tpm_at(struct harness *h, int port)
+static void use_tpm_at(struct harness *h, const struct stall_tpm *t)
 {
-        char policy[200];
+        char policy[300];
         snprintf(policy, sizeof(policy),
-                 "[channel]\nallow-apply = no\n[tpm]\ntcti = swtpm:host=127.0.0.1,port=%d\n", port);
+                 "[channel]\nallow-apply = no\n[tpm]\ntcti = swtpm:path=%s\n", t->path);
         write_policy(h->root, policy);
         kill(h->pid, SIGHUP);
         usleep(100 * 1000);
@@ -989,7 +1050,7 @@ static void test_daemon_answers_error_when_worker_dies_mid_job(void **state)
                 skip(); /* libtss2-tcti-swtpm0 not installed */
         struct stall_tpm t;
         stall_tpm_open(&t);
-        use_tpm_at(h, t.port);
+        use_tpm_at(h, &t);
 
         send_str(h->fd, "{\"execute\":\"virtune-pcr-read\",\"id\":1}");
         int conn = stall_tpm_accept(&t);
@@ -1021,14 +1082,14 @@ static void test_daemon_sighup_ends_the_worker_after_its_job(void **state)
         send_str(h->fd, "{\"execute\":\"virtune-facts\"}");
         assert_reply_prefix(h->fd, "{\"return\":{\"virtune\":");
         wait_workers(h->pid, 1, 1000);
-        use_tpm_at(h, old.port);
+        use_tpm_at(h, &old);
         wait_workers(h->pid, 0, 1000);
 
         /* A busy one finishes its job under the old policy, then ends. */
         send_str(h->fd, "{\"execute\":\"virtune-pcr-read\",\"id\":1}");
         int conn = stall_tpm_accept(&old);
         pid_t first = wait_workers(h->pid, 1, 1000);
-        use_tpm_at(h, new.port);
+        use_tpm_at(h, &new);
         assert_int_equal(wait_workers(h->pid, 1, 0), first); /* still in its job */
         close(conn);
         stall_tpm_close(&old); /* the TPM is gone: the job ends with an error */
@@ -1045,8 +1106,11 @@ static void test_daemon_sighup_ends_the_worker_after_its_job(void **state)
         assert_reply_prefix(h->fd, "{\"error\":{\"class\":");
 }
 
-int main(void)
+/* test_daemon [PATTERN]: only the tests whose names match PATTERN (cmocka's * and ?). */
+int main(int argc, char **argv)
 {
+        if (argc > 1)
+                cmocka_set_test_filter(argv[1]);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_daemon_answers_sync_ping_and_facts,
                                                 setup_socket, teardown),
@@ -1090,6 +1154,7 @@ int main(void)
                 cmocka_unit_test_prestate_setup_teardown(
                         test_daemon_job_sent_as_worker_leaves_is_run_by_the_next, setup_socket,
                         teardown, "1"),
+                cmocka_unit_test(test_worker_waits_for_its_first_job_past_its_idle_time),
                 cmocka_unit_test_setup_teardown(test_daemon_answers_error_when_worker_dies_mid_job,
                                                 setup_socket, teardown),
                 cmocka_unit_test_setup_teardown(test_daemon_sighup_ends_the_worker_after_its_job,

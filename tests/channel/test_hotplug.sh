@@ -4,6 +4,7 @@
 # The guest has no udevd, so this also pins that virtuned listens to the kernel's uevents there.
 set -u
 # shellcheck source=tests/vm/lib.sh
+# shellcheck source=tests/vm/lib.sh
 . "$VT_SOURCE/tests/vm/lib.sh" # vtvm, the skip without QEMU, ok, $tmp, $dir, stop on exit
 command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
 H=$VIRTUNE_HOST

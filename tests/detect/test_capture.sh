@@ -12,7 +12,7 @@ for shell in sh busybox; do
                 command -v busybox >/dev/null 2>&1 || { echo "busybox not installed: sh only"; continue; }
                 run="busybox sh"
         else
-                run=sh
+                run="sh"
         fi
         for fx in openeuler-aarch64 kvm-buildhost; do
                 src=$VT_FIXTURES/$fx/root

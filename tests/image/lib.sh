@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# The variables set here are read by the scripts that source this file.
+# shellcheck disable=SC2034
 # What the tests/image scripts share: the harness's path, the skip without QEMU or debootstrap,
 # ok/bad, a temp directory, a fresh image with the packages installed (img_new), its mount
 # (img_mount/img_umount), its boot (vm_boot) and `g`, a command in the guest. The EXIT trap

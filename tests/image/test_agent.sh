@@ -6,6 +6,7 @@
 # apply leaving the boot configuration and every path virtune writes as before virtune.
 set -u
 # shellcheck source=tests/image/lib.sh
+# shellcheck source=tests/image/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 img_new

@@ -6,6 +6,7 @@
 # does not apply or reboot again.
 set -u
 # shellcheck source=tests/image/lib.sh
+# shellcheck source=tests/image/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 img_new

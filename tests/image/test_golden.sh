@@ -6,6 +6,7 @@
 # configuration, with no file of virtune's left.
 set -u
 # shellcheck source=tests/image/lib.sh
+# shellcheck source=tests/image/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 img_new
@@ -94,7 +95,10 @@ g 'virtune revert' >"$tmp/revert2.out" 2>&1
 grep -q 'status: nothing-to-revert' "$tmp/revert2.out" && ok "flow 7: one revert undid the bake and the first boot's apply" ||
         { cat "$tmp/revert2.out"; bad "flow 7: a second revert still had something to undo"; }
 vm_reboot
+# echo of the unquoted words: one space between words, as /proc/cmdline has them
+# shellcheck disable=SC2046
 want=$(echo $(sed 's/^[[:space:]]*linux[[:space:]]*//; s/^[^ ]* //' "$tmp/linux.before"))
+# shellcheck disable=SC2046
 got=$(echo $(g 'cat /proc/cmdline' | sed 's/^BOOT_IMAGE=[^ ]* //'))
 [ "$got" = "$want" ] && ok "flow 7: /proc/cmdline after revert and reboot is the image's original ($got)" ||
         bad "flow 7: /proc/cmdline after revert and reboot: '$got', before virtune: '$want'"

@@ -1,8 +1,6 @@
 /* Helpers for virtune's cmocka tests: temp trees, files, fixtures. */
 #include <fcntl.h>
 #include <ftw.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -183,36 +181,4 @@ void vt_test_add_x86_kernel(const char *root, const char *release)
                     0);
         assert_int_equal(system(cmd), 0);
         free(cmd);
-}
-
-static int tcp_listen(int port)
-{
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        assert_true(fd >= 0);
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-            bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0) {
-                close(fd);
-                return -1;
-        }
-        return fd;
-}
-
-int vt_test_tcp_listen_pair(int fds[2])
-{
-        for (int i = 0; i < 200; i++) {
-                struct sockaddr_in a;
-                socklen_t len = sizeof(a);
-                fds[0] = tcp_listen(0);
-                assert_true(fds[0] >= 0);
-                assert_int_equal(getsockname(fds[0], (struct sockaddr *)&a, &len), 0);
-                int port = ntohs(a.sin_port);
-                fds[1] = port < 65535 ? tcp_listen(port + 1) : -1;
-                if (fds[1] >= 0)
-                        return port;
-                close(fds[0]);
-        }
-        fail_msg("no two neighbouring TCP ports are free on 127.0.0.1");
-        return -1;
 }

@@ -48,9 +48,3 @@ int vt_test_run(char *const argv[], char **out);
  * release and arch where a captured guest has them), for facts.kernel's evidence.
  */
 void vt_test_add_x86_kernel(const char *root, const char *release);
-/*
- * Two listening TCP sockets on 127.0.0.1, at port P (returned) and P + 1, as the swtpm TCTI
- * wants them: SO_REUSEADDR, so ports whose old connections wait in TIME-WAIT are usable, and
- * held by the caller, so no other process takes them between the choice and the use.
- */
-int vt_test_tcp_listen_pair(int fds[2]);

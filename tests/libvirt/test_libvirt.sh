@@ -5,6 +5,7 @@
 # `virsh qemu-agent-command` against a virtuned on the qemu-ga port. See README.md here.
 set -u
 # shellcheck source=tests/vm/lib.sh
+# shellcheck source=tests/vm/lib.sh
 . "$VT_SOURCE/tests/vm/lib.sh" # vtvm, the skip without QEMU, ok, $tmp
 H=$VIRTUNE_HOST
 skip() {
@@ -317,6 +318,7 @@ wait "$daemon_pid" 2>/dev/null
 daemon_pid=""
 wait_for 60 grep -q "libvirt: the connection to .* was lost" "$T/loop.err" ||
         fail "the loop did not see libvirtd go: $(tail "$T/loop.err")"
+# shellcheck disable=SC2034 # n is read by the eval'd test
 n=$(rounds)
 wait_for 30 eval '[ "$(rounds)" -gt $((n + 1)) ]' || fail "the loop stopped without libvirtd: $(tail "$T/loop.err")"
 kill -0 "$loop_pid" || fail "the loop ended without libvirtd: $(tail "$T/loop.err")"

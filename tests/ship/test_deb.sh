@@ -35,7 +35,7 @@ for f in /usr/bin/virtune-host /usr/share/man/man1/virtune-host.1.gz; do
 done
 if grep -E '^/(lib|usr/lib|etc)/(systemd|udev)|^/etc/' "$work/hostfiles"; then no "virtune-host has units, rules or configuration (above)"; else ok "virtune-host has nothing that starts"; fi
 dpkg-deb -e "$hostdeb" "$work/hostcontrol"
-s=$(ls "$work/hostcontrol" | grep -E '^(pre|post)(inst|rm)$' || true)
+s=$(find "$work/hostcontrol" -mindepth 1 -maxdepth 1 -regextype egrep -regex '.*/(pre|post)(inst|rm)' -printf '%f\n')
 [ -z "$s" ] && ok "virtune-host has no maintainer script" || no "virtune-host maintainer scripts: $s"
 dpkg-deb -f "$hostdeb" Depends | grep -qv 'libkmod\|libtss2-esys' && ok "virtune-host does not depend on the guest engine's libraries" ||
         no "virtune-host Depends: $(dpkg-deb -f "$hostdeb" Depends)"
@@ -84,7 +84,9 @@ upstream=${version%-*}
         ok "dpkg-source -b: $(cd "$work/src" && ls ./*.dsc)" || { tail -n 20 "$work/source.log"; no "the source package does not build"; }
 
 if command -v lintian >/dev/null; then
-        lintian --tag-display-limit 0 "$deb" "$hostdeb" $(ls "$work"/src/*.dsc 2>/dev/null) >"$work/lintian.out" 2>&1
+        set -- "$work"/src/*.dsc # the source package too, when there is one
+        [ -e "$1" ] || set --
+        lintian --tag-display-limit 0 "$deb" "$hostdeb" "$@" >"$work/lintian.out" 2>&1
         if grep '^E:' "$work/lintian.out"; then no "lintian errors (above)"; else ok "lintian: no error ($(grep -c '^W:' "$work/lintian.out") warnings)"; fi
 else
         echo "SKIP (part): lintian is not installed (packaging/deps/ship.txt)"

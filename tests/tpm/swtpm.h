@@ -1,4 +1,4 @@
-/* A private swtpm for one test: free TCP ports, state in a temp dir, stopped by its PID. */
+/* A private swtpm for one test: unix sockets in its own temp dir, stopped by its PID. */
 #pragma once
 
 #include <sys/types.h>
@@ -6,10 +6,14 @@
 
 struct vt_swtpm {
         pid_t pid;
-        int port;    /* the TPM; port + 1 is its control channel */
-        char *state; /* temp dir */
-        char *root;  /* a --root tree whose virtune.conf points [tpm] tcti at this swtpm */
-        char tcti[64];
+        /*
+         * Temp dir: the TPM state, its sockets (swtpm.sock, the TPM; swtpm.sock.ctrl, its
+         * control channel) and swtpm.log. Unix sockets in a dir of our own, not TCP ports: no
+         * other process can hold them, and closed connections leave no TIME-WAIT behind.
+         */
+        char *state;
+        char *root; /* a --root tree whose virtune.conf points [tpm] tcti at this swtpm */
+        char tcti[160];
         bool no_startup; /* set before start: the TPM waits for TPM2_Startup */
         /*
          * Set before start: provision the TPM as libvirt does (swtpm_setup --create-ek-cert
@@ -21,7 +25,10 @@ struct vt_swtpm {
 
 /* true when swtpm and tpm2-tools are installed (tests exit 77 otherwise). */
 bool vt_swtpm_available(void);
-/* Starts swtpm and waits until it accepts connections; sets TPM2TOOLS_TCTI for tpm2-tools. */
+/*
+ * Starts swtpm and waits until its control channel answers; sets TPM2TOOLS_TCTI for
+ * tpm2-tools. Fails the test with swtpm's log when it exits or does not answer.
+ */
 void vt_swtpm_start(struct vt_swtpm *t);
 void vt_swtpm_stop(struct vt_swtpm *t);
 /* Stops swtpm and starts it again on the same state: a power cycle (a TPM reset). */

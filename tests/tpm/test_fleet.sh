@@ -11,24 +11,19 @@ for p in swtpm swtpm_setup tpm2_pcrextend python3; do
 done
 t=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$t"; }
+swtpm=$VT_SOURCE/tests/lib/vtswtpm
+cleanup() {
+        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+        "$swtpm" stop "$t/tpm"
+        rm -rf "$t"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 n=${VT_FLEET_GUESTS:-8}
 
 "$VT_SOURCE/tests/tpm/provision-vtpm" "$t/tpm" "$t/ca" || fail "provisioning the vTPM"
-port=$(python3 -c 'import socket
-for _ in range(100):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
-    t = socket.socket()
-    try:
-        t.bind(("127.0.0.1", p + 1)); t.close(); print(p); break
-    except OSError: pass')
-swtpm socket --tpm2 --tpmstate dir="$t/tpm" --server type=tcp,port="$port",bindaddr=127.0.0.1 \
-        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear &
-pids+=($!)
-export TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=$port
-for _ in $(seq 100); do tpm2_pcrread sha256:0 >/dev/null 2>&1 && break; sleep 0.1; done
+TPM2TOOLS_TCTI=$("$swtpm" start "$t/tpm") || fail "starting swtpm"
+export TPM2TOOLS_TCTI
 log=$VT_FIXTURES/tpm-seabios-vm/sys/kernel/security/tpm0/binary_bios_measurements
 "$VT_SOURCE/tests/tpm/extend-eventlog" "$log" || fail "extending the log into swtpm"
 mkdir -p "$t/g/etc/virtune" "$t/g/sys/kernel/security/tpm0"

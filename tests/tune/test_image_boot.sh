@@ -137,7 +137,7 @@ for last in no yes; do
         if [ $last = no ]; then
                 VIRTUNE_BOOTCFG_GENERATOR=$gen "$VIRTUNE" revert --root "$G" >"$T/rev.out" 2>&1 || bad "revert: $(cat "$T/rev.out")"
                 # the journal (and its directories) stay: they say what was reverted
-                rm -rf "$G/var"
+                rm -rf "${G:?}/var"
                 diff -r "$T/golden-orig" "$G" >"$T/rev.diff" && ok "one revert undoes the bake and the first boot's apply" ||
                         { cat "$T/rev.diff"; bad "revert left changes of the bake or the first boot"; }
         else

@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# The variables set here are read by the scripts that source this file.
+# shellcheck disable=SC2034
 # What the tests/vm scripts share: the harness's path, the skip without QEMU, ok/bad, a temp
 # directory and `vm_start`, which boots a guest that the EXIT trap stops. Source it first.
 # A test of an arm64 guest sets vm_arch=aarch64 before sourcing: it then skips without

@@ -7,6 +7,7 @@
 set -u
 vm_arch=aarch64
 # shellcheck source=tests/vm/lib.sh
+# shellcheck source=tests/vm/lib.sh
 . "${VT_SOURCE:-$(dirname "$0")/../..}/tests/vm/lib.sh"
 arm64_build
 

@@ -7,6 +7,7 @@
 # clone) are refused for their own reasons.
 set -u
 # shellcheck source=tests/vm/lib.sh
+# shellcheck source=tests/vm/lib.sh
 . "${VT_SOURCE:-$(dirname "$0")/../..}/tests/vm/lib.sh"
 command -v swtpm_setup >/dev/null || { echo "SKIP: swtpm_setup (swtpm-tools) missing"; exit 77; }
 

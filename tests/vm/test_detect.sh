@@ -8,6 +8,7 @@ vm_arch=x86_64 uefi=""
 [ "${1:-}" = --arch ] && vm_arch=$2
 [ "${3:-}" = --uefi ] && uefi=--uefi
 # shellcheck source=tests/vm/lib.sh
+# shellcheck source=tests/vm/lib.sh
 . "${VT_SOURCE:-$(dirname "$0")/../..}/tests/vm/lib.sh"
 command -v jq >/dev/null || {
         echo "FAIL: jq is needed (packaging/deps/vm.txt)"

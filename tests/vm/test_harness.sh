@@ -3,6 +3,7 @@
 # script's output and exit status come back exactly, and start/exec/stop drive a running guest.
 set -u
 # shellcheck source=tests/vm/lib.sh
+# shellcheck source=tests/vm/lib.sh
 . "${VT_SOURCE:-$(dirname "$0")/../..}/tests/vm/lib.sh"
 expect() { # description want got
         if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$3', want '$2'"; fi

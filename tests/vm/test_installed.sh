@@ -8,6 +8,7 @@
 set -u
 notify_listen=$1
 # shellcheck source=tests/vm/lib.sh
+# shellcheck source=tests/vm/lib.sh
 . "$VT_SOURCE/tests/vm/lib.sh"
 
 # --- the installed tree -------------------------------------------------------------------

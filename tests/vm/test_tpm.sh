@@ -5,6 +5,7 @@
 # own `virtune pcrs` agrees with what the host got.
 set -u
 # shellcheck source=tests/vm/lib.sh
+# shellcheck source=tests/vm/lib.sh
 . "${VT_SOURCE:-$(dirname "$0")/../..}/tests/vm/lib.sh"
 
 cat >"$tmp/daemon.sh" <<'G'
