@@ -91,6 +91,9 @@ struct fleet {
         size_t ready_head, ready_tail, n_inbox;
         unsigned cpus, threads, active, blocked, slot_waiters;
         bool stop;
+        /* workers that left, to join (their thread-local state, OpenSSL's too, freed by then) */
+        pthread_t *left;
+        size_t n_left, cap_left;
 };
 
 static const char *guest_id(const struct vt_fleet_target *t)
@@ -134,7 +137,6 @@ static void spawn(struct fleet *f)
         pthread_t th;
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, THREAD_STACK);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         if (pthread_create(&th, &attr, worker, f) == 0)
                 f->threads++; /* else the running workers share the rest */
         pthread_attr_destroy(&attr);
@@ -292,6 +294,16 @@ static void *worker(void *userdata)
                 if (f->slot_waiters > 0)
                         pthread_cond_signal(&f->slot_cond);
         }
+        if (f->n_left == f->cap_left) {
+                size_t cap = f->cap_left ? 2 * f->cap_left : 16;
+                pthread_t *v = realloc(f->left, cap * sizeof(*v));
+                if (v)
+                        f->left = v, f->cap_left = cap;
+        }
+        if (f->n_left < f->cap_left)
+                f->left[f->n_left++] = pthread_self();
+        else
+                pthread_detach(pthread_self()); /* out of memory: nobody will join it */
         f->threads--;
         kick(f); /* what this one would have taken */
         pthread_cond_signal(&f->exit_cond);
@@ -529,6 +541,20 @@ static void guest_close(struct fleet *f, struct guest *g)
         f->closed++;
 }
 
+/* Joins the workers that left (each has let go of f->lock, or is about to return). */
+static void reap(struct fleet *f)
+{
+        pthread_mutex_lock(&f->lock);
+        pthread_t *v = f->left;
+        size_t n = f->n_left;
+        f->left = NULL;
+        f->n_left = f->cap_left = 0;
+        pthread_mutex_unlock(&f->lock);
+        for (size_t i = 0; i < n; i++)
+                pthread_join(v[i], NULL);
+        free(v);
+}
+
 /* The inbox: calls to send (a worker waits), guests whose attestation is over. */
 static void take_inbox(struct fleet *f)
 {
@@ -541,7 +567,10 @@ static void take_inbox(struct fleet *f)
         f->inbox = f->taken; /* the workers fill the other one meanwhile */
         f->taken = in;
         f->n_inbox = 0;
+        bool joins = f->n_left > 0;
         pthread_mutex_unlock(&f->lock);
+        if (joins)
+                reap(f);
         /* g->finished is set before a guest is put in and stays: read without the lock */
         for (size_t k = 0; k < n; k++) {
                 struct guest *g = in[k];
@@ -735,6 +764,7 @@ static int fleet_run(const struct vt_fleet_target *targets, size_t n,
         while (f->threads > 0)
                 pthread_cond_wait(&f->exit_cond, &f->lock);
         pthread_mutex_unlock(&f->lock);
+        reap(f);
         if (r < 0) {
                 fleet_free(f);
                 return r;
