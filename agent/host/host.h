@@ -109,6 +109,12 @@ struct vt_host_conn {
         int64_t want_id;
         bool synced; /* our guest-sync-delimited answer came back */
         int error;   /* a reply refused while reading: -EMSGSIZE, -E2BIG (too costly to parse) */
+        /*
+         * Set: requests are pipelined, and every reply after the sync that carries an id goes
+         * to take() (true: it took the reference) instead of c->reply (the fleet scan).
+         */
+        bool (*take)(void *userdata, int64_t id, json_object *reply);
+        void *take_userdata;
 };
 
 /* CLOCK_MONOTONIC in milliseconds, microseconds */
@@ -133,6 +139,12 @@ int vt_host_conn_open(struct vt_host_conn *c, const char *path, int timeout_ms);
  * they synced (c->synced) or brought the reply to c->want_id (c->reply) is in c.
  */
 void vt_host_conn_init(struct vt_host_conn *c, int timeout_ms);
+/*
+ * The bytes that open a connection: 0xFF and guest-sync-delimited with a fresh id
+ * (c->want_id); once its answer is read, c->synced. Sent on its own by vt_host_conn_open, or
+ * with requests after it in one write (the agent answers in order).
+ */
+int vt_host_conn_hello(struct vt_host_conn *c, char **buf, size_t *len);
 /* The id of the next request, fresh (c->want_id); a reply read before it is dropped. */
 int64_t vt_host_conn_next_id(struct vt_host_conn *c);
 int vt_host_conn_feed(struct vt_host_conn *c, const char *buf, size_t len);

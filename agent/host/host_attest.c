@@ -19,11 +19,12 @@
 #include "host_eventlog.h"
 #include "tpm_eventlog.h"
 
-#define NONCE_LEN    VT_ATTEST_NONCE_LEN
-#define CRED_LEN     32
-#define EK_CERT_MAX  4096u
-#define STATE_MAX    (64u << 10)
-#define DEFAULT_PCRS "sha256:0-9"
+#define NONCE_LEN     VT_ATTEST_NONCE_LEN
+#define CRED_LEN      32
+#define EK_CERT_MAX   4096u
+#define STATE_MAX     (64u << 10)
+#define DEFAULT_PCRS  "sha256:0-9"
+#define STATE_REFRESH 3600 /* seconds: a guest's unchanged counters are written again after it */
 
 const char *const vt_attest_reasons[] = {
         "agent",         "ek-certificate",  "ek-pin",    "ek-duplicate",
@@ -601,6 +602,21 @@ static void check_clock(struct attest *a, json_object *clock, json_object *state
                          c >= c0 ? "the TPM clock moved forward" : "the TPM clock went back");
 }
 
+/*
+ * Whether the guest's state file says this already: the same EK and counters, written less than
+ * STATE_REFRESH ago. Then it is not replaced (a fleet of distinct vTPMs would rewrite every
+ * guest's file on every scan): the clock it holds is older, still a lower bound for the next.
+ */
+static bool state_current(json_object *state, const char *ek, json_object *clock)
+{
+        const char *had = str_at(state, "ek", NULL);
+        int64_t when = int_at(state, "time", NULL), now = (int64_t)time(NULL);
+        return had && streq(had, ek) && int_at(clock, "reset_count", NULL) >= 0 &&
+               int_at(state, "reset_count", NULL) == int_at(clock, "reset_count", NULL) &&
+               int_at(state, "restart_count", NULL) == int_at(clock, "restart_count", NULL) &&
+               when >= 0 && when <= now && now - when < STATE_REFRESH;
+}
+
 static int state_save(struct attest *a, const char *path, const char *ek, json_object *clock)
 {
         _cleanup_json_ json_object *s = json_object_new_object();
@@ -624,6 +640,14 @@ static int state_save(struct attest *a, const char *path, const char *ek, json_o
 static bool chain_broken(const struct attest *a)
 {
         return a->v.reason[0] && !streq(a->v.reason, "ek-duplicate");
+}
+
+json_object *vt_attest_quote_args(const struct vt_attest_opts *o, const uint8_t *nonce)
+{
+        json_object *args = json_object_new_object();
+        add_hex(args, "nonce", nonce, NONCE_LEN);
+        vt_json_add_str(args, "pcrs", o->pcrs ? o->pcrs : DEFAULT_PCRS);
+        return args;
 }
 
 static int attest(struct attest *a)
@@ -673,11 +697,8 @@ static int attest(struct attest *a)
                 memcpy(nonce, o->nonce, sizeof(nonce));
         else if (RAND_bytes(nonce, sizeof(nonce)) != 1)
                 return -EIO;
-        json_object *args = json_object_new_object();
-        add_hex(args, "nonce", nonce, sizeof(nonce));
         add_hex(a->doc, "nonce", nonce, sizeof(nonce));
-        vt_json_add_str(args, "pcrs", sel);
-        if (call(a, "virtune-quote", args, &quote) < 0)
+        if (call(a, "virtune-quote", vt_attest_quote_args(o, nonce), &quote) < 0)
                 return 0;
         const char *qak = str_at(quote, "ak", "public"), *eak = str_at(ekr, "ak", "public");
         vt_check(&a->v, "ak-match", qak && eak && streq(qak, eak),
@@ -722,6 +743,7 @@ static int attest(struct attest *a)
         }
         /* the counters are this host's memory of the guest: kept even when a check failed */
         if (o->state_dir && quote_ok && json_object_object_get_ex(a->doc, "trust", NULL) &&
+            !state_current(state, ek_name, clock) &&
             (r = state_save(a, state_file, ek_name, clock)) < 0)
                 vt_check(&a->v, "ek-pin", false, "cannot write %s: %s", state_file, strerror(-r));
         return 0;

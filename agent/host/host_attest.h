@@ -59,6 +59,14 @@ int vt_attest_run(const struct vt_attest_opts *o, vt_attest_call_fn call, void *
                   json_object **report);
 
 /*
+ * What vt_attest_run asks whatever the replies say, in its order, so a fleet scan can send it
+ * ahead: virtune-ek (no arguments), virtune-quote with these arguments (nonce:
+ * VT_ATTEST_NONCE_LEN bytes, o's selection), then the event log's first piece
+ * (vt_host_eventlog_fetch: virtune-eventlog, no arguments).
+ */
+json_object *vt_attest_quote_args(const struct vt_attest_opts *o, const uint8_t *nonce);
+
+/*
  * Loads o->ek_ca into o->ek_trust once, for every run with these options; a file that cannot be
  * read is remembered (o->ek_trust_error) and reported by each run that needs the anchors, as it
  * would be without this. Returns that error.

@@ -153,6 +153,14 @@ static void on_reply(enum vt_proto_event ev, const char *buf, size_t len, void *
                 json_object_put(o);
                 return;
         }
+        json_object *id;
+        if (c->take) {
+                if (!json_object_object_get_ex(o, "id", &id) ||
+                    !json_object_is_type(id, json_type_int) ||
+                    !c->take(c->take_userdata, json_object_get_int64(id), o))
+                        json_object_put(o);
+                return;
+        }
         if (reply_has_id(o, c->want_id))
                 c->reply = o;
         else
@@ -244,6 +252,25 @@ void vt_host_conn_init(struct vt_host_conn *c, int timeout_ms)
         c->deadline_ms = vt_host_now_ms() + timeout_ms;
 }
 
+int vt_host_conn_hello(struct vt_host_conn *c, char **buf, size_t *len)
+{
+        json_object *args = json_object_new_object();
+        if (!args)
+                return -ENOMEM;
+        json_object_object_add(args, "id", json_object_new_int64(vt_host_conn_next_id(c)));
+        size_t n;
+        _cleanup_free_ char *req = vt_proto_request("guest-sync-delimited", args, NULL, &n);
+        char *b = req ? malloc(n + 1) : NULL;
+        if (!b)
+                return -ENOMEM;
+        /* 0xFF first: the agent drops whatever half request an earlier client left. */
+        b[0] = (char)VT_PROTO_DELIM;
+        memcpy(b + 1, req, n);
+        *buf = b;
+        *len = n + 1;
+        return 0;
+}
+
 int vt_host_conn_open(struct vt_host_conn *c, const char *path, int timeout_ms)
 {
         assert(c && path);
@@ -252,18 +279,11 @@ int vt_host_conn_open(struct vt_host_conn *c, const char *path, int timeout_ms)
         c->fd = vt_host_socket_connect(path);
         if (c->fd < 0)
                 return c->fd;
-        json_object *args = json_object_new_object();
-        if (!args)
-                return -ENOMEM;
-        json_object_object_add(args, "id", json_object_new_int64(vt_host_conn_next_id(c)));
+        _cleanup_free_ char *hello = NULL;
         size_t n;
-        _cleanup_free_ char *req = vt_proto_request("guest-sync-delimited", args, NULL, &n);
-        if (!req)
-                return -ENOMEM;
-        /* 0xFF first: the agent drops whatever half request an earlier client left. */
-        int r = send_all(c, "\xff", 1);
+        int r = vt_host_conn_hello(c, &hello, &n);
         if (r >= 0)
-                r = send_all(c, req, n);
+                r = send_all(c, hello, n);
         if (r >= 0)
                 r = wait_for(c, is_synced);
         return r;

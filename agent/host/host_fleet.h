@@ -11,13 +11,16 @@ struct vt_fleet_target {
 };
 
 /*
- * Attests every target concurrently (one thread and one connection per guest, up to
- * VT_FLEET_THREADS_MAX at once), printing each guest's report as a JSON line as it completes,
- * or at the end the Prometheus series (virtune_attestation_ok, _timestamp_seconds, with the
- * reason as a label). base gives the trust anchors, state and selection; the guest id is the
- * UUID, else the socket. Two guests presenting one EK in the same scan are flagged. Returns the
- * number of guests that passed, or -errno.
+ * Attests every target concurrently, printing each guest's report as a JSON line as it
+ * completes, or at the end the Prometheus series (virtune_attestation_ok, _timestamp_seconds,
+ * with the reason as a label). One I/O thread (the caller's) holds a connection per guest (as
+ * many at once as RLIMIT_NOFILE allows) and sends each, with the sync, what vt_attest_run asks
+ * whatever the replies say (vt_attest_quote_args); workers, one per CPU, run vt_attest_run on
+ * the replies; a call not sent ahead (virtune-activate, a later event-log piece) goes to the
+ * guest while its worker waits without its CPU slot (another worker takes the next guest).
+ * base gives the trust anchors, state and selection; the guest id is the UUID, else the socket.
+ * Two guests presenting one EK in the same scan are flagged. Returns the number of guests that
+ * passed, or -errno.
  */
-#define VT_FLEET_THREADS_MAX 1024
 int vt_attest_fleet(const struct vt_fleet_target *targets, size_t n,
                     const struct vt_attest_opts *base, int timeout_ms, bool prometheus, FILE *out);

@@ -496,6 +496,41 @@ static void test_attest_reports_a_tpm_reset_between_two_attestations(void **stat
         guest_stop(&g);
 }
 
+/* The state file's inode: an atomic replacement gives a new one. */
+static ino_t state_inode(const char *id)
+{
+        char path[PATH_MAX];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s.json", state_dir, id);
+        assert_int_equal(stat(path, &st), 0);
+        return st.st_ino;
+}
+
+static void test_attest_writes_the_state_only_when_the_counters_moved(void **state)
+{
+        struct guest g;
+        guest_start(&g, ca_dir);
+        guest_boot(&g);
+        json_object *r = attest(&g, "vm-keep", cas, 2, false, NULL, false);
+        assert_reason(r, "ok");
+        json_object_put(r);
+        ino_t first = state_inode("vm-keep");
+        r = attest(&g, "vm-keep", cas, 2, false, NULL, false);
+        assert_reason(r, "ok");
+        json_object_put(r);
+        assert_true(state_inode("vm-keep") == first); /* the same counters: left as it was */
+        vt_swtpm_power_cycle(&g.tpm);
+        guest_boot(&g);
+        r = attest(&g, "vm-keep", cas, 2, false, NULL, false);
+        assert_reason(r, "tpm-reset");
+        json_object_put(r);
+        assert_true(state_inode("vm-keep") != first); /* the new boot's counters */
+        r = attest(&g, "vm-keep", cas, 2, false, NULL, false);
+        assert_reason(r, "ok");
+        json_object_put(r);
+        guest_stop(&g);
+}
+
 static void test_attest_compares_with_a_recorded_reference(void **state)
 {
         struct guest g;
@@ -733,6 +768,7 @@ int main(void)
                 cmocka_unit_test(test_attest_rejects_another_selection_than_asked),
                 cmocka_unit_test(test_attest_rejects_an_event_log_with_one_digest_changed),
                 cmocka_unit_test(test_attest_reports_a_tpm_reset_between_two_attestations),
+                cmocka_unit_test(test_attest_writes_the_state_only_when_the_counters_moved),
                 cmocka_unit_test(test_attest_compares_with_a_recorded_reference),
                 cmocka_unit_test(test_attest_flags_two_guests_with_one_ek),
                 cmocka_unit_test(test_credential_interoperates_with_tpm2_tools),
