@@ -615,8 +615,15 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 }
                 const struct vt_change *c = &plan.changes[i];
                 if (ready) {
-                        int k = vt_exec_apply(ctx, c, json_object_object_get(rec, "record"), NULL);
+                        json_object *undo = json_object_object_get(rec, "record");
+                        int k = vt_exec_apply(ctx, c, undo, NULL);
+                        /* Failed past its record (a directory made, the file not): undone
+                         * like the others, which it is not counted among (a restart that
+                         * failed is not run again). */
+                        int u = k < 0 && !vt_change_is_restart(c) ? vt_exec_undo(ctx, c, undo) : 0;
                         record_result(rec, k, &applied, &failed);
+                        if (u < 0)
+                                set_str(rec, "undo_error", vt_strerror(u));
                         continue;
                 }
                 /* Every command-line token of the plan in one edit: one rewrite, one generator. */
