@@ -105,7 +105,8 @@ static int send_call(struct bus *b, uint32_t serial, const char *member, const c
                      const char *a2)
 {
         struct out body = {.n = 0}, m = {.n = 0};
-        if (a1) {
+        bool args = a1 && a2;
+        if (args) {
                 put_str(&body, a1);
                 put_str(&body, a2);
         }
@@ -129,7 +130,7 @@ static int send_call(struct bus *b, uint32_t serial, const char *member, const c
         put_field(&m, F_INTERFACE, 's', MANAGER_IFACE);
         put_field(&m, F_MEMBER, 's', member);
         put_field(&m, F_DESTINATION, 's', MANAGER_DEST);
-        if (a1)
+        if (args)
                 put_field(&m, F_SIGNATURE, 'g', "ss");
         uint32_t flen = (uint32_t)(m.n - start);
         memcpy(m.b + at, &flen, 4);
