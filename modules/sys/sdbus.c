@@ -289,9 +289,11 @@ static int fill(struct bus *b, int64_t deadline)
 static int next_msg(struct bus *b, size_t *taken, struct msg *m, int64_t deadline)
 {
         /* what the last message used is dropped first */
-        memmove(b->buf, b->buf + *taken, b->len - *taken);
-        b->len -= *taken;
-        *taken = 0;
+        if (*taken > 0) {
+                memmove(b->buf, b->buf + *taken, b->len - *taken);
+                b->len -= *taken;
+                *taken = 0;
+        }
         for (;;) {
                 if (b->len >= 16) {
                         *m = (struct msg)
