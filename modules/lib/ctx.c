@@ -265,11 +265,13 @@ static int check_regular(int fd, struct stat *st)
 
 /*
  * The running system's sysfs and procfs hold no device node or FIFO an open could set off (an
- * image's "/sys" is only a directory of its own and takes the long way).
+ * image's "/sys" is only a directory of its own and takes the long way); a ".." could climb out
+ * of them, so such a path takes the long way too.
  */
 static bool kernel_fs_of_real_root(const struct vt_ctx *ctx, const char *path)
 {
-        return streq(ctx->root, "/") && (startswith(path, "/sys/") || startswith(path, "/proc/"));
+        return streq(ctx->root, "/") && (startswith(path, "/sys/") || startswith(path, "/proc/")) &&
+               !strstr(path, "/..");
 }
 
 static int open_regular(struct vt_ctx *ctx, const char *path, struct stat *st)
