@@ -1,5 +1,7 @@
 /* virtune plan|apply|verify|revert|status: thin over modules/tune.h. */
+#include <fcntl.h>
 #include "exec.h"
+#include "fsutil.h"
 #include "log.h"
 #include "module.h"
 #include "policy.h"
@@ -9,17 +11,18 @@
 #define ONLY_MAX 16
 
 struct tune_opts {
-        bool dry_run, no_bootloader, last;
+        bool dry_run, no_bootloader, last, first_boot;
         const char *only[ONLY_MAX + 1];
         size_t n_only;
 };
 
-enum { OPT_DRY_RUN = 0x2000, OPT_ONLY, OPT_NO_BOOTLOADER, OPT_LAST };
+enum { OPT_DRY_RUN = 0x2000, OPT_ONLY, OPT_NO_BOOTLOADER, OPT_LAST, OPT_FIRST_BOOT };
 
 static const struct option apply_opts[] = {
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"only", required_argument, NULL, OPT_ONLY},
         {"no-bootloader", no_argument, NULL, OPT_NO_BOOTLOADER},
+        {"first-boot", no_argument, NULL, OPT_FIRST_BOOT},
         {},
 };
 
@@ -35,6 +38,9 @@ static int on_opt(int opt, const char *arg, void *userdata)
                 return 0;
         case OPT_LAST:
                 o->last = true;
+                return 0;
+        case OPT_FIRST_BOOT:
+                o->first_boot = true;
                 return 0;
         case OPT_ONLY: {
                 const struct vt_module *m = vt_module_find_tunable(arg);
@@ -177,6 +183,46 @@ int vt_cmd_status(struct vt_cli *cli, int argc, char **argv)
                           vt_tune_status, false);
 }
 
+#define FIRSTBOOT_STAMP VT_STATE_DIR "/firstboot.done"
+
+/*
+ * virtune-firstboot.service's end of a first-boot apply that succeeded: the stamp that keeps
+ * the unit from running again (first: a reboot stops the unit before anything after it), then
+ * the reboot when the policy says [bootloader] reboot = if-needed and a command-line change
+ * waits for one. Under --root only said, unless $VIRTUNE_REBOOT names a command to run instead
+ * of `systemctl reboot` (tests). Done here, not by a shell around apply: each exec costs the
+ * boot it holds up.
+ */
+static int first_boot_end(struct vt_ctx *ctx, json_object *doc)
+{
+        int r = vt_fs_mkdir_p(ctx, VT_STATE_DIR, NULL);
+        _cleanup_close_ int fd = r < 0 ? r
+                                       : vt_open(ctx, FIRSTBOOT_STAMP,
+                                                 O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+        if (fd < 0) {
+                log_error_errno(fd, "Cannot write %s under %s", FIRSTBOOT_STAMP, ctx->root);
+                return VT_EXIT_FAIL;
+        }
+        if (!streq_ptr(vt_json_str(doc, "reboot"), "if-needed") ||
+            !vt_json_bool(doc, "reboot_needed"))
+                return VT_EXIT_OK;
+        const char *reboot = getenv("VIRTUNE_REBOOT");
+        if (!vt_exec_is_real_root(ctx) && !reboot) {
+                printf("virtune-firstboot: would reboot (a kernel command-line change is "
+                       "pending)\n");
+                return VT_EXIT_OK;
+        }
+        printf("virtune-firstboot: the kernel command line changed and [bootloader] reboot = "
+               "if-needed: rebooting\n");
+        fflush(stdout);
+        if (reboot)
+                execl(reboot, reboot, (char *)NULL);
+        else
+                execlp("systemctl", "systemctl", "reboot", (char *)NULL);
+        log_error_errno(-errno, "Cannot run %s", reboot ? reboot : "systemctl reboot");
+        return VT_EXIT_FAIL;
+}
+
 int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
 {
         struct tune_opts o = {0};
@@ -184,13 +230,17 @@ int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
         char names[256], usage[1024];
         vt_module_names(names, sizeof(names), true);
         snprintf(usage, sizeof(usage),
-                 "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n\n"
+                 "apply [--root DIR] [--dry-run] [--only MODULE]... [--no-bootloader]\n"
+                 "      [--first-boot]\n\n"
                  "Makes the planned changes and records each with its old value in\n"
                  "/var/lib/virtune/journal.json. When one fails, those already made are\n"
                  "rolled back (exit 1). Offline roots get persistent targets only.\n"
                  "  --dry-run        show what would be done, write nothing\n"
                  "  --only MODULE    one of %s (repeatable)\n"
-                 "  --no-bootloader  leave the kernel command line alone\n",
+                 "  --no-bootloader  leave the kernel command line alone\n"
+                 "  --first-boot     virtune-firstboot.service's apply: then write\n"
+                 "                   /var/lib/virtune/firstboot.done and reboot when\n"
+                 "                   [bootloader] reboot = if-needed and the command line waits\n",
                  names);
         int e;
         if (!setup(cli, argc, argv, apply_opts, &o, usage, &ctx, &e))
@@ -215,7 +265,9 @@ int vt_cmd_apply(struct vt_cli *cli, int argc, char **argv)
                 log_error("%s apply: a change failed; the changes made before it were rolled "
                           "back (see %s)",
                           cli->prog, "/var/lib/virtune/journal.json");
-        return r > 0 ? VT_EXIT_FAIL : VT_EXIT_OK;
+        if (r > 0)
+                return VT_EXIT_FAIL;
+        return o.first_boot && !o.dry_run ? first_boot_end(ctx, doc) : VT_EXIT_OK;
 }
 
 int vt_cmd_revert(struct vt_cli *cli, int argc, char **argv)

@@ -431,7 +431,7 @@ static int unit_current(struct vt_ctx *ctx, const struct vt_change *c, char **re
 /*
  * systemd's manager asked directly (sdbus.c): under TCG the exec of systemctl and its
  * libraries was most of an apply's time. systemctl only where the bus cannot be reached (no
- * systemd there, no libsystemd): it then says for itself what it could not do.
+ * systemd there): it then says for itself what it could not do.
  */
 static int systemctl(const char *verb, const char *unit)
 {

@@ -79,7 +79,7 @@ int vt_intent_load(struct vt_ctx *ctx, json_object **ret)
         return 0;
 }
 
-int vt_intent_clear(struct vt_ctx *ctx)
+static int intent_unlink(struct vt_ctx *ctx, bool sync)
 {
         const char *base;
         _cleanup_close_ int p = vt_open_parent(ctx, VT_INTENT_PATH, &base);
@@ -90,7 +90,17 @@ int vt_intent_clear(struct vt_ctx *ctx)
                 return -errno;
         if (unlinkat(d, base, 0) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        return fsync(d) < 0 ? -errno : 0;
+        return sync && fsync(d) < 0 ? -errno : 0;
+}
+
+int vt_intent_clear(struct vt_ctx *ctx)
+{
+        return intent_unlink(ctx, true);
+}
+
+int vt_intent_clear_journaled(struct vt_ctx *ctx)
+{
+        return intent_unlink(ctx, false);
 }
 
 void vt_journal_clean_tmp(struct vt_ctx *ctx)

@@ -40,6 +40,12 @@ int vt_journal_lock(struct vt_ctx *ctx, int *fd, char *err, size_t errlen);
 int vt_intent_save(struct vt_ctx *ctx, json_object *intent);
 int vt_intent_load(struct vt_ctx *ctx, json_object **ret);
 int vt_intent_clear(struct vt_ctx *ctx);
+/*
+ * The same once the run the intent guarded is in the durable journal, without the directory's
+ * fsync: an unlink lost to a power cut brings back an intent whose entry the journal holds, and
+ * recovery then undoes nothing (it only removes the intent again).
+ */
+int vt_intent_clear_journaled(struct vt_ctx *ctx);
 /* Removes temp files a killed virtune left in the journal directory (lock held). */
 void vt_journal_clean_tmp(struct vt_ctx *ctx);
 /* A random id for a journal entry (16 hex digits). */

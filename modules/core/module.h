@@ -26,6 +26,11 @@ struct vt_module {
          * command list): run by vt_detect_for_plan(), not by `virtune detect`. NULL: none.
          */
         int (*probe)(struct vt_ctx *ctx, json_object *facts);
+        /*
+         * Other concerns' plans read its facts (virt, kernel): detected for a plan even without
+         * a plan half. A module with neither is detected only for `virtune detect`.
+         */
+        bool plan_input;
 };
 
 /* Every concern's row, in detect order (virt first: the others read its facts). */
@@ -40,7 +45,11 @@ void vt_module_names(char *buf, size_t len, bool tunable);
 
 /* Runs every detect in order into one document; returns 0 or -errno. */
 int vt_detect_all(struct vt_ctx *ctx, json_object **ret);
-/* vt_detect_all(), then every module's probe: the facts plan, apply, verify and status use. */
+/*
+ * The facts plan, apply, verify and status use: the detect of each module that plans or whose
+ * facts a plan reads, with ctx->for_plan set (each gathers only what some plan consults: no
+ * partitions, no process scan where systemd's cgroup names qemu-ga's), then every probe.
+ */
 int vt_detect_for_plan(struct vt_ctx *ctx, json_object **ret);
 
 /* detect halves the tests call one by one */

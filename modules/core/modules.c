@@ -41,7 +41,7 @@ void vt_module_names(char *buf, size_t len, bool tunable)
                 }
 }
 
-int vt_detect_all(struct vt_ctx *ctx, json_object **ret)
+static int detect(struct vt_ctx *ctx, json_object **ret)
 {
         _cleanup_json_ json_object *facts = json_object_new_object();
         json_object *self = json_object_new_object();
@@ -52,23 +52,41 @@ int vt_detect_all(struct vt_ctx *ctx, json_object **ret)
         json_object_object_add(self, "live", json_object_new_boolean(ctx->live));
         json_object_object_add(facts, "virtune", self);
         for (size_t i = 0; i < vt_modules_len; i++) {
-                int r = vt_modules[i]->detect(ctx, facts);
+                const struct vt_module *m = vt_modules[i];
+                if (ctx->for_plan && !m->plan && !m->plan_input)
+                        continue;
+                int r = m->detect(ctx, facts);
                 if (r < 0)
                         return r;
         }
+        for (size_t i = 0; ctx->for_plan && i < vt_modules_len; i++)
+                if (vt_modules[i]->probe) {
+                        int r = vt_modules[i]->probe(ctx, facts);
+                        if (r < 0)
+                                return r;
+                }
         *ret = TAKE_PTR(facts);
         return 0;
 }
 
+/* One detection: the files several concerns ask for (memo) are read once in it. */
+static int detect_as(struct vt_ctx *ctx, bool for_plan, json_object **ret)
+{
+        bool was = ctx->for_plan;
+        ctx->for_plan = for_plan;
+        vt_ctx_memo_begin(ctx);
+        int r = detect(ctx, ret);
+        vt_ctx_memo_end(ctx);
+        ctx->for_plan = was;
+        return r;
+}
+
+int vt_detect_all(struct vt_ctx *ctx, json_object **ret)
+{
+        return detect_as(ctx, false, ret);
+}
+
 int vt_detect_for_plan(struct vt_ctx *ctx, json_object **ret)
 {
-        _cleanup_json_ json_object *facts = NULL;
-        int r = vt_detect_all(ctx, &facts);
-        for (size_t i = 0; r >= 0 && i < vt_modules_len; i++)
-                if (vt_modules[i]->probe)
-                        r = vt_modules[i]->probe(ctx, facts);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(facts);
-        return 0;
+        return detect_as(ctx, true, ret);
 }

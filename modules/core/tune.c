@@ -64,8 +64,9 @@ static int resolve(struct vt_ctx *ctx, struct vt_plan *plan)
         return 0;
 }
 
+/* The plan halves' changes; with resolve, each compared with what its target holds now. */
 static int build(struct vt_ctx *ctx, json_object *facts, const char *const *only,
-                 struct vt_plan *plan)
+                 struct vt_plan *plan, bool resolve_now)
 {
         vt_plan_init(plan);
         if (!plan->warnings || !plan->notes)
@@ -79,7 +80,7 @@ static int build(struct vt_ctx *ctx, json_object *facts, const char *const *only
                         return r;
         }
         int r = vt_kernel_plan_future(ctx, facts, plan);
-        return r < 0 ? r : resolve(ctx, plan);
+        return r < 0 || !resolve_now ? r : resolve(ctx, plan);
 }
 
 static json_object *error_doc(const struct vt_plan *plan)
@@ -136,7 +137,7 @@ int vt_tune_plan(struct vt_ctx *ctx, json_object *facts, json_object **ret)
         if (r < 0)
                 return r;
         struct vt_plan plan;
-        r = build(ctx, facts, NULL, &plan);
+        r = build(ctx, facts, NULL, &plan, true);
         if (r < 0) {
                 if (r == -EINVAL && plan.error)
                         *ret = error_doc(&plan);
@@ -260,6 +261,13 @@ static int wal_save(void *userdata)
 {
         const struct wal *w = userdata;
         return vt_intent_save(w->ctx, w->intent);
+}
+
+/* The hook of an apply's first pass: its record is filled; stop before the target. */
+static int stop_before_target(void *userdata)
+{
+        (void)userdata;
+        return -ECANCELED;
 }
 
 /*
@@ -504,7 +512,8 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         if (r < 0)
                 return r;
         struct vt_plan plan;
-        r = build(ctx, facts, opts->only, &plan);
+        /* Resolved only where it is used: a real apply plans anew under the lock. */
+        r = build(ctx, facts, opts->only, &plan, opts->dry_run);
         if (r >= 0 && !opts->dry_run) {
                 /* A refused policy writes nothing, not even the lock; under the lock (another
                  * apply may have run meanwhile, a killed one is undone) the plan is made anew. */
@@ -512,7 +521,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 r = begin(ctx, &lock, &journal, &recovered, ret);
                 if (r < 0)
                         return r;
-                r = build(ctx, facts, opts->only, &plan);
+                r = build(ctx, facts, opts->only, &plan, true);
         }
         if (r < 0) {
                 if (r == -EINVAL && plan.error)
@@ -531,6 +540,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         _cleanup_json_ json_object *intent = new_intent("apply", entry);
         struct wal wal = {ctx, intent};
         const struct vt_exec_hook hook = {wal_save, &wal};
+        const struct vt_exec_hook prepare_hook = {stop_before_target, NULL};
         bool wal_written = false;
         json_object *recs = json_object_new_array();
         json_object_object_add(entry, "changes", recs);
@@ -550,28 +560,70 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 } else if (opts->dry_run)
                         set_str(rec, "result", "would-apply");
         }
+        /*
+         * The write-ahead intent, once for every change but the command line's: each apply is
+         * run up to its hook (its record filled, its target untouched) and stopped there; the
+         * intent then names them all as cut short, so a kill anywhere after it undoes each
+         * (undoing an untouched target leaves it as it is). The command line's edit records
+         * itself (its hook) when it comes.
+         */
+        size_t prepared = 0;
+        for (size_t i = 0; !opts->dry_run && !failed && i < plan.n; i++) {
+                json_object *rec = json_object_array_get_idx(recs, i);
+                const struct vt_change *c = &plan.changes[i];
+                if (json_object_object_get(rec, "result") || c->kind == VT_TARGET_CMDLINE)
+                        continue;
+                json_object *undo = json_object_new_object();
+                json_object_object_add(rec, "record", undo);
+                if (vt_change_is_restart(c))
+                        json_object_object_add(undo, "daemon_reload",
+                                               json_object_new_boolean(unit_files));
+                int k = vt_exec_apply(ctx, c, undo, &prepare_hook);
+                if (k != -ECANCELED) {
+                        record_result(rec, k, &applied, &failed); /* skipped, or cannot */
+                        continue;
+                }
+                set_str(rec, "result", "applying"); /* in the intent as cut short */
+                prepared++;
+                unit_files |= c->kind == VT_TARGET_FILE && vt_unit_is_unit_path(c->target);
+        }
+        if (prepared > 0 && !failed) {
+                r = wal_save(&wal);
+                /* Not recorded: nothing may be touched; the first one says why. */
+                for (size_t i = 0; r < 0 && i < plan.n; i++) {
+                        json_object *rec = json_object_array_get_idx(recs, i);
+                        if (!streq_ptr(vt_json_str(rec, "result"), "applying"))
+                                continue;
+                        json_object_object_del(rec, "record");
+                        if (failed)
+                                set_str(rec, "result", "not-attempted");
+                        else
+                                record_result(rec, r, &applied, &failed);
+                }
+                wal_written = r >= 0;
+        }
         for (size_t i = 0; !opts->dry_run && i < plan.n; i++) {
                 json_object *rec = json_object_array_get_idx(recs, i);
-                if (json_object_object_get(rec, "result"))
+                const char *res = vt_json_str(rec, "result");
+                bool ready = streq_ptr(res, "applying");
+                if (res && !ready)
                         continue; /* skipped, or applied with the command line before it */
                 if (failed) {
+                        json_object_object_del(rec, "record"); /* prepared, never touched */
                         set_str(rec, "result", "not-attempted");
                         continue;
                 }
                 const struct vt_change *c = &plan.changes[i];
-                if (c->kind != VT_TARGET_CMDLINE) {
-                        json_object *undo = json_object_new_object();
-                        json_object_object_add(rec, "record", undo);
-                        if (vt_change_is_restart(c))
-                                json_object_object_add(undo, "daemon_reload",
-                                                       json_object_new_boolean(unit_files));
-                        set_str(rec, "result", "applying"); /* in the intent as cut short */
-                        wal_written = true;
-                        int k = vt_exec_apply(ctx, c, undo, &hook);
+                if (ready) {
+                        json_object *undo = json_object_object_get(rec, "record");
+                        int k = vt_exec_apply(ctx, c, undo, NULL);
+                        /* Failed past its record (a directory made, the file not): undone
+                         * like the others, which it is not counted among (a restart that
+                         * failed is not run again). */
+                        int u = k < 0 && !vt_change_is_restart(c) ? vt_exec_undo(ctx, c, undo) : 0;
                         record_result(rec, k, &applied, &failed);
-                        if (k == 0)
-                                unit_files |= c->kind == VT_TARGET_FILE &&
-                                              vt_unit_is_unit_path(c->target);
+                        if (u < 0)
+                                set_str(rec, "undo_error", vt_strerror(u));
                         continue;
                 }
                 /* Every command-line token of the plan in one edit: one rewrite, one generator. */
@@ -596,8 +648,10 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         }
         set_str(entry, "status", status);
         /* A boot with nothing to re-assert leaves no trace: the journal would fill with no-ops. */
+        bool journaled = false;
         if (!opts->dry_run && !(opts->runtime_only && applied == 0 && !failed)) {
                 r = vt_journal_append(ctx, journal, entry);
+                journaled = r >= 0;
                 if (r < 0 && !failed) {
                         /* Changes with nothing to revert them are worse than none: undo. */
                         u = undo_all(ctx, recs, "rolled-back", true);
@@ -615,7 +669,7 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
         }
         /* Journaled (or rolled back): the intent has done its work. A failed rollback keeps it. */
         if (wal_written && u >= 0) {
-                r = vt_intent_clear(ctx);
+                r = journaled ? vt_intent_clear_journaled(ctx) : vt_intent_clear(ctx);
                 if (r < 0) {
                         char err[512];
                         snprintf(err, sizeof(err), "Cannot remove %s under %s: %s", VT_INTENT_PATH,

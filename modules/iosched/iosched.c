@@ -197,7 +197,26 @@ static const char *const serial_attrs[] = {"serial", "device/serial", NULL};
 static const char *const wwn_attrs[] = {"wwid", "device/wwid", NULL};
 static const char *const model_attrs[] = {"device/model", NULL};
 
-static int detect_disk(struct vt_ctx *ctx, json_object *o, const char *name, json_object **ret)
+static void note_override(const char *key, const char *value, void *userdata)
+{
+        (void)value;
+        *(bool *)userdata |= startswith(key, "device.");
+}
+
+/*
+ * Whether the policy names disks (iosched.device.*): then a plan needs every disk and its serial
+ * and WWN; else only the others' kind and schedulers (loop devices and partitions plan nothing).
+ */
+static bool names_disks(struct vt_ctx *ctx)
+{
+        bool any = false;
+        if (ctx->policy)
+                vt_policy_foreach(ctx->policy, "iosched", note_override, &any);
+        return any;
+}
+
+static int detect_disk(struct vt_ctx *ctx, json_object *o, const char *name, bool lean,
+                       json_object **ret)
 {
         char dir[PATH_MAX];
         int r = vt_pathf(dir, sizeof(dir), "/sys/block/%s", name);
@@ -212,6 +231,8 @@ static int detect_disk(struct vt_ctx *ctx, json_object *o, const char *name, jso
         /* Use the canonical directory from here on: fixtures hold links only where sysfs has. */
         snprintf(dir, sizeof(dir), "%s", devpath);
         bool is_virtual = startswith(devpath, "/sys/devices/virtual/");
+        if (lean && is_virtual)
+                return 0; /* kind "other": no plan touches it unless the policy names it */
         json_object *disk = json_object_new_object();
         *ret = disk;
         json_object_object_add(disk, "name", json_object_new_string(name));
@@ -219,6 +240,10 @@ static int detect_disk(struct vt_ctx *ctx, json_object *o, const char *name, jso
                 disk, "kind",
                 json_object_new_string(is_virtual ? "other" : disk_kind(ctx, devpath)));
         json_object_object_add(disk, "virtual", json_object_new_boolean(is_virtual));
+        if (lean) {
+                add_scheduler(ctx, o, disk, dir);
+                return 0;
+        }
         char p[PATH_MAX + 32];
         int64_t rot = 0;
         snprintf(p, sizeof(p), "%s/queue/rotational", dir);
@@ -259,9 +284,10 @@ int vt_iosched_detect(struct vt_ctx *ctx, json_object *facts)
                 if (de->d_name[0] != '.' && (r = vt_strv_add(&names, de->d_name)) < 0)
                         return r;
         vt_strv_sort(names);
+        bool lean = ctx->for_plan && !names_disks(ctx);
         for (size_t i = 0; names && names[i]; i++) {
                 json_object *disk = NULL;
-                if ((r = detect_disk(ctx, o, names[i], &disk)) < 0)
+                if ((r = detect_disk(ctx, o, names[i], lean, &disk)) < 0)
                         return r;
                 if (disk)
                         json_object_array_add(disks, disk);

@@ -199,4 +199,5 @@ int vt_kernel_detect(struct vt_ctx *ctx, json_object *facts)
 }
 
 /* Detect only: the plan halves read facts.kernel; vt_kernel_plan_future runs after them all. */
-const struct vt_module vt_module_kernel = {.name = "kernel", .detect = vt_kernel_detect};
+const struct vt_module vt_module_kernel = {
+        .name = "kernel", .detect = vt_kernel_detect, .plan_input = true};

@@ -16,7 +16,10 @@ struct vt_blk_table {
 };
 void vt_blk_table_free(struct vt_blk_table *t);
 
-/* Probes the partition table of an open disk (or image file) and each partition's filesystem. */
+/*
+ * Probes the partition table of an open disk (or image file) and each partition's filesystem.
+ * libblkid.so.1 is opened on the first call: -ELIBACC/-ELIBBAD when it cannot be (vt_dl_open).
+ */
 int vt_blk_probe_fd(int fd, struct vt_blk_table *ret);
 /* The partition numbered n, or NULL. */
 const struct vt_blk_part *vt_blk_table_find(const struct vt_blk_table *t, int n);

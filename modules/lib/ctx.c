@@ -39,6 +39,8 @@ int vt_ctx_init_root(struct vt_ctx *ctx, const char *root)
 {
         char buf[PATH_MAX];
         ctx->root_fd = -1;
+        ctx->memo = NULL;
+        ctx->memo_depth = 0;
         if (!root)
                 root = "/";
         if (!realpath(root, buf))
@@ -60,6 +62,8 @@ int vt_ctx_init_root(struct vt_ctx *ctx, const char *root)
 
 void vt_ctx_fini_root(struct vt_ctx *ctx)
 {
+        ctx->memo_depth = 1;
+        vt_ctx_memo_end(ctx);
         if (ctx->root_fd >= 0)
                 close(ctx->root_fd);
         ctx->root_fd = -1;
@@ -252,33 +256,52 @@ int vt_opendir(struct vt_ctx *ctx, const char *path, DIR **ret)
         return 0;
 }
 
-static int check_regular(int fd)
+static int check_regular(int fd, struct stat *st)
 {
-        struct stat st;
-        if (fstat(fd, &st) < 0)
+        if (fstat(fd, st) < 0)
                 return -errno;
-        return S_ISREG(st.st_mode) ? 0 : vt_notreg_error(st.st_mode);
+        return S_ISREG(st->st_mode) ? 0 : vt_notreg_error(st->st_mode);
 }
 
-int vt_open_regular(struct vt_ctx *ctx, const char *path)
+/*
+ * The running system's sysfs and procfs hold no device node or FIFO an open could set off (an
+ * image's "/sys" is only a directory of its own and takes the long way); a ".." could climb out
+ * of them, so such a path takes the long way too.
+ */
+static bool kernel_fs_of_real_root(const struct vt_ctx *ctx, const char *path)
 {
+        return streq(ctx->root, "/") && (startswith(path, "/sys/") || startswith(path, "/proc/")) &&
+               !strstr(path, "/..");
+}
+
+static int open_regular(struct vt_ctx *ctx, const char *path, struct stat *st)
+{
+        int r;
         /* Looked at first without opening it: opening a device node can have effects. */
-        _cleanup_close_ int p = vt_open(ctx, path, O_PATH, 0);
-        if (p < 0)
-                return p;
-        int r = check_regular(p);
-        if (r < 0)
-                return r;
+        if (!kernel_fs_of_real_root(ctx, path)) {
+                _cleanup_close_ int p = vt_open(ctx, path, O_PATH, 0);
+                if (p < 0)
+                        return p;
+                r = check_regular(p, st);
+                if (r < 0)
+                        return r;
+        }
         /* Opened for real; swapped for something else in between is refused just the same. */
         int fd = vt_open(ctx, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
         if (fd < 0)
                 return fd;
-        r = check_regular(fd);
+        r = check_regular(fd, st);
         if (r < 0) {
                 close(fd);
                 return r;
         }
         return fd;
+}
+
+int vt_open_regular(struct vt_ctx *ctx, const char *path)
+{
+        struct stat st;
+        return open_regular(ctx, path, &st);
 }
 
 int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret)
@@ -298,11 +321,17 @@ int vt_fopen_read(struct vt_ctx *ctx, const char *path, FILE **ret)
 
 int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len)
 {
-        _cleanup_close_ int fd = vt_open_regular(ctx, path);
+        struct stat st;
+        _cleanup_close_ int fd = open_regular(ctx, path, &st);
         if (fd < 0)
                 return fd;
-        /* sysfs and procfs report sizes that are not the content's: read until EOF. */
+        /*
+         * sysfs and procfs report sizes that are not the content's: read until EOF. A file's own
+         * size makes that one read and the EOF, not one per doubling.
+         */
         size_t cap = 4096, n = 0;
+        if (st.st_size > 0 && (uintmax_t)st.st_size >= cap)
+                cap = (uintmax_t)st.st_size >= max ? max : (size_t)st.st_size + 1;
         _cleanup_free_ char *buf = malloc(cap + 1);
         if (!buf)
                 return -ENOMEM;
@@ -361,6 +390,67 @@ unsigned vt_first_long_line(struct vt_ctx *ctx, const char *path, size_t max)
 int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len)
 {
         return vt_read_file_max(ctx, path, VT_READ_MAX_DEFAULT, ret, len);
+}
+
+struct vt_memo_file {
+        struct vt_memo_file *next;
+        char *path;
+        size_t max, len;
+        int r;      /* the read's result; text is set when it is 0 */
+        char *text; /* NUL-terminated */
+};
+
+void vt_ctx_memo_begin(struct vt_ctx *ctx)
+{
+        ctx->memo_depth++;
+}
+
+void vt_ctx_memo_end(struct vt_ctx *ctx)
+{
+        if (ctx->memo_depth == 0 || --ctx->memo_depth > 0)
+                return;
+        while (ctx->memo) {
+                struct vt_memo_file *m = ctx->memo;
+                ctx->memo = m->next;
+                free(m->path);
+                free(m->text);
+                free(m);
+        }
+}
+
+int vt_read_file_memo(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len)
+{
+        if (ctx->memo_depth == 0)
+                return vt_read_file_max(ctx, path, max, ret, len);
+        struct vt_memo_file *m = ctx->memo;
+        while (m && !(m->max == max && streq(m->path, path)))
+                m = m->next;
+        if (!m) {
+                m = calloc(1, sizeof(*m));
+                if (!m || !(m->path = strdup(path))) {
+                        free(m);
+                        return -ENOMEM;
+                }
+                m->max = max;
+                m->r = vt_read_file_max(ctx, path, max, &m->text, &m->len);
+                if (m->r == -ENOMEM) {
+                        free(m->path);
+                        free(m);
+                        return -ENOMEM; /* not a fact about the file: asked again next time */
+                }
+                m->next = ctx->memo;
+                ctx->memo = m;
+        }
+        if (m->r < 0)
+                return m->r;
+        char *copy = malloc(m->len + 1);
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, m->text, m->len + 1);
+        if (len)
+                *len = m->len;
+        *ret = copy;
+        return 0;
 }
 
 int vt_read_attr(struct vt_ctx *ctx, const char *path, char **ret)

@@ -17,6 +17,13 @@ struct vt_ctx {
         bool live;   /* root is the running system: runtime (sysfs) targets apply */
         struct vt_policy *policy; /* owned; NULL until loaded */
         struct vt_cpuid *cpuid;   /* owned; NULL when CPUID cannot be asked (offline, !x86) */
+        /*
+         * Detection for a plan (vt_detect_for_plan): each concern reads only what some plan
+         * consults. false: everything `virtune detect` reports.
+         */
+        bool for_plan;
+        unsigned memo_depth;       /* inside vt_ctx_memo_begin()/end() pairs */
+        struct vt_memo_file *memo; /* owned: the files read once in that span */
 };
 
 /*
@@ -71,6 +78,15 @@ int vt_read_file_max(struct vt_ctx *ctx, const char *path, size_t max, char **re
  */
 unsigned vt_first_long_line(struct vt_ctx *ctx, const char *path, size_t max);
 int vt_read_file(struct vt_ctx *ctx, const char *path, char **ret, size_t *len);
+/*
+ * Files one detection asks several times (a kernel's config and modinfo, dpkg's status): from
+ * vt_ctx_memo_begin() to the matching vt_ctx_memo_end() vt_read_file_memo() reads each (path,
+ * max) once and hands out copies; outside such a span it is vt_read_file_max(). Only for files
+ * virtune never writes: a long-lived context (virtuned's) sees changes at its next detection.
+ */
+void vt_ctx_memo_begin(struct vt_ctx *ctx);
+void vt_ctx_memo_end(struct vt_ctx *ctx);
+int vt_read_file_memo(struct vt_ctx *ctx, const char *path, size_t max, char **ret, size_t *len);
 /* Whole file with trailing whitespace stripped (sysfs attributes). */
 int vt_read_attr(struct vt_ctx *ctx, const char *path, char **ret);
 int vt_read_int64(struct vt_ctx *ctx, const char *path, int64_t *ret);

@@ -29,6 +29,10 @@ static int walk_dirs(struct vt_ctx *ctx, const char *dir, bool create, json_obje
         char buf[PATH_MAX];
         if (vt_pathf(buf, sizeof(buf), "%s", dir) < 0)
                 return -ENAMETOOLONG;
+        /* The usual case first: dir is there, so every prefix is (one lookup, not one each). */
+        _cleanup_close_ int whole = vt_open(ctx, buf, O_PATH | O_DIRECTORY, 0);
+        if (whole >= 0)
+                return 0;
         for (char *p = buf + 1;; p++) {
                 if (*p != '/' && *p != '\0')
                         continue;
@@ -161,14 +165,19 @@ int vt_fs_replace_at(int dfd, const char *base, const char *data, size_t len,
 int vt_fs_write_atomic(struct vt_ctx *ctx, const char *path, const char *data, size_t len,
                        mode_t mode)
 {
-        char base[NAME_MAX + 1];
-        _cleanup_close_ int dfd = open_parent(ctx, path, base, sizeof(base));
-        if (dfd < 0)
-                return dfd;
-        /* O_PATH fds cannot be used with openat(); reopen the directory for real. */
-        _cleanup_close_ int d = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char base[NAME_MAX + 1], dir[PATH_MAX] = "";
+        const char *slash = strrchr(path, '/'), *b = slash ? slash + 1 : path;
+        if (!*b || strlen(b) >= sizeof(base))
+                return -EINVAL;
+        if (slash && (size_t)(slash - path) >= sizeof(dir))
+                return -ENAMETOOLONG;
+        snprintf(base, sizeof(base), "%s", b);
+        if (slash)
+                snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+        /* Opened for real at once (an O_PATH fd cannot create in it): one lookup, not two. */
+        _cleanup_close_ int d = vt_open(ctx, *dir ? dir : "/", O_RDONLY | O_DIRECTORY, 0);
         if (d < 0)
-                return -errno;
+                return d;
         struct vt_fs_replace_opts o = {.mode = mode};
         return vt_fs_replace_at(d, base, data, len, &o);
 }

@@ -114,24 +114,69 @@ int vt_qga_parse_config(const char *text, struct vt_qga_lists *out)
         return 0;
 }
 
+static bool is_qga(struct vt_ctx *ctx, long pid)
+{
+        char path[64];
+        _cleanup_free_ char *comm = NULL;
+        snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+        return vt_read_attr(ctx, path, &comm) == 0 && streq(comm, "qemu-ga");
+}
+
+/* Where systemd keeps a system unit's processes: cgroup v2, then the v1 hybrid's own tree. */
+static const char *const unit_cgroups[] = {"/sys/fs/cgroup/system.slice",
+                                           "/sys/fs/cgroup/systemd/system.slice"};
+
+/*
+ * For a plan (ctx->for_plan): the qemu-ga of its unit, from the unit's cgroup.procs (one file
+ * instead of every process's comm; the plan restarts that unit, so an agent run by hand is none
+ * of its business). 1 when systemd's tree answered (*pid 0: the unit runs none), 0 when there is
+ * no such tree: the caller scans /proc.
+ */
+static int find_in_unit(struct vt_ctx *ctx, int *pid)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(unit_cgroups); i++) {
+                if (!vt_exists(ctx, unit_cgroups[i]))
+                        continue;
+                char path[PATH_MAX];
+                _cleanup_free_ char *procs = NULL;
+                snprintf(path, sizeof(path), "%s/" QGA_UNIT "/cgroup.procs", unit_cgroups[i]);
+                int r = vt_read_file_max(ctx, path, VT_KERNEL_FILE_MAX, &procs, NULL);
+                if (r == -ENOENT)
+                        return 1; /* the unit is not running */
+                if (r < 0)
+                        return r;
+                for (char *p = procs, *end; *p; p = end) {
+                        long n = strtol(p, &end, 10);
+                        if (end == p)
+                                break;
+                        if (n > 0 && is_qga(ctx, n)) {
+                                *pid = (int)n;
+                                return 1;
+                        }
+                }
+                return 1;
+        }
+        return 0;
+}
+
 /* The pid of a running qemu-ga (comm "qemu-ga"), 0 when none. */
 static int find_running(struct vt_ctx *ctx, int *pid)
 {
+        *pid = 0;
+        int r = ctx->for_plan ? find_in_unit(ctx, pid) : 0;
+        if (r != 0)
+                return r < 0 ? r : 0;
         _cleanup_closedir_ DIR *d = NULL;
-        int r = vt_opendir(ctx, "/proc", &d);
+        r = vt_opendir(ctx, "/proc", &d);
         if (r < 0)
                 return r;
         struct dirent *de;
-        *pid = 0;
         while ((de = readdir(d))) {
                 char *end;
                 long p = strtol(de->d_name, &end, 10);
                 if (*end || p <= 0)
                         continue;
-                char path[64];
-                _cleanup_free_ char *comm = NULL;
-                snprintf(path, sizeof(path), "/proc/%ld/comm", p);
-                if (vt_read_attr(ctx, path, &comm) == 0 && streq(comm, "qemu-ga")) {
+                if (is_qga(ctx, p)) {
                         *pid = (int)p;
                         return 0;
                 }

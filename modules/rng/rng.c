@@ -136,6 +136,12 @@ static int detect_rngd(struct vt_ctx *ctx, json_object *o)
         return 0;
 }
 
+int64_t vt_rng_quality(json_object *rng)
+{
+        int64_t q = vt_json_int(rng, "quality", -1);
+        return q < 0 ? vt_json_int(rng, "default_quality", -1) : q;
+}
+
 int vt_rng_detect(struct vt_ctx *ctx, json_object *facts)
 {
         json_object *o = json_object_new_object();
@@ -161,5 +167,8 @@ int vt_rng_detect(struct vt_ctx *ctx, json_object *facts)
         json_object_object_add(o, "virtio", json_object_new_boolean(virtio));
         json_object_object_add(o, "default_quality",
                                int_attr(ctx, o, "/sys/module/rng_core/parameters/default_quality"));
+        /* rng_plan() asks about rngd only with a virtio source the kernel does not credit. */
+        if (ctx->for_plan && (!virtio || vt_rng_quality(o) > 0))
+                return 0;
         return detect_rngd(ctx, o);
 }

@@ -21,3 +21,9 @@ extern const struct vt_rngd_flavour vt_rngd_flavours[];
 
 /* The flavour of that package name, or NULL. */
 const struct vt_rngd_flavour *vt_rngd_flavour_find(const char *package);
+/*
+ * The quality the kernel credits the hw RNG with (facts[rng]: quality, else default_quality;
+ * -1 when neither is known). Above 0 the kernel's hwrng thread feeds the pool: no rngd is
+ * planned, so a plan's detection does not look for one.
+ */
+int64_t vt_rng_quality(json_object *rng);

@@ -122,9 +122,7 @@ static int rng_plan(struct vt_ctx *ctx, json_object *facts, struct vt_plan *plan
                             VT_WHEN_NOW, why_current);
         if (r < 0)
                 return r;
-        int64_t q = vt_json_int(rng, "quality", -1);
-        if (q < 0)
-                q = vt_json_int(rng, "default_quality", -1);
+        int64_t q = vt_rng_quality(rng);
         if (q > 0) {
                 vt_plan_note(plan, M,
                              "rngd is not needed: the kernel's hwrng thread feeds the "

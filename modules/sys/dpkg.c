@@ -53,7 +53,7 @@ int vt_dpkg_find(const char *status, const char *pkg, char **version)
 int vt_dpkg_load(struct vt_ctx *ctx, char **status)
 {
         *status = NULL;
-        int r = vt_read_file_max(ctx, "/var/lib/dpkg/status", 64u << 20, status, NULL);
+        int r = vt_read_file_memo(ctx, "/var/lib/dpkg/status", 64u << 20, status, NULL);
         return r == -ENOENT || r == -ENOTDIR ? 0 : r;
 }
 

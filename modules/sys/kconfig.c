@@ -6,6 +6,7 @@
 
 /* Files of an image are hostile: a real config has ~10k lines. */
 #define CONFIG_MAX_LINES 200000
+#define CONFIG_MAX_BYTES (64u << 20)
 
 static void scan_line(const char *key, const char *line, unsigned n, struct vt_kconfig_hit *hit)
 {
@@ -48,16 +49,26 @@ static int read_gz(struct vt_ctx *ctx, const char *key, struct vt_kconfig_hit *h
 
 static int read_plain(struct vt_ctx *ctx, const char *key, struct vt_kconfig_hit *hit)
 {
-        _cleanup_fclose_ FILE *f = NULL;
-        int r = vt_fopen_read(ctx, hit->source, &f);
+        /* A detection asks several options of one config: the file is read once (memo). */
+        _cleanup_free_ char *text = NULL;
+        int r = vt_read_file_memo(ctx, hit->source, CONFIG_MAX_BYTES, &text, NULL);
         if (r < 0)
                 return r;
         char line[512];
         unsigned n = 0;
-        while (fgets(line, sizeof(line), f)) {
+        size_t kl = strlen(key);
+        for (const char *p = text; *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
                 if (++n > CONFIG_MAX_LINES)
                         return -EFBIG;
-                scan_line(key, line, n, hit);
+                /* Copied (and scanned) only where the key starts: a config has ~10k lines. */
+                if (strncmp(p, key, kl) == 0 ||
+                    (startswith(p, "# ") && strncmp(p + 2, key, kl) == 0)) {
+                        snprintf(line, sizeof(line), "%.*s", (int)len, p);
+                        scan_line(key, line, n, hit);
+                }
+                p += len;
         }
         return 0;
 }

@@ -48,7 +48,7 @@ static bool listed_at(struct vt_ctx *ctx, const char *release, const char *file,
         char path[PATH_MAX];
         _cleanup_free_ char *text = NULL;
         if (vt_pathf(path, sizeof(path), "/lib/modules/%s/%s", release, file) < 0 ||
-            vt_read_file(ctx, path, &text, NULL) < 0)
+            vt_read_file_memo(ctx, path, VT_READ_MAX_DEFAULT, &text, NULL) < 0)
                 return false;
         unsigned n = 0;
         for (const char *p = text; *p;) {
@@ -163,7 +163,7 @@ static int dep_path(struct vt_ctx *ctx, const char *release, const char *name, c
         char path[PATH_MAX];
         _cleanup_free_ char *text = NULL;
         if (vt_pathf(path, sizeof(path), "/lib/modules/%s/modules.dep", release) < 0 ||
-            vt_read_file(ctx, path, &text, NULL) < 0)
+            vt_read_file_memo(ctx, path, VT_READ_MAX_DEFAULT, &text, NULL) < 0)
                 return 0;
         for (const char *p = text; *p;) {
                 const char *nl = strchr(p, '\n');
@@ -191,7 +191,7 @@ int vt_kparam_find(struct vt_ctx *ctx, const char *release, const char *name, co
                 snprintf(prefix, sizeof(prefix), "%s.parmtype=%s:", name, param);
                 if (vt_pathf(hit->source, sizeof(hit->source),
                              "/lib/modules/%s/modules.builtin.modinfo", release) >= 0 &&
-                    vt_read_file(ctx, hit->source, &buf, &len) >= 0 &&
+                    vt_read_file_memo(ctx, hit->source, VT_READ_MAX_DEFAULT, &buf, &len) >= 0 &&
                     scan_records(buf, len, prefix, hit))
                         return 1;
                 free(buf);

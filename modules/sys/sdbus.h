@@ -1,5 +1,5 @@
-/* systemd's manager over its private bus (libsystemd's sd-bus, opened on first use): no systemctl.
- */
+/* systemd's manager over its private bus, the D-Bus messages written by hand: no systemctl, no
+ * libsystemd. */
 #pragma once
 
 /*
@@ -7,8 +7,8 @@
  * the wait for its job's JobRemoved, as `systemctl try-restart --job-mode=ignore-dependencies`
  * does: 0 when the job's result is done or skipped; -EIO (logged with the result) when it
  * failed, timed out or was cancelled; the manager's error (logged) when it refused the call.
- * -ENOTCONN: systemd's private bus (/run/systemd/private) cannot be reached or libsystemd.so.0
- * is not there, so nothing was asked: the caller may run systemctl instead.
+ * -ENOTCONN: systemd's private bus (/run/systemd/private) cannot be reached or does not
+ * take our EXTERNAL authentication, so nothing was asked: the caller may run systemctl instead.
  * $VIRTUNE_SYSTEMD_BUS (tests: a stand-in manager) replaces the bus address
  * "unix:path=/run/systemd/private".
  */

@@ -579,4 +579,5 @@ int vt_virt_detect(struct vt_ctx *ctx, json_object *facts)
         return 0;
 }
 
-const struct vt_module vt_module_virt = {.name = "virt", .detect = vt_virt_detect};
+const struct vt_module vt_module_virt = {
+        .name = "virt", .detect = vt_virt_detect, .plan_input = true};

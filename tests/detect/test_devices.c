@@ -5,7 +5,9 @@
 #include "../lib/testlib.h"
 #include "blockdev.h"
 #include "ctx.h"
+#include "facts.h"
 #include "module.h"
+#include "policy.h"
 
 /* Runs one module's detect on root; returns its object (owned by *facts). */
 static json_object *detect(const char *root, int (*fn)(struct vt_ctx *, json_object *),
@@ -254,6 +256,153 @@ static void test_iosched_kind_follows_the_nearest_known_driver(void **state)
         vt_test_root_free(root);
 }
 
+/* A running qemu-ga: /proc/4242 with its comm and argv, and its unit. */
+static char *qga_running_root(void)
+{
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "usr/sbin/qemu-ga", "");
+        vt_test_write(root, "lib/systemd/system/qemu-guest-agent.service", debian_unit);
+        vt_test_write(root, "proc/17/comm", "bash\n");
+        vt_test_write(root, "proc/4242/comm", "qemu-ga\n");
+        vt_test_write(root, "proc/4242/cmdline", "/usr/sbin/qemu-ga");
+        vt_test_write(root, "sys/fs/cgroup/system.slice/cron.service/cgroup.procs", "17\n");
+        return root;
+}
+
+static json_object *detect_qga_as(const char *root, bool for_plan, json_object **facts)
+{
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
+        ctx->live = true; /* the tree stands for a running system: its /proc is looked at */
+        ctx->for_plan = for_plan;
+        *facts = json_object_new_object();
+        assert_int_equal(vt_qga_detect(ctx, *facts), 0);
+        return json_object_object_get(*facts, "qga");
+}
+
+/*
+ * For a plan, qemu-ga's process is its unit's (systemd's cgroup.procs: one file, no scan of
+ * every /proc/N/comm); `virtune detect` still finds one run by hand.
+ */
+static void test_qga_plan_detect_asks_the_units_cgroup_not_every_process(void **state)
+{
+        (void)state;
+        char *root = qga_running_root();
+        json_object *facts;
+        json_object *o = detect_qga_as(root, false, &facts);
+        assert_json(o, "running", "true");
+        assert_json(o, "pid", "4242");
+        json_object_put(facts);
+        /* The unit has no cgroup: it is not running, whatever else is called qemu-ga. */
+        o = detect_qga_as(root, true, &facts);
+        assert_json(o, "running", "false");
+        assert_json(o, "pid", "null");
+        json_object_put(facts);
+        vt_test_write(root, "sys/fs/cgroup/system.slice/qemu-guest-agent.service/cgroup.procs",
+                      "17\n4242\n");
+        o = detect_qga_as(root, true, &facts);
+        assert_json(o, "running", "true");
+        assert_json(o, "pid", "4242");
+        json_object_put(facts);
+        /* No systemd cgroup tree at all (cgroup v1 without it, no systemd): /proc is scanned. */
+        vt_test_rm_rf(root);
+        free(root);
+        root = qga_running_root();
+        char *rm[] = {"rm", "-rf", NULL, NULL};
+        char path[512];
+        snprintf(path, sizeof(path), "%s/sys/fs/cgroup", root);
+        rm[2] = path;
+        assert_int_equal(vt_test_run(rm, NULL), 0);
+        o = detect_qga_as(root, true, &facts);
+        assert_json(o, "pid", "4242");
+        json_object_put(facts);
+        vt_test_root_free(root);
+}
+
+/* Two disks: vda (virtio, one partition) and loop0 (virtual). */
+static char *two_disks_root(void)
+{
+        char *root = vt_test_mkdtemp();
+        const char *vda = "sys/devices/pci0000:00/0000:00:04.0/virtio2/block/vda";
+        make_disk(root, "vda", vda, "sys/devices/pci0000:00/0000:00:04.0/virtio2", "virtio_blk");
+        char p[512];
+        snprintf(p, sizeof(p), "%s/queue/scheduler", vda);
+        vt_test_write(root, p, "[mq-deadline] none\n");
+        snprintf(p, sizeof(p), "%s/vda1/partition", vda);
+        vt_test_write(root, p, "1\n");
+        vt_test_symlink(root, "sys/block/loop0", "../devices/virtual/block/loop0");
+        vt_test_write(root, "sys/devices/virtual/block/loop0/queue/scheduler", "[none]\n");
+        return root;
+}
+
+/* A plan's detection leaves out what no plan reads: loop devices, partitions, identities. */
+static void test_iosched_plan_detect_skips_virtual_disks_and_partitions(void **state)
+{
+        (void)state;
+        char *root = two_disks_root();
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
+        json_object *facts = json_object_new_object();
+        assert_int_equal(vt_iosched_detect(ctx, facts), 0);
+        json_object *disks = vt_facts_get(facts, "iosched", "disks");
+        assert_int_equal(json_object_array_length(disks), 2);
+        assert_json(json_object_array_get_idx(disks, 1), "partitions",
+                    "[{\"name\": \"vda1\", \"number\": 1, \"size_bytes\": 0, \"fstype\": null,"
+                    " \"uuid\": null, \"parttype\": null, \"esp\": false}]");
+        json_object_put(facts);
+
+        ctx->for_plan = true;
+        facts = json_object_new_object();
+        assert_int_equal(vt_iosched_detect(ctx, facts), 0);
+        assert_json(
+                json_object_object_get(facts, "iosched"), "disks",
+                "[{\"name\": \"vda\", \"kind\": \"virtio-blk\", \"virtual\": false,"
+                " \"scheduler\": \"mq-deadline\", \"schedulers\": [\"mq-deadline\", \"none\"]}]");
+        json_object_put(facts);
+
+        /* A policy that names disks gets every disk, whole. */
+        char err[256];
+        ctx->policy = vt_policy_new();
+        assert_int_equal(vt_policy_parse(ctx->policy, "t.conf",
+                                         "[iosched]\ndevice.loop0 = mq-deadline\n", err,
+                                         sizeof(err)),
+                         0);
+        facts = json_object_new_object();
+        assert_int_equal(vt_iosched_detect(ctx, facts), 0);
+        disks = vt_facts_get(facts, "iosched", "disks");
+        assert_int_equal(json_object_array_length(disks), 2);
+        assert_true(json_object_object_get_ex(json_object_array_get_idx(disks, 0), "serial", NULL));
+        json_object_put(facts);
+        vt_test_root_free(root);
+}
+
+/* rngd is looked for only where rng_plan() would ask: a virtio source the kernel does not feed. */
+static void test_rng_plan_detect_skips_rngd_when_the_kernel_credits_the_source(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        /* dpkg's status as a directory: reading it is an error the facts would carry */
+        vt_test_write(root, "var/lib/dpkg/status/x", "");
+        vt_test_write(root, "sys/class/misc/hw_random/rng_available", "virtio_rng.0 \n");
+        vt_test_write(root, "sys/class/misc/hw_random/rng_current", "virtio_rng.0\n");
+        vt_test_write(root, "sys/class/misc/hw_random/rng_quality", "1000\n");
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
+        ctx->for_plan = true;
+        json_object *facts = json_object_new_object();
+        assert_int_equal(vt_rng_detect(ctx, facts), 0);
+        json_object *o = json_object_object_get(facts, "rng");
+        assert_json(o, "errors", "[]");
+        assert_null(json_object_object_get(o, "rngd"));
+        json_object_put(facts);
+        /* quality 0: rngd matters, and so does dpkg */
+        vt_test_write(root, "sys/class/misc/hw_random/rng_quality", "0\n");
+        facts = json_object_new_object();
+        assert_int_equal(vt_rng_detect(ctx, facts), 0);
+        o = json_object_object_get(facts, "rng");
+        assert_non_null(json_object_object_get(o, "rngd"));
+        assert_int_equal(json_object_array_length(json_object_object_get(o, "errors")), 1);
+        json_object_put(facts);
+        vt_test_root_free(root);
+}
+
 static void test_tpm12_without_version_or_banks(void **state)
 {
         (void)state;
@@ -331,6 +480,10 @@ int main(void)
                 cmocka_unit_test(test_rngd_upstream_unit_without_dpkg_is_not_enabled),
                 cmocka_unit_test(test_iosched_serial_from_udev_db_and_unreadable_scheduler),
                 cmocka_unit_test(test_iosched_kind_follows_the_nearest_known_driver),
+                cmocka_unit_test(test_qga_plan_detect_asks_the_units_cgroup_not_every_process),
+                cmocka_unit_test(test_iosched_plan_detect_skips_virtual_disks_and_partitions),
+                cmocka_unit_test(
+                        test_rng_plan_detect_skips_rngd_when_the_kernel_credits_the_source),
                 cmocka_unit_test(test_tpm12_without_version_or_banks),
                 cmocka_unit_test(test_blk_probe_reads_gpt_esp_and_filesystems),
         };

@@ -1,6 +1,7 @@
 /* facts.kernel on temp trees: each token's evidence (modinfo record, module section, config
  * line, family) or what is missing, and the tokens virtune owns. */
 #include <elf.h>
+#include <sys/inotify.h>
 #include "../lib/testlib.h"
 #include "ctx.h"
 #include "module.h"
@@ -211,6 +212,52 @@ static void test_owned_tokens_round_trip_and_disappear_when_empty(void **state)
         assert_null(vt_test_read(root, "var/lib/virtune/cmdline-owned"));
 }
 
+/* IN_OPEN events on root/rel while a whole plan's detection runs. */
+static unsigned opens_during_plan_detect(const char *root, const char *rel)
+{
+        _cleanup_free_ char *p = NULL;
+        assert_true(asprintf(&p, "%s/%s", root, rel) > 0);
+        _cleanup_close_ int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        assert_true(in >= 0);
+        /* closes too: inotify merges an event into an unread one just like it */
+        assert_true(inotify_add_watch(in, p, IN_OPEN | IN_CLOSE_NOWRITE) >= 0);
+        _cleanup_ctx_ struct vt_ctx *ctx = vt_test_ctx(root);
+        _cleanup_json_ json_object *facts = NULL;
+        assert_int_equal(vt_detect_for_plan(ctx, &facts), 0);
+        unsigned n = 0;
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        for (ssize_t k; (k = read(in, buf, sizeof(buf))) > 0;)
+                for (char *e = buf; e < buf + k;
+                     e += sizeof(struct inotify_event) + ((struct inotify_event *)e)->len)
+                        n += (((struct inotify_event *)e)->mask & IN_OPEN) != 0;
+        return n;
+}
+
+/* kernel, haltpoll and pvspin each ask the config and modinfo: one detection opens each once. */
+static void test_one_detection_opens_the_kernel_config_and_modinfo_once(void **state)
+{
+        (void)state;
+        char *root = vt_test_mkdtemp();
+        vt_test_write(root, "proc/sys/kernel/osrelease", REL "\n");
+        vt_test_write(root, "boot/config-" REL,
+                      "CONFIG_PARAVIRT_SPINLOCKS=y\nCONFIG_HALTPOLL_CPUIDLE=y\n"
+                      "# CONFIG_KVM_GUEST is not set\n");
+        static const char modinfo[] = "cpuidle_haltpoll.parmtype=force:bool\0";
+        write_bytes(root, "lib/modules/" REL "/modules.builtin.modinfo", modinfo,
+                    sizeof(modinfo) - 1);
+        vt_test_write(root, "var/lib/dpkg/status",
+                      "Package: qemu-guest-agent\nStatus: install ok installed\n"
+                      "Version: 1:7.2+dfsg-7\n\n");
+        vt_test_write(root, "sys/class/misc/hw_random/rng_available", "virtio_rng.0 \n");
+        vt_test_write(root, "sys/class/misc/hw_random/rng_quality", "0\n");
+        assert_int_equal(opens_during_plan_detect(root, "boot/config-" REL), 1);
+        assert_int_equal(
+                opens_during_plan_detect(root, "lib/modules/" REL "/modules.builtin.modinfo"), 1);
+        /* qga (its version) and rng (rngd's flavour) both ask dpkg */
+        assert_int_equal(opens_during_plan_detect(root, "var/lib/dpkg/status"), 1);
+        vt_test_root_free(root);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -221,6 +268,7 @@ int main(void)
                 cmocka_unit_test(test_kernel_openeuler_family_knows_arm_pvspin_and_debian_does_not),
                 cmocka_unit_test(test_kernel_driver_listing_or_config_is_the_evidence),
                 cmocka_unit_test(test_owned_tokens_round_trip_and_disappear_when_empty),
+                cmocka_unit_test(test_one_detection_opens_the_kernel_config_and_modinfo_once),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

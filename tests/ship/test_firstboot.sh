@@ -80,8 +80,8 @@ out=$(PATH=/nonexistent VIRTUNE=$work/virtune-count VIRTUNE_REBOOT=$work/fake-re
 [ "$rc" -eq 0 ] && [ "$(cat "$work/reboots" 2>/dev/null)" = "" ] && [ -e "$work/reboots" ] &&
         ok "debian12 fixture: rebooted once through the injected command" ||
         no "debian12 fixture: exit $rc, reboots '$(cat "$work/reboots" 2>/dev/null)': $out"
-[ "$(cat "$work/virtune-runs" 2>/dev/null)" = "apply --root $root" ] &&
-        ok "one program run: virtune apply, no other exec" ||
+[ "$(cat "$work/virtune-runs" 2>/dev/null)" = "apply --first-boot --root $root" ] &&
+        ok "one program run: virtune apply --first-boot, no other exec" ||
         no "programs run: '$(cat "$work/virtune-runs" 2>/dev/null)' (one apply expected): $out"
 [ -e "$root/var/lib/virtune/firstboot.done" ] && ok "stamp written without PATH" || no "no stamp without PATH"
 grep -q 'nopvspin' "$root/etc/default/grub" "$root"/etc/default/grub.d/* 2>/dev/null &&
@@ -95,4 +95,18 @@ printf '%s\n' "$status" | grep -q '"reboot_needed": false' && ok "status after t
 out=$(VIRTUNE_REBOOT=$work/fake-reboot sh "$helper" --root "$root" 2>&1); rc=$?
 [ "$rc" -eq 0 ] && [ ! -e "$work/reboots" ] && ok "booted with the new command line: no reboot" ||
         no "booted with the new command line: exit $rc, reboots: $out"
+# The unit runs virtune itself: no shell before the apply at the first boot.
+grep -qx 'ExecStart=.*/virtune apply --first-boot' "$VT_BUILD/units/virtune-firstboot.service" &&
+        ok "the unit execs virtune apply --first-boot directly" ||
+        no "the unit's ExecStart: $(grep ExecStart= "$VT_BUILD/units/virtune-firstboot.service")"
+# Without the helper: the same stamp and the same reboot decision from virtune alone.
+root=$work/direct
+cp -a "$VT_FIXTURES/boot-debian12-cloud/root" "$root"
+add_kernel "$root"
+mkdir -p "$root/etc/virtune/virtune.conf.d"
+printf '[pvspin]\nenable = no\n\n[bootloader]\nreboot = if-needed\n' >"$root/etc/virtune/virtune.conf.d/50-image.conf"
+out=$("$VIRTUNE" apply --first-boot --root "$root" 2>&1); rc=$?
+[ "$rc" -eq 0 ] && [ -e "$root/var/lib/virtune/firstboot.done" ] &&
+        echo "$out" | grep -q 'would reboot' && ok "apply --first-boot: stamp and reboot decision" ||
+        no "apply --first-boot: exit $rc: $out"
 exit $fail

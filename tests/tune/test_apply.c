@@ -1,9 +1,11 @@
 /* apply, verify, revert on temp roots: what changes, what stays byte-identical, rollback. */
 #include <ftw.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include "ctx.h"
 #include "grubcfg.h"
 #include "exec.h"
+#include "fsutil.h"
 #include "journal.h"
 #include "module.h"
 #include "vt_cpuid.h"
@@ -128,6 +130,52 @@ static void test_apply_sets_runtime_and_persistent_targets(void **state)
         vt_test_rm_rf(root);
 }
 
+/*
+ * The write-ahead intent is written once, before the first target is touched, however many
+ * changes there are (it was rewritten before each: two fsyncs apiece).
+ */
+static void test_apply_writes_its_intent_once_before_any_target(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *root = make_root();
+        _cleanup_json_ json_object *facts = facts_for_root(), *entry = NULL;
+        struct vt_ctx *ctx = ctx_for(root, true, CONF);
+        vt_test_write(root, "var/lib/virtune/.keep", "");
+        _cleanup_close_ int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        assert_true(in >= 0);
+        const char *dirs[] = {"var/lib/virtune", "etc/default", "sys/block/vda/queue"};
+        int wds[ARRAY_SIZE(dirs)];
+        for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+                _cleanup_free_ char *p = NULL;
+                assert_true(asprintf(&p, "%s/%s", root, dirs[i]) > 0);
+                wds[i] = inotify_add_watch(in, p, IN_MOVED_TO | IN_CLOSE_WRITE);
+                assert_true(wds[i] >= 0);
+        }
+        assert_int_equal(apply(ctx, facts, &entry), 0);
+        assert_string_equal(status_of(entry), "applied");
+        unsigned intents = 0, targets = 0, targets_before_intent = 0;
+        char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+        for (ssize_t k; (k = read(in, buf, sizeof(buf))) > 0;)
+                for (char *p = buf; p < buf + k;) {
+                        struct inotify_event *e = (struct inotify_event *)p;
+                        p += sizeof(*e) + e->len;
+                        if (e->wd == wds[0] && e->mask & IN_MOVED_TO &&
+                            streq(e->name, "intent.json"))
+                                intents++;
+                        else if ((e->wd == wds[1] && e->mask & IN_MOVED_TO) ||
+                                 (e->wd == wds[2] && e->mask & IN_CLOSE_WRITE &&
+                                  streq(e->name, "scheduler"))) {
+                                targets++;
+                                targets_before_intent += intents == 0;
+                        }
+                }
+        assert_int_equal(targets, 2); /* /etc/default/rng-tools-debian, vda's scheduler */
+        assert_int_equal(targets_before_intent, 0);
+        assert_int_equal(intents, 1);
+        vt_ctx_free(ctx);
+        vt_test_rm_rf(root);
+}
+
 static void test_apply_then_verify_finds_no_drift(void **state)
 {
         (void)state;
@@ -226,10 +274,16 @@ static void test_partial_failure_rolls_back_and_journals(void **state)
         (void)state;
         _cleanup_free_ char *root = make_root();
         _cleanup_json_ json_object *facts = facts_for_root(), *e = NULL, *j = NULL;
-        /* vdb vanished between detect and apply: its write fails after vda's succeeded. */
-        _cleanup_free_ char *vdb = NULL;
-        assert_true(asprintf(&vdb, "%s/sys/block/vdb/queue/scheduler", root) > 0);
-        assert_int_equal(unlink(vdb), 0);
+        /*
+         * rngd's config cannot be replaced (a directory where its temp file goes): that write
+         * fails after the schedulers and the modprobe.d file were made. (A target that cannot
+         * even be read fails before the intent is written: nothing is touched at all.)
+         */
+        char tmp[NAME_MAX + 1], *planted = NULL;
+        assert_int_equal(vt_fs_tmpname(tmp, sizeof(tmp), "rng-tools-debian", getpid()), 0);
+        assert_true(asprintf(&planted, "%s/etc/default/%s", root, tmp) > 0);
+        assert_int_equal(mkdir(planted, 0755), 0);
+        free(planted);
         struct vt_ctx *ctx = ctx_for(root, true, CONF);
         _cleanup_free_ char *before = snapshot(root);
         assert_int_equal(apply(ctx, facts, &e), 1);
@@ -942,6 +996,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_apply_sets_runtime_and_persistent_targets),
+                cmocka_unit_test(test_apply_writes_its_intent_once_before_any_target),
                 cmocka_unit_test(test_apply_then_verify_finds_no_drift),
                 cmocka_unit_test(test_apply_twice_second_is_noop),
                 cmocka_unit_test(test_revert_restores_tree_byte_identical),
