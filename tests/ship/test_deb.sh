@@ -54,7 +54,8 @@ grep -qx 'ConditionVirtualization=vm' "$work/virtune/debian/virtune/lib/systemd/
 for u in virtuned.service virtune-firstboot.service; do
         grep -qx 'ConditionVirtualization=vm' "$work/virtune/debian/virtune/lib/systemd/system/$u" &&
                 ok "$u: ConditionVirtualization=vm" || no "$u starts outside a VM (no ConditionVirtualization=vm)"
-        exe=$(sed -n 's/^ExecStart=//p' "$work/virtune/debian/virtune/lib/systemd/system/$u")
+        # the program is the line's first word (virtune-firstboot: `virtune apply --first-boot`)
+        exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$work/virtune/debian/virtune/lib/systemd/system/$u")
         grep -qx "$exe" "$work/files" && ok "$u runs $exe, in the package" || no "$u: ExecStart=$exe not packaged"
 done
 dpkg-deb -e "$deb" "$work/control"
