@@ -127,6 +127,9 @@ int vt_host_random(uint8_t *buf, size_t len);
 /* A non-blocking unix stream socket connecting to path; -errno. */
 int vt_host_socket_connect(const char *path);
 
+/* Appends one request (vt_proto_request: args and id taken) to the bytes *buf of *len. */
+int vt_host_request_append(char **buf, size_t *len, const char *execute, json_object *args,
+                           json_object *id);
 /*
  * Connects, sends 0xFF + guest-sync-delimited with a random id and waits for that id, skipping
  * whatever an earlier client left behind. Returns 0, -ETIMEDOUT, or -errno.
@@ -162,6 +165,9 @@ int vt_host_reply_parse(const char *buf, size_t len, size_t max_units, json_obje
 /* Splits a reply: 0 with *value borrowed from reply, or -EREMOTEIO with *class and *desc. */
 int vt_host_reply_value(json_object *reply, json_object **value, const char **class,
                         const char **desc);
+/* A vt_attest_call_fn's answer from the reply to execute: 0 with *value a new reference to its
+ * "return", or -EREMOTEIO for an error reply (logged at debug level). */
+int vt_host_reply_return(json_object *reply, const char *execute, json_object **value);
 
 /* virtune-host scan: every target at once, from one event loop. */
 enum vt_scan_format { VT_SCAN_JSON, VT_SCAN_PROMETHEUS, VT_SCAN_TABLE };

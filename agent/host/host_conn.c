@@ -252,22 +252,37 @@ void vt_host_conn_init(struct vt_host_conn *c, int timeout_ms)
         c->deadline_ms = vt_host_now_ms() + timeout_ms;
 }
 
+int vt_host_request_append(char **buf, size_t *len, const char *execute, json_object *args,
+                           json_object *id)
+{
+        size_t n;
+        _cleanup_free_ char *req = vt_proto_request(execute, args, id, &n);
+        char *b = req ? realloc(*buf, *len + n) : NULL;
+        if (!b)
+                return -ENOMEM;
+        memcpy(b + *len, req, n);
+        *buf = b;
+        *len += n;
+        return 0;
+}
+
 int vt_host_conn_hello(struct vt_host_conn *c, char **buf, size_t *len)
 {
         json_object *args = json_object_new_object();
-        if (!args)
+        _cleanup_free_ char *b = malloc(1);
+        size_t n = 1;
+        if (!args || !b) {
+                json_object_put(args);
                 return -ENOMEM;
+        }
         json_object_object_add(args, "id", json_object_new_int64(vt_host_conn_next_id(c)));
-        size_t n;
-        _cleanup_free_ char *req = vt_proto_request("guest-sync-delimited", args, NULL, &n);
-        char *b = req ? malloc(n + 1) : NULL;
-        if (!b)
-                return -ENOMEM;
         /* 0xFF first: the agent drops whatever half request an earlier client left. */
         b[0] = (char)VT_PROTO_DELIM;
-        memcpy(b + 1, req, n);
-        *buf = b;
-        *len = n + 1;
+        int r = vt_host_request_append(&b, &n, "guest-sync-delimited", args, NULL);
+        if (r < 0)
+                return r;
+        *buf = TAKE_PTR(b);
+        *len = n;
         return 0;
 }
 
@@ -317,12 +332,22 @@ void vt_host_conn_close(struct vt_host_conn *c)
         c->reply = NULL;
 }
 
+int vt_host_reply_return(json_object *reply, const char *execute, json_object **value)
+{
+        json_object *v;
+        const char *class, *desc;
+        if (vt_host_reply_value(reply, &v, &class, &desc) < 0) {
+                log_debug("%s: %s: %s", execute, class, desc);
+                return -EREMOTEIO;
+        }
+        *value = json_object_get(v);
+        return 0;
+}
+
 int vt_host_caller_call(void *caller, const char *execute, json_object *args, json_object **value)
 {
         struct vt_host_caller *c = caller;
         _cleanup_json_ json_object *reply = NULL;
-        json_object *v;
-        const char *class, *desc;
         int r = 0;
         if (!c->open && (r = vt_host_conn_open(&c->conn, c->socket, c->timeout_ms)) >= 0)
                 c->open = true;
@@ -333,12 +358,7 @@ int vt_host_caller_call(void *caller, const char *execute, json_object *args, js
         r = vt_host_conn_call(&c->conn, execute, args, &reply);
         if (r < 0)
                 return r;
-        if (vt_host_reply_value(reply, &v, &class, &desc) < 0) {
-                log_debug("%s: %s: %s", execute, class, desc);
-                return -EREMOTEIO;
-        }
-        *value = json_object_get(v);
-        return 0;
+        return vt_host_reply_return(reply, execute, value);
 }
 
 void vt_host_caller_close(struct vt_host_caller *c)

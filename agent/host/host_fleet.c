@@ -208,8 +208,6 @@ static int fleet_call(void *userdata, const char *execute, json_object *args, js
 {
         struct guest *g = userdata;
         _cleanup_json_ json_object *reply = NULL;
-        json_object *v;
-        const char *class, *desc;
         struct call *c = NULL;
         for (size_t k = 0; k < _A_MAX && !c; k++)
                 if (!g->ahead[k].used && streq(g->ahead[k].execute, execute) &&
@@ -226,12 +224,7 @@ static int fleet_call(void *userdata, const char *execute, json_object *args, js
                 if (r < 0)
                         return r;
         }
-        if (vt_host_reply_value(reply, &v, &class, &desc) < 0) {
-                log_debug("%s: %s: %s", execute, class, desc);
-                return -EREMOTEIO;
-        }
-        *value = json_object_get(v);
-        return 0;
+        return vt_host_reply_return(reply, execute, value);
 }
 
 static void attest_one(struct fleet *f, struct guest *g)
@@ -458,15 +451,10 @@ static int guest_start(struct fleet *f, struct guest *g)
         for (size_t k = 0; k < _A_MAX; k++) {
                 struct call *c = &g->ahead[k];
                 *c = (struct call){.execute = names[k], .args = args[k], .id = vt_host_random_id()};
-                size_t n;
-                _cleanup_free_ char *req = vt_proto_request(c->execute, json_object_get(c->args),
-                                                            json_object_new_int64(c->id), &n);
-                char *o = req ? realloc(g->out, len + n) : NULL;
-                if (!o)
-                        return -ENOMEM;
-                memcpy(o + len, req, n);
-                g->out = o;
-                len += n;
+                r = vt_host_request_append(&g->out, &len, c->execute, json_object_get(c->args),
+                                           json_object_new_int64(c->id));
+                if (r < 0)
+                        return r;
         }
         g->out_len = len;
         g->conn.fd = vt_host_socket_connect(f->t[g->i].socket);

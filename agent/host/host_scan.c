@@ -161,7 +161,7 @@ static void on_message(enum vt_proto_event ev, const char *buf, size_t len, void
 
 static int guest_start(struct guest *g)
 {
-        size_t off = 1, n;
+        size_t off = 1;
         g->out = malloc(1);
         if (!g->out)
                 return -ENOMEM;
@@ -175,13 +175,9 @@ static int guest_start(struct guest *g)
                         json_object_object_add(args, "id", json_object_new_int64(g->ids[i]));
                 } else
                         id = json_object_new_int64(g->ids[i]);
-                _cleanup_free_ char *req = vt_proto_request(scan_commands[i], args, id, &n);
-                char *o = req ? realloc(g->out, off + n) : NULL;
-                if (!o)
-                        return -ENOMEM;
-                memcpy(o + off, req, n);
-                g->out = o;
-                off += n;
+                int r = vt_host_request_append(&g->out, &off, scan_commands[i], args, id);
+                if (r < 0)
+                        return r;
         }
         g->out_len = off;
         g->t_start_ms = vt_host_now_ms();
