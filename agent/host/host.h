@@ -148,6 +148,8 @@ void vt_host_conn_init(struct vt_host_conn *c, int timeout_ms);
  * with requests after it in one write (the agent answers in order).
  */
 int vt_host_conn_hello(struct vt_host_conn *c, char **buf, size_t *len);
+/* Those bytes for a sync id the caller keeps (scan's pipelined guests): *buf is new. */
+int vt_host_hello(int64_t sync_id, char **buf, size_t *len);
 /* The id of the next request, fresh (c->want_id); a reply read before it is dropped. */
 int64_t vt_host_conn_next_id(struct vt_host_conn *c);
 int vt_host_conn_feed(struct vt_host_conn *c, const char *buf, size_t len);

@@ -266,7 +266,7 @@ int vt_host_request_append(char **buf, size_t *len, const char *execute, json_ob
         return 0;
 }
 
-int vt_host_conn_hello(struct vt_host_conn *c, char **buf, size_t *len)
+int vt_host_hello(int64_t sync_id, char **buf, size_t *len)
 {
         json_object *args = json_object_new_object();
         _cleanup_free_ char *b = malloc(1);
@@ -275,7 +275,7 @@ int vt_host_conn_hello(struct vt_host_conn *c, char **buf, size_t *len)
                 json_object_put(args);
                 return -ENOMEM;
         }
-        json_object_object_add(args, "id", json_object_new_int64(vt_host_conn_next_id(c)));
+        json_object_object_add(args, "id", json_object_new_int64(sync_id));
         /* 0xFF first: the agent drops whatever half request an earlier client left. */
         b[0] = (char)VT_PROTO_DELIM;
         int r = vt_host_request_append(&b, &n, "guest-sync-delimited", args, NULL);
@@ -284,6 +284,11 @@ int vt_host_conn_hello(struct vt_host_conn *c, char **buf, size_t *len)
         *buf = TAKE_PTR(b);
         *len = n;
         return 0;
+}
+
+int vt_host_conn_hello(struct vt_host_conn *c, char **buf, size_t *len)
+{
+        return vt_host_hello(vt_host_conn_next_id(c), buf, len);
 }
 
 int vt_host_conn_open(struct vt_host_conn *c, const char *path, int timeout_ms)

@@ -12,8 +12,9 @@
 #include "log.h"
 
 enum { ID_SYNC, ID_INFO, ID_STATUS, _ID_MAX };
-static const char *const scan_commands[_ID_MAX] = {"guest-sync-delimited", "guest-info",
-                                                   "virtune-status"};
+/* after the hello (vt_host_hello: the sync, id ids[ID_SYNC]) */
+static const char *const scan_commands[_ID_MAX] = {
+        [ID_INFO] = "guest-info", [ID_STATUS] = "virtune-status"};
 
 struct guest {
         const struct vt_host_target *t;
@@ -161,21 +162,16 @@ static void on_message(enum vt_proto_event ev, const char *buf, size_t len, void
 
 static int guest_start(struct guest *g)
 {
-        size_t off = 1;
-        g->out = malloc(1);
-        if (!g->out)
-                return -ENOMEM;
-        g->out[0] = (char)VT_PROTO_DELIM;
+        size_t off;
+        g->ids[ID_SYNC] = vt_host_random_id();
+        int r = vt_host_hello(g->ids[ID_SYNC], &g->out, &off);
+        if (r < 0)
+                return r;
         /* All three pipelined: the agent answers in order, one round trip in all. */
-        for (int i = 0; i < _ID_MAX; i++) {
-                json_object *args = NULL, *id = NULL;
+        for (int i = ID_SYNC + 1; i < _ID_MAX; i++) {
                 g->ids[i] = vt_host_random_id();
-                if (i == ID_SYNC) {
-                        args = json_object_new_object();
-                        json_object_object_add(args, "id", json_object_new_int64(g->ids[i]));
-                } else
-                        id = json_object_new_int64(g->ids[i]);
-                int r = vt_host_request_append(&g->out, &off, scan_commands[i], args, id);
+                r = vt_host_request_append(&g->out, &off, scan_commands[i], NULL,
+                                           json_object_new_int64(g->ids[i]));
                 if (r < 0)
                         return r;
         }
