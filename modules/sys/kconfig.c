@@ -47,30 +47,47 @@ static int read_gz(struct vt_ctx *ctx, const char *key, struct vt_kconfig_hit *h
         return n > CONFIG_MAX_LINES ? -EFBIG : 0;
 }
 
+/* The line number of p in text (1 for the first line). */
+static unsigned line_of(const char *text, const char *p)
+{
+        unsigned n = 1;
+        for (const char *q = text; (q = memchr(q, '\n', (size_t)(p - q))); q++)
+                n++;
+        return n;
+}
+
 static int read_plain(struct vt_ctx *ctx, const char *key, struct vt_kconfig_hit *hit)
 {
         /* A detection asks several options of one config: the file is read once (memo). */
         _cleanup_free_ char *text = NULL;
-        int r = vt_read_file_memo(ctx, hit->source, CONFIG_MAX_BYTES, &text, NULL);
+        size_t size = 0;
+        int r = vt_read_file_memo(ctx, hit->source, CONFIG_MAX_BYTES, &text, &size);
         if (r < 0)
                 return r;
-        char line[512];
-        unsigned n = 0;
+        size = strlen(text); /* scanned as text: a NUL ends it, as for the line reader */
+        /*
+         * Only lines that start with the key (or "# " and the key) can name it: they are found
+         * with memmem, not by walking the ~10k lines of a real config (this is most of a plan's
+         * detection under TCG). Every such line is scanned, the last one wins.
+         */
         size_t kl = strlen(key);
-        for (const char *p = text; *p;) {
-                const char *nl = strchr(p, '\n');
-                size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
-                if (++n > CONFIG_MAX_LINES)
+        for (const char *at = text; (at = memmem(at, size - (size_t)(at - text), key, kl));
+             at += kl) {
+                const char *start = at;
+                if (at >= text + 2 && at[-1] == ' ' && at[-2] == '#')
+                        start = at - 2;
+                if (start != text && start[-1] != '\n')
+                        continue;
+                unsigned n = line_of(text, start);
+                if (n > CONFIG_MAX_LINES)
                         return -EFBIG;
-                /* Copied (and scanned) only where the key starts: a config has ~10k lines. */
-                if (strncmp(p, key, kl) == 0 ||
-                    (startswith(p, "# ") && strncmp(p + 2, key, kl) == 0)) {
-                        snprintf(line, sizeof(line), "%.*s", (int)len, p);
-                        scan_line(key, line, n, hit);
-                }
-                p += len;
+                const char *nl = strchr(start, '\n');
+                size_t len = nl ? (size_t)(nl - start) + 1 : strlen(start);
+                char line[512];
+                snprintf(line, sizeof(line), "%.*s", (int)len, start);
+                scan_line(key, line, n, hit);
         }
-        return 0;
+        return line_of(text, text + size) > CONFIG_MAX_LINES ? -EFBIG : 0;
 }
 
 int vt_kconfig_get(struct vt_ctx *ctx, const char *release, const char *key,
