@@ -4,7 +4,7 @@
 #include <zlib.h>
 #include "kconfig.h"
 
-/* Files of an image are hostile: a real config has ~10k lines. */
+/* Files of an image are hostile: a real config has ~10k lines, ~250 KB. */
 #define CONFIG_MAX_LINES 200000
 #define CONFIG_MAX_BYTES (64u << 20)
 
@@ -47,30 +47,23 @@ static int read_gz(struct vt_ctx *ctx, const char *key, struct vt_kconfig_hit *h
         return n > CONFIG_MAX_LINES ? -EFBIG : 0;
 }
 
-/* The line number of p in text (1 for the first line). */
-static unsigned line_of(const char *text, const char *p)
-{
-        unsigned n = 1;
-        for (const char *q = text; (q = memchr(q, '\n', (size_t)(p - q))); q++)
-                n++;
-        return n;
-}
-
 static int read_plain(struct vt_ctx *ctx, const char *key, struct vt_kconfig_hit *hit)
 {
         /* A detection asks several options of one config: the file is read once (memo). */
         _cleanup_free_ char *text = NULL;
-        size_t size = 0;
-        int r = vt_read_file_memo(ctx, hit->source, CONFIG_MAX_BYTES, &text, &size);
+        int r = vt_read_file_memo(ctx, hit->source, CONFIG_MAX_BYTES, &text, NULL);
         if (r < 0)
                 return r;
-        size = strlen(text); /* scanned as text: a NUL ends it, as for the line reader */
+        size_t size = strlen(text); /* scanned as text: a NUL ends it, as for the line reader */
         /*
          * Only lines that start with the key (or "# " and the key) can name it: they are found
-         * with memmem, not by walking the ~10k lines of a real config (this is most of a plan's
-         * detection under TCG). Every such line is scanned, the last one wins.
+         * with memmem, not by walking the ~10k lines of a real config (most of a plan's
+         * detection under TCG). Every such line is scanned, the last one wins. Line numbers
+         * are counted from the previous hit on, so a hostile file costs one pass.
          */
         size_t kl = strlen(key);
+        const char *counted = text;
+        unsigned n = 1;
         for (const char *at = text; (at = memmem(at, size - (size_t)(at - text), key, kl));
              at += kl) {
                 const char *start = at;
@@ -78,7 +71,9 @@ static int read_plain(struct vt_ctx *ctx, const char *key, struct vt_kconfig_hit
                         start = at - 2;
                 if (start != text && start[-1] != '\n')
                         continue;
-                unsigned n = line_of(text, start);
+                for (const char *q = counted; (q = memchr(q, '\n', (size_t)(start - q))); q++)
+                        n++;
+                counted = start;
                 if (n > CONFIG_MAX_LINES)
                         return -EFBIG;
                 const char *nl = strchr(start, '\n');
@@ -87,7 +82,7 @@ static int read_plain(struct vt_ctx *ctx, const char *key, struct vt_kconfig_hit
                 snprintf(line, sizeof(line), "%.*s", (int)len, start);
                 scan_line(key, line, n, hit);
         }
-        return line_of(text, text + size) > CONFIG_MAX_LINES ? -EFBIG : 0;
+        return 0;
 }
 
 int vt_kconfig_get(struct vt_ctx *ctx, const char *release, const char *key,
