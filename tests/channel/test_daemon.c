@@ -401,11 +401,16 @@ static void read_lines(int fd, size_t want, const char *line)
         }
 }
 
-/* How long SIGTERM may take; under ASan, LeakSanitizer's scan at exit takes its own 100 ms. */
+/*
+ * How long SIGTERM may take. What these tests catch is a daemon that waits for something that
+ * never comes (a host that never reads, a start-up job that sleeps 60 s): the bound is wide so
+ * that a loaded 2-core CI machine does not fail a daemon that only ran late (100 ms flaked at a
+ * load of 15). Under ASan, LeakSanitizer's scan at exit takes its own time.
+ */
 #if defined(__SANITIZE_ADDRESS__)
-#define SIGTERM_LIMIT_MS 1000.0
+#define SIGTERM_LIMIT_MS 4000.0
 #else
-#define SIGTERM_LIMIT_MS 100.0
+#define SIGTERM_LIMIT_MS 2000.0
 #endif
 
 static double sigterm_ms(struct harness *h)
