@@ -20,7 +20,7 @@
  * virtuned-worker [--root DIR] [--cpuid FILE] [--idle-ms MS] serve
  *                         requests from virtuned on stdin (a socket), replies back on it, each
  *                         a frame (daemon.h); exits after MS ms without one, or when it closes
- * virtuned-worker [--root DIR] start [--no-apply]       detection and the runtime policy at start
+ * virtuned-worker [--root DIR] start [--no-apply]       the runtime policy at start
  * virtuned-worker [--root DIR] iosched                  a disk appeared: its scheduler
  * virtuned-worker [--root DIR] apply-job                one apply or revert job on stdin (a
  *                         connection of virtune-apply.socket), its result back on it
@@ -206,13 +206,11 @@ int main(int argc, char **argv)
         const char *job = argv[optind];
         if (streq(job, "serve"))
                 r = do_serve(ctx, idle_ms);
-        else if (streq(job, "start")) {
-                _cleanup_json_ json_object *facts = NULL;
-                r = vt_detect_all(ctx, &facts);
-                if (r < 0)
-                        log_warning_errno(r, "Detection failed");
+        else if (streq(job, "start"))
+                /* The runtime apply detects what its plan reads; a whole `virtune detect` here
+                 * (TPM, virtio, disks' probes) was thrown away unread at every boot. */
                 r = apply ? do_apply(ctx, NULL) : 0;
-        } else if (streq(job, "apply-job")) {
+        else if (streq(job, "apply-job")) {
                 r = do_apply_job(ctx);
                 return r < 0 ? 1 : 0; /* 1: rolled back, said in the reply */
         } else if (streq(job, "iosched")) {

@@ -647,9 +647,13 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                 set_str(entry, "error", vt_strerror(failed));
         }
         set_str(entry, "status", status);
-        /* A boot with nothing to re-assert leaves no trace: the journal would fill with no-ops. */
+        /*
+         * An apply that changed nothing leaves no trace (a boot's re-assertion, a second apply):
+         * there is nothing to revert, and the journal would fill with no-ops. A recovery that
+         * undid an interrupted run is still journaled with its entry.
+         */
         bool journaled = false;
-        if (!opts->dry_run && !(opts->runtime_only && applied == 0 && !failed)) {
+        if (!opts->dry_run && !(applied == 0 && !failed && !recovered)) {
                 r = vt_journal_append(ctx, journal, entry);
                 journaled = r >= 0;
                 if (r < 0 && !failed) {

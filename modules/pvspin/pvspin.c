@@ -117,7 +117,13 @@ static void add_config(struct vt_ctx *ctx, json_object *facts, json_object *p)
 int vt_pvspin_detect(struct vt_ctx *ctx, json_object *facts)
 {
         json_object *p = vt_facts_module_new(facts, "pvspin");
-        add_log(ctx, p);
+        /* A plan reads the kernel log and config only on aarch64 (pvspin_plan.c): elsewhere the
+         * policy alone decides, and reading the whole ring buffer is most of this detection. */
+        bool lean =
+                ctx->for_plan &&
+                !streq_ptr(json_object_get_string(vt_facts_get(facts, "virt", "arch")), "aarch64");
+        if (!lean)
+                add_log(ctx, p);
         json_object *c = json_object_new_object();
         json_object_object_add(
                 c, "nopvspin",
@@ -126,6 +132,7 @@ int vt_pvspin_detect(struct vt_ctx *ctx, json_object *facts)
                 c, "arm_pvspin",
                 json_object_new_boolean(vt_facts_cmdline_get(facts, "arm_pvspin", NULL)));
         json_object_object_add(p, "cmdline", c);
-        add_config(ctx, facts, p);
+        if (!lean)
+                add_config(ctx, facts, p);
         return 0;
 }

@@ -4,7 +4,7 @@
 #include <zlib.h>
 #include "kconfig.h"
 
-/* Files of an image are hostile: a real config has ~10k lines. */
+/* Files of an image are hostile: a real config has ~10k lines, ~250 KB. */
 #define CONFIG_MAX_LINES 200000
 #define CONFIG_MAX_BYTES (64u << 20)
 
@@ -54,21 +54,33 @@ static int read_plain(struct vt_ctx *ctx, const char *key, struct vt_kconfig_hit
         int r = vt_read_file_memo(ctx, hit->source, CONFIG_MAX_BYTES, &text, NULL);
         if (r < 0)
                 return r;
-        char line[512];
-        unsigned n = 0;
+        size_t size = strlen(text); /* scanned as text: a NUL ends it, as for the line reader */
+        /*
+         * Only lines that start with the key (or "# " and the key) can name it: they are found
+         * with memmem, not by walking the ~10k lines of a real config (most of a plan's
+         * detection under TCG). Every such line is scanned, the last one wins. Line numbers
+         * are counted from the previous hit on, so a hostile file costs one pass.
+         */
         size_t kl = strlen(key);
-        for (const char *p = text; *p;) {
-                const char *nl = strchr(p, '\n');
-                size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
-                if (++n > CONFIG_MAX_LINES)
+        const char *counted = text;
+        unsigned n = 1;
+        for (const char *at = text; (at = memmem(at, size - (size_t)(at - text), key, kl));
+             at += kl) {
+                const char *start = at;
+                if (at >= text + 2 && at[-1] == ' ' && at[-2] == '#')
+                        start = at - 2;
+                if (start != text && start[-1] != '\n')
+                        continue;
+                for (const char *q = counted; (q = memchr(q, '\n', (size_t)(start - q))); q++)
+                        n++;
+                counted = start;
+                if (n > CONFIG_MAX_LINES)
                         return -EFBIG;
-                /* Copied (and scanned) only where the key starts: a config has ~10k lines. */
-                if (strncmp(p, key, kl) == 0 ||
-                    (startswith(p, "# ") && strncmp(p + 2, key, kl) == 0)) {
-                        snprintf(line, sizeof(line), "%.*s", (int)len, p);
-                        scan_line(key, line, n, hit);
-                }
-                p += len;
+                const char *nl = strchr(start, '\n');
+                size_t len = nl ? (size_t)(nl - start) + 1 : strlen(start);
+                char line[512];
+                snprintf(line, sizeof(line), "%.*s", (int)len, start);
+                scan_line(key, line, n, hit);
         }
         return 0;
 }

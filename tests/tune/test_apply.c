@@ -203,10 +203,15 @@ static void test_apply_twice_second_is_noop(void **state)
         struct vt_ctx *ctx = ctx_for(root, true, CONF);
         assert_int_equal(apply(ctx, facts, &e1), 0);
         _cleanup_free_ char *after1 = snapshot(root);
+        _cleanup_free_ char *journal1 = vt_test_read(root, "var/lib/virtune/journal.json");
         assert_int_equal(apply(ctx, facts, &e2), 0);
         _cleanup_free_ char *after2 = snapshot(root);
         assert_same_tree(after1, after2);
         assert_string_equal(status_of(e2), "no-op");
+        /* Nothing changed, nothing to revert: the journal is not written either. */
+        _cleanup_free_ char *journal2 = vt_test_read(root, "var/lib/virtune/journal.json");
+        assert_non_null(journal1);
+        assert_string_equal(journal1, journal2);
         /* Only targets that cannot be written here remain, each said to be skipped. */
         json_object *changes = json_object_object_get(e2, "changes");
         for (size_t i = 0; i < json_object_array_length(changes); i++)
