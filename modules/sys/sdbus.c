@@ -436,7 +436,7 @@ static void on_signal(const struct msg *m, struct job_wait *w)
 /*
  * Calls member on path and waits up to timeout_ms for the answer to this call's serial, into
  * *reply (valid until the next read); signals read meanwhile go to w (when not NULL).
- * -EREMOTEIO: the answer is an error (*reply holds it).
+ * -EREMOTEIO: the answer is an error (*reply holds it); -ETIMEDOUT (logged): no answer.
  */
 static int call(struct bus *b, const char *path, const char *iface, const char *member,
                 const char *const *args, int timeout_ms, struct job_wait *w, struct msg *reply)
@@ -447,6 +447,10 @@ static int call(struct bus *b, const char *path, const char *iface, const char *
         int64_t deadline = now_ms() + timeout_ms;
         for (;;) {
                 int r = next_msg(b, reply, deadline);
+                if (r == -ETIMEDOUT)
+                        log_error("systemd did not answer %s within %d s (see systemctl "
+                                  "list-jobs)",
+                                  member, timeout_ms / 1000);
                 if (r < 0)
                         return r;
                 if (reply->type == MSG_SIGNAL && w)
@@ -581,7 +585,7 @@ int vt_sd_daemon_reload(void)
         int r = connect_manager(&b);
         if (r >= 0)
                 r = call_manager(&b, "Reload", NULL, RELOAD_TIMEOUT_MS);
-        if (r < 0 && r != -ENOTCONN && r != -EREMOTEIO)
+        if (r < 0 && r != -ENOTCONN && r != -EREMOTEIO && r != -ETIMEDOUT)
                 log_error_errno(r, "Lost systemd while it reloaded");
         bus_close(&b);
         return r;
