@@ -439,7 +439,7 @@ static int systemctl(const char *verb, const char *unit)
         if (r != -ENOTCONN)
                 return r < 0 ? -EIO : 0;
         char *argv[] = {"systemctl", (char *)verb, (char *)unit, "--job-mode=ignore-dependencies",
-                        NULL}; /* why: sdbus.c's call(); daemon-reload: unit NULL ends argv */
+                        NULL}; /* why: sdbus.c's restart(); daemon-reload: unit NULL ends argv */
         return vt_run(argv, &(const struct vt_run_opts){.search_path = true}, NULL);
 }
 

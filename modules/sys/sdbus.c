@@ -40,8 +40,10 @@ enum {
 
 struct bus {
         int fd;
-        uint8_t *buf; /* bytes read and not yet taken as messages */
+        uint32_t serial; /* the last call's: each call its own, a reply names the one it answers */
+        uint8_t *buf;    /* bytes read and not yet taken as messages */
         size_t len, cap;
+        size_t taken; /* bytes of the message last read, dropped when the next is read */
 };
 
 /* ---- writing: little or big endian as the host is, each value at its alignment ---- */
@@ -100,15 +102,15 @@ static void put_field(struct out *o, uint8_t code, char type, const char *value)
                 put_str(o, value);
 }
 
-/* A method call on the manager with zero or two string arguments. */
-static int send_call(struct bus *b, uint32_t serial, const char *member, const char *a1,
-                     const char *a2)
+/* A method call with up to two string arguments (args NULL-terminated); its serial, or -errno. */
+static int send_call(struct bus *b, const char *path, const char *iface, const char *member,
+                     const char *const *args)
 {
         struct out body = {.n = 0}, m = {.n = 0};
-        bool args = a1 && a2;
-        if (args) {
-                put_str(&body, a1);
-                put_str(&body, a2);
+        char sig[3] = "";
+        for (size_t i = 0; args && args[i] && i < 2; i++) {
+                put_str(&body, args[i]);
+                sig[i] = 's';
         }
         uint8_t head[4] = {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -120,18 +122,20 @@ static int send_call(struct bus *b, uint32_t serial, const char *member, const c
                 0,
                 1
         };
+        if (++b->serial == 0 || b->serial > INT32_MAX) /* 0 is not a serial; ours stay few */
+                return -EOVERFLOW;
         put(&m, head, 4);
         put_u32(&m, (uint32_t)body.n);
-        put_u32(&m, serial);
+        put_u32(&m, b->serial);
         size_t at = m.n;
         put_u32(&m, 0); /* the fields' length, filled below */
         size_t start = m.n;
-        put_field(&m, F_PATH, 'o', MANAGER_PATH);
-        put_field(&m, F_INTERFACE, 's', MANAGER_IFACE);
+        put_field(&m, F_PATH, 'o', path);
+        put_field(&m, F_INTERFACE, 's', iface);
         put_field(&m, F_MEMBER, 's', member);
         put_field(&m, F_DESTINATION, 's', MANAGER_DEST);
-        if (args)
-                put_field(&m, F_SIGNATURE, 'g', "ss");
+        if (*sig)
+                put_field(&m, F_SIGNATURE, 'g', sig);
         uint32_t flen = (uint32_t)(m.n - start);
         memcpy(m.b + at, &flen, 4);
         pad(&m, 8);
@@ -146,7 +150,7 @@ static int send_call(struct bus *b, uint32_t serial, const char *member, const c
                         return -errno;
                 off += (size_t)k;
         }
-        return 0;
+        return (int)b->serial;
 }
 
 /* ---- reading ---- */
@@ -286,13 +290,13 @@ static int fill(struct bus *b, int64_t deadline)
 }
 
 /* The next whole message into *m (valid until the next call), reading as needed. */
-static int next_msg(struct bus *b, size_t *taken, struct msg *m, int64_t deadline)
+static int next_msg(struct bus *b, struct msg *m, int64_t deadline)
 {
         /* what the last message used is dropped first */
-        if (*taken > 0) {
-                memmove(b->buf, b->buf + *taken, b->len - *taken);
-                b->len -= *taken;
-                *taken = 0;
+        if (b->taken > 0) {
+                memmove(b->buf, b->buf + b->taken, b->len - b->taken);
+                b->len -= b->taken;
+                b->taken = 0;
         }
         for (;;) {
                 if (b->len >= 16) {
@@ -315,7 +319,7 @@ static int next_msg(struct bus *b, size_t *taken, struct msg *m, int64_t deadlin
                         if (b->len >= head + body) {
                                 m->len = head + (size_t)body;
                                 m->body = head;
-                                *taken = m->len;
+                                b->taken = m->len;
                                 return parse(m);
                         }
                 }
@@ -389,16 +393,15 @@ static int connect_manager(struct bus *b)
 }
 
 /*
- * A Manager method with no arguments (unit NULL) or with (unit, "ignore-dependencies"), and its
- * answer; a refusal is logged. A restart ignores ordering: the apply may run inside a unit
- * ordered before the one it restarts (virtune-firstboot is Before=qemu-guest-agent.service, and
- * `systemctl restart virtune-firstboot` by hand runs it while qemu-ga runs): a "replace" job
- * would wait for the apply's own start job, which waits for the restart.
- * For a restart, job gets the job's path and result its JobRemoved result when that signal came
- * first (systemd may send it before the answer): both are then read from the bus here.
+ * A job's end, JobRemoved(id, job, unit, result). Our connection gets it without Subscribe():
+ * systemd (252, src/core/dbus-job.c bus_job_send_removed_signal -> src/core/dbus.c
+ * bus_foreach_bus) sends job and unit signals "to all direct buses, unconditionally"; only the
+ * API bus (through dbus-daemon) needs a subscriber. So no Subscribe/Unsubscribe round trips.
+ * systemd may send it before the method's answer: such ones are kept until the answer names
+ * the job.
  */
 struct job_wait {
-        char path[256];        /* "" until TryRestartUnit answered */
+        char path[256];        /* "" until the restart call answered */
         char early[4][2][256]; /* JobRemoved (path, result) read before the answer */
         size_t n_early;
         char result[32];
@@ -430,60 +433,150 @@ static void on_signal(const struct msg *m, struct job_wait *w)
         }
 }
 
-static int call(struct bus *b, const char *method, const char *unit, int timeout_ms,
-                struct job_wait *w)
+/*
+ * Calls member on path and waits up to timeout_ms for the answer to this call's serial, into
+ * *reply (valid until the next read); signals read meanwhile go to w (when not NULL).
+ * -EREMOTEIO: the answer is an error (*reply holds it); -ETIMEDOUT (logged): no answer.
+ */
+static int call(struct bus *b, const char *path, const char *iface, const char *member,
+                const char *const *args, int timeout_ms, struct job_wait *w, struct msg *reply)
 {
-        int r = send_call(b, 1, method, unit, unit ? "ignore-dependencies" : NULL);
-        if (r < 0)
-                return r;
+        int serial = send_call(b, path, iface, member, args);
+        if (serial < 0)
+                return serial;
         int64_t deadline = now_ms() + timeout_ms;
-        size_t taken = 0;
         for (;;) {
-                struct msg m;
-                r = next_msg(b, &taken, &m, deadline);
+                int r = next_msg(b, reply, deadline);
+                if (r == -ETIMEDOUT)
+                        log_error("systemd did not answer %s within %d s (see systemctl "
+                                  "list-jobs)",
+                                  member, timeout_ms / 1000);
                 if (r < 0)
                         return r;
-                if (m.type == MSG_SIGNAL && w) {
-                        on_signal(&m, w);
-                        continue;
-                }
-                if ((m.type != MSG_RETURN && m.type != MSG_ERROR) || m.reply_serial != 1)
-                        continue;
-                if (m.type == MSG_ERROR) {
-                        size_t at = m.body;
-                        const char *text = m.signature && m.signature[0] == 's'
-                                                   ? get_str(&m, &at, m.len)
-                                                   : NULL;
-                        log_error("systemd refused %s%s%s: %s", method, unit ? " of " : "",
-                                  unit ? unit : "",
-                                  text           ? text
-                                  : m.error_name ? m.error_name
-                                                 : "an error");
-                        return -EREMOTEIO;
-                }
-                if (!w)
-                        return 0;
-                size_t at = m.body;
-                const char *job =
-                        m.signature && streq(m.signature, "o") ? get_str(&m, &at, m.len) : NULL;
-                if (!job)
-                        return -EBADMSG;
-                snprintf(w->path, sizeof(w->path), "%s", job);
-                for (size_t i = 0; i < w->n_early; i++)
-                        if (streq(w->early[i][0], w->path)) {
-                                snprintf(w->result, sizeof(w->result), "%s", w->early[i][1]);
-                                w->done = true;
-                        }
-                /* the job's end: no bound, as systemctl waits for it */
-                while (!w->done) {
-                        r = next_msg(b, &taken, &m, -1);
-                        if (r < 0)
-                                return r;
-                        if (m.type == MSG_SIGNAL)
-                                on_signal(&m, w);
-                }
-                return 0;
+                if (reply->type == MSG_SIGNAL && w)
+                        on_signal(reply, w);
+                else if ((reply->type == MSG_RETURN || reply->type == MSG_ERROR) &&
+                         reply->reply_serial == (uint32_t)serial)
+                        return reply->type == MSG_ERROR ? -EREMOTEIO : 0;
         }
+}
+
+/* Logs the manager's error answer m to member (of unit); -EREMOTEIO. */
+static int refused(const struct msg *m, const char *member, const char *unit)
+{
+        size_t at = m->body;
+        const char *text = m->signature && m->signature[0] == 's' ? get_str(m, &at, m->len) : NULL;
+        log_error("systemd refused %s%s%s: %s", member, unit ? " of " : "", unit ? unit : "",
+                  text            ? text
+                  : m->error_name ? m->error_name
+                                  : "an error");
+        return -EREMOTEIO;
+}
+
+/* A Manager method taking the unit's name alone (or nothing), its answer not read further. */
+static int call_manager(struct bus *b, const char *member, const char *unit, int timeout_ms)
+{
+        struct msg m;
+        int r = call(b, MANAGER_PATH, MANAGER_IFACE, member, (const char *const[]){unit, NULL},
+                     timeout_ms, NULL, &m);
+        return r == -EREMOTEIO ? refused(&m, member, unit) : r;
+}
+
+/*
+ * How long a restart's job may run before we stop waiting: systemd ends a stuck stop or start
+ * itself after the unit's TimeoutStopSec= (SIGTERM, then SIGKILL: twice) and TimeoutStartSec=,
+ * 90 s each by default, so 5 minutes is past what systemd's defaults let a job take. A bound
+ * from the unit's own timeouts would cost a property read on every restart.
+ * $VIRTUNE_SYSTEMD_JOB_TIMEOUT_MS (a test hook) replaces it.
+ */
+#define JOB_TIMEOUT_MS (5 * 60 * 1000)
+
+static int job_timeout_ms(void)
+{
+        const char *e = getenv("VIRTUNE_SYSTEMD_JOB_TIMEOUT_MS");
+        char *end;
+        long v = e ? strtol(e, &end, 10) : 0;
+        return e && *e && !*end && v > 0 && v <= JOB_TIMEOUT_MS ? (int)v : JOB_TIMEOUT_MS;
+}
+
+/*
+ * member (TryRestartUnit or RestartUnit) of unit with job mode "ignore-dependencies", as
+ * `systemctl try-restart --job-mode=ignore-dependencies` does, and the wait for its job's end:
+ * w->result. A restart ignores ordering: the apply may run inside a unit ordered before the
+ * one it restarts (virtune-firstboot is Before=qemu-guest-agent.service, and `systemctl
+ * restart virtune-firstboot` by hand runs it while qemu-ga runs): a "replace" job would wait
+ * for the apply's own start job, which waits for the restart.
+ */
+static int restart(struct bus *b, const char *member, const char *unit, struct job_wait *w)
+{
+        struct msg m;
+        *w = (struct job_wait){.n_early = 0};
+        int r = call(b, MANAGER_PATH, MANAGER_IFACE, member,
+                     (const char *const[]){unit, "ignore-dependencies", NULL}, CALL_TIMEOUT_MS, w,
+                     &m);
+        if (r == -EREMOTEIO)
+                return refused(&m, member, unit);
+        if (r < 0)
+                return r;
+        size_t at = m.body;
+        const char *job = m.signature && streq(m.signature, "o") ? get_str(&m, &at, m.len) : NULL;
+        if (!job)
+                return -EBADMSG;
+        snprintf(w->path, sizeof(w->path), "%s", job);
+        for (size_t i = 0; i < w->n_early; i++)
+                if (streq(w->early[i][0], w->path)) {
+                        snprintf(w->result, sizeof(w->result), "%s", w->early[i][1]);
+                        w->done = true;
+                }
+        int timeout = job_timeout_ms();
+        int64_t deadline = now_ms() + timeout;
+        while (!w->done) {
+                r = next_msg(b, &m, deadline);
+                if (r == -ETIMEDOUT) {
+                        /* Not cancelled: a restart cut in its stop leaves the unit down. */
+                        log_error("The restart of %s has not ended after %d s (systemd's job %s "
+                                  "still runs); stopped waiting for it: see systemctl status %s "
+                                  "and systemctl list-jobs",
+                                  unit, timeout / 1000, w->path, unit);
+                        return r;
+                }
+                if (r < 0)
+                        return r;
+                if (m.type == MSG_SIGNAL)
+                        on_signal(&m, w);
+        }
+        return 0;
+}
+
+/* The unit's object path, as systemctl makes it (unit_dbus_path_from_name): every byte but
+ * [A-Za-z] (and digits after the first) as _XX. */
+static int unit_path(const char *unit, char *path, size_t size)
+{
+        size_t n = (size_t)snprintf(path, size, "%s/unit/", MANAGER_PATH);
+        for (const char *p = unit; *p && n < size; p++) {
+                unsigned char c = (unsigned char)*p;
+                bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (p > unit && c >= '0' && c <= '9');
+                n += (size_t)snprintf(path + n, size - n, keep ? "%c" : "_%02x", c);
+        }
+        return n < size ? 0 : -ENAMETOOLONG;
+}
+
+/* Whether the service's last start was refused by its start limit (its Result property). */
+static bool start_limit_hit(struct bus *b, const char *unit)
+{
+        char path[512];
+        struct msg m;
+        if (unit_path(unit, path, sizeof(path)) < 0 ||
+            call(b, path, "org.freedesktop.DBus.Properties", "Get",
+                 (const char *const[]){"org.freedesktop.systemd1.Service", "Result", NULL},
+                 CALL_TIMEOUT_MS, NULL, &m) < 0 ||
+            !m.signature || !streq(m.signature, "v"))
+                return false;
+        size_t at = m.body;
+        const char *sig = get_sig(&m, &at, m.len);
+        const char *result = sig && streq(sig, "s") ? get_str(&m, &at, m.len) : NULL;
+        return result && streq(result, "start-limit-hit");
 }
 
 int vt_sd_daemon_reload(void)
@@ -491,8 +584,8 @@ int vt_sd_daemon_reload(void)
         struct bus b;
         int r = connect_manager(&b);
         if (r >= 0)
-                r = call(&b, "Reload", NULL, RELOAD_TIMEOUT_MS, NULL);
-        if (r < 0 && r != -ENOTCONN && r != -EREMOTEIO)
+                r = call_manager(&b, "Reload", NULL, RELOAD_TIMEOUT_MS);
+        if (r < 0 && r != -ENOTCONN && r != -EREMOTEIO && r != -ETIMEDOUT)
                 log_error_errno(r, "Lost systemd while it reloaded");
         bus_close(&b);
         return r;
@@ -501,16 +594,31 @@ int vt_sd_daemon_reload(void)
 int vt_sd_try_restart(const char *unit)
 {
         struct bus b;
-        struct job_wait w = {0};
+        struct job_wait w;
         int r = connect_manager(&b);
-        if (r >= 0) {
-                /* A direct connection's signals carry no sender; systemd sends them to every
-                 * direct connection, Subscribe() or not. */
-                r = call(&b, "TryRestartUnit", unit, CALL_TIMEOUT_MS, &w);
-                if (r < 0 && r != -EREMOTEIO)
-                        log_error_errno(r, "Lost systemd while waiting for the restart of %s",
-                                        unit);
+        if (r >= 0)
+                r = restart(&b, "TryRestartUnit", unit, &w);
+        /*
+         * A service's default start limit is 5 starts in 10 s: a few applies and reverts in a
+         * row (a script, an image test, an admin trying things) reach it with our own restarts,
+         * and the job fails with the unit down ("start-limit-hit"), as `systemctl restart` by
+         * hand would. Our restarts must not take the agent away: its failed state and counter
+         * are reset (ResetFailedUnit) and it is started once more. RestartUnit, since the
+         * failed job left the unit inactive, where a try-restart does nothing; the job failed,
+         * so the unit was running when it was asked. Only then: the fast path asks nothing more
+         * (the counter is not on the bus, so resetting beforehand would cost a call per
+         * restart). Any other failure (a service that cannot start) stays a failure.
+         */
+        if (r >= 0 && streq(w.result, "failed") && start_limit_hit(&b, unit)) {
+                log_notice("%s hit systemd's start limit (StartLimitBurst=) with virtune's own "
+                           "restarts: reset-failed and started again",
+                           unit);
+                r = call_manager(&b, "ResetFailedUnit", unit, CALL_TIMEOUT_MS);
+                if (r >= 0)
+                        r = restart(&b, "RestartUnit", unit, &w);
         }
+        if (r < 0 && r != -ENOTCONN && r != -EREMOTEIO && r != -ETIMEDOUT)
+                log_error_errno(r, "Lost systemd while waiting for the restart of %s", unit);
         bus_close(&b);
         if (r < 0)
                 return r;
