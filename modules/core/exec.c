@@ -435,9 +435,10 @@ static int unit_current(struct vt_ctx *ctx, const struct vt_change *c, char **re
  */
 static int systemctl(const char *verb, const char *unit)
 {
-        int r = unit ? vt_sd_try_restart(unit) : vt_sd_daemon_reload();
+        int r = unit ? vt_sd_restart(unit, streq(verb, "try-restart")) : vt_sd_daemon_reload();
+        /* -EREMOTEIO: refused, nothing was done; -EIO: the job failed (or was lost) */
         if (r != -ENOTCONN)
-                return r < 0 ? -EIO : 0;
+                return r == -EREMOTEIO ? r : r < 0 ? -EIO : 0;
         char *argv[] = {"systemctl", (char *)verb, (char *)unit, "--job-mode=ignore-dependencies",
                         NULL}; /* why: sdbus.c's restart(); daemon-reload: unit NULL ends argv */
         return vt_run(argv, &(const struct vt_run_opts){.search_path = true}, NULL);
@@ -462,7 +463,11 @@ static int unit_restart(struct vt_ctx *ctx, const char *unit, json_object *rec,
         if (json_object_object_get_ex(rec, "daemon_reload", &reload) &&
             json_object_get_boolean(reload))
                 r = systemctl("daemon-reload", NULL);
-        return r < 0 ? r : systemctl("try-restart", unit);
+        /* "start": the undo of a restart that failed, which left the unit down (tune.c) */
+        json_object *start = NULL;
+        bool down =
+                json_object_object_get_ex(rec, "start", &start) && json_object_get_boolean(start);
+        return r < 0 ? r : systemctl(down ? "restart" : "try-restart", unit);
 }
 
 static int unit_apply(struct vt_ctx *ctx, const struct vt_change *c, json_object *rec,
@@ -492,9 +497,11 @@ static int unit_undo(struct vt_ctx *ctx, const struct vt_change *c, json_object 
 {
         if (!streq_ptr(c->to, "enabled")) {
                 _cleanup_json_ json_object *tmp = json_object_new_object();
-                json_object *reload = NULL;
+                json_object *reload = NULL, *start = NULL;
                 if (json_object_object_get_ex(rec, "daemon_reload", &reload))
                         json_object_object_add(tmp, "daemon_reload", json_object_get(reload));
+                if (json_object_object_get_ex(rec, "start", &start))
+                        json_object_object_add(tmp, "start", json_object_get(start));
                 int r = unit_restart(ctx, c->target, tmp, NULL);
                 return r < 0 ? r : 0;
         }

@@ -221,7 +221,12 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result, b
                 if (!json_object_object_get_ex(rec, "result", &v))
                         continue;
                 const char *was = json_object_get_string(v);
-                if (!streq_ptr(was, "applied") && !(cut_short && streq_ptr(was, "applying")))
+                /* A restart that failed (its record says "start") is undone too: see below. */
+                json_object_object_get_ex(rec, "record", &undo);
+                bool start = restarts && streq_ptr(was, "failed") &&
+                             json_object_object_get(undo, "start");
+                if (!streq_ptr(was, "applied") && !(cut_short && streq_ptr(was, "applying")) &&
+                    !start)
                         continue;
                 struct vt_change c;
                 int r = vt_change_from_json(rec, &c);
@@ -231,7 +236,6 @@ static int undo_all(struct vt_ctx *ctx, json_object *recs, const char *result, b
                         vt_change_done(&c);
                         continue;
                 }
-                json_object_object_get_ex(rec, "record", &undo);
                 r = vt_exec_undo(ctx, &c, undo ? undo : rec);
                 if (r < 0) {
                         set_str(rec, "undo_error", vt_strerror(r));
@@ -621,6 +625,15 @@ int vt_tune_apply(struct vt_ctx *ctx, const struct vt_apply_opts *opts, json_obj
                          * like the others, which it is not counted among (a restart that
                          * failed is not run again). */
                         int u = k < 0 && !vt_change_is_restart(c) ? vt_exec_undo(ctx, c, undo) : 0;
+                        /*
+                         * A try-restart whose job failed found the service running and left it
+                         * down (a try-restart does nothing to a stopped unit): the rollback,
+                         * once its config is restored, starts it (RestartUnit), or the guest
+                         * would lose the service that ran before this apply.
+                         */
+                        if (k == -EIO && vt_change_is_restart(c))
+                                json_object_object_add(undo, "start",
+                                                       json_object_new_boolean(true));
                         record_result(rec, k, &applied, &failed);
                         if (u < 0)
                                 set_str(rec, "undo_error", vt_strerror(u));

@@ -591,13 +591,13 @@ int vt_sd_daemon_reload(void)
         return r;
 }
 
-int vt_sd_try_restart(const char *unit)
+int vt_sd_restart(const char *unit, bool only_if_running)
 {
         struct bus b;
         struct job_wait w;
         int r = connect_manager(&b);
         if (r >= 0)
-                r = restart(&b, "TryRestartUnit", unit, &w);
+                r = restart(&b, only_if_running ? "TryRestartUnit" : "RestartUnit", unit, &w);
         /*
          * A service's default start limit is 5 starts in 10 s: a few applies and reverts in a
          * row (a script, an image test, an admin trying things) reach it with our own restarts,

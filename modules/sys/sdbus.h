@@ -2,6 +2,8 @@
  * libsystemd. */
 #pragma once
 
+#include <stdbool.h>
+
 /*
  * Reload() (daemon-reload), then nothing; or TryRestartUnit(unit, "ignore-dependencies") and
  * the wait for its job's JobRemoved, as `systemctl try-restart --job-mode=ignore-dependencies`
@@ -18,4 +20,10 @@
  * 5 minutes.
  */
 int vt_sd_daemon_reload(void);
-int vt_sd_try_restart(const char *unit);
+/* only_if_running false: RestartUnit, which starts a unit that is down (a rollback bringing
+ * back a service whose restart failed), as `systemctl restart` does; the rest as above. */
+int vt_sd_restart(const char *unit, bool only_if_running);
+static inline int vt_sd_try_restart(const char *unit)
+{
+        return vt_sd_restart(unit, true);
+}

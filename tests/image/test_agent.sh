@@ -153,6 +153,25 @@ st=$(g 'systemctl show -p ActiveState,SubState,Result qemu-guest-agent.service' 
         { g 'systemctl status --no-pager -n 20 qemu-guest-agent.service' | sed 's/^/  | /'; bad "apply/revert burst: qemu-ga after the burst: $st"; }
 qga_check allows "after the apply/revert burst (revert last),"
 
+# --- a restart that fails: the apply rolls back and qemu-ga runs again, with its old config ---
+# A drop-in (in /run, the test's own) makes qemu-ga refuse to start while its config blocks RPCs:
+# the apply's restart fails with the agent down; the rollback restores the config and must start
+# the agent (a try-restart would leave it down).
+dropin=/run/systemd/system/qemu-guest-agent.service.d/vt-test-refuse.conf
+g "mkdir -p ${dropin%/*} && echo '[Service]' >$dropin && echo 'ExecStartPre=/bin/sh -c \"! grep -qs ^block-rpcs /etc/qemu/qemu-ga.conf\"' >>$dropin && systemctl daemon-reload && systemctl restart qemu-guest-agent.service" ||
+        bad "rollback: cannot install the refusing drop-in"
+g 'virtune apply --no-bootloader --only qga; echo "rc=$?"' >"$tmp/rb.out" 2>&1
+grep -E 'status:|result:|error|^rc=' "$tmp/rb.out" | sed 's/^/  | /'
+grep -q '^rc=1$' "$tmp/rb.out" && grep -q 'status: rolled-back' "$tmp/rb.out" &&
+        ok "rollback: qemu-ga's restart failed under the new config: exit 1, rolled back" ||
+        bad "rollback: the failed restart should roll the apply back (above)"
+st=$(g 'for i in $(seq 60); do systemctl is-active --quiet qemu-guest-agent.service && break; sleep 1; done; systemctl show -p ActiveState -p Result qemu-guest-agent.service | tr "\n" " "')
+[[ "$st" == *"ActiveState=active"* ]] && ok "rollback: qemu-ga runs again after the rollback ($st)" ||
+        { g 'systemctl status --no-pager -n 20 qemu-guest-agent.service' | sed 's/^/  | /'; bad "rollback: qemu-ga is down after the rollback: $st"; }
+qga_check allows "after the rolled-back apply,"
+g "rm -rf ${dropin%/*} && systemctl daemon-reload && systemctl reset-failed qemu-guest-agent.service; systemctl restart qemu-guest-agent.service" ||
+        bad "rollback: cannot remove the refusing drop-in"
+
 # --- flow 8: purge after an apply -----------------------------------------------------------
 g 'printf "[haltpoll]\nenable = yes\n" >/etc/virtune/virtune.conf.d/50-image.conf && virtune apply' >"$tmp/apply2.out" 2>&1 ||
         { cat "$tmp/apply2.out"; bad "flow 8: virtune apply before the purge"; }
