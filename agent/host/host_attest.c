@@ -62,6 +62,7 @@ struct vt_attest {
         char *ek_name;
         char state_file[PATH_MAX];
         uint8_t cred[CRED_LEN]; /* the credential sealed for the AK, to compare with */
+        bool clone;             /* ek-duplicate failed: another guest has this EK */
         bool over;              /* the first half ended the attestation */
         int error;              /* ... with this error (no report) */
 };
@@ -403,6 +404,7 @@ static int check_ek(struct vt_attest *a, json_object *ekr, const TPM2B_PUBLIC *e
             a->o->ek_seen(a->o->ek_seen_userdata, name, a->o->guest_id, who, sizeof(who))) {
                 vt_check(&a->v, "ek-duplicate", false,
                          "guest %s of this scan presents the same EK: a cloned vTPM state", who);
+                a->clone = true;
                 return 0;
         }
         if (!a->o->state_dir)
@@ -413,7 +415,7 @@ static int check_ek(struct vt_attest *a, json_object *ekr, const TPM2B_PUBLIC *e
                                              : "the guest presents another EK than the one "
                                                "seen before (%s)",
                          state_file);
-        bool dup = ek_elsewhere(a, state_file, name, who, sizeof(who));
+        bool dup = a->clone = ek_elsewhere(a, state_file, name, who, sizeof(who));
         vt_check(&a->v, "ek-duplicate", !dup,
                  dup ? "guest %s presents the same EK: a cloned vTPM state" : "no other guest%s",
                  dup ? who : " has this EK");
@@ -655,11 +657,12 @@ static int state_save(struct vt_attest *a, const char *path, const char *ek, jso
 
 /*
  * Whether to stop: a failed link of this guest's chain makes the rest meaningless; another
- * guest with the same EK is a finding about the fleet, and the chain is still checked.
+ * guest with the same EK is a finding about the fleet, and the chain is still checked. (Not
+ * the first failure's name: a clone whose activation then failed went on to its quote.)
  */
 static bool chain_broken(const struct vt_attest *a)
 {
-        return a->v.reason[0] && !streq(a->v.reason, "ek-duplicate");
+        return a->v.failed > (a->clone ? 1u : 0u);
 }
 
 json_object *vt_attest_quote_args(const struct vt_attest_opts *o, const uint8_t *nonce)
