@@ -59,6 +59,7 @@ struct vt_attest {
         /* what the first half (vt_attest_start) leaves for the second (vt_attest_finish) */
         json_object *ekr, *state; /* virtune-ek's reply, the guest's state file */
         TPM2B_PUBLIC ek, ak;
+        EVP_PKEY *ek_key; /* the EK's key, for its certificate and MakeCredential */
         char *ek_name;
         char state_file[PATH_MAX];
         uint8_t cred[CRED_LEN]; /* the credential sealed for the AK, to compare with */
@@ -380,7 +381,7 @@ static int check_ek(struct vt_attest *a, json_object *ekr, const TPM2B_PUBLIC *e
                 if (r >= 0 && binding_holds(a, name, why, sizeof(why)))
                         r = a->b.recorded = 1;
                 else if (r >= 0)
-                        r = vt_cred_ek_cert_check(der, len, &ek->publicArea, trust ? trust : own,
+                        r = vt_cred_ek_cert_check(der, len, a->ek_key, trust ? trust : own,
                                                   &a->b.window, why, sizeof(why));
                 vt_cred_trust_free(own);
                 if (r < 0) {
@@ -460,8 +461,8 @@ static int activation_ask(struct vt_attest *a, json_object **args)
         if (r >= 0)
                 r = RAND_bytes(a->cred, sizeof(a->cred)) == 1 ? 0 : -EIO;
         if (r >= 0)
-                r = vt_cred_make(&a->ek.publicArea, &name, a->cred, sizeof(a->cred), &blob,
-                                 &blob_len, &secret, &secret_len);
+                r = vt_cred_make_key(&a->ek.publicArea, a->ek_key, &name, a->cred, sizeof(a->cred),
+                                     &blob, &blob_len, &secret, &secret_len);
         if (r < 0) {
                 vt_check(&a->v, "activation", false, "cannot make the credential: %s",
                          strerror(-r));
@@ -703,6 +704,7 @@ static int attest_chain(struct vt_attest *a, json_object **activate)
         a->ek_name = vt_hex_encode(name.name, name.size);
         if (!a->ek_name)
                 return -ENOMEM;
+        a->ek_key = vt_cred_pkey(&a->ek.publicArea); /* NULL: the checks that need it fail */
         json_object *ekj = json_object_new_object();
         vt_json_add_str(ekj, "name", a->ek_name);
         json_object_object_add(a->doc, "ek", ekj);
@@ -811,6 +813,7 @@ static void attest_free(struct vt_attest *a)
         json_object_put(a->ekr);
         json_object_put(a->state);
         free(a->ek_name);
+        EVP_PKEY_free(a->ek_key);
         OPENSSL_cleanse(a->cred, sizeof(a->cred));
         free(a);
 }

@@ -154,8 +154,22 @@ int vt_cred_make(const TPMT_PUBLIC *ek, const TPM2B_NAME *name, const uint8_t *c
                  size_t cred_len, uint8_t **blob, size_t *blob_len, uint8_t **secret,
                  size_t *secret_len)
 {
+        EVP_PKEY *key = vt_cred_pkey(ek);
+        int r = key ? vt_cred_make_key(ek, key, name, cred, cred_len, blob, blob_len, secret,
+                                       secret_len)
+                    : -EINVAL;
+        EVP_PKEY_free(key);
+        return r;
+}
+
+int vt_cred_make_key(const TPMT_PUBLIC *ek, EVP_PKEY *key, const TPM2B_NAME *name,
+                     const uint8_t *cred, size_t cred_len, uint8_t **blob, size_t *blob_len,
+                     uint8_t **secret, size_t *secret_len)
+{
         const TPMT_SYM_DEF_OBJECT *sym = &ek->parameters.rsaDetail.symmetric;
         const EVP_MD *md = md_of(ek->nameAlg);
+        if (!key)
+                return -EINVAL;
         if (ek->type != TPM2_ALG_RSA || sym->algorithm != TPM2_ALG_AES ||
             sym->mode.aes != TPM2_ALG_CFB || !md)
                 return -EOPNOTSUPP;
@@ -194,11 +208,9 @@ int vt_cred_make(const TPMT_PUBLIC *ek, const TPM2B_NAME *name, const uint8_t *c
         idobj.credential[0] = (uint8_t)(dlen >> 8);
         idobj.credential[1] = (uint8_t)dlen;
 
-        EVP_PKEY *key = vt_cred_pkey(ek);
         TPM2B_ENCRYPTED_SECRET enc = {0};
         size_t out_len = sizeof(enc.secret);
-        r = key ? oaep_encrypt(key, md, seed, dlen, enc.secret, &out_len) : -EINVAL;
-        EVP_PKEY_free(key);
+        r = oaep_encrypt(key, md, seed, dlen, enc.secret, &out_len);
         OPENSSL_cleanse(seed, sizeof(seed));
         OPENSSL_cleanse(sym_key, sizeof(sym_key));
         OPENSSL_cleanse(hmac_key, sizeof(hmac_key));
@@ -305,7 +317,7 @@ static bool chain_window(X509_STORE_CTX *ctx, struct vt_cred_window *w)
         return ok;
 }
 
-int vt_cred_ek_cert_check(const uint8_t *der, size_t len, const TPMT_PUBLIC *ek, X509_STORE *trust,
+int vt_cred_ek_cert_check(const uint8_t *der, size_t len, EVP_PKEY *key, X509_STORE *trust,
                           struct vt_cred_window *window, char *why, size_t whylen)
 {
         const uint8_t *p = der;
@@ -315,9 +327,13 @@ int vt_cred_ek_cert_check(const uint8_t *der, size_t len, const TPMT_PUBLIC *ek,
                 snprintf(why, whylen, "the EK certificate is not DER X.509");
                 return 0;
         }
+        if (!key) {
+                X509_free(cert);
+                snprintf(why, whylen, "the EK's public area is not a key OpenSSL takes");
+                return 0;
+        }
         X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-        EVP_PKEY *key = vt_cred_pkey(ek);
-        int r = ctx && key && X509_STORE_CTX_init(ctx, trust, cert, NULL) == 1 ? 0 : -ENOMEM;
+        int r = ctx && X509_STORE_CTX_init(ctx, trust, cert, NULL) == 1 ? 0 : -ENOMEM;
         if (r >= 0) {
                 if (X509_verify_cert(ctx) != 1) {
                         snprintf(why, whylen,
@@ -335,7 +351,6 @@ int vt_cred_ek_cert_check(const uint8_t *der, size_t len, const TPMT_PUBLIC *ek,
                         r = 1;
                 }
         }
-        EVP_PKEY_free(key);
         X509_STORE_CTX_free(ctx);
         X509_free(cert);
         return r;
