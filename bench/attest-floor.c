@@ -39,11 +39,11 @@ enum {
 static const char *const op_names[_OP_MAX] = {
         [OP_D2I] = "d2i_X509 of the EK certificate",
         [OP_VERIFY] = "X509_verify_cert against the swtpm-localca chain",
-        [OP_EK_KEY] = "the EK's key from its TPM2B_PUBLIC (EVP_PKEY_fromdata, RSA 2048)",
+        [OP_EK_KEY] = "the EK's key from its TPM2B_PUBLIC (RSA 2048: EVP_PKEY_fromdata)",
         [OP_EQ] = "EVP_PKEY_eq: the certificate's key is the EK",
         [OP_NAMES] = "the EK's and AK's names (marshal, SHA-256)",
         [OP_MAKE] = "MakeCredential (RSA-OAEP under the EK, KDFa, AES-CFB, HMAC)",
-        [OP_AK_KEY] = "the AK's key from its TPM2B_PUBLIC (EVP_PKEY_fromdata, P-256)",
+        [OP_AK_KEY] = "the AK's key from its TPM2B_PUBLIC (P-256: EVP_PKEY_dup, the point)",
         [OP_QUOTE] = "the quote's ECDSA P-256 signature (EVP_DigestVerify, SHA-256)",
         [OP_HASH] = "the PCR digest (SHA-256 over 10 PCR values)",
 };
