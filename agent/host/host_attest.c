@@ -138,7 +138,7 @@ static void state_path(const struct vt_attest_opts *o, char *buf, size_t size)
         }
         uint8_t d[32];
         unsigned n = 0;
-        EVP_Digest(id, strlen(id), d, &n, EVP_sha256(), NULL);
+        EVP_Digest(id, strlen(id), d, &n, vt_cred_md(TPM2_ALG_SHA256), NULL);
         _cleanup_free_ char *hex = vt_hex_encode(d, 16);
         snprintf(buf, size, "%s/%s.json", o->state_dir, hex ? hex : "guest");
 }
@@ -374,7 +374,7 @@ static int check_ek(struct vt_attest *a, json_object *ekr, const TPM2B_PUBLIC *e
                         memcpy(fp, a->o->ek_trust_fp, sizeof(fp));
                 if (r >= 0) {
                         unsigned hl = 0;
-                        if (EVP_Digest(der, len, hash, &hl, EVP_sha256(), NULL) == 1)
+                        if (EVP_Digest(der, len, hash, &hl, vt_cred_md(TPM2_ALG_SHA256), NULL) == 1)
                                 hex_into(a->b.certificate, sizeof(a->b.certificate), hash, hl);
                         hex_into(a->b.anchors, sizeof(a->b.anchors), fp, sizeof(fp));
                 }

@@ -17,17 +17,40 @@
 #include "tpm2_pub.h"
 #include "tpm2_sel.h"
 
-static const EVP_MD *md_of(TPMI_ALG_HASH alg)
+const EVP_MD *vt_cred_md(TPMI_ALG_HASH alg)
 {
+        static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        static struct {
+                TPMI_ALG_HASH alg;
+                EVP_MD *md;
+        } fetched[8];
         const struct vt_pcr_bank *b = vt_pcr_bank_by_alg(alg);
-        return b ? EVP_get_digestbyname(b->evp) : NULL;
+        EVP_MD *md = NULL;
+        if (!b)
+                return NULL;
+        pthread_mutex_lock(&lock);
+        for (size_t i = 0; i < ARRAY_SIZE(fetched); i++) {
+                if (fetched[i].md && fetched[i].alg == alg) {
+                        md = fetched[i].md;
+                        break;
+                }
+                if (!fetched[i].md) {
+                        if ((md = EVP_MD_fetch(NULL, b->evp, NULL))) {
+                                fetched[i].alg = alg;
+                                fetched[i].md = md;
+                        }
+                        break;
+                }
+        }
+        pthread_mutex_unlock(&lock);
+        return md;
 }
 
 int vt_cred_name(const TPMT_PUBLIC *pub, TPM2B_NAME *ret)
 {
         uint8_t buf[sizeof(TPMT_PUBLIC)];
         size_t off = 0;
-        const EVP_MD *md = md_of(pub->nameAlg);
+        const EVP_MD *md = vt_cred_md(pub->nameAlg);
         unsigned n = 0;
         if (!md)
                 return -EOPNOTSUPP;
@@ -215,7 +238,7 @@ int vt_cred_make_key(const TPMT_PUBLIC *ek, EVP_PKEY *key, const TPM2B_NAME *nam
                      uint8_t **secret, size_t *secret_len)
 {
         const TPMT_SYM_DEF_OBJECT *sym = &ek->parameters.rsaDetail.symmetric;
-        const EVP_MD *md = md_of(ek->nameAlg);
+        const EVP_MD *md = vt_cred_md(ek->nameAlg);
         if (!key)
                 return -EINVAL;
         if (ek->type != TPM2_ALG_RSA || sym->algorithm != TPM2_ALG_AES ||
@@ -286,7 +309,7 @@ int vt_cred_trust_load(char *const *files, size_t n, X509_STORE **ret,
 {
         X509_STORE *store = X509_STORE_new();
         EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!store || !md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        if (!store || !md || EVP_DigestInit_ex(md, vt_cred_md(TPM2_ALG_SHA256), NULL) != 1) {
                 X509_STORE_free(store);
                 EVP_MD_CTX_free(md);
                 return -ENOMEM;

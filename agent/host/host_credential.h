@@ -5,8 +5,16 @@
 #include <tss2/tss2_tpm2_types.h>
 #include "util.h"
 
+struct evp_md_st;
 struct evp_pkey_st;
 struct x509_store_st;
+
+/*
+ * The digest of a TPM hash algorithm (a PCR bank's), fetched once for the process and shared
+ * read-only: OpenSSL 3.0 fetches a legacy EVP_MD (EVP_sha256(), EVP_get_digestbyname) anew in
+ * every EVP_DigestInit_ex. NULL for an algorithm that is not a bank's.
+ */
+const struct evp_md_st *vt_cred_md(TPMI_ALG_HASH alg);
 
 /* The TPM name of a public area: nameAlg (2 bytes, big endian) || H(marshalled TPMT_PUBLIC). */
 int vt_cred_name(const TPMT_PUBLIC *pub, TPM2B_NAME *ret);
