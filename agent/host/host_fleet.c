@@ -313,7 +313,7 @@ static bool attest_step(struct fleet *f, struct guest *g)
         return false;
 }
 
-/* Runs vt_attest_run for ready guests, at most f->cpus workers at once holding a slot. */
+/* Runs the ready guests' halves (attest_step), at most f->cpus workers at once holding a slot. */
 static void *worker(void *userdata)
 {
         struct fleet *f = userdata;
