@@ -48,7 +48,7 @@ struct binding {
         bool recorded; /* this run: the record holds, the chain and the activation were skipped */
 };
 
-struct attest {
+struct vt_attest {
         const struct vt_attest_opts *o;
         vt_attest_call_fn call;
         void *userdata;
@@ -56,6 +56,16 @@ struct attest {
         json_object *doc;
         struct vt_ctx root; /* "/" of this host: the state directory is read through it */
         struct binding b;
+        /* what the first half (vt_attest_start) leaves for the second (vt_attest_finish) */
+        json_object *ekr, *state; /* virtune-ek's reply, the guest's state file */
+        TPM2B_PUBLIC ek, ak;
+        EVP_PKEY *ek_key; /* the EK's key, for its certificate and MakeCredential */
+        char *ek_name;
+        char state_file[PATH_MAX];
+        uint8_t cred[CRED_LEN]; /* the credential sealed for the AK, to compare with */
+        bool clone;             /* ek-duplicate failed: another guest has this EK */
+        bool over;              /* the first half ended the attestation */
+        int error;              /* ... with this error (no report) */
 };
 
 static const char *str_at(json_object *o, const char *a, const char *b)
@@ -81,7 +91,7 @@ static int public_at(json_object *o, const char *key, TPM2B_PUBLIC *ret)
         return 0;
 }
 
-static int call(struct attest *a, const char *execute, json_object *args, json_object **value)
+static int call(struct vt_attest *a, const char *execute, json_object *args, json_object **value)
 {
         int r = a->call(a->userdata, execute, args, value);
         if (r < 0 || !*value)
@@ -128,7 +138,7 @@ static void state_path(const struct vt_attest_opts *o, char *buf, size_t size)
         }
         uint8_t d[32];
         unsigned n = 0;
-        EVP_Digest(id, strlen(id), d, &n, EVP_sha256(), NULL);
+        EVP_Digest(id, strlen(id), d, &n, vt_cred_md(TPM2_ALG_SHA256), NULL);
         _cleanup_free_ char *hex = vt_hex_encode(d, 16);
         snprintf(buf, size, "%s/%s.json", o->state_dir, hex ? hex : "guest");
 }
@@ -189,7 +199,7 @@ static int same_ek(const char *path, const char *file, json_object *s, void *use
 }
 
 /* Another guest in the state directory with this EK: a cloned vTPM state. */
-static bool ek_elsewhere(struct attest *a, const char *self, const char *ek, char *who, size_t n)
+static bool ek_elsewhere(struct vt_attest *a, const char *self, const char *ek, char *who, size_t n)
 {
         struct elsewhere w = {self, ek, who, n};
         json_object *list;
@@ -279,7 +289,7 @@ static int64_t int_member(json_object *o, const char *key)
 }
 
 /* Whether the record r names this EK, certificate, set of anchors and AK, with a window. */
-static bool binding_is(json_object *r, const struct attest *a, const char *ek, int64_t *nb,
+static bool binding_is(json_object *r, const struct vt_attest *a, const char *ek, int64_t *nb,
                        int64_t *na)
 {
         const char *rek = str_at(r, "ek", NULL), *cert = str_at(r, "certificate", NULL),
@@ -297,7 +307,7 @@ static bool binding_is(json_object *r, const struct attest *a, const char *ek, i
  * anchors, still inside every chain member's validity, and the same AK. Anything else: the
  * whole chain runs again.
  */
-static bool binding_holds(struct attest *a, const char *ek, char *why, size_t n)
+static bool binding_holds(struct vt_attest *a, const char *ek, char *why, size_t n)
 {
         char path[PATH_MAX];
         if (a->o->reactivate || !a->o->state_dir || !*a->b.certificate || !*a->b.ak)
@@ -320,7 +330,7 @@ static bool binding_holds(struct attest *a, const char *ek, char *why, size_t n)
 }
 
 /* After a whole chain: what it proved, for the next attestations of this EK. */
-static int binding_save(struct attest *a, const char *ek)
+static int binding_save(struct vt_attest *a, const char *ek)
 {
         char dir[PATH_MAX], path[PATH_MAX];
         binding_path(a->o, ek, path, sizeof(path));
@@ -344,7 +354,7 @@ static int binding_save(struct attest *a, const char *ek)
 }
 
 /* Steps 1-2: the EK, by its certificate (or pinned on first use), and the per-guest pin. */
-static int check_ek(struct attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, const char *name,
+static int check_ek(struct vt_attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, const char *name,
                     json_object *state, const char *state_file)
 {
         _cleanup_free_ uint8_t *der = NULL;
@@ -364,14 +374,14 @@ static int check_ek(struct attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, 
                         memcpy(fp, a->o->ek_trust_fp, sizeof(fp));
                 if (r >= 0) {
                         unsigned hl = 0;
-                        if (EVP_Digest(der, len, hash, &hl, EVP_sha256(), NULL) == 1)
+                        if (EVP_Digest(der, len, hash, &hl, vt_cred_md(TPM2_ALG_SHA256), NULL) == 1)
                                 hex_into(a->b.certificate, sizeof(a->b.certificate), hash, hl);
                         hex_into(a->b.anchors, sizeof(a->b.anchors), fp, sizeof(fp));
                 }
                 if (r >= 0 && binding_holds(a, name, why, sizeof(why)))
                         r = a->b.recorded = 1;
                 else if (r >= 0)
-                        r = vt_cred_ek_cert_check(der, len, &ek->publicArea, trust ? trust : own,
+                        r = vt_cred_ek_cert_check(der, len, a->ek_key, trust ? trust : own,
                                                   &a->b.window, why, sizeof(why));
                 vt_cred_trust_free(own);
                 if (r < 0) {
@@ -395,6 +405,7 @@ static int check_ek(struct attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, 
             a->o->ek_seen(a->o->ek_seen_userdata, name, a->o->guest_id, who, sizeof(who))) {
                 vt_check(&a->v, "ek-duplicate", false,
                          "guest %s of this scan presents the same EK: a cloned vTPM state", who);
+                a->clone = true;
                 return 0;
         }
         if (!a->o->state_dir)
@@ -405,7 +416,7 @@ static int check_ek(struct attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, 
                                              : "the guest presents another EK than the one "
                                                "seen before (%s)",
                          state_file);
-        bool dup = ek_elsewhere(a, state_file, name, who, sizeof(who));
+        bool dup = a->clone = ek_elsewhere(a, state_file, name, who, sizeof(who));
         vt_check(&a->v, "ek-duplicate", !dup,
                  dup ? "guest %s presents the same EK: a cloned vTPM state" : "no other guest%s",
                  dup ? who : " has this EK");
@@ -413,7 +424,7 @@ static int check_ek(struct attest *a, json_object *ekr, const TPM2B_PUBLIC *ek, 
 }
 
 /* Step 3: the AK is a restricted signing key that never leaves the TPM. */
-static void check_ak(struct attest *a, const TPMT_PUBLIC *ak)
+static void check_ak(struct vt_attest *a, const TPMT_PUBLIC *ak)
 {
         TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
                            TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_RESTRICTED |
@@ -427,13 +438,16 @@ static void check_ak(struct attest *a, const TPMT_PUBLIC *ak)
                  ak->objectAttributes);
 }
 
-/* Step 4: MakeCredential here, ActivateCredential there: the AK lives beside that EK. */
-static int check_activation(struct attest *a, const TPM2B_PUBLIC *ek, const TPM2B_PUBLIC *ak)
+/*
+ * Step 4, the host's half: MakeCredential for the AK's name under the EK. Returns 1 with the
+ * arguments of the guest's half (virtune-activate) in *args, 0 when there is nothing to ask
+ * (a recorded binding, or the credential could not be made: the check says which).
+ */
+static int activation_ask(struct vt_attest *a, json_object **args)
 {
         TPM2B_NAME name;
-        uint8_t cred[CRED_LEN];
-        _cleanup_free_ uint8_t *blob = NULL, *secret = NULL, *got = NULL;
-        size_t blob_len, secret_len, got_len = 0;
+        _cleanup_free_ uint8_t *blob = NULL, *secret = NULL;
+        size_t blob_len, secret_len;
         if (a->b.recorded) {
                 char when[32];
                 utc(a->b.verified, when, sizeof(when));
@@ -443,33 +457,42 @@ static int check_activation(struct attest *a, const TPM2B_PUBLIC *ek, const TPM2
                          when);
                 return 0;
         }
-        int r = vt_cred_name(&ak->publicArea, &name);
+        int r = vt_cred_name(&a->ak.publicArea, &name);
         if (r >= 0)
-                r = RAND_bytes(cred, sizeof(cred)) == 1 ? 0 : -EIO;
+                r = RAND_bytes(a->cred, sizeof(a->cred)) == 1 ? 0 : -EIO;
         if (r >= 0)
-                r = vt_cred_make(&ek->publicArea, &name, cred, sizeof(cred), &blob, &blob_len,
-                                 &secret, &secret_len);
+                r = vt_cred_make_key(&a->ek.publicArea, a->ek_key, &name, a->cred, sizeof(a->cred),
+                                     &blob, &blob_len, &secret, &secret_len);
         if (r < 0) {
                 vt_check(&a->v, "activation", false, "cannot make the credential: %s",
                          strerror(-r));
                 return 0;
         }
-        _cleanup_json_ json_object *args = json_object_new_object(), *reply = NULL;
+        json_object *o = json_object_new_object();
         _cleanup_free_ char *bh = vt_hex_encode(blob, blob_len),
                             *sh = vt_hex_encode(secret, secret_len);
-        vt_json_add_str(args, "credential", bh);
-        vt_json_add_str(args, "secret", sh);
-        r = a->call(a->userdata, "virtune-activate", TAKE_PTR(args), &reply);
+        vt_json_add_str(o, "credential", bh);
+        vt_json_add_str(o, "secret", sh);
+        *args = o;
+        return 1;
+}
+
+/* Step 4, the guest's answer (r and reply as the call gave them, reply taken): the AK lives
+ * beside that EK when the TPM released the very credential sealed for it. */
+static void activation_check(struct vt_attest *a, int r, json_object *reply)
+{
+        _cleanup_json_ json_object *owned = reply;
+        _cleanup_free_ uint8_t *got = NULL;
+        size_t got_len = 0;
         const char *hex = r >= 0 ? str_at(reply, "secret", NULL) : NULL;
         bool ok = hex && strlen(hex) == 2 * CRED_LEN && vt_hex_decode(hex, &got, &got_len) >= 0 &&
-                  got_len == CRED_LEN && CRYPTO_memcmp(got, cred, CRED_LEN) == 0;
+                  got_len == CRED_LEN && CRYPTO_memcmp(got, a->cred, CRED_LEN) == 0;
         vt_check(&a->v, "activation", ok,
                  ok      ? "the TPM holding the EK released the credential made for the AK"
                  : r < 0 ? "the guest's TPM did not activate the credential (%s): the AK is not "
                            "bound to that EK"
                          : "the secret returned is not the one sealed%s",
                  r < 0 ? strerror(-r) : "");
-        return 0;
 }
 
 /* Events per PCR (bank -> pcr -> [{"type", "digest"}]), for the reference state. */
@@ -536,7 +559,7 @@ static void explain(json_object *events, json_object *ref_events, const char *ba
         snprintf(buf, size, "no event of PCR %s differs from the reference's (%zu events)", pcr, n);
 }
 
-static void check_reference(struct attest *a, json_object *quote, json_object *events)
+static void check_reference(struct vt_attest *a, json_object *quote, json_object *events)
 {
         json_object *ref = a->o->reference, *rp, *rev = json_object_object_get(ref, "events");
         json_object *pcrs = json_object_object_get(quote, "pcrs");
@@ -576,7 +599,7 @@ static void check_reference(struct attest *a, json_object *quote, json_object *e
 }
 
 /* TPM counters against what this host saw last: a reset or restart means a new boot. */
-static void check_clock(struct attest *a, json_object *clock, json_object *state)
+static void check_clock(struct vt_attest *a, json_object *clock, json_object *state)
 {
         int64_t reset = int_at(clock, "reset_count", NULL),
                 restart = int_at(clock, "restart_count", NULL);
@@ -617,7 +640,7 @@ static bool state_current(json_object *state, const char *ek, json_object *clock
                when >= 0 && when <= now && now - when < STATE_REFRESH;
 }
 
-static int state_save(struct attest *a, const char *path, const char *ek, json_object *clock)
+static int state_save(struct vt_attest *a, const char *path, const char *ek, json_object *clock)
 {
         _cleanup_json_ json_object *s = json_object_new_object();
         vt_json_add_str(s, "guest", a->o->guest_id);
@@ -635,11 +658,12 @@ static int state_save(struct attest *a, const char *path, const char *ek, json_o
 
 /*
  * Whether to stop: a failed link of this guest's chain makes the rest meaningless; another
- * guest with the same EK is a finding about the fleet, and the chain is still checked.
+ * guest with the same EK is a finding about the fleet, and the chain is still checked. (Not
+ * the first failure's name: a clone whose activation then failed went on to its quote.)
  */
-static bool chain_broken(const struct attest *a)
+static bool chain_broken(const struct vt_attest *a)
 {
-        return a->v.reason[0] && !streq(a->v.reason, "ek-duplicate");
+        return a->v.failed > (a->clone ? 1u : 0u);
 }
 
 json_object *vt_attest_quote_args(const struct vt_attest_opts *o, const uint8_t *nonce)
@@ -650,40 +674,70 @@ json_object *vt_attest_quote_args(const struct vt_attest_opts *o, const uint8_t 
         return args;
 }
 
-static int attest(struct attest *a)
+/* The attestation ends in its first half, with the report as it stands. */
+static int over(struct vt_attest *a)
+{
+        a->over = true;
+        return 0;
+}
+
+/*
+ * The first half, up to the credential activation: the EK, its certificate or pin, the AK's
+ * attributes, the credential made. Returns 1 with virtune-activate's arguments in *activate,
+ * 0 when the attestation goes on without asking (a recorded binding) or is over (a->over), or
+ * -errno (no report).
+ */
+static int attest_chain(struct vt_attest *a, json_object **activate)
+{
+        const struct vt_attest_opts *o = a->o;
+        TPM2B_NAME name, ak_name;
+
+        if (call(a, "virtune-ek", NULL, &a->ekr) < 0)
+                return over(a);
+        if (public_at(a->ekr, "ek", &a->ek) < 0 || public_at(a->ekr, "ak", &a->ak) < 0 ||
+            vt_cred_name(&a->ek.publicArea, &name) < 0) {
+                vt_check(&a->v, "agent", false, "virtune-ek: the reply has no usable EK and AK");
+                return over(a);
+        }
+        if (vt_cred_name(&a->ak.publicArea, &ak_name) >= 0)
+                hex_into(a->b.ak, sizeof(a->b.ak), ak_name.name, ak_name.size);
+        a->ek_name = vt_hex_encode(name.name, name.size);
+        if (!a->ek_name)
+                return -ENOMEM;
+        a->ek_key = vt_cred_pkey(&a->ek.publicArea); /* NULL: the checks that need it fail */
+        json_object *ekj = json_object_new_object();
+        vt_json_add_str(ekj, "name", a->ek_name);
+        json_object_object_add(a->doc, "ek", ekj);
+        if (o->state_dir) {
+                state_path(o, a->state_file, sizeof(a->state_file));
+                a->state = state_load(&a->root, a->state_file);
+        }
+        int r = check_ek(a, a->ekr, &a->ek, a->ek_name, a->state, a->state_file);
+        if (r < 0)
+                return r;
+        check_ak(a, &a->ak.publicArea);
+        if (chain_broken(a))
+                return over(a); /* an untrusted EK or a weak AK: the rest means nothing */
+        r = activation_ask(a, activate);
+        if (r == 0 && chain_broken(a))
+                a->over = true;
+        return r;
+}
+
+/* The second half, from the activation's answer (r, reply: taken) on: the quote and the rest. */
+static int attest_quote(struct vt_attest *a, int ar, json_object *areply)
 {
         const struct vt_attest_opts *o = a->o;
         const char *sel = o->pcrs ? o->pcrs : DEFAULT_PCRS;
-        _cleanup_json_ json_object *ekr = NULL, *quote = NULL, *eventlog = NULL, *vr = NULL;
-        _cleanup_json_ json_object *state = NULL, *events = NULL;
-        TPM2B_PUBLIC ek, ak;
-        TPM2B_NAME name, ak_name;
-        char state_file[PATH_MAX] = "";
+        const char *ek_name = a->ek_name, *state_file = a->state_file;
+        json_object *ekr = a->ekr, *state = a->state;
+        _cleanup_json_ json_object *quote = NULL, *eventlog = NULL, *vr = NULL, *events = NULL;
+        int r;
 
-        if (call(a, "virtune-ek", NULL, &ekr) < 0)
-                return 0;
-        if (public_at(ekr, "ek", &ek) < 0 || public_at(ekr, "ak", &ak) < 0 ||
-            vt_cred_name(&ek.publicArea, &name) < 0) {
-                vt_check(&a->v, "agent", false, "virtune-ek: the reply has no usable EK and AK");
-                return 0;
-        }
-        if (vt_cred_name(&ak.publicArea, &ak_name) >= 0)
-                hex_into(a->b.ak, sizeof(a->b.ak), ak_name.name, ak_name.size);
-        _cleanup_free_ char *ek_name = vt_hex_encode(name.name, name.size);
-        json_object *ekj = json_object_new_object();
-        vt_json_add_str(ekj, "name", ek_name);
-        json_object_object_add(a->doc, "ek", ekj);
-        if (o->state_dir) {
-                state_path(o, state_file, sizeof(state_file));
-                state = state_load(&a->root, state_file);
-        }
-        int r = check_ek(a, ekr, &ek, ek_name, state, state_file);
-        if (r < 0)
-                return r;
-        check_ak(a, &ak.publicArea);
-        if (chain_broken(a))
-                return 0; /* an untrusted EK or a weak AK: nothing below would mean anything */
-        check_activation(a, &ek, &ak);
+        if (!a->b.recorded)
+                activation_check(a, ar, areply);
+        else
+                json_object_put(areply);
         if (chain_broken(a))
                 return 0;
         vt_json_add_str(a->doc, "binding", a->b.recorded ? "recorded" : "activated");
@@ -749,30 +803,76 @@ static int attest(struct attest *a)
         return 0;
 }
 
+static void attest_free(struct vt_attest *a)
+{
+        if (!a)
+                return;
+        vt_ctx_fini_root(&a->root);
+        json_object_put(a->doc);
+        json_object_put(a->v.list);
+        json_object_put(a->ekr);
+        json_object_put(a->state);
+        free(a->ek_name);
+        EVP_PKEY_free(a->ek_key);
+        OPENSSL_cleanse(a->cred, sizeof(a->cred));
+        free(a);
+}
+
+int vt_attest_start(const struct vt_attest_opts *o, vt_attest_call_fn fn, void *userdata,
+                    struct vt_attest **ret, json_object **activate)
+{
+        struct vt_attest *a = calloc(1, sizeof(*a));
+        *activate = NULL;
+        if (!a)
+                return -ENOMEM;
+        *a = (struct vt_attest){.o = o, .call = fn, .userdata = userdata, .root.root_fd = -1};
+        a->doc = json_object_new_object();
+        a->v.list = json_object_new_array();
+        int r = a->doc && a->v.list ? vt_ctx_init_root(&a->root, NULL) : -ENOMEM;
+        if (r < 0) {
+                attest_free(a);
+                return r;
+        }
+        vt_json_add_str(a->doc, "guest", o->guest_id);
+        r = attest_chain(a, activate);
+        if (r < 0) {
+                a->over = true;
+                a->error = r;
+        }
+        /* not held while the guest answers: a fleet has a thousand activations under way */
+        vt_ctx_fini_root(&a->root);
+        *ret = a;
+        return 0;
+}
+
+int vt_attest_finish(struct vt_attest *a, int r, json_object *value, json_object **report)
+{
+        if (!a->over) {
+                int k = vt_ctx_init_root(&a->root, NULL);
+                a->error = k < 0 ? k : attest_quote(a, r, TAKE_PTR(value));
+        }
+        json_object_put(value);
+        r = a->error;
+        json_object_object_add(a->doc, "ok",
+                               json_object_new_boolean(r >= 0 && vt_checks_ok(&a->v)));
+        vt_json_add_str(a->doc, "reason", a->v.reason[0] ? a->v.reason : "ok");
+        json_object_object_add(a->doc, "checks", TAKE_PTR(a->v.list));
+        if (r >= 0)
+                *report = TAKE_PTR(a->doc);
+        attest_free(a);
+        return r < 0 ? r : 0;
+}
+
 int vt_attest_run(const struct vt_attest_opts *o, vt_attest_call_fn fn, void *userdata,
                   json_object **report)
 {
-        struct attest a = {.o = o, .call = fn, .userdata = userdata};
-        a.doc = json_object_new_object();
-        a.v.list = json_object_new_array();
-        int r = vt_ctx_init_root(&a.root, NULL);
-        if (r < 0) {
-                json_object_put(a.doc);
-                json_object_put(a.v.list);
+        struct vt_attest *a;
+        json_object *args, *value = NULL;
+        int r = vt_attest_start(o, fn, userdata, &a, &args);
+        if (r < 0)
                 return r;
-        }
-        vt_json_add_str(a.doc, "guest", o->guest_id);
-        r = attest(&a);
-        vt_ctx_fini_root(&a.root);
-        json_object_object_add(a.doc, "ok", json_object_new_boolean(r >= 0 && vt_checks_ok(&a.v)));
-        vt_json_add_str(a.doc, "reason", a.v.reason[0] ? a.v.reason : "ok");
-        json_object_object_add(a.doc, "checks", a.v.list);
-        if (r < 0) {
-                json_object_put(a.doc);
-                return r;
-        }
-        *report = a.doc;
-        return 0;
+        r = args ? fn(userdata, "virtune-activate", args, &value) : 0;
+        return vt_attest_finish(a, r, value, report);
 }
 
 int vt_attest_trust_load(struct vt_attest_opts *o)

@@ -59,6 +59,21 @@ int vt_attest_run(const struct vt_attest_opts *o, vt_attest_call_fn call, void *
                   json_object **report);
 
 /*
+ * vt_attest_run in two halves, for a caller that does not wait for the guest's ActivateCredential
+ * (a fleet scan: its worker takes another guest meanwhile). vt_attest_start runs up to the
+ * activation (virtune-ek through call, the EK's certificate or pin, the AK's attributes,
+ * MakeCredential) and gives *activate, the arguments of the guest's virtune-activate (taken by
+ * the caller), or NULL when there is nothing to ask (a recorded binding, a broken chain). The
+ * caller then hands vt_attest_finish what that call gave (r and its value, taken; r 0 and NULL
+ * when nothing was asked), which runs the rest through call and frees *ret. o and userdata must
+ * live until then. Returns as vt_attest_run; vt_attest_start fails only when out of memory.
+ */
+struct vt_attest;
+int vt_attest_start(const struct vt_attest_opts *o, vt_attest_call_fn call, void *userdata,
+                    struct vt_attest **ret, json_object **activate);
+int vt_attest_finish(struct vt_attest *a, int r, json_object *value, json_object **report);
+
+/*
  * What vt_attest_run asks whatever the replies say, in its order, so a fleet scan can send it
  * ahead: virtune-ek (no arguments), virtune-quote with these arguments (nonce:
  * VT_ATTEST_NONCE_LEN bytes, o's selection), then the event log's first piece

@@ -4,6 +4,7 @@
 
 static void failed(struct vt_checks *v, const char *name)
 {
+        v->failed++;
         if (!v->reason[0])
                 snprintf(v->reason, sizeof(v->reason), "%s", name);
 }

@@ -6,6 +6,7 @@
 struct vt_checks {
         json_object *list; /* [{"name", "ok", "detail"}...], owned by whoever holds the report */
         char reason[32];   /* the first failed check's name; "" while all pass */
+        unsigned failed;   /* how many failed */
 };
 
 void vt_check(struct vt_checks *v, const char *name, bool ok, const char *fmt, ...) _printf_(4, 5);

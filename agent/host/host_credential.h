@@ -5,6 +5,17 @@
 #include <tss2/tss2_tpm2_types.h>
 #include "util.h"
 
+struct evp_md_st;
+struct evp_pkey_st;
+struct x509_store_st;
+
+/*
+ * The digest of a TPM hash algorithm (a PCR bank's), fetched once for the process and shared
+ * read-only: OpenSSL 3.0 fetches a legacy EVP_MD (EVP_sha256(), EVP_get_digestbyname) anew in
+ * every EVP_DigestInit_ex. NULL for an algorithm that is not a bank's.
+ */
+const struct evp_md_st *vt_cred_md(TPMI_ALG_HASH alg);
+
 /* The TPM name of a public area: nameAlg (2 bytes, big endian) || H(marshalled TPMT_PUBLIC). */
 int vt_cred_name(const TPMT_PUBLIC *pub, TPM2B_NAME *ret);
 
@@ -18,6 +29,10 @@ int vt_cred_name(const TPMT_PUBLIC *pub, TPM2B_NAME *ret);
 int vt_cred_make(const TPMT_PUBLIC *ek, const TPM2B_NAME *name, const uint8_t *cred,
                  size_t cred_len, uint8_t **blob, size_t *blob_len, uint8_t **secret,
                  size_t *secret_len);
+/* The same under ek_key, ek's key as vt_cred_pkey built it (one key per guest, not one per use). */
+int vt_cred_make_key(const TPMT_PUBLIC *ek, struct evp_pkey_st *ek_key, const TPM2B_NAME *name,
+                     const uint8_t *cred, size_t cred_len, uint8_t **blob, size_t *blob_len,
+                     uint8_t **secret, size_t *secret_len);
 
 /* The key of a public area (RSA, ECC P-256/P-384) for OpenSSL, or NULL. Caller frees. */
 struct evp_pkey_st *vt_cred_pkey(const TPMT_PUBLIC *pub);
@@ -41,10 +56,10 @@ struct vt_cred_window {
 };
 
 /*
- * Whether the EK certificate (DER) chains to an anchor of trust and certifies the key ek.
- * Returns 1 (trusted; *window, if not NULL, when that chain is valid), 0 (not: *why says why),
- * or -ENOMEM.
+ * Whether the EK certificate (DER) chains to an anchor of trust and certifies the key ek_key
+ * (the EK's, vt_cred_pkey). Returns 1 (trusted; *window, if not NULL, when that chain is
+ * valid), 0 (not: *why says why), or -ENOMEM.
  */
-int vt_cred_ek_cert_check(const uint8_t *der, size_t len, const TPMT_PUBLIC *ek,
+int vt_cred_ek_cert_check(const uint8_t *der, size_t len, struct evp_pkey_st *ek_key,
                           struct x509_store_st *trust, struct vt_cred_window *window, char *why,
                           size_t whylen);

@@ -45,14 +45,19 @@ struct guest {
         char *out;                /* bytes not sent yet */
         size_t out_len, out_off;
         struct call ahead[_A_MAX];
-        struct call now; /* a call that was not sent ahead, while a worker waits for it */
+        struct call now; /* a call that was not sent ahead, while the guest waits for it */
         bool now_asked;
+        /* the attestation under way: its options, its first half's state (vt_attest_start)
+         * while the guest's activation is asked without a worker */
+        struct vt_attest_opts o;
+        struct vt_attest *att;
         int error; /* why the connection ended: every call still without a reply gets it */
         /* I/O thread only: whether it polls the socket (replies outstanding), holds a large
          * slot, waits for one (out of the epoll set) */
         bool polled, large, paused;
-        /* under f->lock: the I/O thread owns the guest (io), a worker waits on cond */
-        bool io, queued, finished;
+        /* under f->lock: the I/O thread owns the guest (io), a worker waits on cond, or none
+         * does (parked: the answer makes the guest ready again) */
+        bool io, queued, parked, finished;
         pthread_cond_t cond;
 };
 
@@ -162,10 +167,9 @@ static void kick(struct fleet *f)
                 spawn(f);
 }
 
-/* A call that was not sent ahead goes to the guest now; the worker waits without its slot. */
-static int call_now(struct guest *g, const char *execute, json_object *args, json_object **reply)
+/* A call that was not sent ahead, made ready for the I/O thread to send (args taken). */
+static int ask(struct guest *g, const char *execute, json_object *args)
 {
-        struct fleet *f = g->f;
         if (g->error < 0) {
                 json_object_put(args);
                 return g->error;
@@ -177,6 +181,29 @@ static int call_now(struct guest *g, const char *execute, json_object *args, jso
         if (!g->out)
                 return -ENOMEM;
         g->now_asked = true;
+        return 0;
+}
+
+/* The reply to the call asked, as that call's value (taken), or why there is none. */
+static int answer(struct guest *g, json_object **value)
+{
+        _cleanup_json_ json_object *reply = TAKE_PTR(g->now.reply);
+        g->now_asked = false;
+        if (!reply)
+                return g->error < 0 ? g->error : -EIO;
+        return vt_host_reply_return(reply, g->now.execute, value);
+}
+
+/*
+ * A call that was not sent ahead and comes in the middle of vt_attest_finish (a later event-log
+ * piece, virtune-facts for --record) goes to the guest now; the worker waits without its slot.
+ */
+static int call_now(struct guest *g, const char *execute, json_object *args, json_object **reply)
+{
+        struct fleet *f = g->f;
+        int r = ask(g, execute, args);
+        if (r < 0)
+                return r;
         pthread_mutex_lock(&f->lock);
         g->io = true;
         bool wake = to_io(f, g);
@@ -227,21 +254,16 @@ static int fleet_call(void *userdata, const char *execute, json_object *args, js
         return vt_host_reply_return(reply, execute, value);
 }
 
-static void attest_one(struct fleet *f, struct guest *g)
+/* A guest's report (taken; none when r < 0): its JSON line now, or its series at the end. */
+static void publish(struct fleet *f, struct guest *g, int r, json_object *taken)
 {
         const struct vt_fleet_target *t = &f->t[g->i];
-        struct vt_attest_opts o = *f->base;
-        o.guest_id = guest_id(t);
-        o.ek_seen = ek_seen;
-        o.ek_seen_userdata = f;
-        o.nonce = f->nonces + g->i * VT_ATTEST_NONCE_LEN;
-        _cleanup_json_ json_object *report = NULL;
-        int r = vt_attest_run(&o, fleet_call, g, &report);
+        _cleanup_json_ json_object *report = r < 0 ? json_object_new_object() : taken;
         struct result *res = &f->results[g->i];
         res->when = (int64_t)time(NULL);
         if (r < 0) {
+                json_object_put(taken);
                 snprintf(res->reason, sizeof(res->reason), "agent");
-                report = json_object_new_object();
                 json_object_object_add(report, "ok", json_object_new_boolean(false));
                 vt_json_add_str(report, "reason", "agent");
         } else {
@@ -262,7 +284,36 @@ static void attest_one(struct fleet *f, struct guest *g)
         pthread_mutex_unlock(&f->out_lock);
 }
 
-/* Runs vt_attest_run for ready guests, at most f->cpus workers at once holding a slot. */
+/*
+ * A worker's turn with a guest: the first half of its attestation, or the second once the
+ * answer to its activation is in. Returns true when the guest now waits for that answer (its
+ * call is in g->out for the I/O thread), false when its attestation is over.
+ */
+static bool attest_step(struct fleet *f, struct guest *g)
+{
+        json_object *report = NULL, *activate = NULL, *value = NULL;
+        int r = 0;
+        if (!g->att) {
+                g->o = *f->base;
+                g->o.guest_id = guest_id(&f->t[g->i]);
+                g->o.ek_seen = ek_seen;
+                g->o.ek_seen_userdata = f;
+                g->o.nonce = f->nonces + g->i * VT_ATTEST_NONCE_LEN;
+                r = vt_attest_start(&g->o, fleet_call, g, &g->att, &activate);
+                if (r < 0) {
+                        publish(f, g, r, NULL);
+                        return false;
+                }
+                if (activate && (r = ask(g, "virtune-activate", activate)) >= 0)
+                        return true;
+        } else
+                r = answer(g, &value);
+        r = vt_attest_finish(TAKE_PTR(g->att), r, value, &report);
+        publish(f, g, r, report);
+        return false;
+}
+
+/* Runs the ready guests' halves (attest_step), at most f->cpus workers at once holding a slot. */
 static void *worker(void *userdata)
 {
         struct fleet *f = userdata;
@@ -275,10 +326,14 @@ static void *worker(void *userdata)
                 struct guest *g = f->ready[f->ready_head++];
                 f->active++;
                 pthread_mutex_unlock(&f->lock);
-                attest_one(f, g);
+                bool parked = attest_step(f, g);
                 pthread_mutex_lock(&f->lock);
                 f->active--;
-                g->finished = true;
+                /* its call to send (the worker goes on with another guest), or it is over */
+                if (parked)
+                        g->io = g->parked = true;
+                else
+                        g->finished = true;
                 if (to_io(f, g))
                         wake_io(f);
                 /* more workers than CPUs outside a wait for a guest: one came for a blocked one */
@@ -400,8 +455,9 @@ static void io_over(struct fleet *f, struct guest *g, int r)
         g->out_len = g->out_off = 0;
         pthread_mutex_lock(&f->lock);
         g->io = false;
-        if (!g->queued) {
+        if (!g->queued || g->parked) { /* a guest is ready twice at most: f->ready holds 2n */
                 g->queued = true;
+                g->parked = false;
                 f->ready[f->ready_tail++] = g;
                 kick(f);
         } else
@@ -711,7 +767,7 @@ static int fleet_run(const struct vt_fleet_target *targets, size_t n,
         f->results = calloc(m, sizeof(*f->results));
         f->nonces = malloc(m * VT_ATTEST_NONCE_LEN);
         f->g = calloc(m, sizeof(*f->g));
-        f->ready = calloc(m, sizeof(*f->ready));
+        f->ready = calloc(2 * m, sizeof(*f->ready));
         f->inbox = calloc(m, sizeof(*f->inbox));
         f->taken = calloc(m, sizeof(*f->taken));
         f->paused = calloc(m, sizeof(*f->paused));

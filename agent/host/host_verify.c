@@ -36,8 +36,7 @@ static int get_hex(json_object *o, const char *a, const char *b, uint8_t **ret, 
 static bool verify_sig(EVP_PKEY *key, const TPMT_SIGNATURE *sig, const uint8_t *msg, size_t msg_len,
                        const char **why)
 {
-        const struct vt_pcr_bank *h = vt_pcr_bank_by_alg(sig->signature.any.hashAlg);
-        const EVP_MD *md = h ? EVP_get_digestbyname(h->evp) : NULL;
+        const EVP_MD *md = vt_cred_md(sig->signature.any.hashAlg);
         uint8_t *der = NULL;
         int der_len = -1;
         if (!md) {
@@ -115,8 +114,7 @@ static int reported(json_object *pcrs, const struct vt_pcr_bank *b, unsigned pcr
 static void check_pcr_digest(struct vt_checks *v, const TPMS_QUOTE_INFO *q, TPMI_ALG_HASH hash,
                              json_object *pcrs)
 {
-        const struct vt_pcr_bank *h = vt_pcr_bank_by_alg(hash);
-        const EVP_MD *md = h ? EVP_get_digestbyname(h->evp) : NULL;
+        const EVP_MD *md = vt_cred_md(hash);
         EVP_MD_CTX *c = EVP_MD_CTX_new();
         uint8_t out[EVP_MAX_MD_SIZE];
         unsigned n = 0, count = 0;

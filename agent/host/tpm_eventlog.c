@@ -1,6 +1,7 @@
 /* Replays a TCG measured-boot event log into PCR values, per bank, for the host verifier. */
 #include <openssl/evp.h>
 #include "tpm_eventlog.h"
+#include "host_credential.h"
 
 #define EV_NO_ACTION 0x3u
 
@@ -38,24 +39,22 @@ static bool rd_u16(struct rd *r, uint16_t *v)
         return true;
 }
 
-/* The log's digests, fetched once per replay: an implicit fetch per event costs more than the
- * hash (OpenSSL 3's EVP_DigestInit_ex of a legacy EVP_MD). */
+/* The log's digests (vt_cred_md: fetched once for the process, an implicit fetch per event
+ * cost more than the hash) and one context for every event of a replay. */
 struct hashers {
-        EVP_MD *md[VT_EVLOG_BANKS_MAX];
+        const EVP_MD *md[VT_EVLOG_BANKS_MAX];
         EVP_MD_CTX *c;
 };
 
 static void hashers_done(struct hashers *h)
 {
-        for (size_t i = 0; i < VT_EVLOG_BANKS_MAX; i++)
-                EVP_MD_free(h->md[i]);
         EVP_MD_CTX_free(h->c);
 }
 
 static int extend(struct hashers *h, size_t i, struct vt_evlog_bank *b, uint32_t pcr,
                   const uint8_t *digest)
 {
-        if (!h->md[i] && !(h->md[i] = EVP_MD_fetch(NULL, b->bank->evp, NULL)))
+        if (!h->md[i] && !(h->md[i] = vt_cred_md(b->bank->alg)))
                 return -EOPNOTSUPP;
         if (!h->c && !(h->c = EVP_MD_CTX_new()))
                 return -ENOMEM;

@@ -3,9 +3,12 @@
  * process with the real protocol engine ("serve"), or one chardev socket relayed to a real
  * virtuned ("relay"), so virtune-host is tested without a VM.
  *
- *   fake_guests serve DIR COUNT [SLOW_COUNT SLOW_MS [STALE]]
+ *   fake_guests serve DIR COUNT [SLOW_COUNT SLOW_MS [STALE [ACTIVATE]]]
  *       DIR/guestNNNN/org.virtune.agent.0 for COUNT guests; the first SLOW_COUNT answer after
  *       SLOW_MS; with STALE=1 each connection first gets a stale reply left by "someone else".
+ *       With ACTIVATE the first SLOW_COUNT answer everything at once but virtune-activate:
+ *       "hang" never answers it, "garbage" answers bytes that are no JSON, "wrong" a secret
+ *       that is not the one sealed, "huge" a 15 MiB reply of tiny objects.
  *       DIR/etc/virtune/virtune.conf, when there, is their policy (a TPM: [tpm] tcti).
  *   fake_guests relay PORT_SOCKET HOST_SOCKET
  *       virtuned connects to PORT_SOCKET (its --port-path); hosts connect to HOST_SOCKET one at
@@ -34,6 +37,7 @@ struct item {
         enum kind kind;
         int fd;
         bool slow;
+        bool bad; /* CONN, LISTENER: answers virtune-activate as act_mode says */
         struct vt_proto_reader reader;
         char *out;
         size_t out_len;
@@ -47,6 +51,39 @@ static struct vt_ctx *ctx;
 static int epfd;
 static int slow_ms;
 static bool stale;
+static const char *act_mode;
+
+/* What a bad guest answers to virtune-activate instead of reply (taken); NULL: nothing. */
+static char *bad_activation(char *reply, size_t *n)
+{
+        if (streq(act_mode, "hang")) {
+                free(reply);
+                return NULL;
+        }
+        if (streq(act_mode, "garbage")) {
+                free(reply);
+                static const char junk[] = "\x01\x02{{{ not json ]]]\n";
+                *n = sizeof(junk) - 1;
+                return strdup(junk);
+        }
+        if (streq(act_mode, "wrong")) {
+                char *p = strstr(reply, "\"secret\"");
+                for (p = p ? strchr(p + 8, '"') : NULL; p && *++p && *p != '"';)
+                        *p = *p == '0' ? '1' : '0';
+                return reply;
+        }
+        free(reply); /* "huge" */
+        size_t len = 15u << 20, off = 11;
+        char *big = malloc(len);
+        if (!big)
+                exit(1);
+        memcpy(big, "{\"return\":[", off);
+        for (; off + 3 <= len - 5; off += 3)
+                memcpy(big + off, "{},", 3);
+        memcpy(big + off, "{}]}\n", 5);
+        *n = off + 5;
+        return big;
+}
 
 static void add(struct item *it, uint32_t events)
 {
@@ -108,6 +145,8 @@ static void on_event(enum vt_proto_event ev, const char *buf, size_t len, void *
         struct item *c = userdata;
         size_t n;
         _cleanup_free_ char *reply = vt_proto_dispatch(ctx, ev, buf, len, &n);
+        if (reply && c->bad && memmem(buf, len, "\"virtune-activate\"", 18))
+                reply = bad_activation(TAKE_PTR(reply), &n);
         if (!reply)
                 return;
         char *o = realloc(c->out, c->out_len + n);
@@ -153,6 +192,7 @@ static void on_accept(struct item *l)
         c->kind = CONN;
         c->fd = fd;
         c->slow = l->slow;
+        c->bad = l->bad;
         vt_proto_reader_init(&c->reader);
         if (stale && write(fd, "{\"return\":1}\n{\"return\":{},\"id\":2}\n", 34) < 0)
                 perror("write");
@@ -173,7 +213,8 @@ static int serve(const char *dir, int count, int slow_count)
                 snprintf(p, sizeof(p), "%s/guest%04d/org.virtune.agent.0", dir, i);
                 struct item *l = calloc(1, sizeof(*l));
                 l->kind = LISTENER;
-                l->slow = i < slow_count;
+                l->slow = i < slow_count && !act_mode;
+                l->bad = i < slow_count && act_mode;
                 l->fd = listen_at(p);
                 if (l->fd < 0) {
                         perror(p);
@@ -285,11 +326,13 @@ int main(int argc, char **argv)
                 if (argc >= 6)
                         slow_ms = atoi(argv[5]);
                 stale = argc >= 7 && streq(argv[6], "1");
+                act_mode = argc >= 8 ? argv[7] : NULL;
                 return serve(argv[2], atoi(argv[3]), argc >= 6 ? atoi(argv[4]) : 0);
         }
         if (argc == 4 && streq(argv[1], "relay"))
                 return relay(argv[2], argv[3]);
-        fprintf(stderr, "usage: fake_guests serve DIR COUNT [SLOW_COUNT SLOW_MS [STALE]] | "
-                        "relay PORT_SOCKET HOST_SOCKET\n");
+        fprintf(stderr,
+                "usage: fake_guests serve DIR COUNT [SLOW_COUNT SLOW_MS [STALE [ACTIVATE]]] | "
+                "relay PORT_SOCKET HOST_SOCKET\n");
         return 2;
 }

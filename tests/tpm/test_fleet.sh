@@ -173,6 +173,46 @@ P
 [ "$ms" -lt 30000 ] || fail "two guests timing out after 5 s held the scan $ms ms"
 echo "ok: scan --attest: two guests past --timeout fail alone (agent), the others pass: $ms ms"
 
+# A guest that misbehaves at its activation (asked while its worker takes other guests) fails
+# alone with its own reason and detail, the others pass meanwhile: one that never answers (past
+# --timeout), one that answers bytes that are no JSON, a secret that is not the one sealed, a
+# 15 MiB reply (refused by the reader's bounds: the host's memory stays flat).
+LIMIT=$((64 * 1024))
+[ "${VT_SANITIZE:-none}" = none ] || LIMIT=$((1024 * 1024))
+for act in hang garbage wrong huge; do
+        mkdir -p "$t/act-$act"
+        cp -r "$t/g/etc" "$t/g/sys" "$t/act-$act/"
+        "$FG" serve "$t/act-$act" 6 2 0 0 "$act" >"$t/fa-$act.out" 2>&1 & pids+=($!)
+        for _ in $(seq 600); do grep -q ready "$t/fa-$act.out" && break; sleep 0.05; done
+        s0=$(date +%s%N)
+        /usr/bin/time -f %M -o "$t/rss-$act" "$H" --timeout 5 scan --attest --reactivate "${cas[@]}" \
+                --state "$t/state-act" "$t/act-$act" >"$t/lines-act" 2>"$t/err"
+        ms=$((($(date +%s%N) - s0) / 1000000))
+        rss=$(tail -1 "$t/rss-$act")
+        python3 - "$t/lines-act" "$act" <<'P' || fail "activation, $act: $(head -c 3000 "$t/lines-act")"
+import json, sys
+rs = {r["socket"].split("/")[-2]: r for r in map(json.loads, open(sys.argv[1]))}
+act = sys.argv[2]
+want = {"hang": "timed out", "garbage": "did not activate", "wrong": "not the one sealed",
+        "huge": "did not activate"}[act]
+assert len(rs) == 6, len(rs)
+for g, r in sorted(rs.items()):
+        checks = {c["name"]: c for c in r["checks"]}
+        if g in ("guest0000", "guest0001"):
+                # the clones of one vTPM report ek-duplicate first: activation is the other
+                failed = {c["name"] for c in r["checks"] if not c["ok"]}
+                assert "activation" in failed and failed <= {"activation", "ek-duplicate"}, (g, r)
+                assert want in checks["activation"]["detail"], (g, checks["activation"])
+                assert "binding" not in r and "signature" not in checks, (g, r)
+        else:
+                assert r["binding"] == "activated" and r["reason"] in ("ok", "ek-duplicate"), (g, r)
+                assert checks["activation"]["ok"] and checks["signature"]["ok"], (g, checks)
+P
+        [ "$ms" -lt 30000 ] || fail "activation, $act: the scan took $ms ms"
+        [ "$rss" -lt "$LIMIT" ] || fail "activation, $act: peak RSS $rss kB"
+        echo "ok: scan --attest: two guests whose activation is $act fail alone (activation): $ms ms, peak RSS $rss kB"
+done
+
 # The real virtuned (behind a QEMU-like chardev relay) takes the requests sent ahead in one write
 # and answers them in order; an event log of several pieces (the later ones asked as calls of
 # their own) comes back whole: 3.5 MiB of random bytes, which the replay then refuses.
