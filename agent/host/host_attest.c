@@ -484,7 +484,7 @@ static void activation_check(struct vt_attest *a, int r, json_object *reply)
         _cleanup_json_ json_object *owned = reply;
         _cleanup_free_ uint8_t *got = NULL;
         size_t got_len = 0;
-        const char *hex = r >= 0 ? str_at(reply, "secret", NULL) : NULL;
+        const char *hex = r >= 0 ? str_at(owned, "secret", NULL) : NULL;
         bool ok = hex && strlen(hex) == 2 * CRED_LEN && vt_hex_decode(hex, &got, &got_len) >= 0 &&
                   got_len == CRED_LEN && CRYPTO_memcmp(got, a->cred, CRED_LEN) == 0;
         vt_check(&a->v, "activation", ok,
