@@ -184,14 +184,22 @@ static int ask(struct guest *g, const char *execute, json_object *args)
         return 0;
 }
 
+/* The reply to the call asked (taken), or why there is none. */
+static int take_now(struct guest *g, json_object **reply)
+{
+        g->now_asked = false;
+        if (!g->now.reply)
+                return g->error < 0 ? g->error : -EIO;
+        *reply = TAKE_PTR(g->now.reply);
+        return 0;
+}
+
 /* The reply to the call asked, as that call's value (taken), or why there is none. */
 static int answer(struct guest *g, json_object **value)
 {
-        _cleanup_json_ json_object *reply = TAKE_PTR(g->now.reply);
-        g->now_asked = false;
-        if (!reply)
-                return g->error < 0 ? g->error : -EIO;
-        return vt_host_reply_return(reply, g->now.execute, value);
+        _cleanup_json_ json_object *reply = NULL;
+        int r = take_now(g, &reply);
+        return r < 0 ? r : vt_host_reply_return(reply, g->now.execute, value);
 }
 
 /*
@@ -223,11 +231,7 @@ static int call_now(struct guest *g, const char *execute, json_object *args, jso
         f->slot_waiters--;
         f->active++;
         pthread_mutex_unlock(&f->lock);
-        g->now_asked = false;
-        if (!g->now.reply)
-                return g->error < 0 ? g->error : -EIO;
-        *reply = TAKE_PTR(g->now.reply);
-        return 0;
+        return take_now(g, reply);
 }
 
 /* vt_attest_run's caller: the reply sent ahead for this very call, or the guest asked now. */
